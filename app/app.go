@@ -1,0 +1,103 @@
+// Package app assembles Switchboard from its parts: the store, the token secret, every vendor API and the
+// HTTP server. cmd/switchboard and the tests build the service the same way, through Build.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"gorm.io/gorm"
+
+	"switchboard/auth"
+	"switchboard/handlers/cim"
+	"switchboard/handlers/collect"
+	"switchboard/handlers/ictcore"
+	"switchboard/handlers/platform"
+	"switchboard/handlers/ucontact"
+	"switchboard/models"
+	"switchboard/server"
+)
+
+// Options configure Build. Zero values take the defaults.
+type Options struct {
+	DB       *gorm.DB
+	Log      *slog.Logger
+	Secret   string        // token-signing secret; empty: generated once and kept in the store
+	TokenTTL time.Duration // 0: auth.DefaultTokenTTL
+	Limits   server.Limits
+	Version  string
+}
+
+// Build answers the whole HTTP surface over a migrated store.
+func Build(ctx context.Context, o Options) (http.Handler, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	secret := o.Secret
+	if secret == "" {
+		var err error
+		secret, err = models.GetOrCreateSetting(ctx, o.DB, "token_secret", func() (string, error) { return auth.RandomSecret(48) })
+		if err != nil {
+			return nil, fmt.Errorf("token secret: %w", err)
+		}
+	}
+	tokens, err := auth.NewTokens(secret, o.TokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	return server.New(server.Config{
+		DB:  o.DB,
+		Log: o.Log,
+		APIs: []server.API{
+			ictcore.New(o.DB, tokens, o.Log),
+			collect.New(),
+			cim.New(),
+			ucontact.New(),
+			platform.New(o.DB, o.Version),
+		},
+		Limits:  o.Limits,
+		Version: o.Version,
+	})
+}
+
+// EnsureAdmin creates the first user, "admin", when the store has no user yet. Its password is
+// password, or a generated one printed once to out.
+func EnsureAdmin(ctx context.Context, db *gorm.DB, password string, out io.Writer) error {
+	n, err := models.CountUsers(ctx, db)
+	if err != nil || n > 0 {
+		return err
+	}
+	generated := password == ""
+	if generated {
+		if password, err = auth.RandomSecret(12); err != nil {
+			return err
+		}
+	}
+	if err := AddUser(ctx, db, "admin", password, []string{"admin", "user"}); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(out, "created user admin with password %s (shown once; set ADMIN_PASSWORD to choose it)\n", password)
+	}
+	return nil
+}
+
+// AddUser stores an active user with a hashed password.
+func AddUser(ctx context.Context, db *gorm.DB, username, password string, roles []string) error {
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	rs := ""
+	for i, r := range roles {
+		if i > 0 {
+			rs += ","
+		}
+		rs += r
+	}
+	return models.CreateUser(ctx, db, &models.User{Username: username, PasswordHash: hash, Roles: rs, Active: true})
+}

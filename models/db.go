@@ -1,0 +1,97 @@
+// Package models holds Switchboard's storage: GORM models, migrations and queries, on SQLite or Postgres.
+// It never imports the generated API packages: handlers convert between wire types and these.
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// DefaultSQLitePath is the embedded store used when DATABASE_URL is empty.
+const DefaultSQLitePath = "switchboard.db"
+
+// sqlitePragmas: busy_timeout must come first; WAL with a size limit so the -wal file does not grow
+// without bound; immediate transactions so two writers wait for each other instead of failing.
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)" +
+	"&_pragma=synchronous(NORMAL)&_pragma=journal_size_limit(67108864)&_txlock=immediate"
+
+// Open connects to the store named by url: empty or "sqlite:PATH" for the embedded SQLite file,
+// "postgres://…" or "postgresql://…" for Postgres.
+func Open(url string) (*gorm.DB, error) {
+	cfg := &gorm.Config{Logger: logger.Default.LogMode(logger.Silent), TranslateError: true}
+	var (
+		db  *gorm.DB
+		err error
+	)
+	switch {
+	case url == "" || strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(url, "sqlite:")
+		if path == "" {
+			path = DefaultSQLitePath
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		db, err = gorm.Open(sqlite.Open(path+sep+sqlitePragmas), cfg)
+		if err == nil {
+			sqlDB, _ := db.DB()
+			// Readers run in parallel under WAL; writers queue on busy_timeout.
+			sqlDB.SetMaxOpenConns(8)
+			sqlDB.SetMaxIdleConns(8)
+		}
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db, err = gorm.Open(postgres.Open(url), cfg)
+		if err == nil {
+			sqlDB, _ := db.DB()
+			sqlDB.SetMaxOpenConns(20)
+			sqlDB.SetMaxIdleConns(20)
+			sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	default:
+		return nil, fmt.Errorf("DATABASE_URL: want empty, sqlite:PATH or postgres://…, got scheme of %q", redact(url))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return db, nil
+}
+
+// IsPostgres tells which dialect db speaks.
+func IsPostgres(db *gorm.DB) bool { return db.Dialector.Name() == "postgres" }
+
+// Ping checks that the store answers.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the connection pool.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// redact keeps a URL's scheme only, so a password in it never reaches a log or an error.
+func redact(url string) string {
+	if i := strings.Index(url, "://"); i >= 0 {
+		return url[:i] + "://…"
+	}
+	if len(url) > 8 {
+		return url[:8] + "…"
+	}
+	return url
+}

@@ -1,0 +1,137 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one schema step. Steps are applied in order, each in its own transaction, and recorded in
+// schema_migrations. Add new steps at the end of the list; never edit one that has shipped.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB) error
+}
+
+var migrations = []migration{
+	{1, "users, settings, contacts, groups", migrateV1},
+}
+
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt int64
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }
+
+// Migrate brings the schema up to date and reports how many steps it applied. On Postgres an advisory
+// lock keeps two nodes that start together from migrating at once.
+func Migrate(ctx context.Context, db *gorm.DB) (int, error) {
+	db = db.WithContext(ctx)
+	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
+		return 0, fmt.Errorf("schema_migrations: %w", err)
+	}
+	applied := 0
+	for _, m := range migrations {
+		done := false
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if IsPostgres(tx) {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(7001)").Error; err != nil {
+					return err
+				}
+			}
+			var n int64
+			if err := tx.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if err := m.up(tx); err != nil {
+				return err
+			}
+			done = true
+			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().Unix()}).Error
+		})
+		if err != nil {
+			return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+		if done {
+			applied++
+		}
+	}
+	return applied, nil
+}
+
+// The v1 structs are frozen copies of the tables as step 1 created them; later steps alter, never edit.
+type userV1 struct {
+	ID           int64   `gorm:"primaryKey;column:user_id"`
+	Username     string  `gorm:"size:128;not null;uniqueIndex"`
+	Email        *string `gorm:"size:128;uniqueIndex"`
+	PasswordHash string  `gorm:"size:255;not null"`
+	FirstName    string  `gorm:"size:128;not null;default:''"`
+	LastName     string  `gorm:"size:128;not null;default:''"`
+	Phone        string  `gorm:"size:32;not null;default:''"`
+	Address      string  `gorm:"size:128;not null;default:''"`
+	Company      string  `gorm:"size:128;not null;default:''"`
+	Roles        string  `gorm:"size:255;not null;default:''"`
+	Active       bool    `gorm:"not null;default:true"`
+	CreatedAt    int64   `gorm:"not null"`
+	UpdatedAt    int64   `gorm:"not null"`
+}
+
+func (userV1) TableName() string { return "users" }
+
+type settingV1 struct {
+	Name  string `gorm:"primaryKey;size:64"`
+	Value string `gorm:"not null"`
+}
+
+func (settingV1) TableName() string { return "settings" }
+
+type contactV1 struct {
+	ID          int64  `gorm:"primaryKey;column:contact_id"`
+	FirstName   string `gorm:"size:64;not null;default:'';index"`
+	LastName    string `gorm:"size:64;not null;default:'';index"`
+	Phone       string `gorm:"size:32;not null;default:'';index"`
+	Email       string `gorm:"size:64;not null;default:'';index"`
+	Address     string `gorm:"size:128;not null;default:''"`
+	Custom1     string `gorm:"size:128;not null;default:''"`
+	Custom2     string `gorm:"size:128;not null;default:''"`
+	Custom3     string `gorm:"size:128;not null;default:''"`
+	Description string `gorm:"size:255;not null;default:''"`
+	UserID      int64  `gorm:"not null;index"`
+	CreatedAt   int64  `gorm:"not null;index"`
+	UpdatedAt   int64  `gorm:"not null"`
+}
+
+func (contactV1) TableName() string { return "contacts" }
+
+type groupV1 struct {
+	ID           int64  `gorm:"primaryKey;column:group_id"`
+	Name         string `gorm:"size:128;not null;index"`
+	Description  string `gorm:"size:255;not null;default:''"`
+	ContactTotal int64  `gorm:"not null;default:0"`
+	UserID       int64  `gorm:"not null;index"`
+	CreatedAt    int64  `gorm:"not null;index"`
+	UpdatedAt    int64  `gorm:"not null"`
+}
+
+func (groupV1) TableName() string { return "contact_groups" }
+
+type contactLinkV1 struct {
+	GroupID   int64     `gorm:"primaryKey;autoIncrement:false"`
+	ContactID int64     `gorm:"primaryKey;autoIncrement:false;index"`
+	Group     groupV1   `gorm:"foreignKey:GroupID;references:ID;constraint:OnDelete:CASCADE"`
+	Contact   contactV1 `gorm:"foreignKey:ContactID;references:ID;constraint:OnDelete:CASCADE"`
+}
+
+func (contactLinkV1) TableName() string { return "contact_links" }
+
+func migrateV1(tx *gorm.DB) error {
+	return tx.Migrator().CreateTable(&userV1{}, &settingV1{}, &contactV1{}, &groupV1{}, &contactLinkV1{})
+}

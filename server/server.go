@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"gorm.io/gorm"
+
+	"switchboard"
+	"switchboard/models"
+)
+
+// Config is everything New needs; cmd/switchboard fills it from the environment.
+type Config struct {
+	DB      *gorm.DB
+	Log     *slog.Logger
+	APIs    []API
+	Limits  Limits
+	Version string
+}
+
+// Default limits: 1 MiB for JSON and forms, 512 MiB for uploads (a million-row CSV is about 100 MiB).
+const (
+	DefaultBodyLimit   = 1 << 20
+	DefaultUploadLimit = 512 << 20
+)
+
+// New builds the whole HTTP surface. It returns a handler, so tests need no port.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Limits.Body == 0 {
+		cfg.Limits.Body = DefaultBodyLimit
+	}
+	if cfg.Limits.Upload == 0 {
+		cfg.Limits.Upload = DefaultUploadLimit
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = plainErrorHandler(cfg.Log)
+	e.Use(middleware.RequestID())
+	e.Use(observe(cfg.Log, newMetrics()))
+	e.Use(middleware.Recover())
+
+	for _, api := range cfg.APIs {
+		doc, router, err := LoadContract(api.Name())
+		if err != nil {
+			return nil, err
+		}
+		prefix := "/" + api.Name()
+		g := e.Group(prefix, mapErrors(api, cfg.Log), middleware.Recover(), contract(api, doc, router, prefix, cfg.Limits, cfg.Log))
+		api.Register(g)
+	}
+
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := models.Ping(ctx, cfg.DB); err != nil {
+			return c.String(http.StatusServiceUnavailable, "database unavailable\n")
+		}
+		return c.String(http.StatusOK, "ready\n")
+	})
+	e.GET("/metrics", echo.WrapHandler(metricsHandler()))
+	if err := mountDocs(e, cfg.APIs); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// LoadContract reads an embedded contract and builds its router. Servers are dropped so the router
+// matches paths without the mount prefix, which the contract middleware strips.
+func LoadContract(name string) (*openapi3.T, routers.Router, error) {
+	raw, err := fs.ReadFile(switchboard.Contracts, "openapi/"+name+".yaml")
+	if err != nil {
+		return nil, nil, fmt.Errorf("contract %s: %w", name, err)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("contract %s: %w", name, err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, nil, fmt.Errorf("contract %s: %w", name, err)
+	}
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("contract %s router: %w", name, err)
+	}
+	return doc, router, nil
+}
+
+// mapErrors turns what a handler returned into the vendor's error shape. Unknown errors are 500 and
+// logged with the operation; their text never reaches the client.
+func mapErrors(api API, log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			err := next(c)
+			if err == nil {
+				return nil
+			}
+			status, msg := api.MapError(err)
+			var he *echo.HTTPError
+			if errors.As(err, &he) {
+				status, msg = he.Code, fmt.Sprint(he.Message)
+				if status == http.StatusBadRequest {
+					status = api.ValidationStatus()
+				}
+			}
+			if status >= 500 && status != http.StatusNotImplemented {
+				log.ErrorContext(c.Request().Context(), "handler failed", "api", api.Name(),
+					"operation", c.Get(ctxOperation), "error", err)
+			}
+			if c.Response().Committed {
+				return nil
+			}
+			return api.WriteError(c, status, msg)
+		}
+	}
+}
+
+// plainErrorHandler answers errors outside the vendor groups (unknown top-level paths) as text.
+func plainErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status := http.StatusInternalServerError
+		msg := "internal server error"
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			status, msg = he.Code, fmt.Sprint(he.Message)
+		} else {
+			log.ErrorContext(c.Request().Context(), "request failed", "error", err)
+		}
+		_ = c.String(status, msg+"\n")
+	}
+}
