@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -66,6 +67,13 @@ func contract(api API, doc *openapi3.T, router routers.Router, prefix string, li
 				return tooLarge(api, c, upload, limit)
 			}
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
+			if upload && !acceptsContentType(op, req.Header.Get(echo.HeaderContentType)) {
+				status := api.ValidationStatus()
+				if op.Responses.Status(http.StatusUnsupportedMediaType) != nil {
+					status = http.StatusUnsupportedMediaType
+				}
+				return api.WriteError(c, status, fmt.Sprintf("Content-Type %q is not accepted here", req.Header.Get(echo.HeaderContentType)))
+			}
 
 			if needsAuth(doc, op) {
 				p, err := api.Identify(c)
@@ -125,6 +133,16 @@ func isUpload(op *openapi3.Operation) bool {
 		}
 	}
 	return false
+}
+
+// acceptsContentType: the body's media type is one the operation's contract lists (wildcards included).
+// Uploads skip body validation, so this is their only media-type check before the handler.
+func acceptsContentType(op *openapi3.Operation, ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return op.RequestBody.Value.Content.Get(mt) != nil
 }
 
 // needsAuth reads the operation's security, falling back to the document's; an empty list means public.

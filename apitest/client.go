@@ -1,0 +1,189 @@
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"gorm.io/gorm"
+
+	"switchboard/app"
+	"switchboard/server"
+)
+
+// AdminPassword is the password of the "admin" user every Env starts with.
+const AdminPassword = "admin-secret"
+
+// Env is one Switchboard under test: its store and its HTTP handler.
+type Env struct {
+	T       testing.TB
+	Kind    string
+	DB      *gorm.DB
+	Handler http.Handler
+}
+
+// New builds Switchboard over a fresh store of the given kind, with an admin user.
+func New(t testing.TB, kind string) *Env {
+	return NewWithOptions(t, kind, app.Options{})
+}
+
+// NewWithOptions is New with build options (limits, token lifetime); DB and Log are filled in.
+func NewWithOptions(t testing.TB, kind string, o app.Options) *Env {
+	t.Helper()
+	db := NewDB(t, kind)
+	ctx := context.Background()
+	if err := app.EnsureAdmin(ctx, db, AdminPassword, io.Discard); err != nil {
+		t.Fatalf("admin: %v", err)
+	}
+	o.DB = db
+	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := app.Build(ctx, o)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	return &Env{T: t, Kind: kind, DB: db, Handler: h}
+}
+
+// Request is one call to make.
+type Request struct {
+	Method, Path string
+	Body         io.Reader
+	Header       http.Header
+	// Chunked sends the body without a Content-Length, as a streaming client does.
+	Chunked bool
+}
+
+// Response is what came back, already checked against the contract.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Documented is false when the path matched no operation of the contract (then only a 404 is right).
+	Documented bool
+}
+
+// JSON decodes the body into v or fails the test.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Do sends req through the whole stack and checks the response against the contract: the status must be
+// one the operation documents and the body must match its schema. A violation fails the test.
+func (e *Env) Do(req Request) *Response {
+	e.T.Helper()
+	resp, err := e.do(req)
+	if err != nil {
+		e.T.Fatalf("%s %s: %v", req.Method, req.Path, err)
+	}
+	return resp
+}
+
+// Check is Do that answers a contract violation as an error instead of failing the test.
+func (e *Env) Check(req Request) (*Response, error) { return e.do(req) }
+
+func (e *Env) do(req Request) (*Response, error) {
+	var raw []byte
+	if req.Body != nil {
+		var err error
+		if raw, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+	}
+	hr := httptest.NewRequest(req.Method, req.Path, bytes.NewReader(raw))
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	if req.Chunked {
+		hr.ContentLength = -1
+	}
+	rec := httptest.NewRecorder()
+	e.Handler.ServeHTTP(rec, hr)
+	resp := &Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	err := validateResponse(hr, raw, resp)
+	return resp, err
+}
+
+// ValidateResponse checks a response to a request against the contract that serves its path.
+func validateResponse(hr *http.Request, reqBody []byte, resp *Response) error {
+	api, rest, ok := strings.Cut(strings.TrimPrefix(hr.URL.Path, "/"), "/")
+	if !ok {
+		return nil
+	}
+	c, err := contract(api)
+	if err != nil {
+		return nil // not a contract prefix (health, docs, metrics)
+	}
+	lookup := hr.Clone(context.Background())
+	lookup.URL.Path = "/" + rest
+	lookup.Body = io.NopCloser(bytes.NewReader(reqBody))
+	route, params, err := c.router.FindRoute(lookup)
+	if err != nil {
+		if resp.Status != http.StatusNotFound {
+			return errorf("%s %s is not in the %s contract but answered %d", hr.Method, hr.URL.Path, api, resp.Status)
+		}
+		return nil
+	}
+	resp.Documented = true
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: lookup, PathParams: params, Route: route},
+		Status:                 resp.Status,
+		Header:                 resp.Header,
+		Body:                   io.NopCloser(bytes.NewReader(resp.Body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		return errorf("%s %s answered %d %s, which breaks the %s contract: %v", hr.Method, hr.URL.Path, resp.Status, truncate(resp.Body), api, err)
+	}
+	return nil
+}
+
+type loaded struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+var contracts sync.Map // name → *loaded
+
+func contract(name string) (*loaded, error) {
+	if v, ok := contracts.Load(name); ok {
+		return v.(*loaded), nil
+	}
+	doc, router, err := server.LoadContract(name)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{doc, router}
+	contracts.Store(name, l)
+	return l, nil
+}
+
+// Contract answers the loaded contract of an API (servers removed), for tests that walk it.
+func Contract(name string) (*openapi3.T, error) {
+	l, err := contract(name)
+	if err != nil {
+		return nil, err
+	}
+	return l.doc, nil
+}
+
+func truncate(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}

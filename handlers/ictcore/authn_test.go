@@ -1,0 +1,118 @@
+package ictcore_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"testing"
+
+	"switchboard/apitest"
+	"switchboard/app"
+	"switchboard/models"
+)
+
+func TestAuthenticate(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		cases := []struct {
+			name       string
+			body       string
+			wantStatus int
+		}{
+			{"right password", `{"username":"admin","password":"` + apitest.AdminPassword + `"}`, 200},
+			{"numeric user id as username", `{"username":"1","password":"` + apitest.AdminPassword + `"}`, 200},
+			{"wrong password", `{"username":"admin","password":"nope"}`, 401},
+			{"unknown user", `{"username":"ghost","password":"x"}`, 401},
+			{"missing password", `{"username":"admin"}`, 412},
+			{"unknown field", `{"username":"admin","password":"x","extra":1}`, 412},
+			{"wrong type", `{"username":1,"password":"x"}`, 412},
+			{"malformed JSON", `{"username":`, 412},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
+					Body: stringsReader(tc.body), Header: apitest.Headers("Content-Type", "application/json")})
+				if r.Status != tc.wantStatus {
+					t.Fatalf("status %d, want %d: %s", r.Status, tc.wantStatus, r.Body)
+				}
+				if r.Status == 200 {
+					var tok struct {
+						Token     string `json:"token"`
+						TokenType string `json:"token_type"`
+					}
+					r.JSON(t, &tok)
+					if tok.Token == "" || tok.TokenType != "Bearer" {
+						t.Fatalf("no token in %s", r.Body)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestCredentials(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		ctx := context.Background()
+		if err := app.AddUser(ctx, e.DB, "norole", "pw-norole", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.AddUser(ctx, e.DB, "agent", "pw-agent", []string{"user"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.AddUser(ctx, e.DB, "gone", "pw-gone", []string{"user"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.DB.Model(&models.User{}).Where("username = ?", "gone").Update("active", false).Error; err != nil {
+			t.Fatal(err)
+		}
+		basic := func(u, p string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p)) }
+		cases := []struct {
+			name, header, value string
+			wantStatus          int
+		}{
+			{"no credentials", "", "", 401},
+			{"bearer", "Authorization", "Bearer " + e.token, 200},
+			{"guide's Authentication header", "Authentication", "Bearer " + e.token, 200},
+			{"garbage token", "Authorization", "Bearer not.a.token", 401},
+			{"basic", "Authorization", basic("admin", apitest.AdminPassword), 200},
+			{"basic wrong password", "Authorization", basic("admin", "wrong"), 401},
+			{"basic user role", "Authorization", basic("agent", "pw-agent"), 200},
+			{"basic without permission", "Authorization", basic("norole", "pw-norole"), 403},
+			{"inactive user", "Authorization", basic("gone", "pw-gone"), 401},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				h := http.Header{}
+				if tc.header != "" {
+					h.Set(tc.header, tc.value)
+				}
+				r := e.Do(apitest.Request{Method: "GET", Path: "/ictcore/contacts", Header: h})
+				if r.Status != tc.wantStatus {
+					t.Fatalf("status %d, want %d: %s", r.Status, tc.wantStatus, r.Body)
+				}
+				if r.Status == 401 && r.Header.Get("WWW-Authenticate") == "" {
+					t.Fatal("401 without WWW-Authenticate")
+				}
+			})
+		}
+	})
+}
+
+// TestUnknownRoutes: paths and methods outside the contract answer 404 in ICTCore's shape, even without
+// credentials (ICTCore matches routes before it authenticates).
+func TestUnknownRoutes(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		for _, tc := range []struct{ method, path string }{
+			{"GET", "/ictcore/nothing"},
+			{"PATCH", "/ictcore/contacts/1"},
+			{"GET", "/ictcore/documents"}, // the reference code's bare alias is not served
+		} {
+			r := e.Do(apitest.Request{Method: tc.method, Path: tc.path})
+			if code, _ := errorMessage(t, r); r.Status != 404 || code != 404 {
+				t.Fatalf("%s %s: %d %s, want 404", tc.method, tc.path, r.Status, r.Body)
+			}
+		}
+	})
+}

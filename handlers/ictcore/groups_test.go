@@ -1,0 +1,112 @@
+package ictcore_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+type group struct {
+	GroupID      int64  `json:"group_id"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	ContactTotal int64  `json:"contact_total"`
+}
+
+func (e *ictEnv) createGroup(t *testing.T, name string) int64 {
+	t.Helper()
+	r := e.call("POST", "/groups", map[string]any{"name": name, "description": "d"})
+	if r.Status != 200 {
+		t.Fatalf("create group: %d %s", r.Status, r.Body)
+	}
+	var out struct {
+		GroupID int64 `json:"group_id"`
+	}
+	r.JSON(t, &out)
+	return out.GroupID
+}
+
+func TestGroupCRUD(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		g := e.createGroup(t, "Sales")
+		e.createGroup(t, "Support")
+
+		var got group
+		e.call("GET", fmt.Sprintf("/groups/%d", g), nil).JSON(t, &got)
+		if got.Name != "Sales" || got.Description != "d" || got.ContactTotal != 0 {
+			t.Fatalf("read back %+v", got)
+		}
+		r := e.call("PUT", fmt.Sprintf("/groups/%d", g), map[string]any{"name": "Sales EU", "id": 77})
+		r.JSON(t, &got)
+		if r.Status != 200 || got.Name != "Sales EU" || got.GroupID != g {
+			t.Fatalf("update: %d %s", r.Status, r.Body)
+		}
+		var list []group
+		r = e.call("GET", "/groups?name=sales", nil)
+		r.JSON(t, &list)
+		if len(list) != 1 || list[0].GroupID != g || r.Header.Get("X-Total-Count") != "1" {
+			t.Fatalf("list by name: %s", r.Body)
+		}
+		if r := e.call("DELETE", fmt.Sprintf("/groups/%d", g), nil); r.Status != 200 {
+			t.Fatalf("delete: %d %s", r.Status, r.Body)
+		}
+		if r := e.call("GET", fmt.Sprintf("/groups/%d", g), nil); r.Status != 404 {
+			t.Fatalf("after delete: %d", r.Status)
+		}
+	})
+}
+
+func TestGroupErrors(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		for _, tc := range []struct {
+			name, method, path string
+			body               any
+			wantStatus         int
+			wantMessage        string
+		}{
+			{"missing name", "POST", "/groups", map[string]any{"description": "x"}, 412, "name"},
+			{"empty name", "POST", "/groups", map[string]any{"name": ""}, 412, "name"},
+			{"oversized description", "POST", "/groups", map[string]any{"name": "a", "description": strings.Repeat("d", 256)}, 412, "description"},
+			{"unknown group", "GET", "/groups/999", nil, 404, "Group 999: not found"},
+			{"update unknown", "PUT", "/groups/999", map[string]any{"name": "x"}, 404, "not found"},
+			{"delete unknown", "DELETE", "/groups/999", nil, 404, "not found"},
+			{"contacts of unknown", "GET", "/groups/999/contacts", nil, 404, "not found"},
+			{"export unknown", "GET", "/groups/999/csv", nil, 404, "not found"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.call(tc.method, tc.path, tc.body)
+				code, msg := errorMessage(t, r)
+				if r.Status != tc.wantStatus || code != tc.wantStatus || !strings.Contains(msg, tc.wantMessage) {
+					t.Fatalf("got %d %s, want %d containing %q", r.Status, r.Body, tc.wantStatus, tc.wantMessage)
+				}
+			})
+		}
+	})
+}
+
+func TestGroupContacts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		g := e.createGroup(t, "g")
+		var ids []int64
+		for i := 0; i < 3; i++ {
+			id := e.createContact(t, map[string]any{"first_name": fmt.Sprintf("C%d", i), "phone": fmt.Sprintf("55%d", i)})
+			ids = append(ids, id)
+			e.call("PUT", fmt.Sprintf("/contacts/%d/link/%d", id, g), nil)
+		}
+		e.createContact(t, map[string]any{"first_name": "outsider", "phone": "9"})
+		var got []contact
+		r := e.call("GET", fmt.Sprintf("/groups/%d/contacts?limit=2", g), nil)
+		r.JSON(t, &got)
+		if len(got) != 2 || got[0].ContactID != ids[0] || r.Header.Get("X-Total-Count") != "3" {
+			t.Fatalf("group contacts: %s (total %s)", r.Body, r.Header.Get("X-Total-Count"))
+		}
+		r = e.call("GET", fmt.Sprintf("/groups/%d/contacts?phone=1", g), nil)
+		r.JSON(t, &got)
+		if len(got) != 1 || got[0].ContactID != ids[1] {
+			t.Fatalf("filtered: %s", r.Body)
+		}
+	})
+}

@@ -1,0 +1,74 @@
+package ictcore_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"testing"
+
+	"switchboard/apitest"
+	"switchboard/app"
+)
+
+func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
+
+// ictEnv is a Switchboard under test with an admin token for ICTCore.
+type ictEnv struct {
+	*apitest.Env
+	token string
+}
+
+func newEnv(t *testing.T, kind string) *ictEnv {
+	return newEnvWithOptions(t, kind, app.Options{})
+}
+
+func newEnvWithOptions(t *testing.T, kind string, o app.Options) *ictEnv {
+	t.Helper()
+	e := &ictEnv{Env: apitest.NewWithOptions(t, kind, o)}
+	r := e.Do(apitest.Request{Method: http.MethodPost, Path: "/ictcore/authenticate",
+		Body: apitest.JSONBody(t, map[string]string{"username": "admin", "password": apitest.AdminPassword}),
+		Header: apitest.Headers("Content-Type", "application/json")})
+	if r.Status != http.StatusOK {
+		t.Fatalf("authenticate: %d %s", r.Status, r.Body)
+	}
+	var tok struct{ Token string }
+	r.JSON(t, &tok)
+	e.token = tok.Token
+	return e
+}
+
+// call sends a JSON request as the admin; body nil sends none.
+func (e *ictEnv) call(method, path string, body any) *apitest.Response {
+	e.T.Helper()
+	h := apitest.Headers("Authorization", "Bearer "+e.token)
+	var r io.Reader
+	if body != nil {
+		if s, ok := body.(string); ok {
+			r = stringsReader(s)
+		} else {
+			r = apitest.JSONBody(e.T, body)
+		}
+		h.Set("Content-Type", "application/json")
+	}
+	return e.Do(apitest.Request{Method: method, Path: "/ictcore" + path, Body: r, Header: h})
+}
+
+// forEachStore runs fn once per store kind (SQLite, and Postgres when it answers).
+func forEachStore(t *testing.T, fn func(t *testing.T, kind string)) {
+	for _, kind := range apitest.Kinds(t) {
+		t.Run(kind, func(t *testing.T) { fn(t, kind) })
+	}
+}
+
+// errorMessage reads ICTCore's error body.
+func errorMessage(t *testing.T, r *apitest.Response) (int, string) {
+	t.Helper()
+	var body struct {
+		Error struct {
+			Code    int
+			Message string
+		}
+	}
+	r.JSON(t, &body)
+	return body.Error.Code, body.Error.Message
+}
