@@ -1,0 +1,295 @@
+// Package contracttest walks every operation of every contract with requests built from its schemas and
+// mutations of them, and holds Switchboard to the contract: no 5xx but the documented 501 of operations
+// not built yet, no response the contract does not describe, no route outside the contract.
+package contracttest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"switchboard/apitest"
+)
+
+func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
+
+var apis = []string{"ictcore", "collect", "cim", "ucontact", "platform"}
+
+// variant is one request the walker sends.
+type variant struct {
+	name   string
+	path   string
+	query  url.Values
+	header http.Header
+	body   []byte
+	ctype  string
+}
+
+func TestContractWalker(t *testing.T) {
+	for _, kind := range apitest.Kinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			env := apitest.New(t, kind)
+			token := ictcoreToken(t, env)
+			statuses := map[int]int{}
+			notBuilt := map[string]bool{}
+			sent := 0
+			var failures []string
+			for _, api := range apis {
+				doc, err := apitest.Contract(api)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, path := range doc.Paths.InMatchingOrder() {
+					item := doc.Paths.Value(path)
+					for method, op := range item.Operations() {
+						for _, v := range variants(item, op, path) {
+							for _, authed := range []bool{true, false} {
+								req := v.request(api, method)
+								if authed && api == "ictcore" {
+									req.Header.Set("Authorization", "Bearer "+token)
+								}
+								resp, err := env.Check(req)
+								sent++
+								statuses[resp.Status]++
+								where := fmt.Sprintf("%s %s %s [%s, auth=%v]", api, method, req.Path, v.name, authed)
+								switch {
+								case err != nil:
+									failures = append(failures, where+": "+err.Error())
+								case resp.Status == http.StatusNotImplemented:
+									notBuilt[api+"."+op.OperationID] = true
+								case resp.Status >= 500:
+									failures = append(failures, fmt.Sprintf("%s: %d %s", where, resp.Status, resp.Body))
+								case !resp.Documented:
+									failures = append(failures, fmt.Sprintf("%s: answered outside the contract (%d)", where, resp.Status))
+								}
+							}
+						}
+					}
+				}
+			}
+			t.Logf("sent %d requests; statuses %v; %d operations answered 501 (not built yet)", sent, statuses, len(notBuilt))
+			sort.Strings(failures)
+			for i, f := range failures {
+				if i == 40 {
+					t.Errorf("… and %d more", len(failures)-40)
+					break
+				}
+				t.Error(f)
+			}
+		})
+	}
+}
+
+func ictcoreToken(t *testing.T, env *apitest.Env) string {
+	r := env.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
+		Body:   apitest.JSONBody(t, map[string]string{"username": "admin", "password": apitest.AdminPassword}),
+		Header: apitest.Headers("Content-Type", "application/json")})
+	var tok struct{ Token string }
+	r.JSON(t, &tok)
+	return tok.Token
+}
+
+func (v variant) request(api, method string) apitest.Request {
+	p := "/" + api + v.path
+	if len(v.query) > 0 {
+		p += "?" + v.query.Encode()
+	}
+	h := v.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	var body *bytes.Reader
+	if v.body != nil {
+		body = bytes.NewReader(v.body)
+		h.Set("Content-Type", v.ctype)
+	}
+	req := apitest.Request{Method: method, Path: p, Header: h}
+	if body != nil {
+		req.Body = body
+	}
+	return req
+}
+
+// variants answers the well-formed request for an operation and its mutations.
+func variants(item *openapi3.PathItem, op *openapi3.Operation, path string) []variant {
+	params := append(openapi3.Parameters{}, item.Parameters...)
+	params = append(params, op.Parameters...)
+	pathVals := map[string]string{}
+	base := variant{name: "valid", query: url.Values{}, header: http.Header{}}
+	for _, pr := range params {
+		p := pr.Value
+		val := fmt.Sprint(sample(p.Schema.Value, 0))
+		switch p.In {
+		case "path":
+			pathVals[p.Name] = val
+		case "query":
+			base.query.Set(p.Name, val)
+		case "header":
+			base.header.Set(p.Name, val)
+		}
+	}
+	base.path = fillPath(path, pathVals)
+	var bodySchema *openapi3.Schema
+	if op.RequestBody != nil && op.RequestBody.Value != nil {
+		base.ctype, bodySchema = pickContent(op.RequestBody.Value.Content)
+		base.body = encode(base.ctype, sample(bodySchema, 0))
+	}
+	out := []variant{base}
+	add := func(name string, change func(v *variant)) {
+		v := base
+		v.name = name
+		v.query = cloneValues(base.query)
+		v.header = base.header.Clone()
+		change(&v)
+		out = append(out, v)
+	}
+	// Bad path ids and values.
+	for name := range pathVals {
+		for _, bad := range []string{"abc", "0", "-1", "99999999999999999999", strings.Repeat("z", 300)} {
+			add("path "+name+"="+bad[:min(len(bad), 12)], func(v *variant) {
+				vals := copyMap(pathVals)
+				vals[name] = url.PathEscape(bad)
+				v.path = fillPath(path, vals)
+			})
+		}
+	}
+	// Query parameters of the wrong type, out of range, or oversized.
+	for _, pr := range params {
+		p := pr.Value
+		if p.In != "query" || p.Schema == nil || p.Schema.Value == nil {
+			continue
+		}
+		for _, bad := range []string{"not-a-number", "-5", "99999999999999999999", strings.Repeat("q", 5000)} {
+			add("query "+p.Name+" bad", func(v *variant) { v.query.Set(p.Name, bad) })
+		}
+	}
+	if bodySchema == nil {
+		return out
+	}
+	obj, isObj := sample(bodySchema, 0).(map[string]any)
+	if !isObj || !(strings.Contains(base.ctype, "json") || strings.Contains(base.ctype, "form")) {
+		add("empty body", func(v *variant) { v.body = []byte{} })
+		return out
+	}
+	add("malformed body", func(v *variant) { v.body = []byte("{\"unterminated") })
+	add("empty object", func(v *variant) { v.body = encode(base.ctype, map[string]any{}) })
+	add("unknown field", func(v *variant) { v.body = encode(base.ctype, with(obj, "zz_unknown_field", "x")) })
+	for _, name := range sortedKeys(bodySchema.Properties) {
+		ps := bodySchema.Properties[name].Value
+		if ps == nil {
+			continue
+		}
+		add("wrong type "+name, func(v *variant) { v.body = encode(base.ctype, with(obj, name, wrongType(ps))) })
+		add("oversized "+name, func(v *variant) { v.body = encode(base.ctype, with(obj, name, strings.Repeat("x", 70000))) })
+		if len(ps.Enum) > 0 {
+			add("bad enum "+name, func(v *variant) { v.body = encode(base.ctype, with(obj, name, "not-in-enum")) })
+		}
+	}
+	for _, name := range bodySchema.Required {
+		add("missing "+name, func(v *variant) {
+			m := with(obj, "", nil)
+			delete(m, name)
+			v.body = encode(base.ctype, m)
+		})
+	}
+	return out
+}
+
+// pickContent prefers JSON, then forms, then whatever the contract lists first.
+func pickContent(c openapi3.Content) (string, *openapi3.Schema) {
+	keys := sortedKeys(c)
+	for _, pref := range []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data"} {
+		if mt, ok := c[pref]; ok && mt.Schema != nil {
+			return pref, mt.Schema.Value
+		}
+	}
+	ct := keys[0]
+	if strings.Contains(ct, "*") {
+		ct = "application/octet-stream"
+	}
+	var s *openapi3.Schema
+	if mt := c[keys[0]]; mt.Schema != nil {
+		s = mt.Schema.Value
+	}
+	return ct, s
+}
+
+func encode(ctype string, v any) []byte {
+	switch {
+	case strings.Contains(ctype, "json"):
+		b, _ := json.Marshal(v)
+		return b
+	case ctype == "application/x-www-form-urlencoded":
+		return []byte(formValues(v).Encode())
+	case ctype == "multipart/form-data":
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for k, vs := range formValues(v) {
+			for _, s := range vs {
+				_ = w.WriteField(k, s)
+			}
+		}
+		_ = w.Close()
+		return buf.Bytes() // boundary mismatch makes this a malformed multipart: still must not be a 5xx
+	}
+	return []byte("\"123\"\n")
+}
+
+func formValues(v any) url.Values {
+	out := url.Values{}
+	if m, ok := v.(map[string]any); ok {
+		for k, x := range m {
+			switch x.(type) {
+			case map[string]any, []any:
+				b, _ := json.Marshal(x)
+				out.Set(k, string(b))
+			default:
+				out.Set(k, fmt.Sprint(x))
+			}
+		}
+	}
+	return out
+}
+
+func fillPath(path string, vals map[string]string) string {
+	for k, v := range vals {
+		path = strings.ReplaceAll(path, "{"+k+"}", v)
+	}
+	return path
+}
+
+func with(m map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(m)+1)
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	if k != "" {
+		out[k] = v
+	}
+	return out
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package server_test
+
+import (
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"switchboard/apitest"
+	"switchboard/app"
+	"switchboard/server"
+)
+
+func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
+
+// TestServiceRoutes: the routes outside the vendor contracts.
+func TestServiceRoutes(t *testing.T) {
+	for _, kind := range apitest.Kinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			e := apitest.New(t, kind)
+			for _, tc := range []struct {
+				path       string
+				wantStatus int
+				wantBody   string
+			}{
+				{"/healthz", 200, "ok"},
+				{"/readyz", 200, "ready"},
+				{"/metrics", 200, "switchboard_http_request_duration_seconds"},
+				{"/docs", 200, `href="/docs/ictcore/"`},
+				{"/docs/cim/", 200, "swagger"},
+				{"/docs/ictcore/swagger-ui-bundle.js", 200, ""},
+				{"/openapi/ictcore.yaml", 200, "openapi: 3.0.3"},
+				{"/openapi/asyncapi/accolades-crm.yaml", 200, "asyncapi:"},
+				{"/openapi/../go.mod", 404, ""},
+				{"/platform/health", 200, `"database":"ok"`},
+			} {
+				r := e.Do(apitest.Request{Method: "GET", Path: tc.path})
+				if r.Status != tc.wantStatus || !strings.Contains(string(r.Body), tc.wantBody) {
+					t.Errorf("GET %s: %d %.200s, want %d containing %q", tc.path, r.Status, r.Body, tc.wantStatus, tc.wantBody)
+				}
+			}
+		})
+	}
+}
+
+// TestPendingAPIs: contracts not built yet route every operation, validate it, and answer 501 (or their
+// validation and not-found errors) in each vendor's own error shape.
+func TestPendingAPIs(t *testing.T) {
+	e := apitest.New(t, "sqlite")
+	for _, tc := range []struct {
+		name, method, path, ctype, body string
+		wantStatus                      int
+		wantBody                        string
+	}{
+		{"collect login", "POST", "/collect/api/v1/auth/login", "application/json", `{"op_id":"OWN","op_password":"own"}`, 501, `"status":501`},
+		{"collect bad body", "POST", "/collect/api/v1/auth/login", "application/json", `{"op_id":1}`, 400, `"status":400`},
+		{"collect unknown path", "GET", "/collect/api/v1/data", "", "", 404, `"status":404`},
+		{"cim secured", "GET", "/cim/getContactList", "", "", 501, `"statusCode":501`},
+		{"cim unknown path", "GET", "/cim/nope", "", "", 404, `"statusCode":404`},
+		{"ucontact login", "POST", "/ucontact/Integra/resources/auth/UserLogin", "application/x-www-form-urlencoded", "user=a&password=b", 501, "0"},
+		{"ucontact sms", "POST", "/ucontact/Integra/resources/SMS/SendSMS", "application/x-www-form-urlencoded", "destination=1&message=hi", 501, "ERROR"},
+		{"platform call event", "POST", "/platform/call-events", "application/json", `{"direction":"inbound","phone":"1","unique_id":"1.1","state":"ringing"}`, 501, `"status":501`},
+		{"platform secured, auth not built", "POST", "/platform/call-events", "application/json", `{"direction":"sideways"}`, 501, `"status":501`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := apitest.Request{Method: tc.method, Path: tc.path, Header: http.Header{}}
+			if tc.body != "" {
+				req.Body = strings.NewReader(tc.body)
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			r := e.Do(req)
+			if r.Status != tc.wantStatus || !strings.Contains(string(r.Body), tc.wantBody) {
+				t.Fatalf("%d %s, want %d containing %q", r.Status, r.Body, tc.wantStatus, tc.wantBody)
+			}
+		})
+	}
+}
+
+// TestBodyLimit: a JSON body over the limit is refused with the vendor's validation error before any handler runs.
+func TestBodyLimit(t *testing.T) {
+	e := apitest.NewWithOptions(t, "sqlite", app.Options{Limits: server.Limits{Body: 64, Upload: 1 << 20}})
+	body := `{"username":"admin","password":"` + strings.Repeat("p", 100) + `"}`
+	for _, chunked := range []bool{false, true} {
+		r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate", Body: strings.NewReader(body), Chunked: chunked,
+			Header: apitest.Headers("Content-Type", "application/json")})
+		if r.Status != 412 || !strings.Contains(string(r.Body), "larger than 64 bytes") {
+			t.Fatalf("chunked=%v: %d %s", chunked, r.Status, r.Body)
+		}
+	}
+}
