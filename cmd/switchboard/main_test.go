@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"switchboard", "version"}, env(nil), &out); err != nil || strings.TrimSpace(out.String()) != version {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+	if err := run(context.Background(), []string{"switchboard", "frobnicate"}, env(nil), &out); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+// TestServeAndShutdown starts the real server on the embedded store, waits until it answers, then cancels
+// its context as SIGTERM would and expects a clean return.
+func TestServeAndShutdown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "sb.db"), "LISTEN_ADDR": addr}
+
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"switchboard", "migrate"}, env(vars), &out); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var serveOut bytes.Buffer
+	go func() { done <- run(ctx, []string{"switchboard", "serve"}, env(vars), &serveOut) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never became ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(serveOut.String(), "created user admin with password") {
+		t.Fatalf("first start did not print the generated admin password")
+	}
+}
