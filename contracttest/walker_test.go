@@ -77,6 +77,7 @@ func TestContractWalker(t *testing.T) {
 				}
 			}
 			t.Logf("sent %d requests; statuses %v; %d operations answered 501 (not built yet)", sent, statuses, len(notBuilt))
+			failures = append(failures, checkStatusTable(t, notBuilt)...)
 			sort.Strings(failures)
 			for i, f := range failures {
 				if i == 40 {
@@ -87,6 +88,49 @@ func TestContractWalker(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkStatusTable holds the README's status table to what the server answered: an operation is listed
+// "not implemented" exactly when it answered 501, and every operation of every contract is listed.
+func checkStatusTable(t *testing.T, notBuilt map[string]bool) []string {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(raw), "<!-- status:begin -->")
+	table, _, _ = strings.Cut(table, "<!-- status:end -->")
+	listed := map[string]bool{} // api.operationId → built
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+		if len(cells) != 4 || strings.HasPrefix(strings.TrimSpace(cells[0]), "-") || strings.TrimSpace(cells[0]) == "API" {
+			continue
+		}
+		key := strings.TrimSpace(cells[0]) + "." + strings.TrimSpace(cells[1])
+		listed[key] = strings.TrimSpace(cells[3]) == "built"
+	}
+	var out []string
+	for _, api := range apis {
+		doc, _ := apitest.Contract(api)
+		for _, path := range doc.Paths.InMatchingOrder() {
+			for _, op := range doc.Paths.Value(path).Operations() {
+				key := api + "." + op.OperationID
+				built, ok := listed[key]
+				switch {
+				case !ok:
+					out = append(out, "README status table does not list "+key)
+				case built && notBuilt[key]:
+					out = append(out, "README lists "+key+" as built, but it answered 501")
+				case !built && !notBuilt[key]:
+					out = append(out, "README lists "+key+" as not implemented, but it never answered 501")
+				}
+				delete(listed, key)
+			}
+		}
+	}
+	for key := range listed {
+		out = append(out, "README status table lists "+key+", which no contract has")
+	}
+	return out
 }
 
 func ictcoreToken(t *testing.T, env *apitest.Env) string {
