@@ -67,7 +67,7 @@ func (h *Handler) checkPassword(ctx context.Context, login, pw string) (*models.
 	if err != nil {
 		return nil, err
 	}
-	if err := auth.CheckPassword(u.PasswordHash, pw); err != nil {
+	if err := h.passwords.Check(u.PasswordHash, pw); err != nil {
 		return nil, err
 	}
 	if !u.Active {

@@ -4,6 +4,7 @@ package ictcore
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
@@ -16,9 +17,10 @@ import (
 // Handler serves ICTCore. Operations not built yet come from the embedded Unimplemented and answer 501.
 type Handler struct {
 	ictcoreapi.Unimplemented
-	db     *gorm.DB
-	tokens *auth.Tokens
-	log    *slog.Logger
+	db        *gorm.DB
+	tokens    *auth.Tokens
+	passwords *auth.CheckCache
+	log       *slog.Logger
 }
 
 var (
@@ -28,7 +30,7 @@ var (
 
 // New builds the ICTCore handler.
 func New(db *gorm.DB, tokens *auth.Tokens, log *slog.Logger) *Handler {
-	return &Handler{db: db, tokens: tokens, log: log}
+	return &Handler{db: db, tokens: tokens, passwords: auth.NewCheckCache(time.Minute, 10000), log: log}
 }
 
 // Name is the contract's name and mount prefix.

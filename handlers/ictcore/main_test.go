@@ -26,7 +26,7 @@ func newEnvWithOptions(t *testing.T, kind string, o app.Options) *ictEnv {
 	t.Helper()
 	e := &ictEnv{Env: apitest.NewWithOptions(t, kind, o)}
 	r := e.Do(apitest.Request{Method: http.MethodPost, Path: "/ictcore/authenticate",
-		Body: apitest.JSONBody(t, map[string]string{"username": "admin", "password": apitest.AdminPassword}),
+		Body:   apitest.JSONBody(t, map[string]string{"username": "admin", "password": apitest.AdminPassword}),
 		Header: apitest.Headers("Content-Type", "application/json")})
 	if r.Status != http.StatusOK {
 		t.Fatalf("authenticate: %d %s", r.Status, r.Body)

@@ -48,4 +48,6 @@ func (a *API) MapError(err error) (int, string) {
 }
 
 // WriteError writes the vendor's error shape.
-func (a *API) WriteError(c echo.Context, status int, msg string) error { return a.write(c, status, msg) }
+func (a *API) WriteError(c echo.Context, status int, msg string) error {
+	return a.write(c, status, msg)
+}

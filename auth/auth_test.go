@@ -1,0 +1,89 @@
+package auth
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func init() { HashCost = bcrypt.MinCost }
+
+func TestCheckCache(t *testing.T) {
+	hash, err := HashPassword("right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCheckCache(time.Minute, 2)
+	for i := 0; i < 3; i++ {
+		if err := c.Check(hash, "right"); err != nil {
+			t.Fatalf("right password refused: %v", err)
+		}
+		if err := c.Check(hash, "wrong"); err == nil {
+			t.Fatal("wrong password accepted")
+		}
+	}
+	other, _ := HashPassword("right") // a changed password has a new hash: the old entry does not apply
+	if err := c.Check(other, "right"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(other, "wrong"); err == nil {
+		t.Fatal("wrong password accepted after change")
+	}
+}
+
+func TestTokens(t *testing.T) {
+	tok, err := NewTokens("0123456789abcdef0123456789abcdef", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tok.Issue(7, "ada", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tok.Parse(s)
+	if err != nil || c.UserID != 7 || c.Username != "ada" || c.IsAdmin != "1" {
+		t.Fatalf("parse: %+v %v", c, err)
+	}
+	otherKey, _ := NewTokens("another-secret-another-secret-xx", time.Hour)
+	if _, err := otherKey.Parse(s); err == nil {
+		t.Fatal("token signed with another key accepted")
+	}
+	expired, _ := NewTokens("0123456789abcdef0123456789abcdef", -time.Hour)
+	expired.ttl = -time.Minute
+	old, _ := expired.Issue(7, "ada", false)
+	if _, err := tok.Parse(old); err == nil {
+		t.Fatal("expired token accepted")
+	}
+	if _, err := NewTokens("short", time.Hour); err == nil {
+		t.Fatal("short secret accepted")
+	}
+}
+
+func TestPermissions(t *testing.T) {
+	admin := &Principal{Roles: []string{"admin"}}
+	user := &Principal{Roles: []string{"user"}}
+	none := &Principal{}
+	for _, tc := range []struct {
+		p    *Principal
+		perm string
+		want bool
+	}{
+		{admin, "provider_delete", true},
+		{user, "contact_create", true}, // via parent "contact"
+		{user, "group_read", true},
+		{user, "provider_delete", false},
+		{user, "contacts", false}, // a prefix must end at "_"
+		{none, "contact_read", false},
+		{nil, "contact_read", false},
+	} {
+		if got := tc.p.Can(tc.perm); got != tc.want {
+			t.Errorf("%v.Can(%q) = %v", tc.p, tc.perm, got)
+		}
+	}
+	ctx := WithPrincipal(context.Background(), user)
+	if PrincipalFrom(ctx) != user || PrincipalFrom(context.Background()) != nil {
+		t.Fatal("principal not carried by context")
+	}
+}
