@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -87,6 +90,22 @@ func contract(api API, doc *openapi3.T, router routers.Router, prefix string, li
 				c.SetRequest(req)
 			}
 
+			if !upload && req.Body != nil && req.Body != http.NoBody {
+				// Go's JSON decoder silently turns bad UTF-8 into U+FFFD; refuse it instead, so no
+				// mangled text is stored. The body is capped above, so reading it here is bounded.
+				body, err := io.ReadAll(req.Body)
+				if err != nil {
+					var mbe *http.MaxBytesError
+					if errors.As(err, &mbe) {
+						return tooLarge(api, c, false, limit)
+					}
+					return api.WriteError(c, api.ValidationStatus(), "Data validation failed, request body could not be read")
+				}
+				if !utf8.Valid(body) {
+					return api.WriteError(c, api.ValidationStatus(), "Data validation failed, request body is not valid UTF-8")
+				}
+				req.Body = io.NopCloser(bytes.NewReader(body))
+			}
 			in := &openapi3filter.RequestValidationInput{
 				Request:    req,
 				PathParams: params,

@@ -88,3 +88,14 @@ func TestBodyLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestBadUTF8: a JSON body that is not UTF-8 is refused, not stored with replacement characters.
+func TestBadUTF8(t *testing.T) {
+	e := apitest.New(t, "sqlite")
+	r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
+		Body:   strings.NewReader("{\"username\":\"adm\xffin\",\"password\":\"x\"}"),
+		Header: apitest.Headers("Content-Type", "application/json")})
+	if r.Status != 412 || !strings.Contains(string(r.Body), "UTF-8") {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+}
