@@ -6,50 +6,74 @@ import (
 	"time"
 )
 
-// CheckCache remembers recent successful password checks, so a client that sends HTTP Basic on every
-// request pays for bcrypt once a minute instead of on each call. An entry is tied to the stored hash, so
-// a password change invalidates it at once; failures are never cached.
-type CheckCache struct {
+// Cache is a small map whose entries expire after a fixed time; when full it drops expired entries,
+// or everything if none has expired. It keeps hot credential checks off bcrypt and off the store.
+type Cache[K comparable, V any] struct {
 	mu      sync.Mutex
 	ttl     time.Duration
 	max     int
-	entries map[[32]byte]time.Time
+	entries map[K]cacheEntry[V]
 }
 
-// NewCheckCache makes a cache of at most max entries that live for ttl.
-func NewCheckCache(ttl time.Duration, max int) *CheckCache {
-	return &CheckCache{ttl: ttl, max: max, entries: make(map[[32]byte]time.Time)}
+type cacheEntry[V any] struct {
+	v   V
+	exp time.Time
 }
 
-func cacheKey(hash, pw string) [32]byte {
-	return sha256.Sum256([]byte(hash + "\x00" + pw))
+// NewCache makes a cache of at most max entries that live for ttl.
+func NewCache[K comparable, V any](ttl time.Duration, max int) *Cache[K, V] {
+	return &Cache[K, V]{ttl: ttl, max: max, entries: make(map[K]cacheEntry[V])}
 }
 
-// Check is CheckPassword with the cache in front.
-func (c *CheckCache) Check(hash, pw string) error {
-	key := cacheKey(hash, pw)
-	now := time.Now()
+// Get answers the live value of k.
+func (c *Cache[K, V]) Get(k K) (V, bool) {
 	c.mu.Lock()
-	exp, ok := c.entries[key]
-	c.mu.Unlock()
-	if ok && now.Before(exp) {
-		return nil
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok || time.Now().After(e.exp) {
+		var zero V
+		return zero, false
 	}
-	if err := CheckPassword(hash, pw); err != nil {
-		return err
-	}
+	return e.v, true
+}
+
+// Put stores v under k for the cache's ttl.
+func (c *Cache[K, V]) Put(k K, v V) {
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
-		for k, e := range c.entries { // drop the expired; if none, start over
-			if now.After(e) {
-				delete(c.entries, k)
+		for key, e := range c.entries {
+			if now.After(e.exp) {
+				delete(c.entries, key)
 			}
 		}
 		if len(c.entries) >= c.max {
 			clear(c.entries)
 		}
 	}
-	c.entries[key] = now.Add(c.ttl)
+	c.entries[k] = cacheEntry[V]{v: v, exp: now.Add(c.ttl)}
+}
+
+// CheckCache remembers recent successful password checks, so a client that sends HTTP Basic on every
+// request pays for bcrypt once a minute instead of on each call. An entry is tied to the stored hash, so
+// a password change invalidates it at once; failures are never cached.
+type CheckCache struct{ c *Cache[[32]byte, struct{}] }
+
+// NewCheckCache makes a cache of at most max entries that live for ttl.
+func NewCheckCache(ttl time.Duration, max int) *CheckCache {
+	return &CheckCache{c: NewCache[[32]byte, struct{}](ttl, max)}
+}
+
+// Check is CheckPassword with the cache in front.
+func (c *CheckCache) Check(hash, pw string) error {
+	key := sha256.Sum256([]byte(hash + "\x00" + pw))
+	if _, ok := c.c.Get(key); ok {
+		return nil
+	}
+	if err := CheckPassword(hash, pw); err != nil {
+		return err
+	}
+	c.c.Put(key, struct{}{})
 	return nil
 }

@@ -25,7 +25,8 @@ const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pr
 // Open connects to the store named by url: empty or "sqlite:PATH" for the embedded SQLite file,
 // "postgres://…" or "postgresql://…" for Postgres.
 func Open(url string) (*gorm.DB, error) {
-	cfg := &gorm.Config{Logger: logger.Default.LogMode(logger.Silent), TranslateError: true}
+	// PrepareStmt: every query is parsed once per connection, not once per call.
+	cfg := &gorm.Config{Logger: logger.Default.LogMode(logger.Silent), TranslateError: true, PrepareStmt: true}
 	var (
 		db  *gorm.DB
 		err error

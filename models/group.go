@@ -148,22 +148,107 @@ func UnlinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) e
 }
 
 // InsertGroupContacts creates contacts and links them to the group, in the caller's transaction: the bulk
-// path of CSV import.
+// path of CSV import. It sets each contact's id.
 func InsertGroupContacts(tx *gorm.DB, groupID int64, cs []Contact) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	if err := tx.Create(&cs).Error; err != nil {
-		return err
+	var err error
+	if IsPostgres(tx) {
+		err = insertGroupContactsPostgres(tx, groupID, cs)
+	} else {
+		err = insertGroupContactsSQLite(tx, groupID, cs)
 	}
-	links := make([]ContactLink, len(cs))
-	for i := range cs {
-		links[i] = ContactLink{GroupID: groupID, ContactID: cs[i].ID}
-	}
-	if err := tx.Create(&links).Error; err != nil {
+	if err != nil {
 		return err
 	}
 	return addToTotal(tx, groupID, int64(len(cs)))
+}
+
+// insertGroupContactsSQLite runs one prepared single-row INSERT per contact. SQLite is in-process, so a
+// statement costs no round trip, while the driver binds a multi-row INSERT's values with a scan over all
+// of them per value (its cost grows with the square of the rows per statement: the bench measured 20k rows/s
+// at 500 rows per INSERT).
+func insertGroupContactsSQLite(tx *gorm.DB, groupID int64, cs []Contact) error {
+	ctx, pool := tx.Statement.Context, tx.Statement.ConnPool
+	ins, err := pool.PrepareContext(ctx, `INSERT INTO contacts (first_name, last_name, phone, email, address,
+		custom1, custom2, custom3, description, user_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	link, err := pool.PrepareContext(ctx, `INSERT INTO contact_links (group_id, contact_id) VALUES (?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer link.Close()
+	for i := range cs {
+		c := &cs[i]
+		res, err := ins.ExecContext(ctx, c.FirstName, c.LastName, c.Phone, c.Email, c.Address, c.Custom1, c.Custom2,
+			c.Custom3, c.Description, c.UserID, c.CreatedAt, c.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := link.ExecContext(ctx, groupID, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertGroupContactsPostgres takes the ids from the sequence first, then inserts every row with one
+// statement of column arrays (unnest), whatever the batch size: no per-row placeholders to parse.
+func insertGroupContactsPostgres(tx *gorm.DB, groupID int64, cs []Contact) error {
+	ctx, pool := tx.Statement.Context, tx.Statement.ConnPool
+	rows, err := pool.QueryContext(ctx,
+		`SELECT nextval(pg_get_serial_sequence('contacts', 'contact_id')) FROM generate_series(1, $1)`, len(cs))
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(cs))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	n := len(cs)
+	text := func(f func(*Contact) string) []string {
+		out := make([]string, n)
+		for i := range cs {
+			out[i] = f(&cs[i])
+		}
+		return out
+	}
+	users, created, updated := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i := range cs {
+		cs[i].ID = ids[i]
+		users[i], created[i], updated[i] = cs[i].UserID, cs[i].CreatedAt, cs[i].UpdatedAt
+	}
+	_, err = pool.ExecContext(ctx, `INSERT INTO contacts (contact_id, first_name, last_name, phone, email, address,
+		custom1, custom2, custom3, description, user_id, created_at, updated_at)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])`,
+		ids,
+		text(func(c *Contact) string { return c.FirstName }), text(func(c *Contact) string { return c.LastName }),
+		text(func(c *Contact) string { return c.Phone }), text(func(c *Contact) string { return c.Email }),
+		text(func(c *Contact) string { return c.Address }), text(func(c *Contact) string { return c.Custom1 }),
+		text(func(c *Contact) string { return c.Custom2 }), text(func(c *Contact) string { return c.Custom3 }),
+		text(func(c *Contact) string { return c.Description }), users, created, updated)
+	if err != nil {
+		return err
+	}
+	_, err = pool.ExecContext(ctx, `INSERT INTO contact_links (group_id, contact_id) SELECT $1, unnest($2::bigint[])`, groupID, ids)
+	return err
 }
 
 // LockGroup checks, inside a transaction, that the group exists.

@@ -93,10 +93,12 @@ type settingV1 struct {
 
 func (settingV1) TableName() string { return "settings" }
 
+// contactV1: first_name and last_name have no index on purpose: ICTCore filters them by substring
+// (LIKE '%v%'), which no B-tree serves, and each index costs every import a write.
 type contactV1 struct {
 	ID          int64  `gorm:"primaryKey;column:contact_id"`
-	FirstName   string `gorm:"size:64;not null;default:'';index"`
-	LastName    string `gorm:"size:64;not null;default:'';index"`
+	FirstName   string `gorm:"size:64;not null;default:''"`
+	LastName    string `gorm:"size:64;not null;default:''"`
 	Phone       string `gorm:"size:32;not null;default:'';index"`
 	Email       string `gorm:"size:64;not null;default:'';index"`
 	Address     string `gorm:"size:128;not null;default:''"`

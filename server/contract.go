@@ -109,7 +109,7 @@ func contract(api API, doc *openapi3.T, router routers.Router, prefix string, li
 			in := &openapi3filter.RequestValidationInput{
 				Request:    req,
 				PathParams: params,
-				Route:      route,
+				Route:      withoutSecurity(route),
 				Options: &openapi3filter.Options{
 					AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 					ExcludeRequestBody: upload,
@@ -162,6 +162,17 @@ func acceptsContentType(op *openapi3.Operation, ct string) bool {
 		return false
 	}
 	return op.RequestBody.Value.Content.Get(mt) != nil
+}
+
+// withoutSecurity answers a copy of route whose operation declares no security. Credentials were checked
+// above; kin-openapi's own security pass would only read the whole body into memory (uploads included)
+// to hand it to a no-op.
+func withoutSecurity(route *routers.Route) *routers.Route {
+	op := *route.Operation
+	op.Security = &openapi3.SecurityRequirements{}
+	r := *route
+	r.Operation = &op
+	return &r
 }
 
 // needsAuth reads the operation's security, falling back to the document's; an empty list means public.

@@ -59,7 +59,9 @@ func New(cfg Config) (http.Handler, error) {
 			return nil, err
 		}
 		prefix := "/" + api.Name()
-		g := e.Group(prefix, mapErrors(api, cfg.Log), middleware.Recover(), contract(api, doc, router, prefix, cfg.Limits, cfg.Log))
+		// The group's recover hands a panic back as an error, so mapErrors answers it in the vendor's shape.
+		recoverToError := middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: true})
+		g := e.Group(prefix, mapErrors(api, cfg.Log), recoverToError, contract(api, doc, router, prefix, cfg.Limits, cfg.Log))
 		api.Register(g)
 	}
 

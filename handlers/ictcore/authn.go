@@ -52,9 +52,14 @@ func (h *Handler) userFromToken(ctx context.Context, tok string) (*models.User, 
 	if err != nil {
 		return nil, err
 	}
-	u, err := models.FindUserByID(ctx, h.db, claims.UserID)
-	if err != nil {
-		return nil, err
+	// A user read in the last few seconds is trusted as it was: a deactivated user or a changed role
+	// takes effect within userCacheTTL, and a token request costs no extra query.
+	u, ok := h.users.Get(claims.UserID)
+	if !ok {
+		if u, err = models.FindUserByID(ctx, h.db, claims.UserID); err != nil {
+			return nil, err
+		}
+		h.users.Put(claims.UserID, u)
 	}
 	if !u.Active {
 		return nil, errBadCredentials

@@ -11,6 +11,7 @@ import (
 
 	"switchboard/auth"
 	"switchboard/gen/ictcoreapi"
+	"switchboard/models"
 	"switchboard/server"
 )
 
@@ -20,6 +21,7 @@ type Handler struct {
 	db        *gorm.DB
 	tokens    *auth.Tokens
 	passwords *auth.CheckCache
+	users     *auth.Cache[int64, *models.User]
 	log       *slog.Logger
 }
 
@@ -28,9 +30,16 @@ var (
 	_ server.API                       = (*Handler)(nil)
 )
 
+// userCacheTTL bounds how long a deactivation or role change may take to reach token requests.
+const userCacheTTL = 5 * time.Second
+
 // New builds the ICTCore handler.
 func New(db *gorm.DB, tokens *auth.Tokens, log *slog.Logger) *Handler {
-	return &Handler{db: db, tokens: tokens, passwords: auth.NewCheckCache(time.Minute, 10000), log: log}
+	return &Handler{
+		db: db, tokens: tokens, log: log,
+		passwords: auth.NewCheckCache(time.Minute, 10000),
+		users:     auth.NewCache[int64, *models.User](userCacheTTL, 10000),
+	}
 }
 
 // Name is the contract's name and mount prefix.

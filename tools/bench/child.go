@@ -1,0 +1,465 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"switchboard/app"
+	"switchboard/models"
+	"switchboard/server"
+)
+
+const adminPassword = "bench-password"
+
+// httpRounds: bare and full alternate this many times; each figure pools its rounds.
+const httpRounds = 4
+
+// batchSize matches contactcsv's insert batch, so the direct baseline does the same statements.
+const batchSize = 5000
+
+type httpResult struct {
+	Store     string
+	BodyBytes int
+	Bare      loadStats
+	Full      loadStats
+}
+
+type importResult struct {
+	Store, Mode string
+	Rows        int
+	FileMB      float64
+	Seconds     float64
+	RowsPerSec  float64
+	PeakRSSMB   float64 // VmHWM at the end
+	SetupRSSMB  float64 // VmHWM before the import started
+}
+
+// child runs one measurement and prints its result as one JSON line on stdout.
+func child(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "bench -child: want http or import")
+		return 2
+	}
+	kind := args[0]
+	fs := flag.NewFlagSet("bench -child "+kind, flag.ContinueOnError)
+	store := fs.String("store", "sqlite", "sqlite or postgres")
+	dsn := fs.String("dsn", "", "bench database URL (postgres)")
+	tmp := fs.String("tmp", os.TempDir(), "directory for SQLite files")
+	requests := fs.Int("requests", 20000, "")
+	warmup := fs.Int("warmup", 2000, "")
+	workers := fs.Int("workers", 8, "")
+	rows := fs.Int("rows", 0, "")
+	mode := fs.String("mode", "http", "http or direct")
+	file := fs.String("file", "", "CSV file (http mode)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	ctx := context.Background()
+	db, cleanup, err := openStore(ctx, *store, *dsn, *tmp)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench -child %s: store %s: %v\n", kind, *store, err)
+		return 1
+	}
+	defer cleanup()
+	var out any
+	switch kind {
+	case "http":
+		out, err = benchHTTP(ctx, db, *store, *requests, *warmup, *workers)
+	case "import":
+		if *mode == "direct" {
+			out, err = benchDirect(ctx, db, *store, *rows)
+		} else {
+			out, err = benchImport(ctx, db, *store, *rows, *file)
+		}
+	default:
+		err = fmt.Errorf("unknown child %q", kind)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench -child %s %s: %v\n", kind, *store, err)
+		return 1
+	}
+	b, _ := json.Marshal(out)
+	fmt.Println(string(b))
+	return 0
+}
+
+// openStore answers a fresh, migrated store: a SQLite file under tmp, or a schema of its own in the
+// bench database, removed by cleanup.
+func openStore(ctx context.Context, kind, dsn, tmp string) (*gorm.DB, func(), error) {
+	var (
+		url   string
+		after func()
+	)
+	switch kind {
+	case "sqlite":
+		dir, err := os.MkdirTemp(tmp, "sqlite-")
+		if err != nil {
+			return nil, nil, err
+		}
+		url, after = "sqlite:"+filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }
+	case "postgres":
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		schema := "b_" + randomHex(6)
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			admin.Close()
+			return nil, nil, err
+		}
+		url = withParam(dsn, "search_path", schema)
+		after = func() {
+			_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+			admin.Close()
+		}
+	default:
+		return nil, nil, fmt.Errorf("unknown store %q", kind)
+	}
+	db, err := models.Open(url)
+	if err != nil {
+		after()
+		return nil, nil, err
+	}
+	cleanup := func() { _ = models.Close(db); after() }
+	if _, err := models.Migrate(ctx, db); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	if err := app.EnsureAdmin(ctx, db, adminPassword, io.Discard); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return db, cleanup, nil
+}
+
+// fullServer serves app.Build as production does; the logger is the production default (text, info) but
+// writes to io.Discard, so formatting each request line is counted and terminal speed is not.
+func fullServer(ctx context.Context, db *gorm.DB) (*httptest.Server, error) {
+	h, err := app.Build(ctx, app.Options{
+		DB:     db,
+		Log:    slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Limits: server.Limits{Upload: 1 << 30},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return httptest.NewServer(h), nil
+}
+
+func benchHTTP(ctx context.Context, db *gorm.DB, store string, requests, warmup, workers int) (*httpResult, error) {
+	full, err := fullServer(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer full.Close()
+	c := &apiClient{base: full.URL, http: &http.Client{}}
+	if err := c.login(); err != nil {
+		return nil, err
+	}
+	var created struct {
+		ContactID int64 `json:"contact_id"`
+	}
+	if err := c.do("POST", "/ictcore/contacts", "application/json",
+		strings.NewReader(`{"first_name":"Ada","last_name":"Lovelace","phone":"923330000001","email":"ada@example.com"}`), &created); err != nil {
+		return nil, err
+	}
+	path := "/ictcore/contacts/" + strconv.FormatInt(created.ContactID, 10)
+	// The bare handler answers exactly what the full one does for this contact.
+	var body []byte
+	if err := c.do("GET", path, "", nil, &body); err != nil {
+		return nil, err
+	}
+	c.http.CloseIdleConnections()
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.GET("/ictcore/contacts/:contact_id", func(c echo.Context) error {
+		return c.JSONBlob(http.StatusOK, body)
+	})
+	bare := httptest.NewServer(e)
+	defer bare.Close()
+	bl, fl := newLoader(bare.URL+path, c.token, workers), newLoader(full.URL+path, c.token, workers)
+	defer bl.close()
+	defer fl.close()
+	bareStats, fullStats, err := compare(bl, fl, warmup, requests, httpRounds)
+	if err != nil {
+		return nil, err
+	}
+	return &httpResult{Store: store, BodyBytes: len(body), Bare: bareStats, Full: fullStats}, nil
+}
+
+// benchImport posts the CSV file through the full stack; the body streams from disk.
+func benchImport(ctx context.Context, db *gorm.DB, store string, rows int, file string) (*importResult, error) {
+	srv, err := fullServer(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	c := &apiClient{base: srv.URL, http: &http.Client{}}
+	if err := c.login(); err != nil {
+		return nil, err
+	}
+	var g struct {
+		GroupID int64 `json:"group_id"`
+	}
+	if err := c.do("POST", "/ictcore/groups", "application/json", strings.NewReader(`{"name":"bench"}`), &g); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	setup := vmHWM()
+	runtime.GC()
+
+	start := time.Now()
+	var rep struct {
+		Imported int64 `json:"imported"`
+		Rejected int64 `json:"rejected"`
+	}
+	if err := c.doLen("POST", fmt.Sprintf("/ictcore/groups/%d/csv", g.GroupID), "text/csv", f, st.Size(), &rep); err != nil {
+		return nil, err
+	}
+	el := time.Since(start)
+
+	if rep.Imported != int64(rows) || rep.Rejected != 0 {
+		return nil, fmt.Errorf("import report: imported %d, rejected %d, want %d and 0", rep.Imported, rep.Rejected, rows)
+	}
+	if err := checkTotal(ctx, db, g.GroupID, rows); err != nil {
+		return nil, err
+	}
+	return &importResult{Store: store, Mode: "http", Rows: rows, FileMB: float64(st.Size()) / (1 << 20),
+		Seconds: el.Seconds(), RowsPerSec: float64(rows) / el.Seconds(), PeakRSSMB: vmHWM(), SetupRSSMB: setup}, nil
+}
+
+// benchDirect is the baseline: the same rows, generated batch by batch (never all in memory), through
+// the same bulk insert Import uses, in one transaction, with no HTTP, CSV or validation.
+func benchDirect(ctx context.Context, db *gorm.DB, store string, rows int) (*importResult, error) {
+	admin, err := models.FindUserByLogin(ctx, db, "admin")
+	if err != nil {
+		return nil, err
+	}
+	g := &models.Group{Name: "bench", UserID: admin.ID}
+	if err := models.CreateGroup(ctx, db, g); err != nil {
+		return nil, err
+	}
+	setup := vmHWM()
+	runtime.GC()
+
+	start := time.Now()
+	now := time.Now().Unix()
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := models.LockGroup(tx, g.ID); err != nil {
+			return err
+		}
+		batch := make([]models.Contact, 0, batchSize)
+		for i := range rows {
+			r := rowFields(i)
+			batch = append(batch, models.Contact{
+				Phone: r[0], FirstName: r[1], LastName: r[2], Email: r[3], Address: r[4],
+				Custom1: r[5], Custom2: r[6], Custom3: r[7], Description: r[8],
+				UserID: admin.ID, CreatedAt: now, UpdatedAt: now,
+			})
+			if len(batch) == batchSize {
+				if err := models.InsertGroupContacts(tx, g.ID, batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		return models.InsertGroupContacts(tx, g.ID, batch)
+	})
+	el := time.Since(start)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTotal(ctx, db, g.ID, rows); err != nil {
+		return nil, err
+	}
+	return &importResult{Store: store, Mode: "direct", Rows: rows,
+		Seconds: el.Seconds(), RowsPerSec: float64(rows) / el.Seconds(), PeakRSSMB: vmHWM(), SetupRSSMB: setup}, nil
+}
+
+func checkTotal(ctx context.Context, db *gorm.DB, groupID int64, rows int) error {
+	g, err := models.GetGroup(ctx, db, groupID)
+	if err != nil {
+		return err
+	}
+	if g.ContactTotal != int64(rows) {
+		return fmt.Errorf("group %d has %d contacts, want %d", groupID, g.ContactTotal, rows)
+	}
+	return nil
+}
+
+// rowFields is generated row i, in CSV column order; the CSV file and the direct baseline share it.
+func rowFields(i int) [9]string {
+	n := strconv.Itoa(i)
+	return [9]string{
+		fmt.Sprintf("92333%07d", i), "First" + n, "Last" + n, "user" + n + "@example.com", n + " Main Street",
+		"c1-" + n, "c2-" + n, "c3-" + n, "bench row " + n,
+	}
+}
+
+// writeCSV writes n generated rows, every field quoted, no header (ICTCore's format).
+func writeCSV(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := range n {
+		for j, v := range rowFields(i) {
+			if j > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteByte('"')
+			w.WriteString(v) // generated values hold no quote
+			w.WriteByte('"')
+		}
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	// Flushed to disk now, so its write-back does not compete with the first measurement's writes.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// apiClient speaks to the ICTCore API of a bench server.
+type apiClient struct {
+	base  string
+	http  *http.Client
+	token string
+}
+
+func (c *apiClient) login() error {
+	var out struct {
+		Token string `json:"token"`
+	}
+	body := fmt.Sprintf(`{"username":"admin","password":%q}`, adminPassword)
+	if err := c.do("POST", "/ictcore/authenticate", "application/json", strings.NewReader(body), &out); err != nil {
+		return fmt.Errorf("authenticate: %w", err)
+	}
+	c.token = out.Token
+	return nil
+}
+
+func (c *apiClient) do(method, path, ct string, body io.Reader, out any) error {
+	return c.doLen(method, path, ct, body, -1, out)
+}
+
+// doLen sends a request (size ≥ 0 sets Content-Length, as a file upload would) and decodes a 200 answer
+// into out, or copies it when out is a *[]byte.
+func (c *apiClient) doLen(method, path, ct string, body io.Reader, size int64, out any) error {
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if size >= 0 {
+		req.ContentLength = size
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
+	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = b // the exact bytes, trailing newline included
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+// vmHWM is this process's peak resident set size in MB, from /proc/self/status.
+func vmHWM() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err != nil {
+				return -1
+			}
+			return kb / 1024
+		}
+	}
+	return -1
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func withDatabase(raw, name string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func withParam(raw, k, v string) string {
+	sep := "?"
+	if strings.Contains(raw, "?") {
+		sep = "&"
+	}
+	return raw + sep + k + "=" + url.QueryEscape(v)
+}
+
+// redact keeps a URL's scheme and host, never a password.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Scheme + "://" + u.Host
+}
