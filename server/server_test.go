@@ -1,13 +1,19 @@
 package server_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/labstack/echo/v4"
+
 	"switchboard/apitest"
 	"switchboard/app"
+	"switchboard/auth"
 	"switchboard/server"
 )
 
@@ -33,6 +39,8 @@ func TestServiceRoutes(t *testing.T) {
 				{"/openapi/asyncapi/accolades-crm.yaml", 200, "asyncapi:"},
 				{"/openapi/../go.mod", 404, ""},
 				{"/platform/health", 200, `"database":"ok"`},
+				{"/accolades", 501, "not implemented"},
+				{"/collect/websocket", 501, "not implemented"},
 			} {
 				r := e.Do(apitest.Request{Method: "GET", Path: tc.path})
 				if r.Status != tc.wantStatus || !strings.Contains(string(r.Body), tc.wantBody) {
@@ -97,5 +105,36 @@ func TestBadUTF8(t *testing.T) {
 		Header: apitest.Headers("Content-Type", "application/json")})
 	if r.Status != 412 || !strings.Contains(string(r.Body), "UTF-8") {
 		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+}
+
+// panicking is a server.API over the platform contract whose health handler panics.
+type panicking struct{}
+
+func (panicking) Name() string { return "platform" }
+func (panicking) Register(g *echo.Group) {
+	g.GET("/health", func(echo.Context) error { panic("boom") })
+}
+func (panicking) Identify(echo.Context) (*auth.Principal, error) { return &auth.Principal{}, nil }
+func (panicking) ValidationStatus() int                          { return 400 }
+func (panicking) MapError(error) (int, string)                   { return 500, "Internal server error" }
+func (panicking) WriteError(c echo.Context, status int, msg string) error {
+	return c.Blob(status, "application/problem+json", []byte(`{"type":"about:blank","title":"x","status":500,"detail":"`+msg+`"}`))
+}
+
+// TestPanicAnswersVendorError: a handler that panics answers a 500 in its API's own error shape, which
+// the contract documents, and the server keeps serving.
+func TestPanicAnswersVendorError(t *testing.T) {
+	h, err := server.New(server.Config{DB: apitest.NewDB(t, "sqlite"), APIs: []server.API{panicking{}},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/platform/health", nil))
+		if rec.Code != 500 || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("%d %s %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+		}
 	}
 }
