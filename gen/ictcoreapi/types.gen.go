@@ -4185,7 +4185,7 @@ type ListContactsParams struct {
 	// After Created at or after this time (unix seconds).
 	After *FilterAfter `form:"after,omitempty" json:"after,omitempty"`
 
-	// AfterContactId Switchboard: keyset pagination; answer only contacts whose id is greater than this.
+	// AfterContactId Switchboard: keyset pagination; answer only contacts whose id is greater than this. A keyset page carries no X-Total-Count: the total is counted only for pages without this parameter.
 	AfterContactId *AfterContactId `form:"after_contact_id,omitempty" json:"after_contact_id,omitempty"`
 
 	// Limit Largest number of items to answer.
@@ -4251,7 +4251,7 @@ type ListGroupContactsParams struct {
 	// After Created at or after this time (unix seconds).
 	After *FilterAfter `form:"after,omitempty" json:"after,omitempty"`
 
-	// AfterContactId Switchboard: keyset pagination; answer only contacts whose id is greater than this.
+	// AfterContactId Switchboard: keyset pagination; answer only contacts whose id is greater than this. A keyset page carries no X-Total-Count: the total is counted only for pages without this parameter.
 	AfterContactId *AfterContactId `form:"after_contact_id,omitempty" json:"after_contact_id,omitempty"`
 
 	// Limit Largest number of items to answer.

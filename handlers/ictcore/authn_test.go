@@ -3,7 +3,10 @@ package ictcore_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"switchboard/apitest"
@@ -113,6 +116,56 @@ func TestUnknownRoutes(t *testing.T) {
 			if code, _ := errorMessage(t, r); r.Status != 404 || code != 404 {
 				t.Fatalf("%s %s: %d %s, want 404", tc.method, tc.path, r.Status, r.Body)
 			}
+		}
+	})
+}
+
+// TestForbiddenEverywhere: a signed-in user without ICTCore permissions gets 403 from every built
+// operation that needs one, and nothing is written.
+func TestForbiddenEverywhere(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		c := e.createContact(t, map[string]any{"first_name": "A", "phone": "1"})
+		g := e.createGroup(t, "g")
+		if err := app.AddUser(context.Background(), e.DB, "norole", "pw-norole", nil); err != nil {
+			t.Fatal(err)
+		}
+		basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("norole:pw-norole"))
+		for _, tc := range []struct{ method, path, ctype, body string }{
+			{"POST", "/contacts", "application/json", `{"first_name":"B","phone":"2"}`},
+			{"GET", "/contacts", "", ""},
+			{"GET", fmt.Sprintf("/contacts/%d", c), "", ""},
+			{"PUT", fmt.Sprintf("/contacts/%d", c), "application/json", `{"first_name":"Z"}`},
+			{"DELETE", fmt.Sprintf("/contacts/%d", c), "", ""},
+			{"PUT", fmt.Sprintf("/contacts/%d/link/%d", c, g), "", ""},
+			{"DELETE", fmt.Sprintf("/contacts/%d/link/%d", c, g), "", ""},
+			{"GET", fmt.Sprintf("/contacts/%d/link/%d", c, g), "", ""},
+			{"POST", "/groups", "application/json", `{"name":"x"}`},
+			{"GET", "/groups", "", ""},
+			{"GET", fmt.Sprintf("/groups/%d", g), "", ""},
+			{"PUT", fmt.Sprintf("/groups/%d", g), "application/json", `{"name":"y"}`},
+			{"DELETE", fmt.Sprintf("/groups/%d", g), "", ""},
+			{"GET", fmt.Sprintf("/groups/%d/contacts", g), "", ""},
+			{"POST", fmt.Sprintf("/groups/%d/csv", g), "text/csv", `"3"`},
+			{"GET", fmt.Sprintf("/groups/%d/csv", g), "", ""},
+		} {
+			h := apitest.Headers("Authorization", basic)
+			var body io.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+				h.Set("Content-Type", tc.ctype)
+			}
+			r := e.Do(apitest.Request{Method: tc.method, Path: "/ictcore" + tc.path, Body: body, Header: h})
+			if code, _ := errorMessage(t, r); r.Status != 403 || code != 403 {
+				t.Errorf("%s %s: %d %s, want 403", tc.method, tc.path, r.Status, r.Body)
+			}
+		}
+		var list []contact
+		e.call("GET", "/contacts", nil).JSON(t, &list)
+		var grp group
+		e.call("GET", fmt.Sprintf("/groups/%d", g), nil).JSON(t, &grp)
+		if len(list) != 1 || list[0].FirstName != "A" || grp.Name != "g" || grp.ContactTotal != 0 {
+			t.Fatalf("a forbidden request changed data: %+v %+v", list, grp)
 		}
 	})
 }

@@ -39,7 +39,7 @@ func (h *Handler) ListContacts(ctx context.Context, req ictcoreapi.ListContactsR
 		return nil, err
 	}
 	return ictcoreapi.ListContacts200JSONResponse{
-		Body: toAPIContacts(cs), Headers: ictcoreapi.ListContacts200ResponseHeaders{XTotalCount: &total},
+		Body: toAPIContacts(cs), Headers: ictcoreapi.ListContacts200ResponseHeaders{XTotalCount: totalHeader(total)},
 	}, nil
 }
 

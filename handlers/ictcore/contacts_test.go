@@ -112,7 +112,7 @@ func TestContactListFiltersAndPages(t *testing.T) {
 			{"", []int64{1, 2, 3, 4, 5, 6}, "6"},
 			{"?limit=2", []int64{1, 2}, "6"},
 			{"?limit=2&offset=2", []int64{3, 4}, "6"},
-			{"?after_contact_id=4", []int64{5, 6}, "2"},
+			{"?after_contact_id=4", []int64{5, 6}, ""}, // keyset pages are not counted
 			{"?phone=03", []int64{3}, "1"}, // phone ends with
 			{"?email=p2@example.com", []int64{2}, "1"},
 			{"?first_name=name", []int64{1, 2, 3, 4, 5}, "5"}, // contains, any case

@@ -85,3 +85,11 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// totalHeader answers the X-Total-Count value, or nil (no header) when the store did not count (-1).
+func totalHeader(total int64) *int64 {
+	if total < 0 {
+		return nil
+	}
+	return &total
+}

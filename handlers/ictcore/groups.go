@@ -95,6 +95,6 @@ func (h *Handler) ListGroupContacts(ctx context.Context, req ictcoreapi.ListGrou
 		return nil, err
 	}
 	return ictcoreapi.ListGroupContacts200JSONResponse{
-		Body: toAPIContacts(cs), Headers: ictcoreapi.ListGroupContacts200ResponseHeaders{XTotalCount: &total},
+		Body: toAPIContacts(cs), Headers: ictcoreapi.ListGroupContacts200ResponseHeaders{XTotalCount: totalHeader(total)},
 	}, nil
 }

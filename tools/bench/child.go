@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -51,8 +52,15 @@ type importResult struct {
 	FileMB      float64
 	Seconds     float64
 	RowsPerSec  float64
-	PeakRSSMB   float64 // VmHWM at the end
-	SetupRSSMB  float64 // VmHWM before the import started
+	PeakRSSMB   float64      // VmHWM at the end
+	SetupRSSMB  float64      // VmHWM before the import started
+	Pages       []pageTiming `json:",omitempty"` // http mode: list latency over the imported rows
+}
+
+// pageTiming is the median latency of one list request, repeated, over the imported rows.
+type pageTiming struct {
+	Name string
+	Ms   float64
 }
 
 // child runs one measurement and prints its result as one JSON line on stdout.
@@ -254,8 +262,13 @@ func benchImport(ctx context.Context, db *gorm.DB, store string, rows int, file 
 	if err := checkTotal(ctx, db, g.GroupID, rows); err != nil {
 		return nil, err
 	}
+	peak := vmHWM()
+	pages, err := timePages(c, g.GroupID, rows)
+	if err != nil {
+		return nil, err
+	}
 	return &importResult{Store: store, Mode: "http", Rows: rows, FileMB: float64(st.Size()) / (1 << 20),
-		Seconds: el.Seconds(), RowsPerSec: float64(rows) / el.Seconds(), PeakRSSMB: vmHWM(), SetupRSSMB: setup}, nil
+		Seconds: el.Seconds(), RowsPerSec: float64(rows) / el.Seconds(), PeakRSSMB: peak, SetupRSSMB: setup, Pages: pages}, nil
 }
 
 // benchDirect is the baseline: the same rows, generated batch by batch (never all in memory), through
@@ -462,4 +475,32 @@ func redact(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// timePages measures list pages over the imported rows: the first page is the baseline, then a page near
+// the end by offset and by keyset (after_contact_id), on /contacts and on the group's contacts.
+func timePages(c *apiClient, groupID int64, rows int) ([]pageTiming, error) {
+	deep := rows - rows/100 // 99% of the way in
+	queries := []struct{ name, path string }{
+		{"first page", "/ictcore/contacts?limit=100"},
+		{"offset 99%", fmt.Sprintf("/ictcore/contacts?limit=100&offset=%d", deep)},
+		{"keyset 99%", fmt.Sprintf("/ictcore/contacts?limit=100&after_contact_id=%d", deep)},
+		{"group keyset 99%", fmt.Sprintf("/ictcore/groups/%d/contacts?limit=100&after_contact_id=%d", groupID, deep)},
+		{"phone suffix filter", "/ictcore/contacts?limit=100&phone=0000042"},
+	}
+	var out []pageTiming
+	for _, q := range queries {
+		var ms []float64
+		for i := 0; i < 11; i++ {
+			var raw []byte
+			start := time.Now()
+			if err := c.do("GET", q.path, "", nil, &raw); err != nil {
+				return nil, err
+			}
+			ms = append(ms, float64(time.Since(start).Microseconds())/1000)
+		}
+		sort.Float64s(ms)
+		out = append(out, pageTiming{Name: q.name, Ms: ms[len(ms)/2]})
+	}
+	return out, nil
 }

@@ -237,6 +237,7 @@ func printImport(res []importResult) {
 			d.RowsPerSec, secs(d.Seconds), d.PeakRSSMB, r.RowsPerSec/d.RowsPerSec, strings.Join(t, ", "))
 	}
 	w.Flush()
+	printPages(res)
 	// Flatness: peak RSS of the smallest against the largest size, per store.
 	for _, s := range []string{"sqlite", "postgres"} {
 		rs := peak[s]
@@ -294,4 +295,22 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// printPages shows list latency over the imported rows, each as a ratio to the first page of the same run.
+func printPages(res []importResult) {
+	fmt.Printf("\nLists over the imported rows (median of 11, X-Total-Count included; ratio = time / first page):\n\n")
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "store\trows\trequest\tms\tratio\t")
+	for _, r := range res {
+		if len(r.Pages) == 0 {
+			continue
+		}
+		base := r.Pages[0].Ms
+		for _, p := range r.Pages {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%.2f\t%.1f\t\n", r.Store, r.Rows, p.Name, p.Ms, p.Ms/base)
+		}
+	}
+	w.Flush()
+	fmt.Println()
 }
