@@ -117,10 +117,19 @@ func ListContacts(ctx context.Context, db *gorm.DB, f ContactFilter) ([]Contact,
 		}
 	}
 	var out []Contact
-	if err := f.Page.apply(q.Order("contacts.contact_id")).Find(&out).Error; err != nil {
+	if err := f.Page.apply(q.Order(idColumn(f.GroupID))).Find(&out).Error; err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// idColumn names the contact id to order and page by. Within a group it is the link's, so Postgres walks
+// the (group_id, contact_id) key in order instead of joining the whole group first.
+func idColumn(groupID *int64) string {
+	if groupID != nil {
+		return "contact_links.contact_id"
+	}
+	return "contacts.contact_id"
 }
 
 // EachGroupContact calls fn for every contact of the group in id order, reading in batches so memory stays
@@ -132,7 +141,7 @@ func EachGroupContact(ctx context.Context, db *gorm.DB, groupID int64, fn func(*
 		var cs []Contact
 		err := db.WithContext(ctx).Model(&Contact{}).
 			Joins("JOIN contact_links ON contact_links.contact_id = contacts.contact_id AND contact_links.group_id = ?", groupID).
-			Where("contacts.contact_id > ?", last).Order("contacts.contact_id").Limit(batch).Find(&cs).Error
+			Where("contact_links.contact_id > ?", last).Order("contact_links.contact_id").Limit(batch).Find(&cs).Error
 		if err != nil {
 			return err
 		}
@@ -169,7 +178,7 @@ func contactQuery(db *gorm.DB, f ContactFilter) *gorm.DB {
 	}
 	q = createdBetween(q, "contacts.created_at", f.Before, f.After)
 	if f.AfterContactID != nil {
-		q = q.Where("contacts.contact_id > ?", *f.AfterContactID)
+		q = q.Where(idColumn(f.GroupID)+" > ?", *f.AfterContactID)
 	}
 	return q
 }
