@@ -61,6 +61,8 @@ type Request struct {
 	Header       http.Header
 	// Chunked sends the body without a Content-Length, as a streaming client does.
 	Chunked bool
+	// DeclaredLength, when set, is the Content-Length the client claims (whatever the body really is).
+	DeclaredLength int64
 }
 
 // Response is what came back, already checked against the contract.
@@ -110,6 +112,9 @@ func (e *Env) do(req Request) (*Response, error) {
 	}
 	if req.Chunked {
 		hr.ContentLength = -1
+	}
+	if req.DeclaredLength > 0 {
+		hr.ContentLength = req.DeclaredLength
 	}
 	rec := httptest.NewRecorder()
 	e.Handler.ServeHTTP(rec, hr)

@@ -100,10 +100,16 @@ func TestCSVImportErrors(t *testing.T) {
 				}
 			})
 		}
+		// A client announcing a 2 GB upload is refused before a byte of it is read.
+		r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore" + path, Body: strings.NewReader(`"1"`), DeclaredLength: 2 << 30,
+			Header: apitest.Headers("Authorization", "Bearer "+e.token, "Content-Type", "text/csv")})
+		if r.Status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("2 GB announced: %d %s", r.Status, r.Body)
+		}
 		// A body without Content-Length that grows past the limit mid-stream: nothing is written.
 		req := apitest.Request{Method: "POST", Path: "/ictcore" + path, Body: strings.NewReader(big), Chunked: true,
 			Header: apitest.Headers("Authorization", "Bearer "+e.token, "Content-Type", "text/csv")}
-		r := e.Do(req)
+		r = e.Do(req)
 		if r.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("streamed oversize: %d %s", r.Status, r.Body)
 		}

@@ -299,7 +299,7 @@ func envOr(k, def string) string {
 
 // printPages shows list latency over the imported rows, each as a ratio to the first page of the same run.
 func printPages(res []importResult) {
-	fmt.Printf("\nLists over the imported rows (median of 11, X-Total-Count included; ratio = time / first page):\n\n")
+	fmt.Printf("\nLists over the imported rows (median of 11; offset pages also count the matches for X-Total-Count, keyset pages do not; ratio = time / first page):\n\n")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "store\trows\trequest\tms\tratio\t")
 	for _, r := range res {
