@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -59,8 +60,7 @@ func Build(ctx context.Context, o Options) (http.Handler, error) {
 			ucontact.New(),
 			platform.New(o.DB, o.Version),
 		},
-		Limits:  o.Limits,
-		Version: o.Version,
+		Limits: o.Limits,
 	})
 }
 
@@ -92,12 +92,5 @@ func AddUser(ctx context.Context, db *gorm.DB, username, password string, roles 
 	if err != nil {
 		return err
 	}
-	rs := ""
-	for i, r := range roles {
-		if i > 0 {
-			rs += ","
-		}
-		rs += r
-	}
-	return models.CreateUser(ctx, db, &models.User{Username: username, PasswordHash: hash, Roles: rs, Active: true})
+	return models.CreateUser(ctx, db, &models.User{Username: username, PasswordHash: hash, Roles: strings.Join(roles, ","), Active: true})
 }

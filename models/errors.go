@@ -6,5 +6,4 @@ import "errors"
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
-	ErrInvalid  = errors.New("invalid")
 )

@@ -22,11 +22,10 @@ import (
 
 // Config is everything New needs; cmd/switchboard fills it from the environment.
 type Config struct {
-	DB      *gorm.DB
-	Log     *slog.Logger
-	APIs    []API
-	Limits  Limits
-	Version string
+	DB     *gorm.DB
+	Log    *slog.Logger
+	APIs   []API
+	Limits Limits
 }
 
 // Default limits: 1 MiB for JSON and forms, 512 MiB for uploads (a million-row CSV is about 100 MiB).
