@@ -113,7 +113,7 @@ func TestContactListFiltersAndPages(t *testing.T) {
 			{"?limit=2", []int64{1, 2}, "6"},
 			{"?limit=2&offset=2", []int64{3, 4}, "6"},
 			{"?after_contact_id=4", []int64{5, 6}, ""}, // keyset pages are not counted
-			{"?phone=03", []int64{3}, "1"}, // phone ends with
+			{"?phone=03", []int64{3}, "1"},             // phone ends with
 			{"?email=p2@example.com", []int64{2}, "1"},
 			{"?first_name=name", []int64{1, 2, 3, 4, 5}, "5"}, // contains, any case
 			{"?last_name=h_%25", []int64{1, 2, 3, 4, 5}, "5"}, // % and _ are literal
