@@ -5,24 +5,18 @@ package apitest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for creating and dropping test databases
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
 	"switchboard/auth"
 	"switchboard/models"
+	"switchboard/scratchdb"
 )
 
 // DefaultPostgresURL is the development machine's Postgres (DESIGN section 9).
@@ -41,7 +35,8 @@ func Kinds(t testing.TB) []string {
 	return kinds
 }
 
-// NewDB answers a fresh, migrated store of the given kind, removed when the test ends.
+// NewDB answers a fresh, migrated store of the given kind, removed when the test ends: a SQLite file in
+// the test's temp dir, or a schema with a random name in the run's Postgres database.
 func NewDB(t testing.TB, kind string) *gorm.DB {
 	t.Helper()
 	var dsn string
@@ -49,16 +44,18 @@ func NewDB(t testing.TB, kind string) *gorm.DB {
 	case "sqlite":
 		dsn = "sqlite:" + filepath.Join(t.TempDir(), "test.db")
 	case "postgres":
+		if !pg.main {
+			t.Fatal("apitest: a package that uses Postgres stores needs TestMain calling apitest.Main, which drops its database")
+		}
 		base, err := pgDatabase()
 		if err != nil {
 			t.Fatalf("postgres: %v", err)
 		}
-		schema := "t_" + randomHex(6)
-		if _, err := pg.admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		var drop func() error
+		if dsn, drop, err = scratchdb.CreateSchema(context.Background(), base, "t_"); err != nil {
 			t.Fatalf("create schema: %v", err)
 		}
-		t.Cleanup(func() { _, _ = pg.admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
-		dsn = withParam(base, "search_path", schema)
+		t.Cleanup(func() { _ = drop() })
 	default:
 		t.Fatalf("unknown store kind %q", kind)
 	}
@@ -75,12 +72,11 @@ func NewDB(t testing.TB, kind string) *gorm.DB {
 
 // pg is the test binary's own Postgres database, created on first use and dropped by Main.
 var pg struct {
-	once  sync.Once
-	url   string // the test database
-	admin *sql.DB
-	err   error
-	name  string
-	root  string // the server's maintenance database, to drop ours from
+	main bool // Main is running: only then is the database dropped at the end
+	once sync.Once
+	url  string
+	drop func() error
+	err  error
 }
 
 func pgDatabase() (string, error) {
@@ -89,69 +85,19 @@ func pgDatabase() (string, error) {
 		if root == "" {
 			root = DefaultPostgresURL
 		}
-		pg.root = root
-		rootDB, err := sql.Open("pgx", root)
-		if err != nil {
-			pg.err = err
-			return
-		}
-		defer rootDB.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		if err := rootDB.PingContext(ctx); err != nil {
-			pg.err = err
-			return
-		}
-		pg.name = "sb_test_" + randomHex(6)
-		if _, err := rootDB.Exec(`CREATE DATABASE ` + pg.name); err != nil {
-			pg.err = err
-			return
-		}
-		pg.url = withDatabase(root, pg.name)
-		pg.admin, pg.err = sql.Open("pgx", pg.url)
+		pg.url, pg.drop, pg.err = scratchdb.CreateDatabase(context.Background(), root, "sb_test_")
 	})
-	if pg.err != nil {
-		return "", pg.err
-	}
-	return pg.url, nil
+	return pg.url, pg.err
 }
 
 // Main runs a package's tests and drops its Postgres database afterwards. Use it from TestMain.
 func Main(m *testing.M) int {
+	pg.main = true
 	code := m.Run()
-	if pg.name != "" {
-		if pg.admin != nil {
-			_ = pg.admin.Close()
-		}
-		if rootDB, err := sql.Open("pgx", pg.root); err == nil {
-			if _, err := rootDB.Exec(`DROP DATABASE IF EXISTS ` + pg.name + ` WITH (FORCE)`); err != nil {
-				fmt.Fprintln(os.Stderr, "apitest: drop test database:", err)
-			}
-			_ = rootDB.Close()
+	if pg.drop != nil {
+		if err := pg.drop(); err != nil {
+			fmt.Fprintln(os.Stderr, "apitest: drop test database:", err)
 		}
 	}
 	return code
-}
-
-func withDatabase(raw, name string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func withParam(raw, k, v string) string {
-	sep := "?"
-	if strings.Contains(raw, "?") {
-		sep = "&"
-	}
-	return raw + sep + k + "=" + url.QueryEscape(v)
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -28,6 +25,7 @@ import (
 
 	"switchboard/app"
 	"switchboard/models"
+	"switchboard/scratchdb"
 	"switchboard/server"
 )
 
@@ -127,20 +125,11 @@ func openStore(ctx context.Context, kind, dsn, tmp string) (*gorm.DB, func(), er
 		}
 		url, after = "sqlite:"+filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }
 	case "postgres":
-		admin, err := sql.Open("pgx", dsn)
+		schemaURL, drop, err := scratchdb.CreateSchema(ctx, dsn, "b_")
 		if err != nil {
 			return nil, nil, err
 		}
-		schema := "b_" + randomHex(6)
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			admin.Close()
-			return nil, nil, err
-		}
-		url = withParam(dsn, "search_path", schema)
-		after = func() {
-			_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-			admin.Close()
-		}
+		url, after = schemaURL, func() { _ = drop() }
 	default:
 		return nil, nil, fmt.Errorf("unknown store %q", kind)
 	}
@@ -443,29 +432,6 @@ func vmHWM() float64 {
 		}
 	}
 	return -1
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func withDatabase(raw, name string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func withParam(raw, k, v string) string {
-	sep := "?"
-	if strings.Contains(raw, "?") {
-		sep = "&"
-	}
-	return raw + sep + k + "=" + url.QueryEscape(v)
 }
 
 // redact keeps a URL's scheme and host, never a password.

@@ -10,7 +10,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -25,7 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver to create and drop the bench database
+	"switchboard/scratchdb"
 )
 
 // defaultPostgresURL is the development machine's Postgres (DESIGN section 9), as apitest uses it.
@@ -158,31 +157,17 @@ func runChild(ctx context.Context, args []string, out any) error {
 }
 
 // createPostgres makes the run's own database, so nothing else on the server is touched, and answers
-// its URL and the function that drops it.
+// its URL and the function that drops it (also after an interrupt).
 func createPostgres(ctx context.Context, root string) (string, func(), error) {
-	admin, err := sql.Open("pgx", root)
+	dbURL, drop, err := scratchdb.CreateDatabase(ctx, root, "sb_bench_")
 	if err != nil {
 		return "", nil, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := admin.PingContext(pctx); err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	name := "sb_bench_" + randomHex(6)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	drop := func() {
-		// Not ctx: an interrupted run must still drop its database.
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+	return dbURL, func() {
+		if err := drop(); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: drop database:", err)
 		}
-		admin.Close()
-	}
-	return withDatabase(root, name), drop, nil
+	}, nil
 }
 
 func printHTTP(cfg config, res []httpResult) {
