@@ -62,12 +62,7 @@ func TestContactErrors(t *testing.T) {
 	forEachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		id := e.createContact(t, map[string]any{"first_name": "Bo", "phone": "123"})
-		cases := []struct {
-			name, method, path string
-			body               any
-			wantStatus         int
-			wantMessage        string
-		}{
+		e.expectErrors(t, []errorCase{
 			{"missing first_name", "POST", "/contacts", map[string]any{"phone": "1"}, 412, "first_name"},
 			{"neither phone nor email", "POST", "/contacts", map[string]any{"first_name": "A"}, 412, "phone or an email"},
 			{"phone of letters", "POST", "/contacts", map[string]any{"first_name": "A", "phone": "abc"}, 412, "phone"},
@@ -84,16 +79,7 @@ func TestContactErrors(t *testing.T) {
 			{"delete unknown", "DELETE", "/contacts/424242", nil, 404, "not found"},
 			{"bad limit", "GET", "/contacts?limit=5000", nil, 412, "limit"},
 			{"bad filter type", "GET", "/contacts?group_id=x", nil, 412, "group_id"},
-		}
-		for _, tc := range cases {
-			t.Run(tc.name, func(t *testing.T) {
-				r := e.call(tc.method, tc.path, tc.body)
-				code, msg := errorMessage(t, r)
-				if r.Status != tc.wantStatus || code != tc.wantStatus || !strings.Contains(msg, tc.wantMessage) {
-					t.Fatalf("got %d %s, want %d containing %q", r.Status, r.Body, tc.wantStatus, tc.wantMessage)
-				}
-			})
-		}
+		})
 	})
 }
 

@@ -60,12 +60,7 @@ func TestGroupCRUD(t *testing.T) {
 func TestGroupErrors(t *testing.T) {
 	forEachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
-		for _, tc := range []struct {
-			name, method, path string
-			body               any
-			wantStatus         int
-			wantMessage        string
-		}{
+		e.expectErrors(t, []errorCase{
 			{"missing name", "POST", "/groups", map[string]any{"description": "x"}, 412, "name"},
 			{"empty name", "POST", "/groups", map[string]any{"name": ""}, 412, "name"},
 			{"oversized description", "POST", "/groups", map[string]any{"name": "a", "description": strings.Repeat("d", 256)}, 412, "description"},
@@ -74,15 +69,7 @@ func TestGroupErrors(t *testing.T) {
 			{"delete unknown", "DELETE", "/groups/999", nil, 404, "not found"},
 			{"contacts of unknown", "GET", "/groups/999/contacts", nil, 404, "not found"},
 			{"export unknown", "GET", "/groups/999/csv", nil, 404, "not found"},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				r := e.call(tc.method, tc.path, tc.body)
-				code, msg := errorMessage(t, r)
-				if r.Status != tc.wantStatus || code != tc.wantStatus || !strings.Contains(msg, tc.wantMessage) {
-					t.Fatalf("got %d %s, want %d containing %q", r.Status, r.Body, tc.wantStatus, tc.wantMessage)
-				}
-			})
-		}
+		})
 	})
 }
 

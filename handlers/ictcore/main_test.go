@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 
 	"switchboard/apitest"
@@ -71,4 +72,26 @@ func errorMessage(t *testing.T, r *apitest.Response) (int, string) {
 	}
 	r.JSON(t, &body)
 	return body.Error.Code, body.Error.Message
+}
+
+// errorCase is one request that must fail with ICTCore's error body.
+type errorCase struct {
+	name, method, path string
+	body               any
+	wantStatus         int
+	wantMessage        string
+}
+
+// expectErrors sends each case as the admin and checks the status, the body's code and its message.
+func (e *ictEnv) expectErrors(t *testing.T, cases []errorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.call(tc.method, tc.path, tc.body)
+			code, msg := errorMessage(t, r)
+			if r.Status != tc.wantStatus || code != tc.wantStatus || !strings.Contains(msg, tc.wantMessage) {
+				t.Fatalf("got %d %s, want %d containing %q", r.Status, r.Body, tc.wantStatus, tc.wantMessage)
+			}
+		})
+	}
 }
