@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -42,94 +41,141 @@ type Limits struct {
 // contract is the per-API middleware. In order: find the operation in the contract (unknown → 404 in the
 // vendor's shape), cap the body, authenticate when the operation needs it (before reading the body, so
 // a stranger cannot make us buffer a large one), then validate the request against the contract.
-func contract(api API, doc *openapi3.T, router routers.Router, prefix string, lim Limits, log *slog.Logger) echo.MiddlewareFunc {
+func contract(api API, doc *openapi3.T, router routers.Router, prefix string, lim Limits) echo.MiddlewareFunc {
+	g := &guard{api: api, doc: doc, router: router, prefix: prefix, lim: lim}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			req := c.Request()
 			c.Set(ctxAPI, api.Name())
-			// The router knows paths without the mount prefix (servers are ignored on purpose).
-			lookup := req.Clone(req.Context())
-			lookup.URL.Path = strings.TrimPrefix(req.URL.Path, prefix)
-			if lookup.URL.Path == "" {
-				lookup.URL.Path = "/"
-			}
-			lookup.URL.RawPath = ""
-			route, params, err := router.FindRoute(lookup)
-			if err != nil {
+			route, params, ok := g.find(c.Request())
+			if !ok {
 				return api.WriteError(c, http.StatusNotFound, "Not Found")
 			}
-			op := route.Operation
-			c.Set(ctxOperation, op.OperationID)
-
-			upload := isUpload(op)
-			limit := lim.Body
-			if upload {
-				limit = lim.Upload
+			c.Set(ctxOperation, route.Operation.OperationID)
+			upload := isUpload(route.Operation)
+			// Each step either passes (answered false) or has written the vendor's error.
+			if answered, err := g.capBody(c, route.Operation, upload); answered || err != nil {
+				return err
 			}
-			if req.ContentLength > limit {
-				return tooLarge(api, c, upload, limit)
+			if answered, err := g.authenticate(c, route.Operation); answered || err != nil {
+				return err
 			}
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
-			if upload && !acceptsContentType(op, req.Header.Get(echo.HeaderContentType)) {
-				status := api.ValidationStatus()
-				if op.Responses.Status(http.StatusUnsupportedMediaType) != nil {
-					status = http.StatusUnsupportedMediaType
-				}
-				return api.WriteError(c, status, fmt.Sprintf("Content-Type %q is not accepted here", req.Header.Get(echo.HeaderContentType)))
-			}
-
-			if needsAuth(doc, op) {
-				p, err := api.Identify(c)
-				if errors.Is(err, ErrAuthNotBuilt) {
-					return api.WriteError(c, http.StatusNotImplemented, "Not implemented yet")
-				}
-				if err != nil {
-					return api.WriteError(c, http.StatusUnauthorized, err.Error())
-				}
-				req = req.WithContext(auth.WithPrincipal(req.Context(), p))
-				c.SetRequest(req)
-			}
-
-			if !upload && req.Body != nil && req.Body != http.NoBody {
-				// Go's JSON decoder silently turns bad UTF-8 into U+FFFD; refuse it instead, so no
-				// mangled text is stored. The body is capped above, so reading it here is bounded.
-				body, err := io.ReadAll(req.Body)
-				if err != nil {
-					var mbe *http.MaxBytesError
-					if errors.As(err, &mbe) {
-						return tooLarge(api, c, false, limit)
-					}
-					return api.WriteError(c, api.ValidationStatus(), "Data validation failed, request body could not be read")
-				}
-				if !utf8.Valid(body) {
-					return api.WriteError(c, api.ValidationStatus(), "Data validation failed, request body is not valid UTF-8")
-				}
-				req.Body = io.NopCloser(bytes.NewReader(body))
-			}
-			in := &openapi3filter.RequestValidationInput{
-				Request:    req,
-				PathParams: params,
-				Route:      withoutSecurity(route),
-				Options: &openapi3filter.Options{
-					AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-					ExcludeRequestBody: upload,
-					KeepValidatedValue: true,
-					// Short messages (the schema is in the contract), and formats such as email checked.
-					SchemaValidationOptions: []openapi3.SchemaValidationOption{
-						openapi3.DisableSchemaErrorDetails(), openapi3.EnableFormatValidation(),
-					},
-				},
-			}
-			if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					return tooLarge(api, c, upload, limit)
-				}
-				return api.WriteError(c, api.ValidationStatus(), validationMessage(err))
+			if answered, err := g.validate(c, route, params, upload); answered || err != nil {
+				return err
 			}
 			return next(c)
 		}
 	}
+}
+
+// guard holds what the contract middleware needs for one API.
+type guard struct {
+	api    API
+	doc    *openapi3.T
+	router routers.Router
+	prefix string
+	lim    Limits
+}
+
+// validationOptions: short messages (the schema is in the contract), formats such as email checked, and
+// the validated body kept for the strict handler so it is not decoded twice. Credentials were checked
+// by guard.authenticate, so kin-openapi's security pass is a no-op.
+var validationOptions = openapi3filter.Options{
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	KeepValidatedValue: true,
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{
+		openapi3.DisableSchemaErrorDetails(), openapi3.EnableFormatValidation(),
+	},
+}
+
+// uploadValidationOptions leave the body alone: the handler streams it.
+var uploadValidationOptions = func() openapi3filter.Options {
+	o := validationOptions
+	o.ExcludeRequestBody = true
+	return o
+}()
+
+// find looks the request up in the contract; the router knows paths without the mount prefix.
+func (g *guard) find(req *http.Request) (*routers.Route, map[string]string, bool) {
+	lookup := req.Clone(req.Context())
+	lookup.URL.Path = strings.TrimPrefix(req.URL.Path, g.prefix)
+	if lookup.URL.Path == "" {
+		lookup.URL.Path = "/"
+	}
+	lookup.URL.RawPath = ""
+	route, params, err := g.router.FindRoute(lookup)
+	return route, params, err == nil
+}
+
+// capBody refuses a body announced larger than the limit, caps the rest, and checks an upload's media type.
+func (g *guard) capBody(c echo.Context, op *openapi3.Operation, upload bool) (bool, error) {
+	req := c.Request()
+	limit := g.limit(upload)
+	if req.ContentLength > limit {
+		return true, tooLarge(g.api, c, upload, limit)
+	}
+	req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
+	if upload && !acceptsContentType(op, req.Header.Get(echo.HeaderContentType)) {
+		status := g.api.ValidationStatus()
+		if op.Responses.Status(http.StatusUnsupportedMediaType) != nil {
+			status = http.StatusUnsupportedMediaType
+		}
+		return true, g.api.WriteError(c, status, fmt.Sprintf("Content-Type %q is not accepted here", req.Header.Get(echo.HeaderContentType)))
+	}
+	return false, nil
+}
+
+func (g *guard) limit(upload bool) int64 {
+	if upload {
+		return g.lim.Upload
+	}
+	return g.lim.Body
+}
+
+// authenticate identifies the caller of a secured operation and puts the principal on the request context.
+func (g *guard) authenticate(c echo.Context, op *openapi3.Operation) (bool, error) {
+	if !needsAuth(g.doc, op) {
+		return false, nil
+	}
+	p, err := g.api.Identify(c)
+	if errors.Is(err, ErrAuthNotBuilt) {
+		return true, g.api.WriteError(c, http.StatusNotImplemented, "Not implemented yet")
+	}
+	if err != nil {
+		return true, g.api.WriteError(c, http.StatusUnauthorized, err.Error())
+	}
+	c.SetRequest(c.Request().WithContext(auth.WithPrincipal(c.Request().Context(), p)))
+	return false, nil
+}
+
+// validate checks the request against the contract. A non-upload body is read first (it is capped) and
+// refused unless it is UTF-8: Go's JSON decoder would silently store U+FFFD instead.
+func (g *guard) validate(c echo.Context, route *routers.Route, params map[string]string, upload bool) (bool, error) {
+	req := c.Request()
+	opts := &validationOptions
+	if upload {
+		opts = &uploadValidationOptions
+	} else if req.Body != nil && req.Body != http.NoBody {
+		body, err := io.ReadAll(req.Body)
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return true, tooLarge(g.api, c, false, g.lim.Body)
+		case err != nil:
+			return true, g.api.WriteError(c, g.api.ValidationStatus(), "Data validation failed, request body could not be read")
+		case !utf8.Valid(body):
+			return true, g.api.WriteError(c, g.api.ValidationStatus(), "Data validation failed, request body is not valid UTF-8")
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: withoutSecurity(route), Options: opts}
+	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return true, tooLarge(g.api, c, upload, g.limit(upload))
+		}
+		return true, g.api.WriteError(c, g.api.ValidationStatus(), validationMessage(err))
+	}
+	return false, nil
 }
 
 // tooLarge answers an oversized body: 413 on upload routes (their contracts say so), and the vendor's

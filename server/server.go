@@ -59,7 +59,7 @@ func New(cfg Config) (http.Handler, error) {
 		}
 		prefix := "/" + api.Name()
 		// The group's recover hands a panic back as an error, so mapErrors answers it in the vendor's shape.
-		g := e.Group(prefix, mapErrors(api, cfg.Log), recoverPanics(cfg.Log, true), contract(api, doc, router, prefix, cfg.Limits, cfg.Log))
+		g := e.Group(prefix, mapErrors(api, cfg.Log), recoverPanics(cfg.Log, true), contract(api, doc, router, prefix, cfg.Limits))
 		api.Register(g)
 	}
 
