@@ -15,6 +15,7 @@ type Contact struct {
 	FirstName   string
 	LastName    string
 	Phone       string
+	PhoneRev    string // Phone reversed, kept in step by every write (suffix search)
 	Email       string
 	Address     string
 	Custom1     string
@@ -45,7 +46,7 @@ type ContactFilter struct {
 // CreateContact stores c and sets its id.
 func CreateContact(ctx context.Context, db *gorm.DB, c *Contact) error {
 	now := time.Now().Unix()
-	c.ID, c.CreatedAt, c.UpdatedAt = 0, now, now
+	c.ID, c.CreatedAt, c.UpdatedAt, c.PhoneRev = 0, now, now, reverse(c.Phone)
 	return db.WithContext(ctx).Create(c).Error
 }
 
@@ -73,6 +74,9 @@ func UpdateContact(ctx context.Context, db *gorm.DB, id int64, ch ContactChanges
 		if v != nil {
 			set[col] = *v
 		}
+	}
+	if ch.Phone != nil {
+		set["phone_rev"] = reverse(*ch.Phone)
 	}
 	res := db.WithContext(ctx).Model(&Contact{}).Where("contact_id = ?", id).Updates(set)
 	if res.Error != nil {
@@ -165,7 +169,13 @@ func contactQuery(db *gorm.DB, f ContactFilter) *gorm.DB {
 	q = eqInt(q, "contacts.contact_id", f.ContactID)
 	q = eqInt(q, "contacts.user_id", f.UserID)
 	if f.Phone != nil {
-		q = q.Where(`contacts.phone LIKE ? ESCAPE '\'`, endsWith(*f.Phone))
+		// "Ends with" is "reversed, starts with": a range on the reversed column's index.
+		from := reverse(*f.Phone)
+		col := "contacts.phone_rev"
+		if IsPostgres(db) {
+			col += ` COLLATE "C"`
+		}
+		q = q.Where(col+" >= ? AND "+col+" < ?", from, from+"\U0010FFFF")
 	}
 	if f.Email != nil {
 		q = q.Where("contacts.email = ?", *f.Email)
@@ -181,4 +191,13 @@ func contactQuery(db *gorm.DB, f ContactFilter) *gorm.DB {
 		q = q.Where(idColumn(f.GroupID)+" > ?", *f.AfterContactID)
 	}
 	return q
+}
+
+// reverse answers s with its characters in reverse order.
+func reverse(s string) string {
+	r := []rune(s)
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return string(r)
 }

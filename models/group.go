@@ -171,8 +171,8 @@ func InsertGroupContacts(tx *gorm.DB, groupID int64, cs []Contact) error {
 // at 500 rows per INSERT).
 func insertGroupContactsSQLite(tx *gorm.DB, groupID int64, cs []Contact) error {
 	ctx, pool := tx.Statement.Context, tx.Statement.ConnPool
-	ins, err := pool.PrepareContext(ctx, `INSERT INTO contacts (first_name, last_name, phone, email, address,
-		custom1, custom2, custom3, description, user_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`)
+	ins, err := pool.PrepareContext(ctx, `INSERT INTO contacts (first_name, last_name, phone, phone_rev, email, address,
+		custom1, custom2, custom3, description, user_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func insertGroupContactsSQLite(tx *gorm.DB, groupID int64, cs []Contact) error {
 	defer link.Close()
 	for i := range cs {
 		c := &cs[i]
-		res, err := ins.ExecContext(ctx, c.FirstName, c.LastName, c.Phone, c.Email, c.Address, c.Custom1, c.Custom2,
+		res, err := ins.ExecContext(ctx, c.FirstName, c.LastName, c.Phone, reverse(c.Phone), c.Email, c.Address, c.Custom1, c.Custom2,
 			c.Custom3, c.Description, c.UserID, c.CreatedAt, c.UpdatedAt)
 		if err != nil {
 			return err
@@ -234,13 +234,14 @@ func insertGroupContactsPostgres(tx *gorm.DB, groupID int64, cs []Contact) error
 		cs[i].ID = ids[i]
 		users[i], created[i], updated[i] = cs[i].UserID, cs[i].CreatedAt, cs[i].UpdatedAt
 	}
-	_, err = pool.ExecContext(ctx, `INSERT INTO contacts (contact_id, first_name, last_name, phone, email, address,
-		custom1, custom2, custom3, description, user_id, created_at, updated_at)
+	_, err = pool.ExecContext(ctx, `INSERT INTO contacts (contact_id, first_name, last_name, phone, phone_rev, email,
+		address, custom1, custom2, custom3, description, user_id, created_at, updated_at)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		$8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])`,
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[])`,
 		ids,
 		text(func(c *Contact) string { return c.FirstName }), text(func(c *Contact) string { return c.LastName }),
-		text(func(c *Contact) string { return c.Phone }), text(func(c *Contact) string { return c.Email }),
+		text(func(c *Contact) string { return c.Phone }), text(func(c *Contact) string { return reverse(c.Phone) }),
+		text(func(c *Contact) string { return c.Email }),
 		text(func(c *Contact) string { return c.Address }), text(func(c *Contact) string { return c.Custom1 }),
 		text(func(c *Contact) string { return c.Custom2 }), text(func(c *Contact) string { return c.Custom3 }),
 		text(func(c *Contact) string { return c.Description }), users, created, updated)

@@ -99,7 +99,8 @@ type contactV1 struct {
 	ID          int64  `gorm:"primaryKey;column:contact_id"`
 	FirstName   string `gorm:"size:64;not null;default:''"`
 	LastName    string `gorm:"size:64;not null;default:''"`
-	Phone       string `gorm:"size:32;not null;default:'';index"`
+	Phone       string `gorm:"size:32;not null;default:''"` // searched through phone_rev
+	PhoneRev    string `gorm:"size:32;not null;default:''"` // phone reversed: its index serves suffix (and exact) search
 	Email       string `gorm:"size:64;not null;default:'';index"`
 	Address     string `gorm:"size:128;not null;default:''"`
 	Custom1     string `gorm:"size:128;not null;default:''"`
@@ -135,5 +136,13 @@ type contactLinkV1 struct {
 func (contactLinkV1) TableName() string { return "contact_links" }
 
 func migrateV1(tx *gorm.DB) error {
-	return tx.Migrator().CreateTable(&userV1{}, &settingV1{}, &contactV1{}, &groupV1{}, &contactLinkV1{})
+	if err := tx.Migrator().CreateTable(&userV1{}, &settingV1{}, &contactV1{}, &groupV1{}, &contactLinkV1{}); err != nil {
+		return err
+	}
+	// Byte order ("C" collation on Postgres, SQLite's default BINARY), so a prefix is a range of the index.
+	idx := `CREATE INDEX idx_contacts_phone_rev ON contacts (phone_rev)`
+	if IsPostgres(tx) {
+		idx = `CREATE INDEX idx_contacts_phone_rev ON contacts (phone_rev COLLATE "C")`
+	}
+	return tx.Exec(idx).Error
 }

@@ -42,11 +42,22 @@ func TestContactCRUD(t *testing.T) {
 			t.Fatalf("read back %+v", got)
 		}
 
-		r := e.call("PUT", fmt.Sprintf("/contacts/%d", id), map[string]any{"last_name": "King", "contact_id": 999})
+		var found []contact
+		e.call("GET", "/contacts?phone=234567", nil).JSON(t, &found)
+		if len(found) != 1 || found[0].ContactID != id {
+			t.Fatalf("phone suffix search: %+v", found)
+		}
+		r := e.call("PUT", fmt.Sprintf("/contacts/%d", id), map[string]any{"last_name": "King", "phone": "+44 20 7946 0018", "contact_id": 999})
 		var upd contact
 		r.JSON(t, &upd)
 		if r.Status != 200 || upd.LastName != "King" || upd.FirstName != "Ada" || upd.ContactID != id {
 			t.Fatalf("update: %d %+v", r.Status, upd)
+		}
+		for query, want := range map[string]int{"?phone=0018": 1, "?phone=234567": 0} { // the new phone, not the old
+			e.call("GET", "/contacts"+query, nil).JSON(t, &found)
+			if len(found) != want {
+				t.Fatalf("after phone change, %s found %d", query, len(found))
+			}
 		}
 
 		if r := e.call("DELETE", fmt.Sprintf("/contacts/%d", id), nil); r.Status != 200 || string(r.Body) != "true\n" {

@@ -53,6 +53,11 @@ func TestCSVImportExport(t *testing.T) {
 				t.Fatalf("error %d on line %d, want %d: %s", i, re.Line, wantLines[i], re.Message)
 			}
 		}
+		var found []contact
+		e.call("GET", "/contacts?phone=31111111", nil).JSON(t, &found) // imported rows are searchable by phone
+		if len(found) != 1 || found[0].Phone != "923331111111" {
+			t.Fatalf("phone search over imported rows: %+v", found)
+		}
 		var grp group
 		e.call("GET", fmt.Sprintf("/groups/%d", g), nil).JSON(t, &grp)
 		if grp.ContactTotal != 3 {
