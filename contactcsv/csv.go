@@ -70,29 +70,20 @@ var columns = []struct {
 
 // Import reads CSV rows from r and adds each valid one to the group as a new contact owned by userID.
 // It runs in one transaction, so an upload that breaks off (or exceeds its size limit) writes nothing;
-// bad rows are skipped and reported. Memory stays flat: rows are read one by one, inserted in batches.
+// bad rows are skipped and reported. Memory stays flat: rows are read one by one, stored in batches.
 func Import(ctx context.Context, db *gorm.DB, groupID, userID int64, r io.Reader) (*Report, error) {
 	rep := &Report{}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := models.LockGroup(tx, groupID); err != nil {
-			return err
-		}
-		cr := csv.NewReader(r)
-		cr.FieldsPerRecord = -1
-		cr.ReuseRecord = true
-		cr.LazyQuotes = true
-		batch := make([]models.Contact, 0, batchSize)
-		flush := func() error {
-			if err := models.InsertGroupContacts(tx, groupID, batch); err != nil {
-				return err
-			}
-			rep.Imported += int64(len(batch))
-			batch = batch[:0]
-			return nil
-		}
-		now := time.Now().Unix()
-		rows := int64(0)
-		for {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	cr.LazyQuotes = true
+	batch := make([]models.Contact, 0, batchSize)
+	now := time.Now().Unix()
+	rows := int64(0)
+	// next answers the next batch of valid rows, an empty one at the end of the file.
+	next := func() ([]models.Contact, error) {
+		batch = batch[:0]
+		for len(batch) < batchSize {
 			rec, err := cr.Read()
 			if err == io.EOF {
 				break
@@ -100,7 +91,7 @@ func Import(ctx context.Context, db *gorm.DB, groupID, userID int64, r io.Reader
 			if err != nil {
 				var pe *csv.ParseError
 				if !errors.As(err, &pe) {
-					return err // the upload itself failed: roll back
+					return nil, err // the upload itself failed: roll back
 				}
 				rows++
 				rep.reject(int64(pe.StartLine), "malformed CSV: %v", pe.Err)
@@ -115,20 +106,17 @@ func Import(ctx context.Context, db *gorm.DB, groupID, userID int64, r io.Reader
 			}
 			c.UserID, c.CreatedAt, c.UpdatedAt = userID, now, now
 			batch = append(batch, c)
-			if len(batch) == batchSize {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
 		}
-		if rows == 0 {
-			return ErrEmpty
+		if len(batch) == 0 && rows == 0 {
+			return nil, ErrEmpty
 		}
-		return flush()
-	})
+		return batch, nil
+	}
+	n, err := models.ImportGroupContacts(ctx, db, groupID, next)
 	if err != nil {
 		return nil, err
 	}
+	rep.Imported = n
 	return rep, nil
 }
 

@@ -276,27 +276,22 @@ func benchDirect(ctx context.Context, db *gorm.DB, store string, rows int) (*imp
 
 	start := time.Now()
 	now := time.Now().Unix()
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := models.LockGroup(tx, g.ID); err != nil {
-			return err
-		}
-		batch := make([]models.Contact, 0, batchSize)
-		for i := range rows {
-			r := rowFields(i)
+	batch := make([]models.Contact, 0, batchSize)
+	done := 0
+	// next generates the same rows the CSV file holds, a batch at a time (never all in memory).
+	next := func() ([]models.Contact, error) {
+		batch = batch[:0]
+		for ; done < rows && len(batch) < batchSize; done++ {
+			r := rowFields(done)
 			batch = append(batch, models.Contact{
 				Phone: r[0], FirstName: r[1], LastName: r[2], Email: r[3], Address: r[4],
 				Custom1: r[5], Custom2: r[6], Custom3: r[7], Description: r[8],
 				UserID: admin.ID, CreatedAt: now, UpdatedAt: now,
 			})
-			if len(batch) == batchSize {
-				if err := models.InsertGroupContacts(tx, g.ID, batch); err != nil {
-					return err
-				}
-				batch = batch[:0]
-			}
 		}
-		return models.InsertGroupContacts(tx, g.ID, batch)
-	})
+		return batch, nil
+	}
+	_, err = models.ImportGroupContacts(ctx, db, g.ID, next)
 	el := time.Since(start)
 	if err != nil {
 		return nil, err

@@ -188,7 +188,7 @@ func printHTTP(cfg config, res []httpResult) {
 
 func printImport(res []importResult) {
 	fmt.Printf("CSV   import into one group: http = POST /ictcore/groups/{id}/csv streamed from a file on disk through\n")
-	fmt.Printf("      the full stack (client and server in the child); direct = models.InsertGroupContacts in one\n")
+	fmt.Printf("      the full stack (client and server in the child); direct = models.ImportGroupContacts in one\n")
 	fmt.Printf("      transaction, batches of %d, same rows. Each run is a fresh child on a fresh store; peak RSS is\n", batchSize)
 	fmt.Printf("      the child's VmHWM (setup = VmHWM just before the import started).\n\n")
 	type key struct {
