@@ -5,6 +5,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ func Open(url string) (*gorm.DB, error) {
 		if path == "" {
 			path = DefaultSQLitePath
 		}
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
 		sep := "?"
 		if strings.Contains(path, "?") {
 			sep = "&"
@@ -65,6 +69,20 @@ func Open(url string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the SQLite file readable by its owner only, before SQLite does: the file holds
+// password hashes and the token secret, and SQLite gives its -wal and -shm files the same mode.
+func createPrivate(path string) error {
+	name, _, _ := strings.Cut(path, "?")
+	if name == "" || name == ":memory:" || strings.HasPrefix(name, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(name, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create store file: %w", err)
+	}
+	return f.Close()
 }
 
 // IsPostgres tells which dialect db speaks.

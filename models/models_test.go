@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,5 +71,27 @@ func TestOpenRejectsUnknownScheme(t *testing.T) {
 	}
 	if got := err.Error(); strings.Contains(got, "secret") {
 		t.Fatalf("error leaks the password: %s", got)
+	}
+}
+
+// TestSQLiteFileIsPrivate: the store file holds password hashes and the token secret.
+func TestSQLiteFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sb.db")
+	db, err := models.Open("sqlite:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer models.Close(db)
+	if _, err := models.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal"} {
+		st, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, st.Mode().Perm())
+		}
 	}
 }
