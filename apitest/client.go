@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
 	"gorm.io/gorm"
 
 	"switchboard/app"
@@ -129,17 +128,17 @@ func validateResponse(hr *http.Request, reqBody []byte, resp *Response) error {
 	if !ok || hr.URL.Path == "/collect/websocket" { // an AsyncAPI mount inside an OpenAPI prefix
 		return nil
 	}
-	c, err := contract(api)
+	c, err := server.LoadContract(api)
 	if err != nil {
 		return nil // not a contract prefix (health, docs, metrics)
 	}
 	lookup := hr.Clone(context.Background())
 	lookup.URL.Path = "/" + rest
 	lookup.Body = io.NopCloser(bytes.NewReader(reqBody))
-	route, params, err := c.router.FindRoute(lookup)
+	route, params, err := c.Router.FindRoute(lookup)
 	if err != nil {
 		if resp.Status != http.StatusNotFound {
-			return errorf("%s %s is not in the %s contract but answered %d", hr.Method, hr.URL.Path, api, resp.Status)
+			return fmt.Errorf("%s %s is not in the %s contract but answered %d", hr.Method, hr.URL.Path, api, resp.Status)
 		}
 		return nil
 	}
@@ -152,38 +151,18 @@ func validateResponse(hr *http.Request, reqBody []byte, resp *Response) error {
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		return errorf("%s %s answered %d %s, which breaks the %s contract: %v", hr.Method, hr.URL.Path, resp.Status, truncate(resp.Body), api, err)
+		return fmt.Errorf("%s %s answered %d %s, which breaks the %s contract: %v", hr.Method, hr.URL.Path, resp.Status, truncate(resp.Body), api, err)
 	}
 	return nil
 }
 
-type loaded struct {
-	doc    *openapi3.T
-	router routers.Router
-}
-
-var contracts sync.Map // name → *loaded
-
-func contract(name string) (*loaded, error) {
-	if v, ok := contracts.Load(name); ok {
-		return v.(*loaded), nil
-	}
-	doc, router, err := server.LoadContract(name)
-	if err != nil {
-		return nil, err
-	}
-	l := &loaded{doc, router}
-	contracts.Store(name, l)
-	return l, nil
-}
-
 // Contract answers the loaded contract of an API (servers removed), for tests that walk it.
 func Contract(name string) (*openapi3.T, error) {
-	l, err := contract(name)
+	c, err := server.LoadContract(name)
 	if err != nil {
 		return nil, err
 	}
-	return l.doc, nil
+	return c.Doc, nil
 }
 
 func truncate(b []byte) string {

@@ -3,13 +3,10 @@ package apitest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"testing"
 )
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 // JSONBody encodes v for a request body.
 func JSONBody(t testing.TB, v any) io.Reader {

@@ -101,3 +101,10 @@ func Main(m *testing.M) int {
 	}
 	return code
 }
+
+// EachKind runs fn as a subtest once per store kind (SQLite, and Postgres when it answers).
+func EachKind(t *testing.T, fn func(t *testing.T, kind string)) {
+	for _, kind := range Kinds(t) {
+		t.Run(kind, func(t *testing.T) { fn(t, kind) })
+	}
+}

@@ -15,53 +15,47 @@ import (
 func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
 
 func TestMigrateIsIdempotent(t *testing.T) {
-	for _, kind := range apitest.Kinds(t) {
-		t.Run(kind, func(t *testing.T) {
-			db := apitest.NewDB(t, kind) // migrated once already
-			n, err := models.Migrate(context.Background(), db)
-			if err != nil || n != 0 {
-				t.Fatalf("second migrate applied %d: %v", n, err)
-			}
-		})
-	}
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		db := apitest.NewDB(t, kind) // migrated once already
+		n, err := models.Migrate(context.Background(), db)
+		if err != nil || n != 0 {
+			t.Fatalf("second migrate applied %d: %v", n, err)
+		}
+	})
 }
 
 func TestSettingIsCreatedOnce(t *testing.T) {
-	for _, kind := range apitest.Kinds(t) {
-		t.Run(kind, func(t *testing.T) {
-			db := apitest.NewDB(t, kind)
-			ctx := context.Background()
-			calls := 0
-			mk := func() (string, error) { calls++; return "v" + string(rune('0'+calls)), nil }
-			a, err := models.GetOrCreateSetting(ctx, db, "k", mk)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := models.GetOrCreateSetting(ctx, db, "k", mk)
-			if err != nil || a != b || calls != 1 {
-				t.Fatalf("got %q then %q after %d calls: %v", a, b, calls, err)
-			}
-		})
-	}
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		db := apitest.NewDB(t, kind)
+		ctx := context.Background()
+		calls := 0
+		mk := func() (string, error) { calls++; return "v" + string(rune('0'+calls)), nil }
+		a, err := models.GetOrCreateSetting(ctx, db, "k", mk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := models.GetOrCreateSetting(ctx, db, "k", mk)
+		if err != nil || a != b || calls != 1 {
+			t.Fatalf("got %q then %q after %d calls: %v", a, b, calls, err)
+		}
+	})
 }
 
 func TestUniqueUsername(t *testing.T) {
-	for _, kind := range apitest.Kinds(t) {
-		t.Run(kind, func(t *testing.T) {
-			db := apitest.NewDB(t, kind)
-			ctx := context.Background()
-			if err := models.CreateUser(ctx, db, &models.User{Username: "a", PasswordHash: "x", Active: true}); err != nil {
-				t.Fatal(err)
-			}
-			err := models.CreateUser(ctx, db, &models.User{Username: "a", PasswordHash: "x", Active: true})
-			if !errors.Is(err, models.ErrConflict) {
-				t.Fatalf("duplicate username: %v", err)
-			}
-			if _, err := models.FindUserByLogin(ctx, db, "nobody@example.com"); !errors.Is(err, models.ErrNotFound) {
-				t.Fatalf("unknown e-mail: %v", err)
-			}
-		})
-	}
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		db := apitest.NewDB(t, kind)
+		ctx := context.Background()
+		if err := models.CreateUser(ctx, db, &models.User{Username: "a", PasswordHash: "x", Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		err := models.CreateUser(ctx, db, &models.User{Username: "a", PasswordHash: "x", Active: true})
+		if !errors.Is(err, models.ErrConflict) {
+			t.Fatalf("duplicate username: %v", err)
+		}
+		if _, err := models.FindUserByLogin(ctx, db, "nobody@example.com"); !errors.Is(err, models.ErrNotFound) {
+			t.Fatalf("unknown e-mail: %v", err)
+		}
+	})
 }
 
 func TestOpenRejectsUnknownScheme(t *testing.T) {

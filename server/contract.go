@@ -96,13 +96,14 @@ var uploadValidationOptions = func() openapi3filter.Options {
 
 // find looks the request up in the contract; the router knows paths without the mount prefix.
 func (g *guard) find(req *http.Request) (*routers.Route, map[string]string, bool) {
-	lookup := req.Clone(req.Context())
-	lookup.URL.Path = strings.TrimPrefix(req.URL.Path, g.prefix)
-	if lookup.URL.Path == "" {
-		lookup.URL.Path = "/"
+	// A shallow copy with its own URL: the router reads only the method, URL and Host.
+	lookup, u := *req, *req.URL
+	u.Path, u.RawPath = strings.TrimPrefix(req.URL.Path, g.prefix), ""
+	if u.Path == "" {
+		u.Path = "/"
 	}
-	lookup.URL.RawPath = ""
-	route, params, err := g.router.FindRoute(lookup)
+	lookup.URL = &u
+	route, params, err := g.router.FindRoute(&lookup)
 	return route, params, err == nil
 }
 

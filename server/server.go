@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -53,13 +54,13 @@ func New(cfg Config) (http.Handler, error) {
 	e.Use(recoverPanics(cfg.Log, false))
 
 	for _, api := range cfg.APIs {
-		doc, router, err := LoadContract(api.Name())
+		c, err := LoadContract(api.Name())
 		if err != nil {
 			return nil, err
 		}
 		prefix := "/" + api.Name()
 		// The group's recover hands a panic back as an error, so mapErrors answers it in the vendor's shape.
-		g := e.Group(prefix, mapErrors(api, cfg.Log), recoverPanics(cfg.Log, true), contract(api, doc, router, prefix, cfg.Limits))
+		g := e.Group(prefix, mapErrors(api, cfg.Log), recoverPanics(cfg.Log, true), contract(api, c.Doc, c.Router, prefix, cfg.Limits))
 		api.Register(g)
 	}
 
@@ -85,9 +86,29 @@ func New(cfg Config) (http.Handler, error) {
 	return e, nil
 }
 
-// LoadContract reads an embedded contract and builds its router. Servers are dropped so the router
-// matches paths without the mount prefix, which the contract middleware strips.
-func LoadContract(name string) (*openapi3.T, routers.Router, error) {
+// Contract is a loaded contract and its router; both are read-only once built, so servers share them.
+type Contract struct {
+	Doc    *openapi3.T
+	Router routers.Router
+}
+
+var contracts sync.Map // name → *Contract
+
+// LoadContract answers an embedded contract and its router, parsed once per process. Servers are dropped
+// so the router matches paths without the mount prefix, which the contract middleware strips.
+func LoadContract(name string) (*Contract, error) {
+	if c, ok := contracts.Load(name); ok {
+		return c.(*Contract), nil
+	}
+	doc, router, err := loadContract(name)
+	if err != nil {
+		return nil, err
+	}
+	c, _ := contracts.LoadOrStore(name, &Contract{Doc: doc, Router: router})
+	return c.(*Contract), nil
+}
+
+func loadContract(name string) (*openapi3.T, routers.Router, error) {
 	raw, err := fs.ReadFile(switchboard.Contracts, "openapi/"+name+".yaml")
 	if err != nil {
 		return nil, nil, fmt.Errorf("contract %s: %w", name, err)

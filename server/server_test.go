@@ -21,34 +21,32 @@ func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
 
 // TestServiceRoutes: the routes outside the vendor contracts.
 func TestServiceRoutes(t *testing.T) {
-	for _, kind := range apitest.Kinds(t) {
-		t.Run(kind, func(t *testing.T) {
-			e := apitest.New(t, kind)
-			for _, tc := range []struct {
-				path       string
-				wantStatus int
-				wantBody   string
-			}{
-				{"/healthz", 200, "ok"},
-				{"/readyz", 200, "ready"},
-				{"/metrics", 200, "switchboard_http_request_duration_seconds"},
-				{"/docs", 200, `href="/docs/ictcore/"`},
-				{"/docs/cim/", 200, "swagger"},
-				{"/docs/ictcore/swagger-ui-bundle.js", 200, ""},
-				{"/openapi/ictcore.yaml", 200, "openapi: 3.0.3"},
-				{"/openapi/asyncapi/accolades-crm.yaml", 200, "asyncapi:"},
-				{"/openapi/../go.mod", 404, ""},
-				{"/platform/health", 200, `"database":"ok"`},
-				{"/accolades", 501, "not implemented"},
-				{"/collect/websocket", 501, "not implemented"},
-			} {
-				r := e.Do(apitest.Request{Method: "GET", Path: tc.path})
-				if r.Status != tc.wantStatus || !strings.Contains(string(r.Body), tc.wantBody) {
-					t.Errorf("GET %s: %d %.200s, want %d containing %q", tc.path, r.Status, r.Body, tc.wantStatus, tc.wantBody)
-				}
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		e := apitest.New(t, kind)
+		for _, tc := range []struct {
+			path       string
+			wantStatus int
+			wantBody   string
+		}{
+			{"/healthz", 200, "ok"},
+			{"/readyz", 200, "ready"},
+			{"/metrics", 200, "switchboard_http_request_duration_seconds"},
+			{"/docs", 200, `href="/docs/ictcore/"`},
+			{"/docs/cim/", 200, "swagger"},
+			{"/docs/ictcore/swagger-ui-bundle.js", 200, ""},
+			{"/openapi/ictcore.yaml", 200, "openapi: 3.0.3"},
+			{"/openapi/asyncapi/accolades-crm.yaml", 200, "asyncapi:"},
+			{"/openapi/../go.mod", 404, ""},
+			{"/platform/health", 200, `"database":"ok"`},
+			{"/accolades", 501, "not implemented"},
+			{"/collect/websocket", 501, "not implemented"},
+		} {
+			r := e.Do(apitest.Request{Method: "GET", Path: tc.path})
+			if r.Status != tc.wantStatus || !strings.Contains(string(r.Body), tc.wantBody) {
+				t.Errorf("GET %s: %d %.200s, want %d containing %q", tc.path, r.Status, r.Body, tc.wantStatus, tc.wantBody)
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestPendingAPIs: contracts not built yet route every operation, validate it, and answer 501 (or their

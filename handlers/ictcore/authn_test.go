@@ -15,7 +15,7 @@ import (
 )
 
 func TestAuthenticate(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		cases := []struct {
 			name       string
@@ -34,7 +34,7 @@ func TestAuthenticate(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
-					Body: stringsReader(tc.body), Header: apitest.Headers("Content-Type", "application/json")})
+					Body: strings.NewReader(tc.body), Header: apitest.Headers("Content-Type", "application/json")})
 				if r.Status != tc.wantStatus {
 					t.Fatalf("status %d, want %d: %s", r.Status, tc.wantStatus, r.Body)
 				}
@@ -54,7 +54,7 @@ func TestAuthenticate(t *testing.T) {
 }
 
 func TestCredentials(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		ctx := context.Background()
 		if err := app.AddUser(ctx, e.DB, "norole", "pw-norole", nil); err != nil {
@@ -105,7 +105,7 @@ func TestCredentials(t *testing.T) {
 // TestUnknownRoutes: paths and methods outside the contract answer 404 in ICTCore's shape, even without
 // credentials (ICTCore matches routes before it authenticates).
 func TestUnknownRoutes(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		for _, tc := range []struct{ method, path string }{
 			{"GET", "/ictcore/nothing"},
@@ -123,7 +123,7 @@ func TestUnknownRoutes(t *testing.T) {
 // TestForbiddenEverywhere: a signed-in user without ICTCore permissions gets 403 from every built
 // operation that needs one, and nothing is written.
 func TestForbiddenEverywhere(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		c := e.createContact(t, map[string]any{"first_name": "A", "phone": "1"})
 		g := e.createGroup(t, "g")

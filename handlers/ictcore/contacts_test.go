@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"switchboard/apitest"
 )
 
 type contact struct {
@@ -32,7 +34,7 @@ func (e *ictEnv) createContact(t *testing.T, body map[string]any) int64 {
 }
 
 func TestContactCRUD(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		id := e.createContact(t, map[string]any{"first_name": "Ada", "last_name": "Lovelace", "phone": "03001234567", "email": "ada@example.com"})
 
@@ -70,7 +72,7 @@ func TestContactCRUD(t *testing.T) {
 }
 
 func TestContactErrors(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		id := e.createContact(t, map[string]any{"first_name": "Bo", "phone": "123"})
 		e.expectErrors(t, []errorCase{
@@ -95,7 +97,7 @@ func TestContactErrors(t *testing.T) {
 }
 
 func TestContactListFiltersAndPages(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		for i := 1; i <= 5; i++ {
 			e.createContact(t, map[string]any{"first_name": fmt.Sprintf("Name%d", i), "last_name": "Smith_%", "phone": fmt.Sprintf("0300000000%d", i), "email": fmt.Sprintf("p%d@example.com", i)})
@@ -139,7 +141,7 @@ func TestContactListFiltersAndPages(t *testing.T) {
 }
 
 func TestContactGroupLinks(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		c1 := e.createContact(t, map[string]any{"first_name": "A", "phone": "1"})
 		c2 := e.createContact(t, map[string]any{"first_name": "B", "phone": "2"})

@@ -28,7 +28,7 @@ func (e *ictEnv) upload(path, contentType, body string) *apitest.Response {
 }
 
 func TestCSVImportExport(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		g := e.createGroup(t, "import")
 		file := strings.Join([]string{
@@ -83,7 +83,7 @@ func TestCSVImportExport(t *testing.T) {
 }
 
 func TestCSVImportErrors(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnvWithOptions(t, kind, app.Options{Limits: server.Limits{Body: 1 << 20, Upload: 1 << 10}})
 		g := e.createGroup(t, "import")
 		path := fmt.Sprintf("/groups/%d/csv", g)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"switchboard/apitest"
 )
 
 type group struct {
@@ -27,7 +29,7 @@ func (e *ictEnv) createGroup(t *testing.T, name string) int64 {
 }
 
 func TestGroupCRUD(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		g := e.createGroup(t, "Sales")
 		e.createGroup(t, "Support")
@@ -58,7 +60,7 @@ func TestGroupCRUD(t *testing.T) {
 }
 
 func TestGroupErrors(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		e.expectErrors(t, []errorCase{
 			{"missing name", "POST", "/groups", map[string]any{"description": "x"}, 412, "name"},
@@ -74,7 +76,7 @@ func TestGroupErrors(t *testing.T) {
 }
 
 func TestGroupContacts(t *testing.T) {
-	forEachStore(t, func(t *testing.T, kind string) {
+	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		g := e.createGroup(t, "g")
 		var ids []int64

@@ -45,20 +45,13 @@ func (e *ictEnv) call(method, path string, body any) *apitest.Response {
 	var r io.Reader
 	if body != nil {
 		if s, ok := body.(string); ok {
-			r = stringsReader(s)
+			r = strings.NewReader(s)
 		} else {
 			r = apitest.JSONBody(e.T, body)
 		}
 		h.Set("Content-Type", "application/json")
 	}
 	return e.Do(apitest.Request{Method: method, Path: "/ictcore" + path, Body: r, Header: h})
-}
-
-// forEachStore runs fn once per store kind (SQLite, and Postgres when it answers).
-func forEachStore(t *testing.T, fn func(t *testing.T, kind string)) {
-	for _, kind := range apitest.Kinds(t) {
-		t.Run(kind, func(t *testing.T) { fn(t, kind) })
-	}
 }
 
 // errorMessage reads ICTCore's error body.
