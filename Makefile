@@ -3,7 +3,7 @@ GO       ?= go
 SPECTRAL := tools/node_modules/.bin/spectral
 ASYNCAPI := tools/node_modules/.bin/asyncapi
 
-.PHONY: run build test test-pg generate verify-generate tidy-check lint lint-spec bench ci
+.PHONY: run build test test-pg generate verify-generate tidy-check check-files lint lint-spec bench ci
 
 run: ## start the server on :8080 with the embedded SQLite file ./switchboard.db
 	$(GO) run ./cmd/switchboard serve
@@ -27,8 +27,12 @@ verify-generate: generate ## fail if gen/ differs from what openapi/ generates
 tidy-check:
 	$(GO) mod tidy -diff
 
-lint: ## go vet + gofmt on hand-written code
+check-files: ## no executable binaries or files over 5 MB tracked by git
+	.ci/check-tracked-files
+
+lint: ## go vet + staticcheck + gofmt on hand-written code
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 
 tools/node_modules: tools/package.json tools/package-lock.json
@@ -43,4 +47,4 @@ lint-spec: tools/node_modules ## Spectral (spectral:oas) on every OpenAPI file, 
 bench: ## benchmarks, each figure beside a baseline measured in the same run
 	$(GO) run ./tools/bench
 
-ci: lint-spec verify-generate tidy-check lint test-pg
+ci: check-files lint-spec verify-generate tidy-check lint test-pg

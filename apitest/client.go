@@ -82,12 +82,13 @@ func (r *Response) JSON(t testing.TB, v any) {
 }
 
 // Do sends req through the whole stack and checks the response against the contract: the status must be
-// one the operation documents and the body must match its schema. A violation fails the test.
-func (e *Env) Do(req Request) *Response {
-	e.T.Helper()
+// one the operation documents and the body must match its schema. A violation fails t, the test (or
+// subtest) that made the request.
+func (e *Env) Do(t testing.TB, req Request) *Response {
+	t.Helper()
 	resp, err := e.do(req)
 	if err != nil {
-		e.T.Fatalf("%s %s: %v", req.Method, req.Path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.Path, err)
 	}
 	return resp
 }

@@ -20,6 +20,7 @@ import (
 	"switchboard/handlers/platform"
 	"switchboard/handlers/ucontact"
 	"switchboard/models"
+	"switchboard/models/identity"
 	"switchboard/server"
 )
 
@@ -30,11 +31,24 @@ type Options struct {
 	Secret   string        // token-signing secret; empty: generated once and kept in the store
 	TokenTTL time.Duration // 0: auth.DefaultTokenTTL
 	Limits   server.Limits
+	Logins   auth.GuardConfig // failed-login throttling and hashing bounds; zero values take the defaults
 	Version  string
 }
 
 // Build answers the whole HTTP surface over a migrated store.
 func Build(ctx context.Context, o Options) (http.Handler, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	apis, err := APIs(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return server.New(server.Config{DB: o.DB, Log: o.Log, APIs: apis, Limits: o.Limits})
+}
+
+// APIs answers every vendor API over the store, as Build mounts them.
+func APIs(ctx context.Context, o Options) ([]server.API, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -50,25 +64,21 @@ func Build(ctx context.Context, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.New(server.Config{
-		DB:  o.DB,
-		Log: o.Log,
-		APIs: []server.API{
-			ictcore.New(o.DB, tokens, o.Log),
-			collect.New(),
-			cim.New(),
-			ucontact.New(),
-			platform.New(o.DB, o.Version),
-		},
-		Limits: o.Limits,
-	})
+	logins := auth.NewGuard(o.Logins) // one guard: a client throttled on one API is throttled on all
+	return []server.API{
+		ictcore.New(o.DB, tokens, logins, o.Log),
+		collect.New(),
+		cim.New(),
+		ucontact.New(),
+		platform.New(o.DB, o.Version),
+	}, nil
 }
 
 // EnsureAdmin creates the first user, "admin", when the store has no user yet. Its password is
 // password, or a generated one printed once to out.
 func EnsureAdmin(ctx context.Context, db *gorm.DB, password string, out io.Writer) error {
-	n, err := models.CountUsers(ctx, db)
-	if err != nil || n > 0 {
+	exists, err := identity.AnyUser(ctx, db)
+	if err != nil || exists {
 		return err
 	}
 	generated := password == ""
@@ -77,7 +87,11 @@ func EnsureAdmin(ctx context.Context, db *gorm.DB, password string, out io.Write
 			return err
 		}
 	}
-	if err := AddUser(ctx, db, "admin", password, []string{"admin", "user"}); err != nil {
+	err = AddUser(ctx, db, "admin", password, []string{"admin", "user"})
+	if models.KindOf(err) == models.Conflict {
+		return nil // another node starting at the same moment created it: its password stands
+	}
+	if err != nil {
 		return err
 	}
 	if generated {
@@ -92,5 +106,5 @@ func AddUser(ctx context.Context, db *gorm.DB, username, password string, roles 
 	if err != nil {
 		return err
 	}
-	return models.CreateUser(ctx, db, &models.User{Username: username, PasswordHash: hash, Roles: strings.Join(roles, ","), Active: true})
+	return identity.CreateUser(ctx, db, &identity.User{Username: username, PasswordHash: hash, Roles: strings.Join(roles, ","), Active: true})
 }

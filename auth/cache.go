@@ -67,13 +67,22 @@ func NewCheckCache(ttl time.Duration, max int) *CheckCache {
 
 // Check is CheckPassword with the cache in front.
 func (c *CheckCache) Check(hash, pw string) error {
-	key := sha256.Sum256([]byte(hash + "\x00" + pw))
-	if _, ok := c.c.Get(key); ok {
+	if c.hit(hash, pw) {
 		return nil
 	}
 	if err := CheckPassword(hash, pw); err != nil {
 		return err
 	}
-	c.c.Put(key, struct{}{})
+	c.put(hash, pw)
 	return nil
 }
+
+// hit and put let the Guard consult the cache around its own throttled, bounded comparison.
+func (c *CheckCache) hit(hash, pw string) bool {
+	_, ok := c.c.Get(checkKey(hash, pw))
+	return ok
+}
+
+func (c *CheckCache) put(hash, pw string) { c.c.Put(checkKey(hash, pw), struct{}{}) }
+
+func checkKey(hash, pw string) [32]byte { return sha256.Sum256([]byte(hash + "\x00" + pw)) }

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/models"
+	"switchboard/models/ictcore"
 )
 
 // Sample is ICTCore's data/contact_sample.csv, byte for byte.
@@ -26,7 +25,7 @@ const Sample = `"923330000000","Valid","Contact","email@domain.com","street addr
 "923331111111","First2","Last2","other@domain.com","street address","custome value 1","custome value 2","custome value 3",""`
 
 // ErrEmpty means the upload had no rows at all.
-var ErrEmpty = errors.New("empty file: no rows to import")
+var ErrEmpty = models.Errorf(models.Invalid, "empty file: no rows to import")
 
 // Limits on a report, and the batch size of inserts.
 const (
@@ -56,9 +55,6 @@ func (r *Report) reject(line int64, format string, args ...any) {
 	r.Errors = append(r.Errors, RowError{Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// phonePattern is the contract's ContactInput.phone pattern.
-var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 ().-]*$`)
-
 // column limits, in CSV order, as the contract's ContactInput sets them.
 var columns = []struct {
 	name string
@@ -77,11 +73,11 @@ func Import(ctx context.Context, db *gorm.DB, groupID, userID int64, r io.Reader
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	cr.LazyQuotes = true
-	batch := make([]models.Contact, 0, batchSize)
+	batch := make([]ictcore.Contact, 0, batchSize)
 	now := time.Now().Unix()
 	rows := int64(0)
 	// next answers the next batch of valid rows, an empty one at the end of the file.
-	next := func() ([]models.Contact, error) {
+	next := func() ([]ictcore.Contact, error) {
 		batch = batch[:0]
 		for len(batch) < batchSize {
 			rec, err := cr.Read()
@@ -112,7 +108,7 @@ func Import(ctx context.Context, db *gorm.DB, groupID, userID int64, r io.Reader
 		}
 		return batch, nil
 	}
-	n, err := models.ImportGroupContacts(ctx, db, groupID, next)
+	n, err := ictcore.ImportGroupContacts(ctx, db, groupID, next)
 	if err != nil {
 		return nil, err
 	}
@@ -121,16 +117,16 @@ func Import(ctx context.Context, db *gorm.DB, groupID, userID int64, r io.Reader
 }
 
 // toContact checks one record; a non-empty message says why it is rejected.
-func toContact(rec []string) (models.Contact, string) {
+func toContact(rec []string) (ictcore.Contact, string) {
 	if len(rec) != 1 && len(rec) != len(columns) {
-		return models.Contact{}, fmt.Sprintf("row has %d columns, want 1 (phone) or %d", len(rec), len(columns))
+		return ictcore.Contact{}, fmt.Sprintf("row has %d columns, want 1 (phone) or %d", len(rec), len(columns))
 	}
 	for i, v := range rec {
 		if !utf8.ValidString(v) {
-			return models.Contact{}, fmt.Sprintf("column %s is not valid UTF-8", columns[i].name)
+			return ictcore.Contact{}, fmt.Sprintf("column %s is not valid UTF-8", columns[i].name)
 		}
 		if utf8.RuneCountInString(v) > columns[i].max {
-			return models.Contact{}, fmt.Sprintf("column %s is longer than %d characters", columns[i].name, columns[i].max)
+			return ictcore.Contact{}, fmt.Sprintf("column %s is longer than %d characters", columns[i].name, columns[i].max)
 		}
 	}
 	get := func(i int) string {
@@ -139,20 +135,12 @@ func toContact(rec []string) (models.Contact, string) {
 		}
 		return ""
 	}
-	c := models.Contact{
+	c := ictcore.Contact{
 		Phone: get(0), FirstName: get(1), LastName: get(2), Email: get(3), Address: get(4),
 		Custom1: get(5), Custom2: get(6), Custom3: get(7), Description: get(8),
 	}
-	if c.Phone == "" && c.Email == "" {
-		return c, "row has neither a phone nor an email"
-	}
-	if c.Phone != "" && !phonePattern.MatchString(c.Phone) {
-		return c, fmt.Sprintf("phone %q is not a phone number", c.Phone)
-	}
-	if c.Email != "" {
-		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email {
-			return c, fmt.Sprintf("email %q is not an e-mail address", c.Email)
-		}
+	if err := c.Check(); err != nil {
+		return c, models.Message(err)
 	}
 	return c, ""
 }
@@ -160,7 +148,7 @@ func toContact(rec []string) (models.Contact, string) {
 // Export writes every contact of the group to w in the import's format, every field quoted (RFC 4180).
 func Export(ctx context.Context, db *gorm.DB, groupID int64, w io.Writer) error {
 	var buf bytes.Buffer
-	return models.EachGroupContact(ctx, db, groupID, func(c *models.Contact) error {
+	return ictcore.EachGroupContact(ctx, db, groupID, func(c *ictcore.Contact) error {
 		buf.Reset()
 		for i, f := range []string{c.Phone, c.FirstName, c.LastName, c.Email, c.Address, c.Custom1, c.Custom2, c.Custom3, c.Description} {
 			if i > 0 {

@@ -134,7 +134,7 @@ func checkStatusTable(t *testing.T, notBuilt map[string]bool) []string {
 }
 
 func ictcoreToken(t *testing.T, env *apitest.Env) string {
-	r := env.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
+	r := env.Do(t, apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
 		Body:   apitest.JSONBody(t, map[string]string{"username": "admin", "password": apitest.AdminPassword}),
 		Header: apitest.Headers("Content-Type", "application/json")})
 	var tok struct{ Token string }

@@ -2,7 +2,6 @@ package models_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,23 +36,6 @@ func TestSettingIsCreatedOnce(t *testing.T) {
 		b, err := models.GetOrCreateSetting(ctx, db, "k", mk)
 		if err != nil || a != b || calls != 1 {
 			t.Fatalf("got %q then %q after %d calls: %v", a, b, calls, err)
-		}
-	})
-}
-
-func TestUniqueUsername(t *testing.T) {
-	apitest.EachKind(t, func(t *testing.T, kind string) {
-		db := apitest.NewDB(t, kind)
-		ctx := context.Background()
-		if err := models.CreateUser(ctx, db, &models.User{Username: "a", PasswordHash: "x", Active: true}); err != nil {
-			t.Fatal(err)
-		}
-		err := models.CreateUser(ctx, db, &models.User{Username: "a", PasswordHash: "x", Active: true})
-		if !errors.Is(err, models.ErrConflict) {
-			t.Fatalf("duplicate username: %v", err)
-		}
-		if _, err := models.FindUserByLogin(ctx, db, "nobody@example.com"); !errors.Is(err, models.ErrNotFound) {
-			t.Fatalf("unknown e-mail: %v", err)
 		}
 	})
 }

@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -33,20 +35,53 @@ func admin(raw string) (*sql.DB, error) {
 	return db, nil
 }
 
+// Ping checks, within a few seconds, that the server at rootURL answers.
+func Ping(ctx context.Context, rootURL string) error {
+	db, err := admin(rootURL)
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	return db.PingContext(pctx)
+}
+
 // CreateDatabase creates the database <prefix><random> on the server at rootURL (after checking, within
 // a few seconds, that the server answers) and answers its URL and the function that drops it.
 func CreateDatabase(ctx context.Context, rootURL, prefix string) (string, func() error, error) {
+	if err := Ping(ctx, rootURL); err != nil {
+		return "", nil, err
+	}
+	return create(ctx, rootURL, prefix, "")
+}
+
+// CopyDatabase creates the database <prefix><random> on the server at rootURL as a copy of the database
+// at templateURL (on the same server, with no session connected to it: Postgres refuses to copy a database
+// in use), and answers its URL and the function that drops it. Copies of one template may be made
+// concurrently.
+func CopyDatabase(ctx context.Context, rootURL, templateURL, prefix string) (string, func() error, error) {
+	tmpl, err := databaseName(templateURL)
+	if err != nil {
+		return "", nil, err
+	}
+	// WAL_LOG (PG15's default, and the only way before 15) against FILE_COPY, 40 copies of the
+	// migrated template on PG15: WAL_LOG 3.1 s, FILE_COPY 4.6 s (its two checkpoints per copy cost more
+	// than logging a small database's pages). So the default, which also keeps PG13/14 servers working.
+	return create(ctx, rootURL, prefix, " TEMPLATE "+tmpl)
+}
+
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+func create(ctx context.Context, rootURL, prefix, clause string) (string, func() error, error) {
+	if !identifier.MatchString(prefix) {
+		return "", nil, fmt.Errorf("scratchdb: prefix %q: want lower-case letters, digits and _", prefix)
+	}
 	db, err := admin(rootURL)
 	if err != nil {
 		return "", nil, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		return "", nil, err
-	}
 	name := prefix + randomHex(6)
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+clause); err != nil {
 		return "", nil, err
 	}
 	dbURL := withDatabase(rootURL, name)
@@ -64,6 +99,9 @@ func CreateDatabase(ctx context.Context, rootURL, prefix string) (string, func()
 // CreateSchema creates the schema <prefix><random> in the database at dbURL and answers a URL whose
 // connections use it (search_path), and the function that drops it.
 func CreateSchema(ctx context.Context, dbURL, prefix string) (string, func() error, error) {
+	if !identifier.MatchString(prefix) {
+		return "", nil, fmt.Errorf("scratchdb: prefix %q: want lower-case letters, digits and _", prefix)
+	}
 	db, err := admin(dbURL)
 	if err != nil {
 		return "", nil, err
@@ -77,6 +115,20 @@ func CreateSchema(ctx context.Context, dbURL, prefix string) (string, func() err
 		return err
 	}
 	return withParam(dbURL, "search_path", schema), drop, nil
+}
+
+// databaseName answers the database a URL names, checked to be a plain identifier (it is spliced into
+// SQL).
+func databaseName(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("scratchdb: database URL: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if !identifier.MatchString(name) {
+		return "", fmt.Errorf("scratchdb: database name %q: want lower-case letters, digits and _", name)
+	}
+	return name, nil
 }
 
 func withDatabase(raw, name string) string {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"switchboard/auth"
+	"switchboard/models"
 )
 
 func init() {
@@ -34,8 +36,9 @@ const (
 
 // Limits bounds request bodies: JSON and forms at Body, upload routes (binary request bodies) at Upload.
 type Limits struct {
-	Body   int64
-	Upload int64
+	Body         int64
+	Upload       int64
+	BodyTimeouts BodyTimeouts // how long a body may take to arrive (harden.go)
 }
 
 // contract is the per-API middleware. In order: find the operation in the contract (unknown → 404 in the
@@ -48,7 +51,7 @@ func contract(api API, doc *openapi3.T, router routers.Router, prefix string, li
 			c.Set(ctxAPI, api.Name())
 			route, params, ok := g.find(c.Request())
 			if !ok {
-				return api.WriteError(c, http.StatusNotFound, "Not Found")
+				return models.Errorf(models.NotFound, "Not Found")
 			}
 			c.Set(ctxOperation, route.Operation.OperationID)
 			upload := isUpload(route.Operation)
@@ -56,7 +59,7 @@ func contract(api API, doc *openapi3.T, router routers.Router, prefix string, li
 			if answered, err := g.capBody(c, route.Operation, upload); answered || err != nil {
 				return err
 			}
-			if answered, err := g.authenticate(c, route.Operation); answered || err != nil {
+			if err := g.authenticate(c, route.Operation); err != nil {
 				return err
 			}
 			if answered, err := g.validate(c, route, params, upload); answered || err != nil {
@@ -112,15 +115,16 @@ func (g *guard) capBody(c echo.Context, op *openapi3.Operation, upload bool) (bo
 	req := c.Request()
 	limit := g.limit(upload)
 	if req.ContentLength > limit {
-		return true, tooLarge(g.api, c, upload, limit)
+		return true, tooLarge(upload, limit)
 	}
+	limitBodyTime(c, upload, g.lim.BodyTimeouts)
 	req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 	if upload && !acceptsContentType(op, req.Header.Get(echo.HeaderContentType)) {
-		status := g.api.ValidationStatus()
+		status := g.api.Statuses()[models.Invalid]
 		if op.Responses.Status(http.StatusUnsupportedMediaType) != nil {
 			status = http.StatusUnsupportedMediaType
 		}
-		return true, g.api.WriteError(c, status, fmt.Sprintf("Content-Type %q is not accepted here", req.Header.Get(echo.HeaderContentType)))
+		return true, &statusError{status: status, msg: fmt.Sprintf("Content-Type %q is not accepted here", req.Header.Get(echo.HeaderContentType))}
 	}
 	return false, nil
 }
@@ -132,20 +136,41 @@ func (g *guard) limit(upload bool) int64 {
 	return g.lim.Body
 }
 
-// authenticate identifies the caller of a secured operation and puts the principal on the request context.
-func (g *guard) authenticate(c echo.Context, op *openapi3.Operation) (bool, error) {
-	if !needsAuth(g.doc, op) {
-		return false, nil
+// authenticate identifies the caller of a secured operation, enforces the API's permission table, and
+// puts the principal and the request URL on the request context. Public operations get the URL only.
+func (g *guard) authenticate(c echo.Context, op *openapi3.Operation) error {
+	req := c.Request()
+	ctx := context.WithValue(req.Context(), requestKey{}, &requestInfo{url: *req.URL, addr: req.RemoteAddr})
+	if needsAuth(g.doc, op) {
+		p, err := g.api.Identify(c)
+		if err != nil {
+			return err
+		}
+		if err := g.authorize(p, op.OperationID); err != nil {
+			return err
+		}
+		ctx = auth.WithPrincipal(ctx, p)
 	}
-	p, err := g.api.Identify(c)
-	if errors.Is(err, ErrAuthNotBuilt) {
-		return true, g.api.WriteError(c, http.StatusNotImplemented, "Not implemented yet")
+	c.SetRequest(req.WithContext(ctx))
+	return nil
+}
+
+// errForbidden is ICTCore's wording, plain enough for every API.
+var errForbidden = models.Errorf(models.Forbidden, "User not permitted to perform required action")
+
+// authorize checks the permission table: every permission the operation lists must be held. An operation
+// missing from the table is refused as a server error, never let through.
+func (g *guard) authorize(p *auth.Principal, operationID string) error {
+	perms, ok := g.api.Permissions()[operationID]
+	if !ok {
+		return fmt.Errorf("operation %s.%s has no entry in the permission table", g.api.Name(), operationID)
 	}
-	if err != nil {
-		return true, g.api.WriteError(c, http.StatusUnauthorized, err.Error())
+	for _, perm := range perms {
+		if !g.api.Allows(p, perm) {
+			return errForbidden
+		}
 	}
-	c.SetRequest(c.Request().WithContext(auth.WithPrincipal(c.Request().Context(), p)))
-	return false, nil
+	return nil
 }
 
 // validate checks the request against the contract. A non-upload body is read first (it is capped) and
@@ -160,11 +185,11 @@ func (g *guard) validate(c echo.Context, route *routers.Route, params map[string
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
-			return true, tooLarge(g.api, c, false, g.lim.Body)
+			return true, tooLarge(false, g.lim.Body)
 		case err != nil:
-			return true, g.api.WriteError(c, g.api.ValidationStatus(), "Data validation failed, request body could not be read")
+			return true, models.Wrap(models.Invalid, err, "Data validation failed, request body could not be read")
 		case !utf8.Valid(body):
-			return true, g.api.WriteError(c, g.api.ValidationStatus(), "Data validation failed, request body is not valid UTF-8")
+			return true, models.Errorf(models.Invalid, "Data validation failed, request body is not valid UTF-8")
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
@@ -172,20 +197,20 @@ func (g *guard) validate(c echo.Context, route *routers.Route, params map[string
 	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return true, tooLarge(g.api, c, upload, g.limit(upload))
+			return true, tooLarge(upload, g.limit(upload))
 		}
-		return true, g.api.WriteError(c, g.api.ValidationStatus(), validationMessage(err))
+		return true, models.Wrap(models.Invalid, err, validationMessage(err))
 	}
 	return false, nil
 }
 
 // tooLarge answers an oversized body: 413 on upload routes (their contracts say so), and the vendor's
 // validation status elsewhere, since every JSON operation documents that one.
-func tooLarge(api API, c echo.Context, upload bool, limit int64) error {
+func tooLarge(upload bool, limit int64) error {
 	if upload {
-		return api.WriteError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload is larger than %d bytes", limit))
+		return models.Errorf(models.TooLarge, "upload is larger than %d bytes", limit)
 	}
-	return api.WriteError(c, api.ValidationStatus(), fmt.Sprintf("request body is larger than %d bytes", limit))
+	return models.Errorf(models.Invalid, "Data validation failed, request body is larger than %d bytes", limit)
 }
 
 // isUpload: an operation whose request body is a binary stream is an upload route.

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -40,10 +42,15 @@ func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
 			err := next(c)
-			if err != nil {
+			gone := clientGone(c, err)
+			// Nobody reads an answer to a client that left, and the error handler would log it as a failure.
+			if err != nil && !gone {
 				c.Error(err)
 			}
 			status := c.Response().Status
+			if gone {
+				status = statusClientClosed
+			}
 			api, _ := c.Get(ctxAPI).(string)
 			op, _ := c.Get(ctxOperation).(string)
 			elapsed := time.Since(start)
@@ -52,7 +59,7 @@ func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			log.LogAttrs(c.Request().Context(), level, "request",
+			attrs := []slog.Attr{
 				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 				slog.String("method", c.Request().Method),
 				slog.String("path", c.Request().URL.Path),
@@ -61,8 +68,25 @@ func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
 				slog.Int("status", status),
 				slog.Int64("bytes", c.Response().Size),
 				slog.Duration("latency", elapsed),
-			)
+			}
+			if gone {
+				attrs = append(attrs, slog.String("outcome", "client closed request"))
+			}
+			log.LogAttrs(c.Request().Context(), level, "request", attrs...)
 			return nil
 		}
 	}
+}
+
+// clientGone: the client went away before its answer was complete (logged as nginx's 499, at info: it is
+// not a server fault). net/http cancels the request's context when the connection's read side fails. A
+// body that missed its deadline does that too, but then the client is still there and was answered its
+// validation error, so that answer is what is logged. A complete answer is logged as it was, even if the
+// client left right after it.
+func clientGone(c echo.Context, err error) bool {
+	if !errors.Is(c.Request().Context().Err(), context.Canceled) || bodyTimedOut(c) {
+		return false
+	}
+	res := c.Response()
+	return err != nil || !res.Committed || res.Status >= 500 || res.Status == statusClientClosed
 }

@@ -52,6 +52,7 @@ func New(cfg Config) (http.Handler, error) {
 	e.Use(middleware.RequestID())
 	e.Use(observe(cfg.Log, newMetrics()))
 	e.Use(recoverPanics(cfg.Log, false))
+	e.Use(harden(cfg.Limits.BodyTimeouts))
 
 	for _, api := range cfg.APIs {
 		c, err := LoadContract(api.Name())
@@ -127,35 +128,6 @@ func loadContract(name string) (*openapi3.T, routers.Router, error) {
 		return nil, nil, fmt.Errorf("contract %s router: %w", name, err)
 	}
 	return doc, router, nil
-}
-
-// mapErrors turns what a handler returned into the vendor's error shape. Unknown errors are 500 and
-// logged with the operation; their text never reaches the client.
-func mapErrors(api API, log *slog.Logger) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			err := next(c)
-			if err == nil {
-				return nil
-			}
-			status, msg := api.MapError(err)
-			var he *echo.HTTPError
-			if errors.As(err, &he) {
-				status, msg = he.Code, fmt.Sprint(he.Message)
-				if status == http.StatusBadRequest {
-					status = api.ValidationStatus()
-				}
-			}
-			if status >= 500 && status != http.StatusNotImplemented {
-				log.ErrorContext(c.Request().Context(), "handler failed", "api", api.Name(),
-					"operation", c.Get(ctxOperation), "error", err)
-			}
-			if c.Response().Committed {
-				return nil
-			}
-			return api.WriteError(c, status, msg)
-		}
-	}
 }
 
 // recoverPanics turns a panic into an error logged through slog with its stack. toError hands the error

@@ -14,6 +14,7 @@ import (
 	"switchboard/apitest"
 	"switchboard/app"
 	"switchboard/auth"
+	"switchboard/models"
 	"switchboard/server"
 )
 
@@ -41,7 +42,7 @@ func TestServiceRoutes(t *testing.T) {
 			{"/accolades", 501, "not implemented"},
 			{"/collect/websocket", 501, "not implemented"},
 		} {
-			r := e.Do(apitest.Request{Method: "GET", Path: tc.path})
+			r := e.Do(t, apitest.Request{Method: "GET", Path: tc.path})
 			if r.Status != tc.wantStatus || !strings.Contains(string(r.Body), tc.wantBody) {
 				t.Errorf("GET %s: %d %.200s, want %d containing %q", tc.path, r.Status, r.Body, tc.wantStatus, tc.wantBody)
 			}
@@ -74,7 +75,7 @@ func TestPendingAPIs(t *testing.T) {
 				req.Body = strings.NewReader(tc.body)
 				req.Header.Set("Content-Type", tc.ctype)
 			}
-			r := e.Do(req)
+			r := e.Do(t, req)
 			if r.Status != tc.wantStatus || !strings.Contains(string(r.Body), tc.wantBody) {
 				t.Fatalf("%d %s, want %d containing %q", r.Status, r.Body, tc.wantStatus, tc.wantBody)
 			}
@@ -87,7 +88,7 @@ func TestBodyLimit(t *testing.T) {
 	e := apitest.NewWithOptions(t, "sqlite", app.Options{Limits: server.Limits{Body: 64, Upload: 1 << 20}})
 	body := `{"username":"admin","password":"` + strings.Repeat("p", 100) + `"}`
 	for _, chunked := range []bool{false, true} {
-		r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate", Body: strings.NewReader(body), Chunked: chunked,
+		r := e.Do(t, apitest.Request{Method: "POST", Path: "/ictcore/authenticate", Body: strings.NewReader(body), Chunked: chunked,
 			Header: apitest.Headers("Content-Type", "application/json")})
 		if r.Status != 412 || !strings.Contains(string(r.Body), "larger than 64 bytes") {
 			t.Fatalf("chunked=%v: %d %s", chunked, r.Status, r.Body)
@@ -98,7 +99,7 @@ func TestBodyLimit(t *testing.T) {
 // TestBadUTF8: a JSON body that is not UTF-8 is refused, not stored with replacement characters.
 func TestBadUTF8(t *testing.T) {
 	e := apitest.New(t, "sqlite")
-	r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
+	r := e.Do(t, apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
 		Body:   strings.NewReader("{\"username\":\"adm\xffin\",\"password\":\"x\"}"),
 		Header: apitest.Headers("Content-Type", "application/json")})
 	if r.Status != 412 || !strings.Contains(string(r.Body), "UTF-8") {
@@ -114,8 +115,9 @@ func (panicking) Register(g *echo.Group) {
 	g.GET("/health", func(echo.Context) error { panic("boom") })
 }
 func (panicking) Identify(echo.Context) (*auth.Principal, error) { return &auth.Principal{}, nil }
-func (panicking) ValidationStatus() int                          { return 400 }
-func (panicking) MapError(error) (int, string)                   { return 500, "Internal server error" }
+func (panicking) Permissions() map[string][]string               { return nil }
+func (panicking) Allows(*auth.Principal, string) bool            { return false }
+func (panicking) Statuses() map[models.Kind]int                  { return models.Statuses(400) }
 func (panicking) WriteError(c echo.Context, status int, msg string) error {
 	return c.Blob(status, "application/problem+json", []byte(`{"type":"about:blank","title":"x","status":500,"detail":"`+msg+`"}`))
 }
@@ -134,5 +136,53 @@ func TestPanicAnswersVendorError(t *testing.T) {
 		if rec.Code != 500 || rec.Header().Get("Content-Type") != "application/problem+json" {
 			t.Fatalf("%d %s %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 		}
+	}
+}
+
+// gated is a server.API over the platform contract whose secured operation (postCallEvent) is let in
+// by Identify and judged by the permission table alone.
+type gated struct {
+	panicking
+	table map[string][]string
+}
+
+func (g gated) Permissions() map[string][]string         { return g.table }
+func (gated) Allows(_ *auth.Principal, perm string) bool { return perm == "granted" }
+func (gated) Register(g *echo.Group) {
+	g.POST("/call-events", func(c echo.Context) error { return c.NoContent(http.StatusAccepted) })
+}
+
+// TestPermissionTable: the contract middleware enforces each API's table after authentication, and an
+// operation missing from it is refused (500, logged), never let through.
+func TestPermissionTable(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		table      map[string][]string
+		wantStatus int
+	}{
+		{"no entry fails closed", map[string][]string{}, 500},
+		{"permission held", map[string][]string{"postCallEvent": {"granted"}}, 0},
+		{"one of two missing", map[string][]string{"postCallEvent": {"granted", "other"}}, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logged strings.Builder
+			h, err := server.New(server.Config{DB: apitest.NewDB(t, "sqlite"), APIs: []server.API{gated{table: tc.table}},
+				Log: slog.New(slog.NewTextHandler(&logged, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("POST", "/platform/call-events", strings.NewReader(`{}`))
+			req.Header.Set("Content-Type", "application/json")
+			h.ServeHTTP(rec, req)
+			switch {
+			case tc.wantStatus == 0 && (rec.Code == 403 || rec.Code >= 500):
+				t.Fatalf("let through expected, got %d %s", rec.Code, rec.Body)
+			case tc.wantStatus != 0 && rec.Code != tc.wantStatus:
+				t.Fatalf("got %d %s, want %d", rec.Code, rec.Body, tc.wantStatus)
+			case tc.wantStatus == 500 && !strings.Contains(logged.String(), "no entry in the permission table"):
+				t.Fatalf("the missing entry was not logged: %s", logged.String())
+			}
+		})
 	}
 }

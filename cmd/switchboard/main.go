@@ -74,7 +74,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := app.EnsureAdmin(ctx, db, getenv("ADMIN_PASSWORD"), stdout); err != nil {
 		return err
 	}
-	limits := server.Limits{Body: envInt(getenv, "BODY_LIMIT", server.DefaultBodyLimit), Upload: envInt(getenv, "UPLOAD_LIMIT", server.DefaultUploadLimit)}
+	limits := server.Limits{Body: envInt(getenv, "BODY_LIMIT", server.DefaultBodyLimit), Upload: envInt(getenv, "UPLOAD_LIMIT", server.DefaultUploadLimit),
+		// Unset (0): the server's defaults, 10 s for a JSON or form body and 64 KiB/s for uploads.
+		BodyTimeouts: server.BodyTimeouts{Body: time.Duration(envInt(getenv, "BODY_TIMEOUT", 0)) * time.Second, UploadMinRate: envInt(getenv, "UPLOAD_MIN_RATE", 0)}}
 	handler, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Version: version})
 	if err != nil {
 		return err
@@ -83,9 +85,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if addr == "" {
 		addr = ":8080"
 	}
+	// Request bodies get their read deadlines per request from the server package (BODY_TIMEOUT, and a
+	// minimum rate for uploads), so there is no ReadTimeout: a flat one would cap every upload at the same
+	// time, and since net/http keeps reading the connection after the body (to notice a client that
+	// leaves), its expiry would cancel the context of any longer request, a streamed CSV export included.
+	// No WriteTimeout either: it runs from the request's headers to the last byte of the answer, so it
+	// would cut off long exports and the answer of a long import. MaxHeaderBytes: API headers are small.
 	srv := &http.Server{
 		Addr: addr, Handler: handler,
-		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)

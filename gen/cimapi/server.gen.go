@@ -146,7 +146,8 @@ type ClientInterface interface {
 	// Switchboard: keyset pagination over GET /getContactList. Answers up to `limit` contacts (default 25)
 	// whose `_id` is greater than `last_id`, ordered by `_id` ascending. `last_id` need not exist any more (a
 	// contact deleted meanwhile still works as a cursor), so an unknown `last_id` is not an error. An empty
-	// array means the end of the list. `X-Total-Count` is the number of all contacts. (ambiguity 23)
+	// array means the end of the list. With `count=true`, `X-Total-Count` is the number of all contacts.
+	// (ambiguity 23)
 	//
 	// Corresponds with GET /contacts/loadMore/{last_id} (the `LoadMoreContacts` operationId).
 	LoadMoreContacts(ctx context.Context, lastId ObjectId, params *LoadMoreContactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -196,7 +197,7 @@ type ClientInterface interface {
 	// Get list of contacts from database.
 	// Switchboard: answers the FIRST page only: up to `limit` contacts (default 25) ordered by `_id`
 	// ascending. Pass the `_id` of the last contact received to GET /contacts/loadMore/{last_id} for the next
-	// page. `X-Total-Count` is the number of all contacts. (ambiguity 23)
+	// page. With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
 	//
 	// Corresponds with GET /getContactList (the `GetContactList` operationId).
 	GetContactList(ctx context.Context, params *GetContactListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -507,7 +508,8 @@ func (c *Client) GetContactsBySearchTerms(ctx context.Context, params *GetContac
 // Switchboard: keyset pagination over GET /getContactList. Answers up to `limit` contacts (default 25)
 // whose `_id` is greater than `last_id`, ordered by `_id` ascending. `last_id` need not exist any more (a
 // contact deleted meanwhile still works as a cursor), so an unknown `last_id` is not an error. An empty
-// array means the end of the list. `X-Total-Count` is the number of all contacts. (ambiguity 23)
+// array means the end of the list. With `count=true`, `X-Total-Count` is the number of all contacts.
+// (ambiguity 23)
 //
 // Corresponds with GET /contacts/loadMore/{last_id} (the `LoadMoreContacts` operationId).
 func (c *Client) LoadMoreContacts(ctx context.Context, lastId ObjectId, params *LoadMoreContactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -607,7 +609,7 @@ func (c *Client) UpdateContact(ctx context.Context, contactId ContactId, body Up
 // Get list of contacts from database.
 // Switchboard: answers the FIRST page only: up to `limit` contacts (default 25) ordered by `_id`
 // ascending. Pass the `_id` of the last contact received to GET /contacts/loadMore/{last_id} for the next
-// page. `X-Total-Count` is the number of all contacts. (ambiguity 23)
+// page. With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
 //
 // Corresponds with GET /getContactList (the `GetContactList` operationId).
 func (c *Client) GetContactList(ctx context.Context, params *GetContactListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1071,6 +1073,18 @@ func NewGetContactByNameRequest(server string, name string, params *GetContactBy
 
 		}
 
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -1148,6 +1162,18 @@ func NewGetContactsBySearchTermsRequestWithBody(server string, params *GetContac
 
 		}
 
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -1202,6 +1228,18 @@ func NewLoadMoreContactsRequest(server string, lastId ObjectId, params *LoadMore
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1380,6 +1418,18 @@ func NewGetContactListRequest(server string, params *GetContactListParams) (*htt
 
 		}
 
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -1437,6 +1487,18 @@ func NewGetSchemaRequest(server string, params *GetSchemaParams) (*http.Request,
 		if params.Offset != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1510,6 +1572,18 @@ func NewLoadInteractionsRequest(server string, id ObjectId, params *LoadInteract
 		if params.Offset != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1623,6 +1697,18 @@ func NewGetMappingRequest(server string, params *GetMappingParams) (*http.Reques
 		if params.Offset != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2029,7 +2115,8 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: keyset pagination over GET /getContactList. Answers up to `limit` contacts (default 25)
 	// whose `_id` is greater than `last_id`, ordered by `_id` ascending. `last_id` need not exist any more (a
 	// contact deleted meanwhile still works as a cursor), so an unknown `last_id` is not an error. An empty
-	// array means the end of the list. `X-Total-Count` is the number of all contacts. (ambiguity 23)
+	// array means the end of the list. With `count=true`, `X-Total-Count` is the number of all contacts.
+	// (ambiguity 23)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2085,7 +2172,7 @@ type ClientWithResponsesInterface interface {
 	// Get list of contacts from database.
 	// Switchboard: answers the FIRST page only: up to `limit` contacts (default 25) ordered by `_id`
 	// ascending. Pass the `_id` of the last contact received to GET /contacts/loadMore/{last_id} for the next
-	// page. `X-Total-Count` is the number of all contacts. (ambiguity 23)
+	// page. With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2325,7 +2412,13 @@ type ClientWithResponsesInterface interface {
 
 // GetContactByNameResponse200Headers the declared response headers of an HTTP 200 response for GetContactByName
 type GetContactByNameResponse200Headers struct {
+	Link        *string
 	XTotalCount *int
+}
+
+// GetContactByNameResponse503Headers the declared response headers of an HTTP 503 response for GetContactByName
+type GetContactByNameResponse503Headers struct {
+	RetryAfter int
 }
 
 type GetContactByNameResponse struct {
@@ -2341,8 +2434,12 @@ type GetContactByNameResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetContactByNameResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetContactByNameResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2368,6 +2465,11 @@ func (r GetContactByNameResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetContactByNameResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetContactByNameResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2401,7 +2503,13 @@ func (r GetContactByNameResponse) ContentType() string {
 
 // GetContactsBySearchTermsResponse200Headers the declared response headers of an HTTP 200 response for GetContactsBySearchTerms
 type GetContactsBySearchTermsResponse200Headers struct {
+	Link        *string
 	XTotalCount *int
+}
+
+// GetContactsBySearchTermsResponse503Headers the declared response headers of an HTTP 503 response for GetContactsBySearchTerms
+type GetContactsBySearchTermsResponse503Headers struct {
+	RetryAfter int
 }
 
 type GetContactsBySearchTermsResponse struct {
@@ -2417,8 +2525,12 @@ type GetContactsBySearchTermsResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetContactsBySearchTermsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetContactsBySearchTermsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2444,6 +2556,11 @@ func (r GetContactsBySearchTermsResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetContactsBySearchTermsResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetContactsBySearchTermsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2477,7 +2594,13 @@ func (r GetContactsBySearchTermsResponse) ContentType() string {
 
 // LoadMoreContactsResponse200Headers the declared response headers of an HTTP 200 response for LoadMoreContacts
 type LoadMoreContactsResponse200Headers struct {
+	Link        *string
 	XTotalCount *int
+}
+
+// LoadMoreContactsResponse503Headers the declared response headers of an HTTP 503 response for LoadMoreContacts
+type LoadMoreContactsResponse503Headers struct {
+	RetryAfter int
 }
 
 type LoadMoreContactsResponse struct {
@@ -2493,8 +2616,12 @@ type LoadMoreContactsResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *LoadMoreContactsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoadMoreContactsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2520,6 +2647,11 @@ func (r LoadMoreContactsResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r LoadMoreContactsResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LoadMoreContactsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2551,6 +2683,11 @@ func (r LoadMoreContactsResponse) ContentType() string {
 	return ""
 }
 
+// DeleteContactResponse503Headers the declared response headers of an HTTP 503 response for DeleteContact
+type DeleteContactResponse503Headers struct {
+	RetryAfter int
+}
+
 type DeleteContactResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2566,6 +2703,10 @@ type DeleteContactResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteContactResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2598,6 +2739,11 @@ func (r DeleteContactResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteContactResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r DeleteContactResponse) GetBody() []byte {
 	return r.Body
@@ -2627,6 +2773,11 @@ func (r DeleteContactResponse) ContentType() string {
 	return ""
 }
 
+// GetContactResponse503Headers the declared response headers of an HTTP 503 response for GetContact
+type GetContactResponse503Headers struct {
+	RetryAfter int
+}
+
 type GetContactResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2642,6 +2793,10 @@ type GetContactResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetContactResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2674,6 +2829,11 @@ func (r GetContactResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetContactResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r GetContactResponse) GetBody() []byte {
 	return r.Body
@@ -2703,6 +2863,11 @@ func (r GetContactResponse) ContentType() string {
 	return ""
 }
 
+// UpdateContactResponse503Headers the declared response headers of an HTTP 503 response for UpdateContact
+type UpdateContactResponse503Headers struct {
+	RetryAfter int
+}
+
 type UpdateContactResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2720,6 +2885,10 @@ type UpdateContactResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateContactResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2757,6 +2926,11 @@ func (r UpdateContactResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateContactResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateContactResponse) GetBody() []byte {
 	return r.Body
@@ -2788,7 +2962,13 @@ func (r UpdateContactResponse) ContentType() string {
 
 // GetContactListResponse200Headers the declared response headers of an HTTP 200 response for GetContactList
 type GetContactListResponse200Headers struct {
+	Link        *string
 	XTotalCount *int
+}
+
+// GetContactListResponse503Headers the declared response headers of an HTTP 503 response for GetContactList
+type GetContactListResponse503Headers struct {
+	RetryAfter int
 }
 
 type GetContactListResponse struct {
@@ -2804,8 +2984,12 @@ type GetContactListResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetContactListResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetContactListResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2831,6 +3015,11 @@ func (r GetContactListResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetContactListResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetContactListResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2864,7 +3053,13 @@ func (r GetContactListResponse) ContentType() string {
 
 // GetSchemaResponse200Headers the declared response headers of an HTTP 200 response for GetSchema
 type GetSchemaResponse200Headers struct {
+	Link        *string
 	XTotalCount *int
+}
+
+// GetSchemaResponse503Headers the declared response headers of an HTTP 503 response for GetSchema
+type GetSchemaResponse503Headers struct {
+	RetryAfter int
 }
 
 type GetSchemaResponse struct {
@@ -2880,8 +3075,12 @@ type GetSchemaResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetSchemaResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSchemaResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2907,6 +3106,11 @@ func (r GetSchemaResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetSchemaResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSchemaResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2940,7 +3144,13 @@ func (r GetSchemaResponse) ContentType() string {
 
 // LoadInteractionsResponse200Headers the declared response headers of an HTTP 200 response for LoadInteractions
 type LoadInteractionsResponse200Headers struct {
+	Link        *string
 	XTotalCount *int
+}
+
+// LoadInteractionsResponse503Headers the declared response headers of an HTTP 503 response for LoadInteractions
+type LoadInteractionsResponse503Headers struct {
+	RetryAfter int
 }
 
 type LoadInteractionsResponse struct {
@@ -2958,8 +3168,12 @@ type LoadInteractionsResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *LoadInteractionsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoadInteractionsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2992,6 +3206,11 @@ func (r LoadInteractionsResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LoadInteractionsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r LoadInteractionsResponse) GetBody() []byte {
 	return r.Body
@@ -3021,6 +3240,11 @@ func (r LoadInteractionsResponse) ContentType() string {
 	return ""
 }
 
+// UpdateOrSaveInteractionTreeResponse503Headers the declared response headers of an HTTP 503 response for UpdateOrSaveInteractionTree
+type UpdateOrSaveInteractionTreeResponse503Headers struct {
+	RetryAfter int
+}
+
 type UpdateOrSaveInteractionTreeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3034,6 +3258,10 @@ type UpdateOrSaveInteractionTreeResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateOrSaveInteractionTreeResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3059,6 +3287,11 @@ func (r UpdateOrSaveInteractionTreeResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r UpdateOrSaveInteractionTreeResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateOrSaveInteractionTreeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3092,7 +3325,13 @@ func (r UpdateOrSaveInteractionTreeResponse) ContentType() string {
 
 // GetMappingResponse200Headers the declared response headers of an HTTP 200 response for GetMapping
 type GetMappingResponse200Headers struct {
+	Link        *string
 	XTotalCount *int
+}
+
+// GetMappingResponse503Headers the declared response headers of an HTTP 503 response for GetMapping
+type GetMappingResponse503Headers struct {
+	RetryAfter int
 }
 
 type GetMappingResponse struct {
@@ -3108,8 +3347,12 @@ type GetMappingResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetMappingResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMappingResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3135,6 +3378,11 @@ func (r GetMappingResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetMappingResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetMappingResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3166,6 +3414,11 @@ func (r GetMappingResponse) ContentType() string {
 	return ""
 }
 
+// AddMappingConditionResponse503Headers the declared response headers of an HTTP 503 response for AddMappingCondition
+type AddMappingConditionResponse503Headers struct {
+	RetryAfter int
+}
+
 type AddMappingConditionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3181,6 +3434,10 @@ type AddMappingConditionResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddMappingConditionResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3213,6 +3470,11 @@ func (r AddMappingConditionResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AddMappingConditionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r AddMappingConditionResponse) GetBody() []byte {
 	return r.Body
@@ -3242,6 +3504,11 @@ func (r AddMappingConditionResponse) ContentType() string {
 	return ""
 }
 
+// DeleteMappingConditionResponse503Headers the declared response headers of an HTTP 503 response for DeleteMappingCondition
+type DeleteMappingConditionResponse503Headers struct {
+	RetryAfter int
+}
+
 type DeleteMappingConditionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3257,6 +3524,10 @@ type DeleteMappingConditionResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteMappingConditionResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3289,6 +3560,11 @@ func (r DeleteMappingConditionResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteMappingConditionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r DeleteMappingConditionResponse) GetBody() []byte {
 	return r.Body
@@ -3318,6 +3594,11 @@ func (r DeleteMappingConditionResponse) ContentType() string {
 	return ""
 }
 
+// UpdateMappingConditionResponse503Headers the declared response headers of an HTTP 503 response for UpdateMappingCondition
+type UpdateMappingConditionResponse503Headers struct {
+	RetryAfter int
+}
+
 type UpdateMappingConditionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3335,6 +3616,10 @@ type UpdateMappingConditionResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateMappingConditionResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3372,6 +3657,11 @@ func (r UpdateMappingConditionResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateMappingConditionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateMappingConditionResponse) GetBody() []byte {
 	return r.Body
@@ -3401,6 +3691,11 @@ func (r UpdateMappingConditionResponse) ContentType() string {
 	return ""
 }
 
+// SaveContactResponse503Headers the declared response headers of an HTTP 503 response for SaveContact
+type SaveContactResponse503Headers struct {
+	RetryAfter int
+}
+
 type SaveContactResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3416,6 +3711,10 @@ type SaveContactResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SaveContactResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3448,6 +3747,11 @@ func (r SaveContactResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SaveContactResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r SaveContactResponse) GetBody() []byte {
 	return r.Body
@@ -3477,6 +3781,11 @@ func (r SaveContactResponse) ContentType() string {
 	return ""
 }
 
+// SaveSchemaResponse503Headers the declared response headers of an HTTP 503 response for SaveSchema
+type SaveSchemaResponse503Headers struct {
+	RetryAfter int
+}
+
 type SaveSchemaResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3492,6 +3801,10 @@ type SaveSchemaResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SaveSchemaResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3524,6 +3837,11 @@ func (r SaveSchemaResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SaveSchemaResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r SaveSchemaResponse) GetBody() []byte {
 	return r.Body
@@ -3553,6 +3871,11 @@ func (r SaveSchemaResponse) ContentType() string {
 	return ""
 }
 
+// DeleteSchemaAttributeResponse503Headers the declared response headers of an HTTP 503 response for DeleteSchemaAttribute
+type DeleteSchemaAttributeResponse503Headers struct {
+	RetryAfter int
+}
+
 type DeleteSchemaAttributeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3570,6 +3893,10 @@ type DeleteSchemaAttributeResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteSchemaAttributeResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3607,6 +3934,11 @@ func (r DeleteSchemaAttributeResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteSchemaAttributeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r DeleteSchemaAttributeResponse) GetBody() []byte {
 	return r.Body
@@ -3636,6 +3968,11 @@ func (r DeleteSchemaAttributeResponse) ContentType() string {
 	return ""
 }
 
+// UpdateSchemaAttributeResponse503Headers the declared response headers of an HTTP 503 response for UpdateSchemaAttribute
+type UpdateSchemaAttributeResponse503Headers struct {
+	RetryAfter int
+}
+
 type UpdateSchemaAttributeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3651,6 +3988,10 @@ type UpdateSchemaAttributeResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateSchemaAttributeResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3681,6 +4022,11 @@ func (r UpdateSchemaAttributeResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r UpdateSchemaAttributeResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateSchemaAttributeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3787,7 +4133,8 @@ func (c *ClientWithResponses) GetContactsBySearchTermsWithResponse(ctx context.C
 // Switchboard: keyset pagination over GET /getContactList. Answers up to `limit` contacts (default 25)
 // whose `_id` is greater than `last_id`, ordered by `_id` ascending. `last_id` need not exist any more (a
 // contact deleted meanwhile still works as a cursor), so an unknown `last_id` is not an error. An empty
-// array means the end of the list. `X-Total-Count` is the number of all contacts. (ambiguity 23)
+// array means the end of the list. With `count=true`, `X-Total-Count` is the number of all contacts.
+// (ambiguity 23)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3873,7 +4220,7 @@ func (c *ClientWithResponses) UpdateContactWithResponse(ctx context.Context, con
 // Get list of contacts from database.
 // Switchboard: answers the FIRST page only: up to `limit` contacts (default 25) ordered by `_id`
 // ascending. Pass the `_id` of the last contact received to GET /contacts/loadMore/{last_id} for the next
-// page. `X-Total-Count` is the number of all contacts. (ambiguity 23)
+// page. With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4267,11 +4614,25 @@ func ParseGetContactByNameResponse(rsp *http.Response) (*GetContactByNameRespons
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetContactByNameResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4280,6 +4641,16 @@ func ParseGetContactByNameResponse(rsp *http.Response) (*GetContactByNameRespons
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetContactByNameResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4334,11 +4705,25 @@ func ParseGetContactsBySearchTermsResponse(rsp *http.Response) (*GetContactsBySe
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetContactsBySearchTermsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4347,6 +4732,16 @@ func ParseGetContactsBySearchTermsResponse(rsp *http.Response) (*GetContactsBySe
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetContactsBySearchTermsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4401,11 +4796,25 @@ func ParseLoadMoreContactsResponse(rsp *http.Response) (*LoadMoreContactsRespons
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers LoadMoreContactsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4414,6 +4823,16 @@ func ParseLoadMoreContactsResponse(rsp *http.Response) (*LoadMoreContactsRespons
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers LoadMoreContactsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4475,6 +4894,26 @@ func ParseDeleteContactResponse(rsp *http.Response) (*DeleteContactResponse, err
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteContactResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4536,6 +4975,26 @@ func ParseGetContactResponse(rsp *http.Response) (*GetContactResponse, error) {
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetContactResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4604,6 +5063,26 @@ func ParseUpdateContactResponse(rsp *http.Response) (*UpdateContactResponse, err
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateContactResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4658,11 +5137,25 @@ func ParseGetContactListResponse(rsp *http.Response) (*GetContactListResponse, e
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetContactListResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4671,6 +5164,16 @@ func ParseGetContactListResponse(rsp *http.Response) (*GetContactListResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetContactListResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4725,11 +5228,25 @@ func ParseGetSchemaResponse(rsp *http.Response) (*GetSchemaResponse, error) {
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetSchemaResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4738,6 +5255,16 @@ func ParseGetSchemaResponse(rsp *http.Response) (*GetSchemaResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSchemaResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4799,11 +5326,25 @@ func ParseLoadInteractionsResponse(rsp *http.Response) (*LoadInteractionsRespons
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers LoadInteractionsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4812,6 +5353,16 @@ func ParseLoadInteractionsResponse(rsp *http.Response) (*LoadInteractionsRespons
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers LoadInteractionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4866,6 +5417,26 @@ func ParseUpdateOrSaveInteractionTreeResponse(rsp *http.Response) (*UpdateOrSave
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateOrSaveInteractionTreeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4920,11 +5491,25 @@ func ParseGetMappingResponse(rsp *http.Response) (*GetMappingResponse, error) {
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetMappingResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4933,6 +5518,16 @@ func ParseGetMappingResponse(rsp *http.Response) (*GetMappingResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMappingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4994,6 +5589,26 @@ func ParseAddMappingConditionResponse(rsp *http.Response) (*AddMappingConditionR
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers AddMappingConditionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5055,6 +5670,26 @@ func ParseDeleteMappingConditionResponse(rsp *http.Response) (*DeleteMappingCond
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteMappingConditionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5123,6 +5758,26 @@ func ParseUpdateMappingConditionResponse(rsp *http.Response) (*UpdateMappingCond
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateMappingConditionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5184,6 +5839,26 @@ func ParseSaveContactResponse(rsp *http.Response) (*SaveContactResponse, error) 
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers SaveContactResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5245,6 +5920,26 @@ func ParseSaveSchemaResponse(rsp *http.Response) (*SaveSchemaResponse, error) {
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers SaveSchemaResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5313,6 +6008,26 @@ func ParseDeleteSchemaAttributeResponse(rsp *http.Response) (*DeleteSchemaAttrib
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteSchemaAttributeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5374,6 +6089,26 @@ func ParseUpdateSchemaAttributeResponse(rsp *http.Response) (*UpdateSchemaAttrib
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateSchemaAttributeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5469,6 +6204,13 @@ func (w *ServerInterfaceWrapper) GetContactByName(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
 	}
 
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetContactByName(ctx, name, params)
 	return err
@@ -5494,6 +6236,13 @@ func (w *ServerInterfaceWrapper) GetContactsBySearchTerms(ctx echo.Context) erro
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
 	}
 
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetContactsBySearchTerms(ctx, params)
 	return err
@@ -5517,6 +6266,13 @@ func (w *ServerInterfaceWrapper) LoadMoreContacts(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -5585,6 +6341,13 @@ func (w *ServerInterfaceWrapper) GetContactList(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
 
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetContactList(ctx, params)
 	return err
@@ -5608,6 +6371,13 @@ func (w *ServerInterfaceWrapper) GetSchema(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -5640,6 +6410,13 @@ func (w *ServerInterfaceWrapper) LoadInteractions(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -5681,6 +6458,13 @@ func (w *ServerInterfaceWrapper) GetMapping(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -5857,6 +6641,15 @@ type NotFoundJSONResponse CimError
 
 type NotImplementedJSONResponse CimError
 
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter int
+}
+type ServiceUnavailableJSONResponse struct {
+	Body CimError
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
 type UnauthorizedJSONResponse CimError
 
 type GetContactByNameRequestObject struct {
@@ -5869,6 +6662,7 @@ type GetContactByNameResponseObject interface {
 }
 
 type GetContactByName200ResponseHeaders struct {
+	Link        *string
 	XTotalCount *int
 }
 
@@ -5884,6 +6678,9 @@ func (response GetContactByName200JSONResponse) VisitGetContactByNameResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -5948,6 +6745,21 @@ func (response GetContactByName501JSONResponse) VisitGetContactByNameResponse(w 
 	return err
 }
 
+type GetContactByName503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetContactByName503JSONResponse) VisitGetContactByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetContactsBySearchTermsRequestObject struct {
 	Params GetContactsBySearchTermsParams
 	Body   *GetContactsBySearchTermsJSONRequestBody
@@ -5958,6 +6770,7 @@ type GetContactsBySearchTermsResponseObject interface {
 }
 
 type GetContactsBySearchTerms200ResponseHeaders struct {
+	Link        *string
 	XTotalCount *int
 }
 
@@ -5973,6 +6786,9 @@ func (response GetContactsBySearchTerms200JSONResponse) VisitGetContactsBySearch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -6037,6 +6853,21 @@ func (response GetContactsBySearchTerms501JSONResponse) VisitGetContactsBySearch
 	return err
 }
 
+type GetContactsBySearchTerms503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetContactsBySearchTerms503JSONResponse) VisitGetContactsBySearchTermsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoadMoreContactsRequestObject struct {
 	LastId ObjectId `json:"last_id"`
 	Params LoadMoreContactsParams
@@ -6047,6 +6878,7 @@ type LoadMoreContactsResponseObject interface {
 }
 
 type LoadMoreContacts200ResponseHeaders struct {
+	Link        *string
 	XTotalCount *int
 }
 
@@ -6062,6 +6894,9 @@ func (response LoadMoreContacts200JSONResponse) VisitLoadMoreContactsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -6122,6 +6957,21 @@ func (response LoadMoreContacts501JSONResponse) VisitLoadMoreContactsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoadMoreContacts503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response LoadMoreContacts503JSONResponse) VisitLoadMoreContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6218,6 +7068,21 @@ func (response DeleteContact501JSONResponse) VisitDeleteContactResponse(w http.R
 	return err
 }
 
+type DeleteContact503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteContact503JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetContactRequestObject struct {
 	ContactId ContactId `json:"contact_id"`
 }
@@ -6306,6 +7171,21 @@ func (response GetContact501JSONResponse) VisitGetContactResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetContact503JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6417,6 +7297,21 @@ func (response UpdateContact501JSONResponse) VisitUpdateContactResponse(w http.R
 	return err
 }
 
+type UpdateContact503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateContact503JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetContactListRequestObject struct {
 	Params GetContactListParams
 }
@@ -6426,6 +7321,7 @@ type GetContactListResponseObject interface {
 }
 
 type GetContactList200ResponseHeaders struct {
+	Link        *string
 	XTotalCount *int
 }
 
@@ -6441,6 +7337,9 @@ func (response GetContactList200JSONResponse) VisitGetContactListResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -6505,6 +7404,21 @@ func (response GetContactList501JSONResponse) VisitGetContactListResponse(w http
 	return err
 }
 
+type GetContactList503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetContactList503JSONResponse) VisitGetContactListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSchemaRequestObject struct {
 	Params GetSchemaParams
 }
@@ -6514,6 +7428,7 @@ type GetSchemaResponseObject interface {
 }
 
 type GetSchema200ResponseHeaders struct {
+	Link        *string
 	XTotalCount *int
 }
 
@@ -6529,6 +7444,9 @@ func (response GetSchema200JSONResponse) VisitGetSchemaResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -6593,6 +7511,21 @@ func (response GetSchema501JSONResponse) VisitGetSchemaResponse(w http.ResponseW
 	return err
 }
 
+type GetSchema503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetSchema503JSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoadInteractionsRequestObject struct {
 	Id     ObjectId `json:"id"`
 	Params LoadInteractionsParams
@@ -6603,6 +7536,7 @@ type LoadInteractionsResponseObject interface {
 }
 
 type LoadInteractions200ResponseHeaders struct {
+	Link        *string
 	XTotalCount *int
 }
 
@@ -6618,6 +7552,9 @@ func (response LoadInteractions200JSONResponse) VisitLoadInteractionsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -6692,6 +7629,21 @@ func (response LoadInteractions501JSONResponse) VisitLoadInteractionsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoadInteractions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response LoadInteractions503JSONResponse) VisitLoadInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6775,6 +7727,21 @@ func (response UpdateOrSaveInteractionTree501JSONResponse) VisitUpdateOrSaveInte
 	return err
 }
 
+type UpdateOrSaveInteractionTree503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateOrSaveInteractionTree503JSONResponse) VisitUpdateOrSaveInteractionTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMappingRequestObject struct {
 	Params GetMappingParams
 }
@@ -6784,6 +7751,7 @@ type GetMappingResponseObject interface {
 }
 
 type GetMapping200ResponseHeaders struct {
+	Link        *string
 	XTotalCount *int
 }
 
@@ -6799,6 +7767,9 @@ func (response GetMapping200JSONResponse) VisitGetMappingResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -6859,6 +7830,21 @@ func (response GetMapping501JSONResponse) VisitGetMappingResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMapping503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetMapping503JSONResponse) VisitGetMappingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6955,6 +7941,21 @@ func (response AddMappingCondition501JSONResponse) VisitAddMappingConditionRespo
 	return err
 }
 
+type AddMappingCondition503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AddMappingCondition503JSONResponse) VisitAddMappingConditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMappingConditionRequestObject struct {
 	Id ObjectId `json:"id"`
 }
@@ -7043,6 +8044,21 @@ func (response DeleteMappingCondition501JSONResponse) VisitDeleteMappingConditio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMappingCondition503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteMappingCondition503JSONResponse) VisitDeleteMappingConditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7154,6 +8170,21 @@ func (response UpdateMappingCondition501JSONResponse) VisitUpdateMappingConditio
 	return err
 }
 
+type UpdateMappingCondition503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateMappingCondition503JSONResponse) VisitUpdateMappingConditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SaveContactRequestObject struct {
 	Body *SaveContactJSONRequestBody
 }
@@ -7246,6 +8277,21 @@ func (response SaveContact501JSONResponse) VisitSaveContactResponse(w http.Respo
 	return err
 }
 
+type SaveContact503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SaveContact503JSONResponse) VisitSaveContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SaveSchemaRequestObject struct {
 	Body *SaveSchemaJSONRequestBody
 }
@@ -7334,6 +8380,21 @@ func (response SaveSchema501JSONResponse) VisitSaveSchemaResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SaveSchema503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SaveSchema503JSONResponse) VisitSaveSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7444,6 +8505,21 @@ func (response DeleteSchemaAttribute501JSONResponse) VisitDeleteSchemaAttributeR
 	return err
 }
 
+type DeleteSchemaAttribute503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteSchemaAttribute503JSONResponse) VisitDeleteSchemaAttributeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSchemaAttributeRequestObject struct {
 	SchemaId ObjectId `json:"schema_id"`
 	Body     *UpdateSchemaAttributeJSONRequestBody
@@ -7533,6 +8609,21 @@ func (response UpdateSchemaAttribute501JSONResponse) VisitUpdateSchemaAttributeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchemaAttribute503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateSchemaAttribute503JSONResponse) VisitUpdateSchemaAttributeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

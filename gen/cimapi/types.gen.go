@@ -506,6 +506,9 @@ type SearchOptions struct {
 // Example: 5f1e9b2c8a4d3e0012a4b7c1
 type ContactId = ObjectId
 
+// Count defines model for Count.
+type Count = bool
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -530,6 +533,9 @@ type NotFound = CimError
 // NotImplemented Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
 type NotImplemented = CimError
 
+// ServiceUnavailable Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
+type ServiceUnavailable = CimError
+
 // Unauthorized Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
 type Unauthorized = CimError
 
@@ -540,6 +546,9 @@ type GetContactByNameParams struct {
 
 	// Offset Number of items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // GetContactsBySearchTermsParams defines parameters for GetContactsBySearchTerms.
@@ -549,18 +558,27 @@ type GetContactsBySearchTermsParams struct {
 
 	// Offset Number of items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // LoadMoreContactsParams defines parameters for LoadMoreContacts.
 type LoadMoreContactsParams struct {
 	// Limit Page size of the contact list. Switchboard: 25 unless given (ambiguity 23).
 	Limit *PageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // GetContactListParams defines parameters for GetContactList.
 type GetContactListParams struct {
 	// Limit Page size of the contact list. Switchboard: 25 unless given (ambiguity 23).
 	Limit *PageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // GetSchemaParams defines parameters for GetSchema.
@@ -570,6 +588,9 @@ type GetSchemaParams struct {
 
 	// Offset Number of items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // LoadInteractionsParams defines parameters for LoadInteractions.
@@ -579,6 +600,9 @@ type LoadInteractionsParams struct {
 
 	// Offset Number of items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // GetMappingParams defines parameters for GetMapping.
@@ -588,6 +612,9 @@ type GetMappingParams struct {
 
 	// Offset Number of items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // GetContactsBySearchTermsJSONRequestBody defines body for GetContactsBySearchTerms for application/json ContentType.

@@ -539,6 +539,12 @@ type NotImplemented = CollectError
 // PayloadTooLarge Switchboard (ambiguity 1): every failure body. `status` always equals the HTTP status.
 type PayloadTooLarge = CollectError
 
+// ServiceUnavailable Switchboard (ambiguity 1): every failure body. `status` always equals the HTTP status.
+type ServiceUnavailable = CollectError
+
+// TooManyRequests Switchboard (ambiguity 1): every failure body. `status` always equals the HTTP status.
+type TooManyRequests = CollectError
+
 // Unauthorized Switchboard (ambiguity 1): every failure body. `status` always equals the HTTP status.
 type Unauthorized = CollectError
 

@@ -3947,6 +3947,9 @@ type AfterContactId = int64
 // AfterFilter defines model for AfterFilter.
 type AfterFilter = int64
 
+// AfterGroupId defines model for AfterGroupId.
+type AfterGroupId = int64
+
 // ApplicationIdFilter defines model for ApplicationIdFilter.
 type ApplicationIdFilter = int64
 
@@ -3958,6 +3961,9 @@ type CampaignIdPath = int64
 
 // ContactId defines model for ContactId.
 type ContactId = int64
+
+// Count defines model for Count.
+type Count = bool
 
 // CreatedByFilter defines model for CreatedByFilter.
 type CreatedByFilter = int64
@@ -4060,11 +4066,17 @@ type ProgramCreatedAnswer = ProgramCreated
 // ScheduleCreatedAnswer Answer of a schedule create. Switchboard, an object rather than a bare number (ambiguity 48).
 type ScheduleCreatedAnswer = ScheduleCreated
 
+// ServiceUnavailable ICTCore's error body, as produced by its REST server.
+type ServiceUnavailable = Error
+
 // SpoolCreatedAnswer Answer of send and retry. Switchboard, an object rather than a bare number (ambiguity 48).
 type SpoolCreatedAnswer = SpoolCreated
 
 // SpoolResultList defines model for SpoolResultList.
 type SpoolResultList = []SpoolResult
+
+// TooManyRequests ICTCore's error body, as produced by its REST server.
+type TooManyRequests = Error
 
 // Unauthorized ICTCore's error body, as produced by its REST server.
 type Unauthorized = Error
@@ -4082,6 +4094,9 @@ type ListAccountsParams struct {
 
 	// Offset Switchboard: number of rows to skip, in id order.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// AccountId Only the account with this id.
 	AccountId *int64 `form:"account_id,omitempty" json:"account_id,omitempty"`
@@ -4127,6 +4142,9 @@ type ListCampaignsParams struct {
 
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// CampaignId Only the campaign with this id.
 	CampaignId *int64 `form:"campaign_id,omitempty" json:"campaign_id,omitempty"`
@@ -4185,7 +4203,7 @@ type ListContactsParams struct {
 	// After Created at or after this time (unix seconds).
 	After *FilterAfter `form:"after,omitempty" json:"after,omitempty"`
 
-	// AfterContactId Switchboard: keyset pagination; answer only contacts whose id is greater than this. A keyset page carries no X-Total-Count: the total is counted only for pages without this parameter.
+	// AfterContactId Switchboard: keyset pagination; answer only contacts whose id is greater than this; use it instead of a large offset.
 	AfterContactId *AfterContactId `form:"after_contact_id,omitempty" json:"after_contact_id,omitempty"`
 
 	// Limit Largest number of items to answer.
@@ -4193,6 +4211,9 @@ type ListContactsParams struct {
 
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // ListGroupsParams defines parameters for ListGroups.
@@ -4215,11 +4236,17 @@ type ListGroupsParams struct {
 	// After Created at or after this time (unix seconds).
 	After *FilterAfter `form:"after,omitempty" json:"after,omitempty"`
 
+	// AfterGroupId Switchboard: keyset pagination: only groups with a larger group_id; use it instead of a large offset
+	AfterGroupId *AfterGroupId `form:"after_group_id,omitempty" json:"after_group_id,omitempty"`
+
 	// Limit Largest number of items to answer.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // ListGroupContactsParams defines parameters for ListGroupContacts.
@@ -4251,7 +4278,7 @@ type ListGroupContactsParams struct {
 	// After Created at or after this time (unix seconds).
 	After *FilterAfter `form:"after,omitempty" json:"after,omitempty"`
 
-	// AfterContactId Switchboard: keyset pagination; answer only contacts whose id is greater than this. A keyset page carries no X-Total-Count: the total is counted only for pages without this parameter.
+	// AfterContactId Switchboard: keyset pagination; answer only contacts whose id is greater than this; use it instead of a large offset.
 	AfterContactId *AfterContactId `form:"after_contact_id,omitempty" json:"after_contact_id,omitempty"`
 
 	// Limit Largest number of items to answer.
@@ -4259,6 +4286,9 @@ type ListGroupContactsParams struct {
 
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // ListDocumentsParams defines parameters for ListDocuments.
@@ -4268,6 +4298,9 @@ type ListDocumentsParams struct {
 
 	// Offset Switchboard: number of rows to skip, in id order.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// DocumentId Only the document with this id.
 	DocumentId *int64 `form:"document_id,omitempty" json:"document_id,omitempty"`
@@ -4299,6 +4332,9 @@ type ListRecordingsParams struct {
 	// Offset Switchboard: number of rows to skip, in id order.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
 	// RecordingId Only the recording with this id.
 	RecordingId *int64 `form:"recording_id,omitempty" json:"recording_id,omitempty"`
 
@@ -4319,6 +4355,9 @@ type ListTemplatesParams struct {
 
 	// Offset Switchboard: number of rows to skip, in id order.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// TemplateId Only the template with this id.
 	TemplateId *int64 `form:"template_id,omitempty" json:"template_id,omitempty"`
@@ -4350,6 +4389,9 @@ type ListTextsParams struct {
 	// Offset Switchboard: number of rows to skip, in id order.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
 	// TextId Only the text with this id.
 	TextId *int64 `form:"text_id,omitempty" json:"text_id,omitempty"`
 
@@ -4370,6 +4412,9 @@ type ListProgramsParams struct {
 
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// ProgramId Only the program with this id.
 	ProgramId *int64 `form:"program_id,omitempty" json:"program_id,omitempty"`
@@ -4401,6 +4446,9 @@ type ListProgramTransmissionsParams struct {
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
 	// Status Transmissions whose status contains this text, as in ICTCore: `pending` also matches `pending_retry`.
 	Status *TransmissionStatusFilter `form:"status,omitempty" json:"status,omitempty"`
 
@@ -4415,6 +4463,9 @@ type ListProvidersParams struct {
 
 	// Offset Switchboard: number of rows to skip, in id order.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// ProviderId Only the provider with this id.
 	ProviderId *int64 `form:"provider_id,omitempty" json:"provider_id,omitempty"`
@@ -4451,6 +4502,9 @@ type ListSpoolResultsParams struct {
 
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// SpoolResultId Only the result with this id.
 	SpoolResultId *SpoolResultIdFilter `form:"spool_result_id,omitempty" json:"spool_result_id,omitempty"`
@@ -4502,6 +4556,9 @@ type ListTransmissionsParams struct {
 
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// TransmissionId Only the transmission with this id.
 	TransmissionId *int64 `form:"transmission_id,omitempty" json:"transmission_id,omitempty"`
@@ -4576,6 +4633,9 @@ type ListTransmissionSpoolsParams struct {
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
 	// SpoolId Only the spool with this id.
 	SpoolId *int64 `form:"spool_id,omitempty" json:"spool_id,omitempty"`
 
@@ -4600,6 +4660,9 @@ type ListTransmissionResultsParams struct {
 	// Offset Number of matching items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
 	// SpoolResultId Only the result with this id.
 	SpoolResultId *SpoolResultIdFilter `form:"spool_result_id,omitempty" json:"spool_result_id,omitempty"`
 
@@ -4623,6 +4686,9 @@ type ListUsersParams struct {
 
 	// Offset Switchboard: number of rows to skip, in id order.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// UserId Only the user with this id.
 	UserId *int64 `form:"user_id,omitempty" json:"user_id,omitempty"`

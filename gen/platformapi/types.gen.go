@@ -200,6 +200,9 @@ type InternalError = Problem
 // NotImplemented defines model for NotImplemented.
 type NotImplemented = Problem
 
+// ServiceUnavailable defines model for ServiceUnavailable.
+type ServiceUnavailable = Problem
+
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Problem
 

@@ -2098,6 +2098,12 @@ type AgentCallResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// AgentCallResponse503Headers the declared response headers of an HTTP 503 response for AgentCall
+type AgentCallResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type AgentCallResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2111,6 +2117,8 @@ type AgentCallResponse struct {
 	Headers500 *AgentCallResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *AgentCallResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AgentCallResponse503Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2167,6 +2175,12 @@ type DialerTaskResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// DialerTaskResponse503Headers the declared response headers of an HTTP 503 response for DialerTask
+type DialerTaskResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type DialerTaskResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2180,6 +2194,8 @@ type DialerTaskResponse struct {
 	Headers500 *DialerTaskResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *DialerTaskResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DialerTaskResponse503Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2236,6 +2252,12 @@ type ScheduleDialerCallResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// ScheduleDialerCallResponse503Headers the declared response headers of an HTTP 503 response for ScheduleDialerCall
+type ScheduleDialerCallResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type ScheduleDialerCallResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2249,6 +2271,8 @@ type ScheduleDialerCallResponse struct {
 	Headers500 *ScheduleDialerCallResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *ScheduleDialerCallResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ScheduleDialerCallResponse503Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2300,6 +2324,12 @@ type ReceiveUrlSmsResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// ReceiveUrlSmsResponse503Headers the declared response headers of an HTTP 503 response for ReceiveUrlSms
+type ReceiveUrlSmsResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type ReceiveUrlSmsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2311,6 +2341,8 @@ type ReceiveUrlSmsResponse struct {
 	Headers500 *ReceiveUrlSmsResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *ReceiveUrlSmsResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReceiveUrlSmsResponse503Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2367,6 +2399,12 @@ type SendSmsResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// SendSmsResponse503Headers the declared response headers of an HTTP 503 response for SendSms
+type SendSmsResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type SendSmsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2380,6 +2418,8 @@ type SendSmsResponse struct {
 	Headers500 *SendSmsResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *SendSmsResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendSmsResponse503Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2436,6 +2476,12 @@ type SendSmsV2Response501Headers struct {
 	XSwitchboardError string
 }
 
+// SendSmsV2Response503Headers the declared response headers of an HTTP 503 response for SendSmsV2
+type SendSmsV2Response503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type SendSmsV2Response struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2451,6 +2497,8 @@ type SendSmsV2Response struct {
 	Headers500 *SendSmsV2Response500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *SendSmsV2Response501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendSmsV2Response503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2512,6 +2560,12 @@ type AgentLogoffResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// AgentLogoffResponse503Headers the declared response headers of an HTTP 503 response for AgentLogoff
+type AgentLogoffResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type AgentLogoffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2525,6 +2579,8 @@ type AgentLogoffResponse struct {
 	Headers500 *AgentLogoffResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *AgentLogoffResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AgentLogoffResponse503Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2576,6 +2632,12 @@ type DispositionCallResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// DispositionCallResponse503Headers the declared response headers of an HTTP 503 response for DispositionCall
+type DispositionCallResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type DispositionCallResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2587,6 +2649,8 @@ type DispositionCallResponse struct {
 	Headers500 *DispositionCallResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *DispositionCallResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DispositionCallResponse503Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2643,6 +2707,12 @@ type ListDispositionsResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// ListDispositionsResponse503Headers the declared response headers of an HTTP 503 response for ListDispositions
+type ListDispositionsResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type ListDispositionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2658,6 +2728,8 @@ type ListDispositionsResponse struct {
 	Headers500 *ListDispositionsResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *ListDispositionsResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListDispositionsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2704,6 +2776,12 @@ type AgentLoginResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// AgentLoginResponse429Headers the declared response headers of an HTTP 429 response for AgentLogin
+type AgentLoginResponse429Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 // AgentLoginResponse500Headers the declared response headers of an HTTP 500 response for AgentLogin
 type AgentLoginResponse500Headers struct {
 	XSwitchboardError string
@@ -2711,6 +2789,12 @@ type AgentLoginResponse500Headers struct {
 
 // AgentLoginResponse501Headers the declared response headers of an HTTP 501 response for AgentLogin
 type AgentLoginResponse501Headers struct {
+	XSwitchboardError string
+}
+
+// AgentLoginResponse503Headers the declared response headers of an HTTP 503 response for AgentLogin
+type AgentLoginResponse503Headers struct {
+	RetryAfter        int
 	XSwitchboardError string
 }
 
@@ -2723,10 +2807,14 @@ type AgentLoginResponse struct {
 	Headers400 *AgentLoginResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AgentLoginResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AgentLoginResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *AgentLoginResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *AgentLoginResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AgentLoginResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2783,6 +2871,12 @@ type EndSessionResponse501Headers struct {
 	XSwitchboardError string
 }
 
+// EndSessionResponse503Headers the declared response headers of an HTTP 503 response for EndSession
+type EndSessionResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 type EndSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2794,6 +2888,8 @@ type EndSessionResponse struct {
 	Headers500 *EndSessionResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *EndSessionResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EndSessionResponse503Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2835,6 +2931,12 @@ type UserLoginResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// UserLoginResponse429Headers the declared response headers of an HTTP 429 response for UserLogin
+type UserLoginResponse429Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 // UserLoginResponse500Headers the declared response headers of an HTTP 500 response for UserLogin
 type UserLoginResponse500Headers struct {
 	XSwitchboardError string
@@ -2842,6 +2944,12 @@ type UserLoginResponse500Headers struct {
 
 // UserLoginResponse501Headers the declared response headers of an HTTP 501 response for UserLogin
 type UserLoginResponse501Headers struct {
+	XSwitchboardError string
+}
+
+// UserLoginResponse503Headers the declared response headers of an HTTP 503 response for UserLogin
+type UserLoginResponse503Headers struct {
+	RetryAfter        int
 	XSwitchboardError string
 }
 
@@ -2854,10 +2962,14 @@ type UserLoginResponse struct {
 	Headers400 *UserLoginResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UserLoginResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UserLoginResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UserLoginResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *UserLoginResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UserLoginResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2904,6 +3016,12 @@ type GetUserTokenResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// GetUserTokenResponse429Headers the declared response headers of an HTTP 429 response for GetUserToken
+type GetUserTokenResponse429Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
 // GetUserTokenResponse500Headers the declared response headers of an HTTP 500 response for GetUserToken
 type GetUserTokenResponse500Headers struct {
 	XSwitchboardError string
@@ -2911,6 +3029,12 @@ type GetUserTokenResponse500Headers struct {
 
 // GetUserTokenResponse501Headers the declared response headers of an HTTP 501 response for GetUserToken
 type GetUserTokenResponse501Headers struct {
+	XSwitchboardError string
+}
+
+// GetUserTokenResponse503Headers the declared response headers of an HTTP 503 response for GetUserToken
+type GetUserTokenResponse503Headers struct {
+	RetryAfter        int
 	XSwitchboardError string
 }
 
@@ -2923,10 +3047,14 @@ type GetUserTokenResponse struct {
 	Headers400 *GetUserTokenResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserTokenResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserTokenResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetUserTokenResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
 	Headers501 *GetUserTokenResponse501Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3539,6 +3667,23 @@ func ParseAgentCallResponse(rsp *http.Response) (*AgentCallResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers AgentCallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3608,6 +3753,23 @@ func ParseDialerTaskResponse(rsp *http.Response) (*DialerTaskResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers DialerTaskResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3677,6 +3839,23 @@ func ParseScheduleDialerCallResponse(rsp *http.Response) (*ScheduleDialerCallRes
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers ScheduleDialerCallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3736,6 +3915,23 @@ func ParseReceiveUrlSmsResponse(rsp *http.Response) (*ReceiveUrlSmsResponse, err
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReceiveUrlSmsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3805,6 +4001,23 @@ func ParseSendSmsResponse(rsp *http.Response) (*SendSmsResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendSmsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3884,6 +4097,23 @@ func ParseSendSmsV2Response(rsp *http.Response) (*SendSmsV2Response, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendSmsV2Response503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3953,6 +4183,23 @@ func ParseAgentLogoffResponse(rsp *http.Response) (*AgentLogoffResponse, error) 
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers AgentLogoffResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4012,6 +4259,23 @@ func ParseDispositionCallResponse(rsp *http.Response) (*DispositionCallResponse,
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers DispositionCallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4091,6 +4355,23 @@ func ParseListDispositionsResponse(rsp *http.Response) (*ListDispositionsRespons
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListDispositionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4140,6 +4421,23 @@ func ParseAgentLoginResponse(rsp *http.Response) (*AgentLoginResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AgentLoginResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers AgentLoginResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4160,6 +4458,23 @@ func ParseAgentLoginResponse(rsp *http.Response) (*AgentLoginResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers AgentLoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4219,6 +4534,23 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers EndSessionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4268,6 +4600,23 @@ func ParseUserLoginResponse(rsp *http.Response) (*UserLoginResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UserLoginResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers UserLoginResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4288,6 +4637,23 @@ func ParseUserLoginResponse(rsp *http.Response) (*UserLoginResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers UserLoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4337,6 +4703,23 @@ func ParseGetUserTokenResponse(rsp *http.Response) (*GetUserTokenResponse, error
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetUserTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetUserTokenResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4357,6 +4740,23 @@ func ParseGetUserTokenResponse(rsp *http.Response) (*GetUserTokenResponse, error
 			headers.XSwitchboardError = value
 		}
 		response.Headers501 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUserTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4681,6 +5081,16 @@ type NotImplementedTextResponse struct {
 
 type OneTextResponse ResultOne
 
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+type ServiceUnavailableTextResponse struct {
+	Body VendorError
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
 type SmsBadRequestResponseHeaders struct {
 	XSwitchboardError string
 }
@@ -4717,6 +5127,16 @@ type SmsNotImplementedTextResponse struct {
 	Headers SmsNotImplementedResponseHeaders
 }
 
+type SmsServiceUnavailableResponseHeaders struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+type SmsServiceUnavailableTextResponse struct {
+	Body SmsError
+
+	Headers SmsServiceUnavailableResponseHeaders
+}
+
 type SmsUnauthorizedResponseHeaders struct {
 	XSwitchboardError string
 }
@@ -4724,6 +5144,16 @@ type SmsUnauthorizedTextResponse struct {
 	Body SmsError
 
 	Headers SmsUnauthorizedResponseHeaders
+}
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+type TooManyRequestsTextResponse struct {
+	Body VendorError
+
+	Headers TooManyRequestsResponseHeaders
 }
 
 type UnauthorizedResponseHeaders struct {
@@ -4816,6 +5246,19 @@ func (response AgentCall501TextResponse) VisitAgentCallResponse(w http.ResponseW
 	return err
 }
 
+type AgentCall503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response AgentCall503TextResponse) VisitAgentCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type DialerTaskRequestObject struct {
 	Body *DialerTaskFormdataRequestBody
 }
@@ -4890,6 +5333,19 @@ func (response DialerTask501TextResponse) VisitDialerTaskResponse(w http.Respons
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(501)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type DialerTask503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response DialerTask503TextResponse) VisitDialerTaskResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -4974,6 +5430,19 @@ func (response ScheduleDialerCall501TextResponse) VisitScheduleDialerCallRespons
 	return err
 }
 
+type ScheduleDialerCall503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response ScheduleDialerCall503TextResponse) VisitScheduleDialerCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type ReceiveUrlSmsRequestObject struct {
 	Params ReceiveUrlSmsParams
 }
@@ -5036,6 +5505,21 @@ func (response ReceiveUrlSms501TextResponse) VisitReceiveUrlSmsResponse(w http.R
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(501)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type ReceiveUrlSms503TextResponse struct {
+	SmsServiceUnavailableTextResponse
+}
+
+func (response ReceiveUrlSms503TextResponse) VisitReceiveUrlSmsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5115,6 +5599,21 @@ func (response SendSms501TextResponse) VisitSendSmsResponse(w http.ResponseWrite
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(501)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type SendSms503TextResponse struct {
+	SmsServiceUnavailableTextResponse
+}
+
+func (response SendSms503TextResponse) VisitSendSmsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5202,6 +5701,19 @@ func (response SendSmsV2501TextResponse) VisitSendSmsV2Response(w http.ResponseW
 	return err
 }
 
+type SendSmsV2503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response SendSmsV2503TextResponse) VisitSendSmsV2Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type AgentLogoffRequestObject struct {
 	Body *AgentLogoffFormdataRequestBody
 }
@@ -5281,6 +5793,19 @@ func (response AgentLogoff501TextResponse) VisitAgentLogoffResponse(w http.Respo
 	return err
 }
 
+type AgentLogoff503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response AgentLogoff503TextResponse) VisitAgentLogoffResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type DispositionCallRequestObject struct {
 	Body *DispositionCallFormdataRequestBody
 }
@@ -5343,6 +5868,19 @@ func (response DispositionCall501TextResponse) VisitDispositionCallResponse(w ht
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(501)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type DispositionCall503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response DispositionCall503TextResponse) VisitDispositionCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5426,6 +5964,19 @@ func (response ListDispositions501TextResponse) VisitListDispositionsResponse(w 
 	return err
 }
 
+type ListDispositions503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response ListDispositions503TextResponse) VisitListDispositionsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type AgentLoginRequestObject struct {
 	Body *AgentLoginFormdataRequestBody
 }
@@ -5472,6 +6023,19 @@ func (response AgentLogin401TextResponse) VisitAgentLoginResponse(w http.Respons
 	return err
 }
 
+type AgentLogin429TextResponse struct{ TooManyRequestsTextResponse }
+
+func (response AgentLogin429TextResponse) VisitAgentLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(429)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type AgentLogin500TextResponse struct{ InternalErrorTextResponse }
 
 func (response AgentLogin500TextResponse) VisitAgentLoginResponse(w http.ResponseWriter) error {
@@ -5491,6 +6055,19 @@ func (response AgentLogin501TextResponse) VisitAgentLoginResponse(w http.Respons
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(501)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type AgentLogin503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response AgentLogin503TextResponse) VisitAgentLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5563,6 +6140,19 @@ func (response EndSession501TextResponse) VisitEndSessionResponse(w http.Respons
 	return err
 }
 
+type EndSession503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response EndSession503TextResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type UserLoginRequestObject struct {
 	Body *UserLoginFormdataRequestBody
 }
@@ -5609,6 +6199,19 @@ func (response UserLogin401TextResponse) VisitUserLoginResponse(w http.ResponseW
 	return err
 }
 
+type UserLogin429TextResponse struct{ TooManyRequestsTextResponse }
+
+func (response UserLogin429TextResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(429)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type UserLogin500TextResponse struct{ InternalErrorTextResponse }
 
 func (response UserLogin500TextResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
@@ -5628,6 +6231,19 @@ func (response UserLogin501TextResponse) VisitUserLoginResponse(w http.ResponseW
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(501)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UserLogin503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response UserLogin503TextResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5679,6 +6295,19 @@ func (response GetUserToken401TextResponse) VisitGetUserTokenResponse(w http.Res
 	return err
 }
 
+type GetUserToken429TextResponse struct{ TooManyRequestsTextResponse }
+
+func (response GetUserToken429TextResponse) VisitGetUserTokenResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(429)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type GetUserToken500TextResponse struct{ InternalErrorTextResponse }
 
 func (response GetUserToken500TextResponse) VisitGetUserTokenResponse(w http.ResponseWriter) error {
@@ -5698,6 +6327,19 @@ func (response GetUserToken501TextResponse) VisitGetUserTokenResponse(w http.Res
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(501)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type GetUserToken503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response GetUserToken503TextResponse) VisitGetUserTokenResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err

@@ -2,13 +2,16 @@
 
 package ucontactapi
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
-// ErrNotImplemented is what Unimplemented answers; the API's error mapper turns it into the contract's 501.
-var ErrNotImplemented = errors.New("not implemented")
+// ErrNotImplemented is what Unimplemented answers. Its NotImplemented method is how the error kinds
+// (models.KindOf) recognise it without this package importing them: the contract's 501.
+var ErrNotImplemented error = notImplemented{}
+
+type notImplemented struct{}
+
+func (notImplemented) Error() string        { return "not implemented" }
+func (notImplemented) NotImplemented() bool { return true }
 
 // Unimplemented answers every operation with ErrNotImplemented.
 type Unimplemented struct{}

@@ -9,13 +9,14 @@ import (
 
 	"switchboard/gen/cimapi"
 	"switchboard/handlers/pending"
+	"switchboard/models"
 )
 
 // New builds the CIM API.
 func New() *pending.API {
 	return pending.New("cim", func(g *echo.Group) {
 		cimapi.RegisterHandlers(g, cimapi.NewStrictHandler(cimapi.Unimplemented{}, nil))
-	}, cimapi.ErrNotImplemented, http.StatusBadRequest, WriteError)
+	}, models.Statuses(http.StatusBadRequest), WriteError)
 }
 
 // WriteError writes CIM's error body (ambiguity 28).

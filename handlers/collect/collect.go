@@ -9,13 +9,14 @@ import (
 
 	"switchboard/gen/collectapi"
 	"switchboard/handlers/pending"
+	"switchboard/models"
 )
 
 // New builds the Collect! API.
 func New() *pending.API {
 	return pending.New("collect", func(g *echo.Group) {
 		collectapi.RegisterHandlers(g, collectapi.NewStrictHandler(collectapi.Unimplemented{}, nil))
-	}, collectapi.ErrNotImplemented, http.StatusBadRequest, WriteError)
+	}, models.Statuses(http.StatusBadRequest), WriteError)
 }
 
 // WriteError writes Collect!'s error body; its status always equals the HTTP status (ambiguity 1).

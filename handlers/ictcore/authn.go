@@ -2,8 +2,6 @@ package ictcore
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -11,9 +9,11 @@ import (
 	"switchboard/auth"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
+	"switchboard/models/identity"
+	"switchboard/server"
 )
 
-var errBadCredentials = errors.New("Invalid credentials, access is denied")
+var errBadCredentials = models.Errorf(models.Unauthenticated, "Invalid credentials, access is denied")
 
 // Identify reads a request's credentials: a token in Authorization or the guide's Authentication
 // header, or HTTP Basic with a username, e-mail or user id. The user must exist and be active.
@@ -21,7 +21,7 @@ func (h *Handler) Identify(c echo.Context) (*auth.Principal, error) {
 	r := c.Request()
 	ctx := r.Context()
 	var (
-		user *models.User
+		user *identity.User
 		err  error
 	)
 	if tok, ok := bearer(r.Header.Get("Authorization")); ok {
@@ -29,12 +29,12 @@ func (h *Handler) Identify(c echo.Context) (*auth.Principal, error) {
 	} else if tok, ok := bearer(r.Header.Get("Authentication")); ok {
 		user, err = h.userFromToken(ctx, tok)
 	} else if name, pw, ok := r.BasicAuth(); ok {
-		user, err = h.checkPassword(ctx, name, pw)
+		user, err = h.login(ctx, name, pw, r.RemoteAddr)
 	} else {
 		return nil, errBadCredentials
 	}
 	if err != nil {
-		return nil, errBadCredentials
+		return nil, err
 	}
 	return &auth.Principal{UserID: user.ID, Username: user.Username, Roles: user.RoleList()}, nil
 }
@@ -47,17 +47,20 @@ func bearer(header string) (string, bool) {
 	return "", false
 }
 
-func (h *Handler) userFromToken(ctx context.Context, tok string) (*models.User, error) {
+func (h *Handler) userFromToken(ctx context.Context, tok string) (*identity.User, error) {
 	claims, err := h.tokens.Parse(tok)
 	if err != nil {
-		return nil, err
+		return nil, errBadCredentials
 	}
 	// A user read in the last few seconds is trusted as it was: a deactivated user or a changed role
 	// takes effect within userCacheTTL, and a token request costs no extra query.
 	u, ok := h.users.Get(claims.UserID)
 	if !ok {
-		if u, err = models.FindUserByID(ctx, h.db, claims.UserID); err != nil {
-			return nil, err
+		if u, err = identity.FindUserByID(ctx, h.db, claims.UserID); err != nil {
+			if models.KindOf(err) == models.NotFound {
+				return nil, errBadCredentials
+			}
+			return nil, err // the store: busy, never a 401
 		}
 		h.users.Put(claims.UserID, u)
 	}
@@ -67,31 +70,25 @@ func (h *Handler) userFromToken(ctx context.Context, tok string) (*models.User, 
 	return u, nil
 }
 
-func (h *Handler) checkPassword(ctx context.Context, login, pw string) (*models.User, error) {
-	u, err := models.FindUserByLogin(ctx, h.db, login)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.passwords.Check(u.PasswordHash, pw); err != nil {
-		return nil, err
-	}
-	if !u.Active {
+// login checks a password through the shared login guard; a bad one answers ICTCore's wording.
+func (h *Handler) login(ctx context.Context, login, pw, addr string) (*identity.User, error) {
+	u, err := identity.Login(ctx, h.db, h.logins, login, addr, pw)
+	if models.KindOf(err) == models.Unauthenticated {
 		return nil, errBadCredentials
 	}
-	return u, nil
+	return u, err
 }
 
 // Authenticate (POST /authenticate) trades a username and password for a token.
 func (h *Handler) Authenticate(ctx context.Context, req ictcoreapi.AuthenticateRequestObject) (ictcoreapi.AuthenticateResponseObject, error) {
-	u, err := h.checkPassword(ctx, req.Body.Username, req.Body.Password)
-	if errors.Is(err, models.ErrNotFound) || errors.Is(err, auth.ErrBadPassword) || errors.Is(err, errBadCredentials) {
-		return nil, fail(http.StatusUnauthorized, "Invalid user name and password")
+	u, err := h.login(ctx, req.Body.Username, req.Body.Password, server.ClientAddr(ctx))
+	if models.KindOf(err) == models.Unauthenticated {
+		return nil, models.Errorf(models.Unauthenticated, "Invalid user name and password")
 	}
 	if err != nil {
 		return nil, err
 	}
-	p := auth.Principal{Roles: u.RoleList()}
-	tok, err := h.tokens.Issue(u.ID, u.Username, p.IsAdmin())
+	tok, err := h.tokens.Issue(u.ID, u.Username, isAdmin(&auth.Principal{Roles: u.RoleList()}))
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"switchboard/apitest"
 	"switchboard/app"
-	"switchboard/models"
+	"switchboard/models/identity"
 )
 
 func TestAuthenticate(t *testing.T) {
@@ -33,7 +33,7 @@ func TestAuthenticate(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
+				r := e.Do(t, apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
 					Body: strings.NewReader(tc.body), Header: apitest.Headers("Content-Type", "application/json")})
 				if r.Status != tc.wantStatus {
 					t.Fatalf("status %d, want %d: %s", r.Status, tc.wantStatus, r.Body)
@@ -66,7 +66,7 @@ func TestCredentials(t *testing.T) {
 		if err := app.AddUser(ctx, e.DB, "gone", "pw-gone", []string{"user"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.DB.Model(&models.User{}).Where("username = ?", "gone").Update("active", false).Error; err != nil {
+		if err := e.DB.Model(&identity.User{}).Where("username = ?", "gone").Update("active", false).Error; err != nil {
 			t.Fatal(err)
 		}
 		basic := func(u, p string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p)) }
@@ -90,7 +90,7 @@ func TestCredentials(t *testing.T) {
 				if tc.header != "" {
 					h.Set(tc.header, tc.value)
 				}
-				r := e.Do(apitest.Request{Method: "GET", Path: "/ictcore/contacts", Header: h})
+				r := e.Do(t, apitest.Request{Method: "GET", Path: "/ictcore/contacts", Header: h})
 				if r.Status != tc.wantStatus {
 					t.Fatalf("status %d, want %d: %s", r.Status, tc.wantStatus, r.Body)
 				}
@@ -112,7 +112,7 @@ func TestUnknownRoutes(t *testing.T) {
 			{"PATCH", "/ictcore/contacts/1"},
 			{"GET", "/ictcore/documents"}, // the reference code's bare alias is not served
 		} {
-			r := e.Do(apitest.Request{Method: tc.method, Path: tc.path})
+			r := e.Do(t, apitest.Request{Method: tc.method, Path: tc.path})
 			if code, _ := errorMessage(t, r); r.Status != 404 || code != 404 {
 				t.Fatalf("%s %s: %d %s, want 404", tc.method, tc.path, r.Status, r.Body)
 			}
@@ -155,15 +155,15 @@ func TestForbiddenEverywhere(t *testing.T) {
 				body = strings.NewReader(tc.body)
 				h.Set("Content-Type", tc.ctype)
 			}
-			r := e.Do(apitest.Request{Method: tc.method, Path: "/ictcore" + tc.path, Body: body, Header: h})
+			r := e.Do(t, apitest.Request{Method: tc.method, Path: "/ictcore" + tc.path, Body: body, Header: h})
 			if code, _ := errorMessage(t, r); r.Status != 403 || code != 403 {
 				t.Errorf("%s %s: %d %s, want 403", tc.method, tc.path, r.Status, r.Body)
 			}
 		}
 		var list []contact
-		e.call("GET", "/contacts", nil).JSON(t, &list)
+		e.call(t, "GET", "/contacts", nil).JSON(t, &list)
 		var grp group
-		e.call("GET", fmt.Sprintf("/groups/%d", g), nil).JSON(t, &grp)
+		e.call(t, "GET", fmt.Sprintf("/groups/%d", g), nil).JSON(t, &grp)
 		if len(list) != 1 || list[0].FirstName != "A" || grp.Name != "g" || grp.ContactTotal != 0 {
 			t.Fatalf("a forbidden request changed data: %+v %+v", list, grp)
 		}

@@ -21,9 +21,9 @@ type importReport struct {
 	} `json:"errors"`
 }
 
-func (e *ictEnv) upload(path, contentType, body string) *apitest.Response {
-	e.T.Helper()
-	return e.Do(apitest.Request{Method: "POST", Path: "/ictcore" + path, Body: strings.NewReader(body),
+func (e *ictEnv) upload(t testing.TB, path, contentType, body string) *apitest.Response {
+	t.Helper()
+	return e.Do(t, apitest.Request{Method: "POST", Path: "/ictcore" + path, Body: strings.NewReader(body),
 		Header: apitest.Headers("Authorization", "Bearer "+e.token, "Content-Type", contentType)})
 }
 
@@ -41,7 +41,7 @@ func TestCSVImportExport(t *testing.T) {
 			`"3","x","","not-an-email","","","","",""`,
 			`"","no phone","","e@x.org","","","","",""`,
 		}, "\n")
-		r := e.upload(fmt.Sprintf("/groups/%d/csv", g), "text/csv", file)
+		r := e.upload(t, fmt.Sprintf("/groups/%d/csv", g), "text/csv", file)
 		var rep importReport
 		r.JSON(t, &rep)
 		if r.Status != 200 || rep.Imported != 3 || rep.Rejected != 4 || len(rep.Errors) != 4 {
@@ -54,17 +54,17 @@ func TestCSVImportExport(t *testing.T) {
 			}
 		}
 		var found []contact
-		e.call("GET", "/contacts?phone=31111111", nil).JSON(t, &found) // imported rows are searchable by phone
+		e.call(t, "GET", "/contacts?phone=31111111", nil).JSON(t, &found) // imported rows are searchable by phone
 		if len(found) != 1 || found[0].Phone != "923331111111" {
 			t.Fatalf("phone search over imported rows: %+v", found)
 		}
 		var grp group
-		e.call("GET", fmt.Sprintf("/groups/%d", g), nil).JSON(t, &grp)
+		e.call(t, "GET", fmt.Sprintf("/groups/%d", g), nil).JSON(t, &grp)
 		if grp.ContactTotal != 3 {
 			t.Fatalf("contact_total %d, want 3", grp.ContactTotal)
 		}
 
-		r = e.call("GET", fmt.Sprintf("/groups/%d/csv", g), nil)
+		r = e.call(t, "GET", fmt.Sprintf("/groups/%d/csv", g), nil)
 		want := `"923330000000","Valid","Contact","email@domain.com","street address","c1","c2","c3","say ""hi"""` + "\n" +
 			`"923331111111","","","","","","","",""` + "\n" +
 			`"","no phone","","e@x.org","","","","",""` + "\n"
@@ -75,7 +75,7 @@ func TestCSVImportExport(t *testing.T) {
 			t.Fatalf("Content-Disposition %q", cd)
 		}
 
-		r = e.call("GET", "/groups/sample/csv", nil)
+		r = e.call(t, "GET", "/groups/sample/csv", nil)
 		if r.Status != 200 || !strings.HasPrefix(string(r.Body), `"923330000000","Valid"`) {
 			t.Fatalf("sample: %d %s", r.Status, r.Body)
 		}
@@ -99,14 +99,14 @@ func TestCSVImportErrors(t *testing.T) {
 			{"unknown group", "/groups/999/csv", "text/csv", `"1"`, 404},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				r := e.upload(tc.path, tc.contentType, tc.body)
+				r := e.upload(t, tc.path, tc.contentType, tc.body)
 				if code, _ := errorMessage(t, r); r.Status != tc.wantStatus || code != tc.wantStatus {
 					t.Fatalf("got %d %s, want %d", r.Status, r.Body, tc.wantStatus)
 				}
 			})
 		}
 		// A client announcing a 2 GB upload is refused before a byte of it is read.
-		r := e.Do(apitest.Request{Method: "POST", Path: "/ictcore" + path, Body: strings.NewReader(`"1"`), DeclaredLength: 2 << 30,
+		r := e.Do(t, apitest.Request{Method: "POST", Path: "/ictcore" + path, Body: strings.NewReader(`"1"`), DeclaredLength: 2 << 30,
 			Header: apitest.Headers("Authorization", "Bearer "+e.token, "Content-Type", "text/csv")})
 		if r.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("2 GB announced: %d %s", r.Status, r.Body)
@@ -114,12 +114,12 @@ func TestCSVImportErrors(t *testing.T) {
 		// A body without Content-Length that grows past the limit mid-stream: nothing is written.
 		req := apitest.Request{Method: "POST", Path: "/ictcore" + path, Body: strings.NewReader(big), Chunked: true,
 			Header: apitest.Headers("Authorization", "Bearer "+e.token, "Content-Type", "text/csv")}
-		r = e.Do(req)
+		r = e.Do(t, req)
 		if r.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("streamed oversize: %d %s", r.Status, r.Body)
 		}
 		var list []contact
-		e.call("GET", "/contacts", nil).JSON(t, &list)
+		e.call(t, "GET", "/contacts", nil).JSON(t, &list)
 		if len(list) != 0 {
 			t.Fatalf("oversized uploads left %d contacts behind", len(list))
 		}

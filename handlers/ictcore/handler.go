@@ -4,6 +4,7 @@ package ictcore
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,17 +13,18 @@ import (
 	"switchboard/auth"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
+	"switchboard/models/identity"
 	"switchboard/server"
 )
 
 // Handler serves ICTCore. Operations not built yet come from the embedded Unimplemented and answer 501.
 type Handler struct {
 	ictcoreapi.Unimplemented
-	db        *gorm.DB
-	tokens    *auth.Tokens
-	passwords *auth.CheckCache
-	users     *auth.Cache[int64, *models.User]
-	log       *slog.Logger
+	db     *gorm.DB
+	tokens *auth.Tokens
+	logins *auth.Guard
+	users  *auth.Cache[int64, *identity.User]
+	log    *slog.Logger
 }
 
 var (
@@ -33,12 +35,11 @@ var (
 // userCacheTTL bounds how long a deactivation or role change may take to reach token requests.
 const userCacheTTL = 5 * time.Second
 
-// New builds the ICTCore handler.
-func New(db *gorm.DB, tokens *auth.Tokens, log *slog.Logger) *Handler {
+// New builds the ICTCore handler; logins is the login guard shared by every API.
+func New(db *gorm.DB, tokens *auth.Tokens, logins *auth.Guard, log *slog.Logger) *Handler {
 	return &Handler{
-		db: db, tokens: tokens, log: log,
-		passwords: auth.NewCheckCache(time.Minute, 10000),
-		users:     auth.NewCache[int64, *models.User](userCacheTTL, 10000),
+		db: db, tokens: tokens, logins: logins, log: log,
+		users: auth.NewCache[int64, *identity.User](userCacheTTL, 10000),
 	}
 }
 
@@ -50,5 +51,32 @@ func (h *Handler) Register(g *echo.Group) {
 	ictcoreapi.RegisterHandlers(g, ictcoreapi.NewStrictHandler(h, nil))
 }
 
-// ValidationStatus: ICTCore answers bad input with 412 "Data validation failed".
-func (h *Handler) ValidationStatus() int { return http.StatusPreconditionFailed }
+// Permissions is the operationId → permissions table (permissions.go).
+func (h *Handler) Permissions() map[string][]string { return permissions }
+
+// statuses: ICTCore answers bad input with 412 "Data validation failed" (the guide's only validation status).
+var statuses = models.Statuses(http.StatusPreconditionFailed)
+
+// Statuses is ICTCore's kind → status table.
+func (h *Handler) Statuses() map[models.Kind]int { return statuses }
+
+// WriteError writes ICTCore's {"error":{"code","message"}} body; a 401 also names the realm, as ICTCore
+// does, and a validation message starts as ICTCore's do.
+func (h *Handler) WriteError(c echo.Context, status int, msg string) error {
+	switch status {
+	case http.StatusUnauthorized:
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="Switchboard ICTCore :: REST API Server"`)
+	case http.StatusPreconditionFailed:
+		if !strings.HasPrefix(msg, "Data validation failed") {
+			msg = "Data validation failed, " + msg
+		}
+	}
+	return c.JSON(status, ictcoreapi.Error{Error: ictcoreapi.ErrorDetail{Code: status, Message: capitalize(msg)}})
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}

@@ -26,7 +26,7 @@ func newEnv(t *testing.T, kind string) *ictEnv {
 func newEnvWithOptions(t *testing.T, kind string, o app.Options) *ictEnv {
 	t.Helper()
 	e := &ictEnv{Env: apitest.NewWithOptions(t, kind, o)}
-	r := e.Do(apitest.Request{Method: http.MethodPost, Path: "/ictcore/authenticate",
+	r := e.Do(t, apitest.Request{Method: http.MethodPost, Path: "/ictcore/authenticate",
 		Body:   apitest.JSONBody(t, map[string]string{"username": "admin", "password": apitest.AdminPassword}),
 		Header: apitest.Headers("Content-Type", "application/json")})
 	if r.Status != http.StatusOK {
@@ -39,19 +39,19 @@ func newEnvWithOptions(t *testing.T, kind string, o app.Options) *ictEnv {
 }
 
 // call sends a JSON request as the admin; body nil sends none.
-func (e *ictEnv) call(method, path string, body any) *apitest.Response {
-	e.T.Helper()
+func (e *ictEnv) call(t testing.TB, method, path string, body any) *apitest.Response {
+	t.Helper()
 	h := apitest.Headers("Authorization", "Bearer "+e.token)
 	var r io.Reader
 	if body != nil {
 		if s, ok := body.(string); ok {
 			r = strings.NewReader(s)
 		} else {
-			r = apitest.JSONBody(e.T, body)
+			r = apitest.JSONBody(t, body)
 		}
 		h.Set("Content-Type", "application/json")
 	}
-	return e.Do(apitest.Request{Method: method, Path: "/ictcore" + path, Body: r, Header: h})
+	return e.Do(t, apitest.Request{Method: method, Path: "/ictcore" + path, Body: r, Header: h})
 }
 
 // errorMessage reads ICTCore's error body.
@@ -80,7 +80,7 @@ func (e *ictEnv) expectErrors(t *testing.T, cases []errorCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.call(tc.method, tc.path, tc.body)
+			r := e.call(t, tc.method, tc.path, tc.body)
 			code, msg := errorMessage(t, r)
 			if r.Status != tc.wantStatus || code != tc.wantStatus || !strings.Contains(msg, tc.wantMessage) {
 				t.Fatalf("got %d %s, want %d containing %q", r.Status, r.Body, tc.wantStatus, tc.wantMessage)

@@ -3,29 +3,28 @@
 package pending
 
 import (
-	"errors"
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"switchboard/auth"
-	"switchboard/server"
+	"switchboard/models"
 )
 
 // API is a server.API for a contract that is routed but not built.
 type API struct {
-	name       string
-	register   func(g *echo.Group)
-	notBuilt   error
-	validation int
-	write      func(c echo.Context, status int, msg string) error
+	name     string
+	register func(g *echo.Group)
+	statuses map[models.Kind]int
+	write    func(c echo.Context, status int, msg string) error
 }
 
 // New describes a pending contract: its name, how to mount its generated routes (with the generated
-// Unimplemented as the handler), the generated ErrNotImplemented, its validation status, and its error writer.
-func New(name string, register func(*echo.Group), notBuilt error, validation int, write func(echo.Context, int, string) error) *API {
-	return &API{name: name, register: register, notBuilt: notBuilt, validation: validation, write: write}
+// Unimplemented as the handler), its kind → status table, and its error writer.
+func New(name string, register func(*echo.Group), statuses map[models.Kind]int, write func(echo.Context, int, string) error) *API {
+	return &API{name: name, register: register, statuses: statuses, write: write}
 }
+
+// errAuthNotBuilt: every secured operation answers the contract's 501, never a silent pass.
+var errAuthNotBuilt = models.Errorf(models.NotBuilt, "Not implemented yet")
 
 // Name is the contract's name and mount prefix.
 func (a *API) Name() string { return a.name }
@@ -34,18 +33,16 @@ func (a *API) Name() string { return a.name }
 func (a *API) Register(g *echo.Group) { a.register(g) }
 
 // Identify: this API's authentication is not built, so secured operations answer 501.
-func (a *API) Identify(echo.Context) (*auth.Principal, error) { return nil, server.ErrAuthNotBuilt }
+func (a *API) Identify(echo.Context) (*auth.Principal, error) { return nil, errAuthNotBuilt }
 
-// ValidationStatus is the vendor's status for bad input.
-func (a *API) ValidationStatus() int { return a.validation }
+// Permissions is empty: no secured operation gets past Identify until the API is built.
+func (a *API) Permissions() map[string][]string { return nil }
 
-// MapError: the generated stubs' error is 501; anything else is a 500.
-func (a *API) MapError(err error) (int, string) {
-	if errors.Is(err, a.notBuilt) {
-		return http.StatusNotImplemented, "Not implemented yet"
-	}
-	return http.StatusInternalServerError, "Internal server error"
-}
+// Allows grants nothing.
+func (a *API) Allows(*auth.Principal, string) bool { return false }
+
+// Statuses is the vendor's kind → status table.
+func (a *API) Statuses() map[models.Kind]int { return a.statuses }
 
 // WriteError writes the vendor's error shape.
 func (a *API) WriteError(c echo.Context, status int, msg string) error {

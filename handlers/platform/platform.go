@@ -5,7 +5,6 @@ package platform
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -42,18 +41,20 @@ func (h *Handler) Register(g *echo.Group) {
 }
 
 // Identify: API keys are not built yet, so secured operations answer 501.
-func (h *Handler) Identify(echo.Context) (*auth.Principal, error) { return nil, server.ErrAuthNotBuilt }
-
-// ValidationStatus is 400, as RFC 7807 APIs answer.
-func (h *Handler) ValidationStatus() int { return http.StatusBadRequest }
-
-// MapError maps the stubs' error to 501; anything else is a 500.
-func (h *Handler) MapError(err error) (int, string) {
-	if errors.Is(err, platformapi.ErrNotImplemented) {
-		return http.StatusNotImplemented, "Not implemented yet"
-	}
-	return http.StatusInternalServerError, "Internal server error"
+func (h *Handler) Identify(echo.Context) (*auth.Principal, error) {
+	return nil, models.Errorf(models.NotBuilt, "Not implemented yet")
 }
+
+// Permissions is empty until API keys are built: no secured operation gets past Identify.
+func (h *Handler) Permissions() map[string][]string { return nil }
+
+// Allows grants nothing yet.
+func (h *Handler) Allows(*auth.Principal, string) bool { return false }
+
+// Statuses: bad input is 400, as RFC 7807 APIs answer.
+func (h *Handler) Statuses() map[models.Kind]int { return statuses }
+
+var statuses = models.Statuses(http.StatusBadRequest)
 
 // WriteError writes an RFC 7807 problem document.
 func (h *Handler) WriteError(c echo.Context, status int, msg string) error {

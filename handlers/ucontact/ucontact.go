@@ -9,6 +9,7 @@ import (
 
 	"switchboard/gen/ucontactapi"
 	"switchboard/handlers/pending"
+	"switchboard/models"
 	"switchboard/server"
 )
 
@@ -16,7 +17,7 @@ import (
 func New() *pending.API {
 	return pending.New("ucontact", func(g *echo.Group) {
 		ucontactapi.RegisterHandlers(g, ucontactapi.NewStrictHandler(ucontactapi.Unimplemented{}, nil))
-	}, ucontactapi.ErrNotImplemented, http.StatusBadRequest, WriteError)
+	}, models.Statuses(http.StatusBadRequest), WriteError)
 }
 
 // smsOperations answer errors with the SMS services' own body, ERROR, instead of 0 (ambiguity 35).

@@ -25,6 +25,8 @@ import (
 
 	"switchboard/app"
 	"switchboard/models"
+	"switchboard/models/ictcore"
+	"switchboard/models/identity"
 	"switchboard/scratchdb"
 	"switchboard/server"
 )
@@ -263,12 +265,12 @@ func benchImport(ctx context.Context, db *gorm.DB, store string, rows int, file 
 // benchDirect is the baseline: the same rows, generated batch by batch (never all in memory), through
 // the same bulk insert Import uses, in one transaction, with no HTTP, CSV or validation.
 func benchDirect(ctx context.Context, db *gorm.DB, store string, rows int) (*importResult, error) {
-	admin, err := models.FindUserByLogin(ctx, db, "admin")
+	admin, err := identity.FindUserByLogin(ctx, db, "admin")
 	if err != nil {
 		return nil, err
 	}
-	g := &models.Group{Name: "bench", UserID: admin.ID}
-	if err := models.CreateGroup(ctx, db, g); err != nil {
+	g := &ictcore.Group{Name: "bench", UserID: admin.ID}
+	if err := ictcore.CreateGroup(ctx, db, g); err != nil {
 		return nil, err
 	}
 	setup := vmHWM()
@@ -276,14 +278,14 @@ func benchDirect(ctx context.Context, db *gorm.DB, store string, rows int) (*imp
 
 	start := time.Now()
 	now := time.Now().Unix()
-	batch := make([]models.Contact, 0, batchSize)
+	batch := make([]ictcore.Contact, 0, batchSize)
 	done := 0
 	// next generates the same rows the CSV file holds, a batch at a time (never all in memory).
-	next := func() ([]models.Contact, error) {
+	next := func() ([]ictcore.Contact, error) {
 		batch = batch[:0]
 		for ; done < rows && len(batch) < batchSize; done++ {
 			r := rowFields(done)
-			batch = append(batch, models.Contact{
+			batch = append(batch, ictcore.Contact{
 				Phone: r[0], FirstName: r[1], LastName: r[2], Email: r[3], Address: r[4],
 				Custom1: r[5], Custom2: r[6], Custom3: r[7], Description: r[8],
 				UserID: admin.ID, CreatedAt: now, UpdatedAt: now,
@@ -291,7 +293,7 @@ func benchDirect(ctx context.Context, db *gorm.DB, store string, rows int) (*imp
 		}
 		return batch, nil
 	}
-	_, err = models.ImportGroupContacts(ctx, db, g.ID, next)
+	_, err = ictcore.ImportGroupContacts(ctx, db, g.ID, next)
 	el := time.Since(start)
 	if err != nil {
 		return nil, err
@@ -304,7 +306,7 @@ func benchDirect(ctx context.Context, db *gorm.DB, store string, rows int) (*imp
 }
 
 func checkTotal(ctx context.Context, db *gorm.DB, groupID int64, rows int) error {
-	g, err := models.GetGroup(ctx, db, groupID)
+	g, err := ictcore.GetGroup(ctx, db, groupID)
 	if err != nil {
 		return err
 	}

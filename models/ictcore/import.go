@@ -1,4 +1,4 @@
-package models
+package ictcore
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
+
+	"switchboard/models"
 )
 
 // ImportGroupContacts creates contacts and links them to the group, batch by batch as next yields them
@@ -17,7 +19,7 @@ import (
 // store fails, nothing is written. It sets each contact's id and answers how many it created; the batches
 // are the caller's to reuse once next is called again.
 func ImportGroupContacts(ctx context.Context, db *gorm.DB, groupID int64, next func() ([]Contact, error)) (int64, error) {
-	if IsPostgres(db) {
+	if models.IsPostgres(db) {
 		return importPostgres(ctx, db, groupID, next)
 	}
 	return importSQLite(ctx, db, groupID, next)
@@ -110,7 +112,7 @@ func importPostgres(ctx context.Context, db *gorm.DB, groupID int64, next func()
 			var id int64
 			err := tx.QueryRow(ctx, `SELECT group_id FROM contact_groups WHERE group_id = $1 FOR UPDATE`, groupID).Scan(&id)
 			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("group %d: %w", groupID, ErrNotFound)
+				return groupNotFound(groupID)
 			}
 			if err != nil {
 				return err

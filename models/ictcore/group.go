@@ -1,13 +1,14 @@
-package models
+package ictcore
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"switchboard/models"
 )
 
 // Group is an ICTCore contact group; ContactTotal is kept in step with its links in every write.
@@ -40,7 +41,7 @@ type GroupFilter struct {
 	GroupID, UserID *int64
 	Name            *string // contains, case-insensitive
 	Before, After   *int64
-	Page
+	models.ListQuery
 }
 
 // CreateGroup stores g and sets its id.
@@ -55,13 +56,15 @@ func GetGroup(ctx context.Context, db *gorm.DB, id int64) (*Group, error) {
 	var g Group
 	err := db.WithContext(ctx).Where("group_id = ?", id).Take(&g).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, fmt.Errorf("group %d: %w", id, ErrNotFound)
+		return nil, groupNotFound(id)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return &g, nil
 }
+
+func groupNotFound(id int64) error { return models.Errorf(models.NotFound, "group %d not found", id) }
 
 // UpdateGroup applies ch to group id and answers the result.
 func UpdateGroup(ctx context.Context, db *gorm.DB, id int64, ch GroupChanges) (*Group, error) {
@@ -77,7 +80,7 @@ func UpdateGroup(ctx context.Context, db *gorm.DB, id int64, ch GroupChanges) (*
 		return nil, res.Error
 	}
 	if res.RowsAffected == 0 {
-		return nil, fmt.Errorf("group %d: %w", id, ErrNotFound)
+		return nil, groupNotFound(id)
 	}
 	return GetGroup(ctx, db, id)
 }
@@ -85,44 +88,31 @@ func UpdateGroup(ctx context.Context, db *gorm.DB, id int64, ch GroupChanges) (*
 // DeleteGroup removes a group and its links; the contacts stay.
 func DeleteGroup(ctx context.Context, db *gorm.DB, id int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := LockGroup(tx, id); err != nil {
+			return err
+		}
 		if err := tx.Exec("DELETE FROM contact_links WHERE group_id = ?", id).Error; err != nil {
 			return err
 		}
-		res := tx.Exec("DELETE FROM contact_groups WHERE group_id = ?", id)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return fmt.Errorf("group %d: %w", id, ErrNotFound)
-		}
-		return nil
+		return tx.Exec("DELETE FROM contact_groups WHERE group_id = ?", id).Error
 	})
 }
 
-// ListGroups answers one page of the groups that match f, ordered by id, and how many match in all.
-func ListGroups(ctx context.Context, db *gorm.DB, f GroupFilter) ([]Group, int64, error) {
-	q := db.WithContext(ctx).Model(&Group{})
-	q = eqInt(q, "group_id", f.GroupID)
-	q = eqInt(q, "user_id", f.UserID)
-	if f.Name != nil {
-		q = q.Where(`LOWER(name) LIKE ? ESCAPE '\'`, contains(*f.Name))
-	}
-	q = createdBetween(q, "created_at", f.Before, f.After)
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, err
-	}
-	var out []Group
-	if err := f.Page.apply(q.Order("group_id")).Find(&out).Error; err != nil {
-		return nil, 0, err
-	}
-	return out, total, nil
+// ListGroups answers one page of the groups that match f, ordered by id.
+func ListGroups(ctx context.Context, db *gorm.DB, f GroupFilter) (models.PageOf[Group], error) {
+	return models.List(ctx, db.Model(&Group{}), "group_id", f.ListQuery, func(g *Group) int64 { return g.ID },
+		models.Equal("group_id", f.GroupID),
+		models.Equal("user_id", f.UserID),
+		models.Contains("name", f.Name),
+		models.AtMost("created_at", f.Before),
+		models.AtLeast("created_at", f.After),
+	)
 }
 
 // LinkContact puts a contact in a group. Linking twice changes nothing, so a retried request is harmless.
 func LinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := mustExist(tx, contactID, groupID); err != nil {
+		if err := lockBoth(tx, contactID, groupID); err != nil {
 			return err
 		}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ContactLink{GroupID: groupID, ContactID: contactID})
@@ -136,7 +126,7 @@ func LinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) err
 // UnlinkContact takes a contact out of a group; unlinking one that is not in it changes nothing.
 func UnlinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := mustExist(tx, contactID, groupID); err != nil {
+		if err := lockBoth(tx, contactID, groupID); err != nil {
 			return err
 		}
 		res := tx.Exec("DELETE FROM contact_links WHERE group_id = ? AND contact_id = ?", groupID, contactID)
@@ -147,25 +137,28 @@ func UnlinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) e
 	})
 }
 
-// LockGroup checks, inside a transaction, that the group exists.
+// LockGroup checks, inside a transaction, that the group exists, and locks its row until the transaction
+// ends, so a link or an import and a delete of the same group take turns instead of racing into the
+// foreign key. On SQLite the immediate transaction already holds the store's write lock.
 func LockGroup(tx *gorm.DB, groupID int64) error {
-	var n int64
-	if err := tx.Model(&Group{}).Where("group_id = ?", groupID).Count(&n).Error; err != nil {
+	q := tx.Model(&Group{})
+	if models.IsPostgres(tx) {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var ids []int64
+	if err := q.Where("group_id = ?", groupID).Pluck("group_id", &ids).Error; err != nil {
 		return err
 	}
-	if n == 0 {
-		return fmt.Errorf("group %d: %w", groupID, ErrNotFound)
+	if len(ids) == 0 {
+		return groupNotFound(groupID)
 	}
 	return nil
 }
 
-func mustExist(tx *gorm.DB, contactID, groupID int64) error {
-	var n int64
-	if err := tx.Model(&Contact{}).Where("contact_id = ?", contactID).Count(&n).Error; err != nil {
+// lockBoth locks the contact, then the group (always in that order, so two writers cannot deadlock).
+func lockBoth(tx *gorm.DB, contactID, groupID int64) error {
+	if _, err := lockContact(tx, contactID); err != nil {
 		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("contact %d: %w", contactID, ErrNotFound)
 	}
 	return LockGroup(tx, groupID)
 }

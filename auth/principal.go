@@ -1,0 +1,24 @@
+package auth
+
+import "context"
+
+// Principal is who made a request, after authentication. What its roles allow is each API's own model
+// (handlers/<api>), enforced through the API's permission table.
+type Principal struct {
+	UserID   int64
+	Username string
+	Roles    []string
+}
+
+type principalKey struct{}
+
+// WithPrincipal stores p in ctx.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom answers the principal stored in ctx, or nil.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
