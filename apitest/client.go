@@ -62,6 +62,8 @@ type Request struct {
 	Chunked bool
 	// DeclaredLength, when set, is the Content-Length the client claims (whatever the body really is).
 	DeclaredLength int64
+	// RemoteAddr, when set, is the client's address (default 192.0.2.1:1234).
+	RemoteAddr string
 }
 
 // Response is what came back, already checked against the contract.
@@ -115,6 +117,9 @@ func (e *Env) do(req Request) (*Response, error) {
 	}
 	if req.DeclaredLength > 0 {
 		hr.ContentLength = req.DeclaredLength
+	}
+	if req.RemoteAddr != "" {
+		hr.RemoteAddr = req.RemoteAddr
 	}
 	rec := httptest.NewRecorder()
 	e.Handler.ServeHTTP(rec, hr)

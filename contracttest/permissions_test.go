@@ -17,6 +17,7 @@ import (
 // refuses such an operation with a 500 (fail closed); this test names them before a client finds one.
 // APIs whose authentication is not built yet are skipped: all their secured operations answer 501.
 func TestPermissionTables(t *testing.T) {
+	t.Parallel()
 	apis, err := app.APIs(context.Background(), app.Options{DB: apitest.NewDB(t, "sqlite")})
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ type variant struct {
 }
 
 func TestContractWalker(t *testing.T) {
+	t.Parallel()
 	for _, kind := range apitest.Kinds(t) {
 		t.Run(kind, func(t *testing.T) {
 			env := apitest.New(t, kind)

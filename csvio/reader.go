@@ -24,7 +24,9 @@ const (
 // handled in pieces, so it bounds memory, not the length of a line.
 const bufSize = 64 << 10
 
-// Limits bounds what a Reader holds in memory for one record.
+// Limits bounds what a Reader holds in memory for one record. Whatever the
+// input, a Reader holds no more than a 64 KiB read buffer, MaxRecord bytes of
+// field values and MaxFields field offsets.
 // A zero or negative field means the default.
 type Limits struct {
 	// MaxField is the most bytes a field's value may have,
@@ -139,10 +141,11 @@ var (
 // record. So is a quoted field that is never closed, except that it runs to
 // the end of the input: the *RowError says "unterminated quote at line N",
 // where N is the line of the opening quote, and the next call returns io.EOF.
-// Such a quote is reported in place of any limit it made the record break.
+// That error is reported in place of any limit the record broke.
 //
-// Any other error comes from the underlying reader and is returned as is,
-// by this call and every later one.
+// Any other error comes from the underlying reader, such as a
+// *http.MaxBytesError or a broken connection. It is returned as is, by this
+// call and every later one, and the record being read is lost.
 func (r *Reader) Read() (Record, error) {
 	if r.err != nil {
 		return Record{}, r.err

@@ -14,6 +14,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		db := apitest.NewDB(t, kind) // migrated once already
 		n, err := models.Migrate(context.Background(), db)
@@ -24,6 +25,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestSettingIsCreatedOnce(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		db := apitest.NewDB(t, kind)
 		ctx := context.Background()
@@ -41,6 +43,7 @@ func TestSettingIsCreatedOnce(t *testing.T) {
 }
 
 func TestOpenRejectsUnknownScheme(t *testing.T) {
+	t.Parallel()
 	_, err := models.Open("mysql://root:secret@localhost/db")
 	if err == nil {
 		t.Fatal("mysql URL accepted")
@@ -52,6 +55,7 @@ func TestOpenRejectsUnknownScheme(t *testing.T) {
 
 // TestSQLiteFileIsPrivate: the store file holds password hashes and the token secret.
 func TestSQLiteFileIsPrivate(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sb.db")
 	db, err := models.Open("sqlite:" + path)
 	if err != nil {

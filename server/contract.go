@@ -191,7 +191,13 @@ func (g *guard) validate(c echo.Context, route *routers.Route, params map[string
 		case !utf8.Valid(body):
 			return true, models.Errorf(models.Invalid, "Data validation failed, request body is not valid UTF-8")
 		}
+		if err := checkBody(req.Header.Get(echo.HeaderContentType), body); err != nil {
+			return true, err
+		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if err := checkQuery(req.URL.Query()); err != nil {
+		return true, err
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: withoutSecurity(route), Options: opts}
 	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {

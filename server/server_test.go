@@ -22,6 +22,7 @@ func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
 
 // TestServiceRoutes: the routes outside the vendor contracts.
 func TestServiceRoutes(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := apitest.New(t, kind)
 		for _, tc := range []struct {
@@ -53,6 +54,7 @@ func TestServiceRoutes(t *testing.T) {
 // TestPendingAPIs: contracts not built yet route every operation, validate it, and answer 501 (or their
 // validation and not-found errors) in each vendor's own error shape.
 func TestPendingAPIs(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t, "sqlite")
 	for _, tc := range []struct {
 		name, method, path, ctype, body string
@@ -85,6 +87,7 @@ func TestPendingAPIs(t *testing.T) {
 
 // TestBodyLimit: a JSON body over the limit is refused with the vendor's validation error before any handler runs.
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	e := apitest.NewWithOptions(t, "sqlite", app.Options{Limits: server.Limits{Body: 64, Upload: 1 << 20}})
 	body := `{"username":"admin","password":"` + strings.Repeat("p", 100) + `"}`
 	for _, chunked := range []bool{false, true} {
@@ -98,6 +101,7 @@ func TestBodyLimit(t *testing.T) {
 
 // TestBadUTF8: a JSON body that is not UTF-8 is refused, not stored with replacement characters.
 func TestBadUTF8(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t, "sqlite")
 	r := e.Do(t, apitest.Request{Method: "POST", Path: "/ictcore/authenticate",
 		Body:   strings.NewReader("{\"username\":\"adm\xffin\",\"password\":\"x\"}"),
@@ -125,6 +129,7 @@ func (panicking) WriteError(c echo.Context, status int, msg string) error {
 // TestPanicAnswersVendorError: a handler that panics answers a 500 in its API's own error shape, which
 // the contract documents, and the server keeps serving.
 func TestPanicAnswersVendorError(t *testing.T) {
+	t.Parallel()
 	h, err := server.New(server.Config{DB: apitest.NewDB(t, "sqlite"), APIs: []server.API{panicking{}},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -155,6 +160,7 @@ func (gated) Register(g *echo.Group) {
 // TestPermissionTable: the contract middleware enforces each API's table after authentication, and an
 // operation missing from it is refused (500, logged), never let through.
 func TestPermissionTable(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		table      map[string][]string

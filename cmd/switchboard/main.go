@@ -77,7 +77,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	limits := server.Limits{Body: envInt(getenv, "BODY_LIMIT", server.DefaultBodyLimit), Upload: envInt(getenv, "UPLOAD_LIMIT", server.DefaultUploadLimit),
 		// Unset (0): the server's defaults, 10 s for a JSON or form body and 64 KiB/s for uploads.
 		BodyTimeouts: server.BodyTimeouts{Body: time.Duration(envInt(getenv, "BODY_TIMEOUT", 0)) * time.Second, UploadMinRate: envInt(getenv, "UPLOAD_MIN_RATE", 0)}}
-	handler, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Version: version})
+	logins := auth.GuardConfig{MaxFailures: int(envInt(getenv, "LOGIN_MAX_FAILURES", 0)),
+		Window: time.Duration(envInt(getenv, "LOGIN_WINDOW", 0)) * time.Second}
+	handler, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version})
 	if err != nil {
 		return err
 	}

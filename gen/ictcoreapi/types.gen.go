@@ -4042,6 +4042,9 @@ type TransmissionStatusFilter = string
 // UserIdFilter defines model for UserIdFilter.
 type UserIdFilter = int64
 
+// Conflict ICTCore's error body, as produced by its REST server.
+type Conflict = Error
+
 // Forbidden ICTCore's error body, as produced by its REST server.
 type Forbidden = Error
 

@@ -194,6 +194,9 @@ type Problem struct {
 // BadRequest defines model for BadRequest.
 type BadRequest = Problem
 
+// Conflict defines model for Conflict.
+type Conflict = Problem
+
 // InternalError defines model for InternalError.
 type InternalError = Problem
 

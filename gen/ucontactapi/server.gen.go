@@ -2088,6 +2088,11 @@ type AgentCallResponse404Headers struct {
 	XSwitchboardError string
 }
 
+// AgentCallResponse409Headers the declared response headers of an HTTP 409 response for AgentCall
+type AgentCallResponse409Headers struct {
+	XSwitchboardError string
+}
+
 // AgentCallResponse500Headers the declared response headers of an HTTP 500 response for AgentCall
 type AgentCallResponse500Headers struct {
 	XSwitchboardError string
@@ -2113,6 +2118,8 @@ type AgentCallResponse struct {
 	Headers401 *AgentCallResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *AgentCallResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AgentCallResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *AgentCallResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
@@ -2165,6 +2172,11 @@ type DialerTaskResponse404Headers struct {
 	XSwitchboardError string
 }
 
+// DialerTaskResponse409Headers the declared response headers of an HTTP 409 response for DialerTask
+type DialerTaskResponse409Headers struct {
+	XSwitchboardError string
+}
+
 // DialerTaskResponse500Headers the declared response headers of an HTTP 500 response for DialerTask
 type DialerTaskResponse500Headers struct {
 	XSwitchboardError string
@@ -2190,6 +2202,8 @@ type DialerTaskResponse struct {
 	Headers401 *DialerTaskResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DialerTaskResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *DialerTaskResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DialerTaskResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
@@ -2242,6 +2256,11 @@ type ScheduleDialerCallResponse404Headers struct {
 	XSwitchboardError string
 }
 
+// ScheduleDialerCallResponse409Headers the declared response headers of an HTTP 409 response for ScheduleDialerCall
+type ScheduleDialerCallResponse409Headers struct {
+	XSwitchboardError string
+}
+
 // ScheduleDialerCallResponse500Headers the declared response headers of an HTTP 500 response for ScheduleDialerCall
 type ScheduleDialerCallResponse500Headers struct {
 	XSwitchboardError string
@@ -2267,6 +2286,8 @@ type ScheduleDialerCallResponse struct {
 	Headers401 *ScheduleDialerCallResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ScheduleDialerCallResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ScheduleDialerCallResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ScheduleDialerCallResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
@@ -2314,6 +2335,11 @@ type ReceiveUrlSmsResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// ReceiveUrlSmsResponse409Headers the declared response headers of an HTTP 409 response for ReceiveUrlSms
+type ReceiveUrlSmsResponse409Headers struct {
+	XSwitchboardError string
+}
+
 // ReceiveUrlSmsResponse500Headers the declared response headers of an HTTP 500 response for ReceiveUrlSms
 type ReceiveUrlSmsResponse500Headers struct {
 	XSwitchboardError string
@@ -2337,6 +2363,8 @@ type ReceiveUrlSmsResponse struct {
 	Headers400 *ReceiveUrlSmsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReceiveUrlSmsResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ReceiveUrlSmsResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ReceiveUrlSmsResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
@@ -2389,6 +2417,11 @@ type SendSmsResponse404Headers struct {
 	XSwitchboardError string
 }
 
+// SendSmsResponse409Headers the declared response headers of an HTTP 409 response for SendSms
+type SendSmsResponse409Headers struct {
+	XSwitchboardError string
+}
+
 // SendSmsResponse500Headers the declared response headers of an HTTP 500 response for SendSms
 type SendSmsResponse500Headers struct {
 	XSwitchboardError string
@@ -2414,6 +2447,8 @@ type SendSmsResponse struct {
 	Headers401 *SendSmsResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *SendSmsResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SendSmsResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *SendSmsResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
@@ -2466,6 +2501,11 @@ type SendSmsV2Response404Headers struct {
 	XSwitchboardError string
 }
 
+// SendSmsV2Response409Headers the declared response headers of an HTTP 409 response for SendSmsV2
+type SendSmsV2Response409Headers struct {
+	XSwitchboardError string
+}
+
 // SendSmsV2Response500Headers the declared response headers of an HTTP 500 response for SendSmsV2
 type SendSmsV2Response500Headers struct {
 	XSwitchboardError string
@@ -2493,6 +2533,8 @@ type SendSmsV2Response struct {
 	Headers401 *SendSmsV2Response401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *SendSmsV2Response404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SendSmsV2Response409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *SendSmsV2Response500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
@@ -2550,6 +2592,11 @@ type AgentLogoffResponse404Headers struct {
 	XSwitchboardError string
 }
 
+// AgentLogoffResponse409Headers the declared response headers of an HTTP 409 response for AgentLogoff
+type AgentLogoffResponse409Headers struct {
+	XSwitchboardError string
+}
+
 // AgentLogoffResponse500Headers the declared response headers of an HTTP 500 response for AgentLogoff
 type AgentLogoffResponse500Headers struct {
 	XSwitchboardError string
@@ -2575,6 +2622,8 @@ type AgentLogoffResponse struct {
 	Headers401 *AgentLogoffResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *AgentLogoffResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AgentLogoffResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *AgentLogoffResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
@@ -2622,6 +2671,11 @@ type DispositionCallResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// DispositionCallResponse409Headers the declared response headers of an HTTP 409 response for DispositionCall
+type DispositionCallResponse409Headers struct {
+	XSwitchboardError string
+}
+
 // DispositionCallResponse500Headers the declared response headers of an HTTP 500 response for DispositionCall
 type DispositionCallResponse500Headers struct {
 	XSwitchboardError string
@@ -2645,6 +2699,8 @@ type DispositionCallResponse struct {
 	Headers400 *DispositionCallResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DispositionCallResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *DispositionCallResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DispositionCallResponse500Headers
 	// Headers501 the parsed response headers for an HTTP 501 response
@@ -3647,6 +3703,16 @@ func ParseAgentCallResponse(rsp *http.Response) (*AgentCallResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AgentCallResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 500:
 		var headers AgentCallResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -3733,6 +3799,16 @@ func ParseDialerTaskResponse(rsp *http.Response) (*DialerTaskResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers DialerTaskResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 500:
 		var headers DialerTaskResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -3819,6 +3895,16 @@ func ParseScheduleDialerCallResponse(rsp *http.Response) (*ScheduleDialerCallRes
 			headers.XSwitchboardError = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ScheduleDialerCallResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 500:
 		var headers ScheduleDialerCallResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -3895,6 +3981,16 @@ func ParseReceiveUrlSmsResponse(rsp *http.Response) (*ReceiveUrlSmsResponse, err
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers ReceiveUrlSmsResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 500:
 		var headers ReceiveUrlSmsResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -3981,6 +4077,16 @@ func ParseSendSmsResponse(rsp *http.Response) (*SendSmsResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers SendSmsResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 500:
 		var headers SendSmsResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4077,6 +4183,16 @@ func ParseSendSmsV2Response(rsp *http.Response) (*SendSmsV2Response, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers SendSmsV2Response409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 500:
 		var headers SendSmsV2Response500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4163,6 +4279,16 @@ func ParseAgentLogoffResponse(rsp *http.Response) (*AgentLogoffResponse, error) 
 			headers.XSwitchboardError = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AgentLogoffResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 500:
 		var headers AgentLogoffResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4239,6 +4365,16 @@ func ParseDispositionCallResponse(rsp *http.Response) (*DispositionCallResponse,
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers DispositionCallResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 500:
 		var headers DispositionCallResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -5052,6 +5188,15 @@ type BadRequestTextResponse struct {
 	Headers BadRequestResponseHeaders
 }
 
+type ConflictResponseHeaders struct {
+	XSwitchboardError string
+}
+type ConflictTextResponse struct {
+	Body VendorError
+
+	Headers ConflictResponseHeaders
+}
+
 type InternalErrorResponseHeaders struct {
 	XSwitchboardError string
 }
@@ -5098,6 +5243,15 @@ type SmsBadRequestTextResponse struct {
 	Body SmsError
 
 	Headers SmsBadRequestResponseHeaders
+}
+
+type SmsConflictResponseHeaders struct {
+	XSwitchboardError string
+}
+type SmsConflictTextResponse struct {
+	Body SmsError
+
+	Headers SmsConflictResponseHeaders
 }
 
 type SmsInternalErrorResponseHeaders struct {
@@ -5222,6 +5376,18 @@ func (response AgentCall404TextResponse) VisitAgentCallResponse(w http.ResponseW
 	return err
 }
 
+type AgentCall409TextResponse struct{ ConflictTextResponse }
+
+func (response AgentCall409TextResponse) VisitAgentCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type AgentCall500TextResponse struct{ InternalErrorTextResponse }
 
 func (response AgentCall500TextResponse) VisitAgentCallResponse(w http.ResponseWriter) error {
@@ -5309,6 +5475,18 @@ func (response DialerTask404TextResponse) VisitDialerTaskResponse(w http.Respons
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(404)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type DialerTask409TextResponse struct{ ConflictTextResponse }
+
+func (response DialerTask409TextResponse) VisitDialerTaskResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5406,6 +5584,18 @@ func (response ScheduleDialerCall404TextResponse) VisitScheduleDialerCallRespons
 	return err
 }
 
+type ScheduleDialerCall409TextResponse struct{ ConflictTextResponse }
+
+func (response ScheduleDialerCall409TextResponse) VisitScheduleDialerCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type ScheduleDialerCall500TextResponse struct{ InternalErrorTextResponse }
 
 func (response ScheduleDialerCall500TextResponse) VisitScheduleDialerCallResponse(w http.ResponseWriter) error {
@@ -5481,6 +5671,18 @@ func (response ReceiveUrlSms401TextResponse) VisitReceiveUrlSmsResponse(w http.R
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(401)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type ReceiveUrlSms409TextResponse struct{ SmsConflictTextResponse }
+
+func (response ReceiveUrlSms409TextResponse) VisitReceiveUrlSmsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5575,6 +5777,18 @@ func (response SendSms404TextResponse) VisitSendSmsResponse(w http.ResponseWrite
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(404)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type SendSms409TextResponse struct{ SmsConflictTextResponse }
+
+func (response SendSms409TextResponse) VisitSendSmsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5677,6 +5891,18 @@ func (response SendSmsV2404TextResponse) VisitSendSmsV2Response(w http.ResponseW
 	return err
 }
 
+type SendSmsV2409TextResponse struct{ ConflictTextResponse }
+
+func (response SendSmsV2409TextResponse) VisitSendSmsV2Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type SendSmsV2500TextResponse struct{ InternalErrorTextResponse }
 
 func (response SendSmsV2500TextResponse) VisitSendSmsV2Response(w http.ResponseWriter) error {
@@ -5769,6 +5995,18 @@ func (response AgentLogoff404TextResponse) VisitAgentLogoffResponse(w http.Respo
 	return err
 }
 
+type AgentLogoff409TextResponse struct{ ConflictTextResponse }
+
+func (response AgentLogoff409TextResponse) VisitAgentLogoffResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type AgentLogoff500TextResponse struct{ InternalErrorTextResponse }
 
 func (response AgentLogoff500TextResponse) VisitAgentLogoffResponse(w http.ResponseWriter) error {
@@ -5844,6 +6082,18 @@ func (response DispositionCall401TextResponse) VisitDispositionCallResponse(w ht
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(401)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type DispositionCall409TextResponse struct{ ConflictTextResponse }
+
+func (response DispositionCall409TextResponse) VisitDispositionCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err

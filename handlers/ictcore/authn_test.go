@@ -15,6 +15,7 @@ import (
 )
 
 func TestAuthenticate(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		cases := []struct {
@@ -54,6 +55,7 @@ func TestAuthenticate(t *testing.T) {
 }
 
 func TestCredentials(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		ctx := context.Background()
@@ -105,6 +107,7 @@ func TestCredentials(t *testing.T) {
 // TestUnknownRoutes: paths and methods outside the contract answer 404 in ICTCore's shape, even without
 // credentials (ICTCore matches routes before it authenticates).
 func TestUnknownRoutes(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		for _, tc := range []struct{ method, path string }{
@@ -123,6 +126,7 @@ func TestUnknownRoutes(t *testing.T) {
 // TestForbiddenEverywhere: a signed-in user without ICTCore permissions gets 403 from every built
 // operation that needs one, and nothing is written.
 func TestForbiddenEverywhere(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		c := e.createContact(t, map[string]any{"first_name": "A", "phone": "1"})

@@ -13,6 +13,7 @@ import (
 // TestGeneratedClientRoundTrip drives Switchboard with the generated Go client, as a partner would:
 // authenticate, create a contact, read it back, over a real HTTP listener.
 func TestGeneratedClientRoundTrip(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := apitest.New(t, kind)
 		srv := httptest.NewServer(e.Handler)

@@ -34,6 +34,7 @@ func (e *ictEnv) createContact(t *testing.T, body map[string]any) int64 {
 }
 
 func TestContactCRUD(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		id := e.createContact(t, map[string]any{"first_name": "Ada", "last_name": "Lovelace", "phone": "03001234567", "email": "ada@example.com"})
@@ -72,6 +73,7 @@ func TestContactCRUD(t *testing.T) {
 }
 
 func TestContactErrors(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		id := e.createContact(t, map[string]any{"first_name": "Bo", "phone": "123"})
@@ -97,6 +99,7 @@ func TestContactErrors(t *testing.T) {
 }
 
 func TestContactListFiltersAndPages(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		for i := 1; i <= 5; i++ {
@@ -148,6 +151,7 @@ func TestContactListFiltersAndPages(t *testing.T) {
 }
 
 func TestContactGroupLinks(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		c1 := e.createContact(t, map[string]any{"first_name": "A", "phone": "1"})

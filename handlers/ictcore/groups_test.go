@@ -29,6 +29,7 @@ func (e *ictEnv) createGroup(t *testing.T, name string) int64 {
 }
 
 func TestGroupCRUD(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		g := e.createGroup(t, "Sales")
@@ -60,6 +61,7 @@ func TestGroupCRUD(t *testing.T) {
 }
 
 func TestGroupErrors(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		e.expectErrors(t, []errorCase{
@@ -76,6 +78,7 @@ func TestGroupErrors(t *testing.T) {
 }
 
 func TestGroupContacts(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		g := e.createGroup(t, "g")

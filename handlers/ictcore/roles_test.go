@@ -7,6 +7,7 @@ import (
 )
 
 func TestRoleModel(t *testing.T) {
+	t.Parallel()
 	h := &Handler{}
 	admin := &auth.Principal{Roles: []string{"admin"}}
 	user := &auth.Principal{Roles: []string{"user"}}

@@ -13,6 +13,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
 
 func TestUniqueUsername(t *testing.T) {
+	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		db := apitest.NewDB(t, kind)
 		ctx := context.Background()
