@@ -59,12 +59,14 @@ const (
 )
 
 // harden is the server-wide middleware: security headers on every answer, a read deadline on every
-// request body (the contract middleware tightens it for uploads, see limitBodyTime), and Connection:
-// close on an error answered before the body was read to its end.
+// request body (the contract middleware switches uploads to a minimum rate, see limitBodyTime; routes
+// outside the contracts never read theirs, but net/http may), and Connection: close on an error
+// answered before the body was read to its end.
 //
-// Without that header net/http reads up to 256 KiB of the unread body before it sends the answer, to
-// keep the connection: a stranger's refused upload would still be received in part, and a slow one
-// would hold the refusal back. With it the answer goes out at once and the connection is dropped.
+// Without that header net/http reads up to 256 KiB of an unread body of unknown or small length
+// before it sends the answer, to keep the connection: a stranger's refused upload would still be
+// received in part, and a slow one would hold the refusal back. With it the answer goes out first.
+// (net/http then still reads up to 256 KiB while closing, after the answer, under the body's deadline.)
 func harden(t BodyTimeouts) echo.MiddlewareFunc {
 	t = t.withDefaults()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
