@@ -42,8 +42,14 @@ func TestServeAndShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	var serveOut bytes.Buffer
 	go func() { done <- run(ctx, []string{"switchboard", "serve"}, env(vars), &serveOut) }()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: a loaded CI machine can take long to start; a server that gave up is reported at once.
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended before it was ready: %v\n%s", err, serveOut.String())
+		default:
+		}
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
