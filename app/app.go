@@ -40,6 +40,7 @@ func Build(ctx context.Context, o Options) (http.Handler, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	ictcore.SweepImports(ctx, o.DB, o.Log) // CSV imports a killed process left behind
 	apis, err := APIs(ctx, o)
 	if err != nil {
 		return nil, err

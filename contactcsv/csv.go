@@ -6,7 +6,6 @@ package contactcsv
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"switchboard/csvio"
 	"switchboard/models"
 	"switchboard/models/ictcore"
 )
@@ -31,6 +31,11 @@ var ErrEmpty = models.Errorf(models.Invalid, "empty file: no rows to import")
 const (
 	MaxReportedErrors = 1000
 	batchSize         = 5000 // rows per call to the store; it sizes its own statements
+
+	// A row over these is reported and skipped without being held in memory. The longest column is 255
+	// characters (up to 1020 bytes of UTF-8), so no valid row comes near them.
+	maxField  = 4 << 10
+	maxRecord = 64 << 10
 )
 
 // RowError is one rejected row.
@@ -64,40 +69,50 @@ var columns = []struct {
 	{"custom1", 128}, {"custom2", 128}, {"custom3", 128}, {"description", 255},
 }
 
+type batchSizeKey struct{}
+
+// WithBatchSize answers ctx asking Import to store rows n at a time instead of batchSize: tests use it to
+// see an import midway without writing thousands of rows first.
+func WithBatchSize(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, batchSizeKey{}, n)
+}
+
 // Import reads CSV rows from r and adds each valid one to the group as a new contact owned by userID.
-// It runs in one transaction, so an upload that breaks off (or exceeds its size limit) writes nothing;
-// bad rows are skipped and reported. Memory stays flat: rows are read one by one, stored in batches.
+// It is all or nothing: an upload that breaks off (or exceeds its size limit) leaves no contact, though
+// batches commit one by one so other writers are not held up (ictcore.ImportGroupContacts). Bad rows are
+// skipped and reported. Memory stays flat for any input: csvio bounds what a row may hold, and rows are
+// stored in batches.
 func Import(ctx context.Context, db *gorm.DB, groupID, userID int64, r io.Reader) (*Report, error) {
 	rep := &Report{}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.LazyQuotes = true
-	batch := make([]ictcore.Contact, 0, batchSize)
+	cr := csvio.NewReader(r, csvio.Limits{MaxField: maxField, MaxRecord: maxRecord})
+	size := batchSize
+	if n, ok := ctx.Value(batchSizeKey{}).(int); ok && n > 0 {
+		size = n
+	}
+	batch := make([]ictcore.Contact, 0, size)
 	now := time.Now().Unix()
 	rows := int64(0)
 	// next answers the next batch of valid rows, an empty one at the end of the file.
 	next := func() ([]ictcore.Contact, error) {
 		batch = batch[:0]
-		for len(batch) < batchSize {
+		for len(batch) < size {
 			rec, err := cr.Read()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				var pe *csv.ParseError
-				if !errors.As(err, &pe) {
-					return nil, err // the upload itself failed: roll back
+				var re *csvio.RowError
+				if !errors.As(err, &re) {
+					return nil, err // the upload itself failed: the import is undone
 				}
 				rows++
-				rep.reject(int64(pe.StartLine), "malformed CSV: %v", pe.Err)
+				rep.reject(re.Line, "%s", re.Msg) // csvio says what: a quote never closed, a field or row too long
 				continue
 			}
 			rows++
-			line, _ := cr.FieldPos(0)
-			c, msg := toContact(rec)
+			c, msg := toContact(rec.Fields)
 			if msg != "" {
-				rep.reject(int64(line), "%s", msg)
+				rep.reject(rec.Line, "%s", msg)
 				continue
 			}
 			c.UserID, c.CreatedAt, c.UpdatedAt = userID, now, now
@@ -116,28 +131,27 @@ func Import(ctx context.Context, db *gorm.DB, groupID, userID int64, r io.Reader
 	return rep, nil
 }
 
-// toContact checks one record; a non-empty message says why it is rejected.
+// toContact checks one record; a non-empty message says why it is rejected. Each field loses the leading
+// ' that Export adds to a formula-like cell (csvio.Restore), then its surrounding spaces, and is checked
+// as it will be stored, so an exported file re-imports unchanged.
 func toContact(rec []string) (ictcore.Contact, string) {
 	if len(rec) != 1 && len(rec) != len(columns) {
 		return ictcore.Contact{}, fmt.Sprintf("row has %d columns, want 1 (phone) or %d", len(rec), len(columns))
 	}
+	var vals [9]string // len(columns)
 	for i, v := range rec {
 		if !utf8.ValidString(v) {
 			return ictcore.Contact{}, fmt.Sprintf("column %s is not valid UTF-8", columns[i].name)
 		}
+		v = strings.TrimSpace(csvio.Restore(v))
 		if utf8.RuneCountInString(v) > columns[i].max {
 			return ictcore.Contact{}, fmt.Sprintf("column %s is longer than %d characters", columns[i].name, columns[i].max)
 		}
-	}
-	get := func(i int) string {
-		if i < len(rec) {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
+		vals[i] = v
 	}
 	c := ictcore.Contact{
-		Phone: get(0), FirstName: get(1), LastName: get(2), Email: get(3), Address: get(4),
-		Custom1: get(5), Custom2: get(6), Custom3: get(7), Description: get(8),
+		Phone: vals[0], FirstName: vals[1], LastName: vals[2], Email: vals[3], Address: vals[4],
+		Custom1: vals[5], Custom2: vals[6], Custom3: vals[7], Description: vals[8],
 	}
 	if err := c.Check(); err != nil {
 		return c, models.Message(err)
@@ -145,7 +159,8 @@ func toContact(rec []string) (ictcore.Contact, string) {
 	return c, ""
 }
 
-// Export writes every contact of the group to w in the import's format, every field quoted (RFC 4180).
+// Export writes every contact of the group to w in the import's format, every field quoted (RFC 4180)
+// and guarded against formula injection (csvio.Neutralize: a leading ' that Import removes again).
 func Export(ctx context.Context, db *gorm.DB, groupID int64, w io.Writer) error {
 	var buf bytes.Buffer
 	return ictcore.EachGroupContact(ctx, db, groupID, func(c *ictcore.Contact) error {
@@ -155,7 +170,7 @@ func Export(ctx context.Context, db *gorm.DB, groupID int64, w io.Writer) error 
 				buf.WriteByte(',')
 			}
 			buf.WriteByte('"')
-			buf.WriteString(strings.ReplaceAll(f, `"`, `""`))
+			buf.WriteString(strings.ReplaceAll(csvio.Neutralize(f), `"`, `""`))
 			buf.WriteByte('"')
 		}
 		buf.WriteByte('\n')

@@ -4,11 +4,13 @@ package models
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -28,8 +30,13 @@ const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pr
 // Open connects to the store named by url: empty or "sqlite:PATH" for the embedded SQLite file,
 // "postgres://…" or "postgresql://…" for Postgres.
 func Open(url string) (*gorm.DB, error) {
-	// PrepareStmt: every query is parsed once per connection, not once per call.
-	cfg := &gorm.Config{Logger: logger.Default.LogMode(logger.Silent), TranslateError: true, PrepareStmt: true}
+	// PrepareStmt: every query is parsed once per connection, not once per call. The cache is keyed by SQL
+	// text, and each filter combination is its own text: capped (least recently used evicted) and aged out,
+	// so it cannot grow without bound on the client or, per connection, on the server.
+	cfg := &gorm.Config{
+		Logger: logger.Default.LogMode(logger.Silent), TranslateError: true,
+		PrepareStmt: true, PrepareStmtMaxSize: 500, PrepareStmtTTL: 10 * time.Minute,
+	}
 	var (
 		db  *gorm.DB
 		err error
@@ -69,6 +76,33 @@ func Open(url string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return db, nil
+}
+
+// SQLite's lower() folds ASCII only; Postgres's folds all of Unicode. sb_lower gives SQLite Go's folding,
+// so case-insensitive search answers alike on both stores (see Lower). Registered with the driver, which
+// installs it on every connection it opens (so before any opens: init); deterministic, so SQLite computes
+// it once for a constant argument.
+func init() {
+	gosqlite.MustRegisterDeterministicScalarFunction("sb_lower", 1,
+		func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			switch v := args[0].(type) {
+			case string:
+				return strings.ToLower(v), nil
+			case []byte:
+				return strings.ToLower(string(v)), nil
+			default: // NULL stays NULL; numbers have no case
+				return v, nil
+			}
+		})
+}
+
+// Lower answers SQL that lowercases expr with the same Unicode folding on either store: lower(expr) on
+// Postgres, sb_lower(expr) on SQLite. Compare it with a pattern lowered by strings.ToLower.
+func Lower(db *gorm.DB, expr string) string {
+	if IsPostgres(db) {
+		return "lower(" + expr + ")"
+	}
+	return "sb_lower(" + expr + ")"
 }
 
 // createPrivate creates the SQLite file readable by its owner only, before SQLite does: the file holds

@@ -65,7 +65,7 @@ func Contains(col string, v *string) Where {
 		return nil
 	}
 	return func(q *gorm.DB) *gorm.DB {
-		return q.Where(lowerSQL(q, col)+` LIKE ? ESCAPE '\'`, "%"+strings.ToLower(likeEscaper.Replace(*v))+"%")
+		return q.Where(Lower(q, col)+` LIKE ? ESCAPE '\'`, "%"+strings.ToLower(likeEscaper.Replace(*v))+"%")
 	}
 }
 
@@ -125,6 +125,3 @@ func List[T any](ctx context.Context, q *gorm.DB, key string, lq ListQuery, id f
 	}
 	return page, nil
 }
-
-// lowerSQL lowercases a column in SQL. TODO(fold): the same Unicode folding on both stores.
-func lowerSQL(q *gorm.DB, col string) string { return "LOWER(" + col + ")" }

@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -18,6 +20,7 @@ type migration struct {
 
 var migrations = []migration{
 	{1, "users, settings, contacts, groups", migrateV1},
+	{2, "contact imports: batched, invisible until done", migrateV2},
 }
 
 type schemaMigration struct {
@@ -28,43 +31,73 @@ type schemaMigration struct {
 
 func (schemaMigration) TableName() string { return "schema_migrations" }
 
-// Migrate brings the schema up to date and reports how many steps it applied. On Postgres an advisory
-// lock keeps two nodes that start together from migrating at once.
-func Migrate(ctx context.Context, db *gorm.DB) (int, error) {
-	db = db.WithContext(ctx)
-	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
-		return 0, fmt.Errorf("schema_migrations: %w", err)
-	}
-	applied := 0
-	for _, m := range migrations {
-		done := false
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if IsPostgres(tx) {
-				if err := tx.Exec("SELECT pg_advisory_xact_lock(7001)").Error; err != nil {
+// migrateLockKey is the Postgres advisory lock Migrate holds. Earlier releases took the same key per step
+// (pg_advisory_xact_lock); session and transaction locks on one key exclude each other, so a rolling
+// upgrade's old and new nodes still take turns.
+const migrateLockKey = 7001
+
+// Migrate brings the schema up to date and reports how many steps it applied. Everything, creating
+// schema_migrations included, runs on one dedicated connection; on Postgres that connection holds a
+// session advisory lock throughout, so nodes that start together migrate one after the other and the later
+// ones find nothing to do. Each step still commits or rolls back alone, in its own transaction.
+func Migrate(ctx context.Context, db *gorm.DB) (applied int, err error) {
+	err = db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		if IsPostgres(conn) {
+			if err := conn.Exec("SELECT pg_advisory_lock(?)", migrateLockKey).Error; err != nil {
+				discard(conn) // interrupted: the lock may have been granted all the same
+				return fmt.Errorf("migration lock: %w", err)
+			}
+			defer unlockMigrations(conn)
+		}
+		// In a transaction too: on SQLite (immediate transactions) that is what serializes two processes.
+		if err := conn.Transaction(func(tx *gorm.DB) error { return tx.AutoMigrate(&schemaMigration{}) }); err != nil {
+			return fmt.Errorf("schema_migrations: %w", err)
+		}
+		for _, m := range migrations {
+			done := false
+			err := conn.Transaction(func(tx *gorm.DB) error {
+				var n int64
+				if err := tx.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
 					return err
 				}
+				if n > 0 {
+					return nil
+				}
+				if err := m.up(tx); err != nil {
+					return err
+				}
+				done = true
+				return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().Unix()}).Error
+			})
+			if err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 			}
-			var n int64
-			if err := tx.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
-				return err
+			if done {
+				applied++
 			}
-			if n > 0 {
-				return nil
-			}
-			if err := m.up(tx); err != nil {
-				return err
-			}
-			done = true
-			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().Unix()}).Error
-		})
-		if err != nil {
-			return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 		}
-		if done {
-			applied++
-		}
+		return nil
+	})
+	return applied, err
+}
+
+// unlockMigrations releases the session lock, even when ctx has ended. A connection that cannot say
+// whether it released the lock is discarded, never handed back to the pool still holding it (closing it
+// ends the session, which releases the lock).
+func unlockMigrations(conn *gorm.DB) {
+	var released bool
+	err := conn.WithContext(context.WithoutCancel(conn.Statement.Context)).
+		Raw("SELECT pg_advisory_unlock(?)", migrateLockKey).Row().Scan(&released)
+	if err != nil || !released {
+		discard(conn)
 	}
-	return applied, nil
+}
+
+// discard makes the pool close the dedicated connection instead of reusing it.
+func discard(conn *gorm.DB) {
+	if c, ok := conn.Statement.ConnPool.(*sql.Conn); ok {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	}
 }
 
 // The v1 structs are frozen copies of the tables as step 1 created them; later steps alter, never edit.

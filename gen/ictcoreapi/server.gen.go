@@ -608,7 +608,9 @@ type ClientInterface interface {
 	// custom1, custom2, custom3, description` (the reference code's format, ambiguity 60); a row with a single
 	// column is a phone number alone. Each valid row creates a contact linked to the group; each bad row
 	// (wrong number of columns, bad UTF-8, bad phone or e-mail, a field too long) is skipped and reported.
-	// The import runs in one transaction: if the upload breaks off or is too large nothing is written.
+	// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
+	// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
+	// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
 	// The body must be `text/csv` (else 415; the reference code also took `text/plain`, which Switchboard does not), not empty (else 412) and not larger than the
 	// server's upload limit (else 413, 512 MiB by default).
 	// Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
@@ -2705,7 +2707,9 @@ func (c *Client) ExportGroupCsv(ctx context.Context, groupId GroupId, reqEditors
 // custom1, custom2, custom3, description` (the reference code's format, ambiguity 60); a row with a single
 // column is a phone number alone. Each valid row creates a contact linked to the group; each bad row
 // (wrong number of columns, bad UTF-8, bad phone or e-mail, a field too long) is skipped and reported.
-// The import runs in one transaction: if the upload breaks off or is too large nothing is written.
+// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
+// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
+// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
 // The body must be `text/csv` (else 415; the reference code also took `text/plain`, which Switchboard does not), not empty (else 412) and not larger than the
 // server's upload limit (else 413, 512 MiB by default).
 // Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
@@ -12267,7 +12271,9 @@ type ClientWithResponsesInterface interface {
 	// custom1, custom2, custom3, description` (the reference code's format, ambiguity 60); a row with a single
 	// column is a phone number alone. Each valid row creates a contact linked to the group; each bad row
 	// (wrong number of columns, bad UTF-8, bad phone or e-mail, a field too long) is skipped and reported.
-	// The import runs in one transaction: if the upload breaks off or is too large nothing is written.
+	// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
+	// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
+	// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
 	// The body must be `text/csv` (else 415; the reference code also took `text/plain`, which Switchboard does not), not empty (else 412) and not larger than the
 	// server's upload limit (else 413, 512 MiB by default).
 	// Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
@@ -28642,7 +28648,9 @@ func (c *ClientWithResponses) ExportGroupCsvWithResponse(ctx context.Context, gr
 // custom1, custom2, custom3, description` (the reference code's format, ambiguity 60); a row with a single
 // column is a phone number alone. Each valid row creates a contact linked to the group; each bad row
 // (wrong number of columns, bad UTF-8, bad phone or e-mail, a field too long) is skipped and reported.
-// The import runs in one transaction: if the upload breaks off or is too large nothing is written.
+// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
+// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
+// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
 // The body must be `text/csv` (else 415; the reference code also took `text/plain`, which Switchboard does not), not empty (else 412) and not larger than the
 // server's upload limit (else 413, 512 MiB by default).
 // Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,

@@ -200,3 +200,21 @@ func TestContactGroupLinks(t *testing.T) {
 		}
 	})
 }
+
+// TestCaseFoldingIsTheSameOnBothStores: a case-insensitive filter folds all of Unicode on SQLite as on
+// Postgres ("é" finds "École").
+func TestCaseFoldingIsTheSameOnBothStores(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		id := e.createContact(t, map[string]any{"first_name": "École", "last_name": "ÇAĞRI", "phone": "1"})
+		e.createContact(t, map[string]any{"first_name": "Ecole", "phone": "2"})
+		for _, q := range []string{"first_name=%C3%A9cole", "first_name=%C3%89COLE", "last_name=%C3%A7a%C4%9Fri"} {
+			var got []contact
+			e.call(t, "GET", "/contacts?"+q, nil).JSON(t, &got)
+			if len(got) != 1 || got[0].ContactID != id {
+				t.Errorf("%s: %+v", q, got)
+			}
+		}
+	})
+}

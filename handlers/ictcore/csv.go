@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+
+	"gorm.io/gorm"
 
 	"switchboard/auth"
 	"switchboard/contactcsv"
@@ -13,7 +16,7 @@ import (
 )
 
 // ImportGroupCsv (POST /groups/{group_id}/csv) streams the upload into the group. The server has already
-// capped the body at the upload limit; a larger body fails the read, and the import's transaction rolls back.
+// capped the body at the upload limit; a larger body fails the read, and the import is undone.
 func (h *Handler) ImportGroupCsv(ctx context.Context, req ictcoreapi.ImportGroupCsvRequestObject) (ictcoreapi.ImportGroupCsvResponseObject, error) {
 	rep, err := contactcsv.Import(ctx, h.db, req.GroupId, auth.PrincipalFrom(ctx).UserID, req.Body)
 	if err != nil {
@@ -27,6 +30,14 @@ func (h *Handler) ImportGroupCsv(ctx context.Context, req ictcoreapi.ImportGroup
 		out.Errors[i] = ictcoreapi.CsvRowError{Line: e.Line, Message: e.Message}
 	}
 	return out, nil
+}
+
+// SweepImports cleans up the CSV imports a killed process left behind (ictcore.SweepImports); it runs at
+// start. A failure is only logged: the next import sweeps again, and until then those rows stay invisible.
+func SweepImports(ctx context.Context, db *gorm.DB, log *slog.Logger) {
+	if err := ictcore.SweepImports(ctx, db, ictcore.ImportStaleAfter); err != nil {
+		log.WarnContext(ctx, "sweep of abandoned CSV imports failed", "error", err)
+	}
 }
 
 // ExportGroupCsv (GET /groups/{group_id}/csv) streams the group's contacts as they are read.

@@ -74,7 +74,7 @@ func CreateContact(ctx context.Context, db *gorm.DB, c *Contact) error {
 // GetContact loads one contact.
 func GetContact(ctx context.Context, db *gorm.DB, id int64) (*Contact, error) {
 	var c Contact
-	err := db.WithContext(ctx).Where("contact_id = ?", id).Take(&c).Error
+	err := visible(db.WithContext(ctx)).Where("contact_id = ?", id).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.Errorf(models.NotFound, "contact %d not found", id)
 	}
@@ -104,14 +104,19 @@ func UpdateContact(ctx context.Context, db *gorm.DB, id int64, ch ContactChanges
 }
 
 // lockContact loads a contact inside a transaction, locking its row on Postgres (SQLite's immediate
-// transactions already hold the write lock).
+// transactions already hold the write lock). A contact of an unfinished import is not found, so no
+// update, delete or link can touch it.
 func lockContact(tx *gorm.DB, id int64) (*Contact, error) {
 	var c Contact
-	q := tx
+	q := visible(tx)
 	if models.IsPostgres(tx) {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	err := q.Where("contact_id = ?", id).Take(&c).Error
+	// "contacts.contact_id", not GetContact's "contact_id": gorm caches prepared statements by their SQL,
+	// and a transaction that finds its SQL being prepared outside any transaction waits for that prepare,
+	// which may wait for a pool connection held by writers queued behind this transaction (SQLite) until
+	// the busy timeout. So no SQL run inside a transaction also runs outside one.
+	err := q.Where("contacts.contact_id = ?", id).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.Errorf(models.NotFound, "contact %d not found", id)
 	}
@@ -151,6 +156,7 @@ func ListContacts(ctx context.Context, db *gorm.DB, f ContactFilter) (models.Pag
 		phoneRev = &r
 	}
 	return models.List(ctx, q, key, f.ListQuery, func(c *Contact) int64 { return c.ID },
+		visible,
 		models.Equal("contacts.contact_id", f.ContactID),
 		models.Equal("contacts.user_id", f.UserID),
 		models.StartsWith("contacts.phone_rev", phoneRev),

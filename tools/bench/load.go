@@ -120,3 +120,29 @@ func (l *loader) get() error {
 	}
 	return nil
 }
+
+// burstFor keeps the workers sending for d and answers how many requests completed.
+func (l *loader) burstFor(d time.Duration) (int, error) {
+	var (
+		done   atomic.Int64
+		failed atomic.Bool
+		once   sync.Once
+		first  error
+		wg     sync.WaitGroup
+	)
+	deadline := time.Now().Add(d)
+	for range l.workers {
+		wg.Go(func() {
+			for !failed.Load() && time.Now().Before(deadline) {
+				if err := l.get(); err != nil {
+					once.Do(func() { first = err })
+					failed.Store(true)
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return int(done.Load()), first
+}

@@ -1,10 +1,13 @@
 // Command bench prints Switchboard's performance figures (DESIGN section 10), each beside a baseline
-// measured in the same run: the ICTCore HTTP path against a bare echo handler, and CSV import against
-// direct bulk inserts. It asserts nothing; it prints. Each measurement runs in a child process (this
-// binary re-executed with -child) so that every figure, peak RSS above all, starts from a clean process.
+// measured in the same run: the ICTCore HTTP path against a bare echo handler (and a CPU profile of where
+// the difference goes), CSV import against psql's \copy of the same file, list pages against a keyset
+// page, and concurrent single-contact creates during a long import against the same creates with no
+// import running. It asserts nothing; it prints. Each measurement runs in a child process (this binary
+// re-executed with -child) so that every figure, peak RSS above all, starts from a clean process.
 //
-//	go run ./tools/bench            # full run
-//	go run ./tools/bench -quick     # smoke run: 10k rows, 2k requests
+//	go run ./tools/bench                    # full run
+//	go run ./tools/bench -quick             # smoke run: 10k rows, 2k requests, short phases
+//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers)
 package main
 
 import (
@@ -18,10 +21,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"switchboard/scratchdb"
@@ -32,10 +35,15 @@ const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=
 
 // Targets from DESIGN section 10 and the bench brief, printed beside the figures, never enforced.
 const (
-	targetHTTPRatio = 0.30
-	targetPGRows    = 50_000.0
-	targetRSSMB     = 100.0
+	targetHTTPRatio  = 0.35  // full/bare req/s, both stores
+	targetCopyRatio  = 0.8   // Postgres: HTTP import rows/s ÷ psql \copy rows/s
+	targetRSSMB      = 100.0 // peak RSS of the importing process
+	targetListRatio  = 3.0   // first page (no count) ÷ deep keyset page, at 1M rows
+	targetWriters5xx = 0     // 5xx answers to creates during an import
 )
+
+// parts is every -part value, in the order they run.
+var parts = []string{"http", "profile", "csv", "lists", "writers"}
 
 type config struct {
 	rows     []int
@@ -43,7 +51,16 @@ type config struct {
 	warmup   int
 	workers  int
 	pgURL    string
-	part     string
+	stores   string
+	parts    map[string]bool
+	// profile: seconds of load per handler under the CPU profiler; where the profiles are kept.
+	profileSecs float64
+	profileDir  string
+	// writers: concurrent create workers, seconds of creates with no import (before and after it), rows
+	// imported meanwhile.
+	writers     int
+	writersIdle float64
+	writersRows int
 }
 
 func main() {
@@ -52,21 +69,32 @@ func main() {
 	}
 	var (
 		cfg   config
-		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests (overrides -rows and -requests)")
-		rows  = flag.String("rows", "100000,1000000", "comma-separated CSV import sizes")
+		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests, 2 s profiles, 1 s idle phases (overrides -rows, -requests, -profile-secs, -writers-idle, -writers-rows)")
+		rows  = flag.String("rows", "100000,1000000", "comma-separated CSV import sizes (csv, lists)")
+		part  = flag.String("part", "all", "what to run: all, or a comma-separated list of "+strings.Join(parts, ", "))
 	)
 	flag.IntVar(&cfg.requests, "requests", 20000, "measured HTTP requests per handler, after the warm-up")
-	flag.IntVar(&cfg.workers, "workers", 8, "concurrent HTTP client workers")
+	flag.IntVar(&cfg.workers, "workers", 8, "concurrent HTTP client workers (http, profile)")
 	flag.StringVar(&cfg.pgURL, "pg", envOr("TEST_DATABASE_URL", defaultPostgresURL), "Postgres server URL (the bench creates and drops its own database there)")
-	flag.StringVar(&cfg.part, "part", "all", "what to run: all, http or csv")
+	flag.Float64Var(&cfg.profileSecs, "profile-secs", 8, "profile: seconds of load per handler under the CPU profiler")
+	flag.StringVar(&cfg.profileDir, "profile-dir", "", "profile: directory that keeps the CPU profiles (default: a new directory under the system's temp dir)")
+	flag.StringVar(&cfg.stores, "stores", "sqlite,postgres", "stores to measure (Postgres is skipped when it does not answer)")
+	flag.IntVar(&cfg.writers, "writers", 4, "writers: concurrent workers creating contacts in a loop")
+	flag.Float64Var(&cfg.writersIdle, "writers-idle", 5, "writers: seconds of creates with no import, before and after it")
+	flag.IntVar(&cfg.writersRows, "writers-rows", 1_000_000, "writers: rows imported while the creates run")
 	flag.Parse()
 	var err error
 	if cfg.rows, err = parseRows(*rows); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
+	if cfg.parts, err = parseParts(*part); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if *quick {
 		cfg.rows, cfg.requests = []int{10_000}, 2_000
+		cfg.profileSecs, cfg.writersIdle, cfg.writersRows = 2, 1, 10_000
 	}
 	cfg.warmup = max(cfg.requests/10, 100)
 	// Interrupts cancel the children and still drop the bench database.
@@ -86,24 +114,37 @@ func run(ctx context.Context, cfg config) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	stores := []string{"sqlite"}
-	pgDSN, dropPG, err := createPostgres(ctx, cfg.pgURL)
-	if err != nil {
-		fmt.Printf("Postgres does not answer at %s (%v): Postgres rows skipped.\n\n", redact(cfg.pgURL), err)
-	} else {
-		defer dropPG()
-		stores = append(stores, "postgres")
+	var stores []string
+	want := strings.Split(cfg.stores, ",")
+	if slices.Contains(want, "sqlite") {
+		stores = append(stores, "sqlite")
+	}
+	var pgDSN string
+	if slices.Contains(want, "postgres") {
+		dsn, dropPG, err := createPostgres(ctx, cfg.pgURL)
+		if err != nil {
+			fmt.Printf("Postgres does not answer at %s (%v): Postgres rows skipped.\n\n", redact(cfg.pgURL), err)
+		} else {
+			defer dropPG()
+			pgDSN = dsn
+			stores = append(stores, "postgres")
+		}
+	}
+	if len(stores) == 0 {
+		return fmt.Errorf("-stores %q: no store to measure (want sqlite, postgres or both)", cfg.stores)
 	}
 	start := time.Now()
-	fmt.Printf("switchboard bench: %d CPUs, GOMAXPROCS %d, %s, %s\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), time.Now().Format(time.RFC3339))
+	fmt.Printf("switchboard bench: %d CPUs, GOMAXPROCS %d, %s, %s, load average %s\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), time.Now().Format(time.RFC3339), loadAvg())
+	common := func(kind, store string) []string {
+		return []string{kind, "-store", store, "-dsn", pgDSN, "-tmp", tmp}
+	}
 
-	if cfg.part == "all" || cfg.part == "http" {
+	if cfg.parts["http"] {
 		var res []httpResult
 		for _, s := range stores {
 			progress("http: %s", s)
 			var r httpResult
-			args := []string{"http", "-store", s, "-dsn", pgDSN, "-tmp", tmp,
-				"-requests", strconv.Itoa(cfg.requests), "-warmup", strconv.Itoa(cfg.warmup), "-workers", strconv.Itoa(cfg.workers)}
+			args := append(common("http", s), "-requests", strconv.Itoa(cfg.requests), "-warmup", strconv.Itoa(cfg.warmup), "-workers", strconv.Itoa(cfg.workers))
 			if err := runChild(ctx, args, &r); err != nil {
 				return fmt.Errorf("http %s: %w", s, err)
 			}
@@ -112,7 +153,38 @@ func run(ctx context.Context, cfg config) error {
 		printHTTP(cfg, res)
 	}
 
-	if cfg.part == "all" || cfg.part == "csv" {
+	if cfg.parts["profile"] {
+		dir := cfg.profileDir
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "sb-bench-profiles-"); err != nil {
+				return err
+			}
+		} else if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		var res []profileResult
+		for _, s := range stores {
+			progress("profile: %s", s)
+			var r profileResult
+			args := append(common("profile", s), "-warmup", strconv.Itoa(cfg.warmup), "-workers", strconv.Itoa(cfg.workers),
+				"-secs", strconv.FormatFloat(cfg.profileSecs, 'f', -1, 64), "-profile-dir", dir)
+			if err := runChild(ctx, args, &r); err != nil {
+				return fmt.Errorf("profile %s: %w", s, err)
+			}
+			res = append(res, r)
+		}
+		if err := printProfiles(cfg, dir, res); err != nil {
+			return err
+		}
+	}
+
+	if cfg.parts["csv"] || cfg.parts["lists"] {
+		// csv: the psql \copy baseline (Postgres), the direct store path and the HTTP import, with list
+		// pages measured after the HTTP import; lists alone: the HTTP import and its list pages only.
+		modes := []string{"copy", "direct", "http"}
+		if !cfg.parts["csv"] {
+			modes = []string{"http"}
+		}
 		var res []importResult
 		for _, n := range cfg.rows {
 			path := filepath.Join(tmp, fmt.Sprintf("contacts_%d.csv", n))
@@ -121,11 +193,13 @@ func run(ctx context.Context, cfg config) error {
 				return err
 			}
 			for _, s := range stores {
-				// Baseline first, then the HTTP import, each in a fresh child on a fresh store.
-				for _, mode := range []string{"direct", "http"} {
+				for _, mode := range modes {
+					if mode == "copy" && s != "postgres" {
+						continue
+					}
 					progress("csv: %s %s %d rows", s, mode, n)
 					var r importResult
-					args := []string{"import", "-store", s, "-dsn", pgDSN, "-tmp", tmp, "-rows", strconv.Itoa(n), "-mode", mode, "-file", path}
+					args := append(common("import", s), "-rows", strconv.Itoa(n), "-mode", mode, "-file", path)
 					if err := runChild(ctx, args, &r); err != nil {
 						return fmt.Errorf("import %s %s %d: %w", s, mode, n, err)
 					}
@@ -134,7 +208,32 @@ func run(ctx context.Context, cfg config) error {
 			}
 			_ = os.Remove(path)
 		}
-		printImport(res)
+		if cfg.parts["csv"] {
+			printImport(res)
+		}
+		printPages(res)
+	}
+
+	if cfg.parts["writers"] {
+		n := cfg.writersRows
+		path := filepath.Join(tmp, fmt.Sprintf("writers_%d.csv", n))
+		progress("writers: writing %d rows to disk", n)
+		if err := writeCSV(path, n); err != nil {
+			return err
+		}
+		var res []writersResult
+		for _, s := range stores {
+			progress("writers: %s, %d workers, import of %d rows", s, cfg.writers, n)
+			var r writersResult
+			args := append(common("writers", s), "-rows", strconv.Itoa(n), "-file", path, "-workers", strconv.Itoa(cfg.writers),
+				"-secs", strconv.FormatFloat(cfg.writersIdle, 'f', -1, 64))
+			if err := runChild(ctx, args, &r); err != nil {
+				return fmt.Errorf("writers %s: %w", s, err)
+			}
+			res = append(res, r)
+		}
+		_ = os.Remove(path)
+		printWriters(cfg, res)
 	}
 	fmt.Printf("total bench time %s\n", time.Since(start).Round(time.Second))
 	return nil
@@ -170,72 +269,6 @@ func createPostgres(ctx context.Context, root string) (string, func(), error) {
 	}, nil
 }
 
-func printHTTP(cfg config, res []httpResult) {
-	fmt.Printf("HTTP  authenticated GET /ictcore/contacts/{id}: httptest server over loopback, keep-alive client,\n")
-	fmt.Printf("      %d workers, %d requests after %d warm-up. full = echo + kin-openapi + auth + GORM (logger: text, discarded);\n", cfg.workers, cfg.requests, cfg.warmup)
-	fmt.Printf("      bare = echo route answering the same %s of JSON, in the same process; bare and full alternate\n", byteSize(res))
-	fmt.Printf("      in %d rounds and each figure pools its rounds.\n\n", httpRounds)
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "store\thandler\treq/s\tp50\tp99\tfull/bare\ttarget\t")
-	for _, r := range res {
-		fmt.Fprintf(w, "%s\tbare\t%.0f\t%s\t%s\t\t\t\n", r.Store, r.Bare.RPS, dur(r.Bare.P50), dur(r.Bare.P99))
-		ratio := r.Full.RPS / r.Bare.RPS
-		fmt.Fprintf(w, "%s\tfull\t%.0f\t%s\t%s\t%.2f\t≥ %.2f %s\t\n", r.Store, r.Full.RPS, dur(r.Full.P50), dur(r.Full.P99), ratio, targetHTTPRatio, verdict(ratio >= targetHTTPRatio))
-	}
-	w.Flush()
-	fmt.Println()
-}
-
-func printImport(res []importResult) {
-	fmt.Printf("CSV   import into one group: http = POST /ictcore/groups/{id}/csv streamed from a file on disk through\n")
-	fmt.Printf("      the full stack (client and server in the child); direct = models.ImportGroupContacts in one\n")
-	fmt.Printf("      transaction, batches of %d, same rows. Each run is a fresh child on a fresh store; peak RSS is\n", batchSize)
-	fmt.Printf("      the child's VmHWM (setup = VmHWM just before the import started).\n\n")
-	type key struct {
-		store string
-		rows  int
-	}
-	direct := map[key]importResult{}
-	for _, r := range res {
-		if r.Mode == "direct" {
-			direct[key{r.Store, r.Rows}] = r
-		}
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "store\trows\tfile MB\thttp rows/s\thttp time\thttp peak RSS\tsetup RSS\tdirect rows/s\tdirect time\tdirect peak RSS\thttp/direct\ttargets\t")
-	peak := map[string][]importResult{}
-	for _, r := range res {
-		if r.Mode != "http" {
-			continue
-		}
-		d := direct[key{r.Store, r.Rows}]
-		peak[r.Store] = append(peak[r.Store], r)
-		var t []string
-		if r.Store == "postgres" {
-			t = append(t, fmt.Sprintf("≥ %.0fk rows/s %s", targetPGRows/1000, verdict(r.RowsPerSec >= targetPGRows)))
-		}
-		if r.Rows >= 1_000_000 {
-			t = append(t, fmt.Sprintf("RSS < %.0f MB %s", targetRSSMB, verdict(r.PeakRSSMB < targetRSSMB)))
-		}
-		fmt.Fprintf(w, "%s\t%d\t%.1f\t%.0f\t%s\t%.0f MB\t%.0f MB\t%.0f\t%s\t%.0f MB\t%.2f\t%s\t\n",
-			r.Store, r.Rows, r.FileMB, r.RowsPerSec, secs(r.Seconds), r.PeakRSSMB, r.SetupRSSMB,
-			d.RowsPerSec, secs(d.Seconds), d.PeakRSSMB, r.RowsPerSec/d.RowsPerSec, strings.Join(t, ", "))
-	}
-	w.Flush()
-	printPages(res)
-	// Flatness: peak RSS of the smallest against the largest size, per store.
-	for _, s := range []string{"sqlite", "postgres"} {
-		rs := peak[s]
-		if len(rs) < 2 {
-			continue
-		}
-		a, b := rs[0], rs[len(rs)-1]
-		fmt.Printf("peak RSS %s: %d rows %.0f MB → %d rows %.0f MB (%+.0f MB for %.0f× the rows; target: flat)\n",
-			s, a.Rows, a.PeakRSSMB, b.Rows, b.PeakRSSMB, b.PeakRSSMB-a.PeakRSSMB, float64(b.Rows)/float64(a.Rows))
-	}
-	fmt.Println()
-}
-
 func verdict(ok bool) string {
 	if ok {
 		return "(met)"
@@ -243,18 +276,14 @@ func verdict(ok bool) string {
 	return "(NOT met)"
 }
 
-func byteSize(res []httpResult) string {
-	if len(res) == 0 {
-		return "?"
-	}
-	return fmt.Sprintf("%d bytes", res[0].BodyBytes)
-}
-
 func dur(d time.Duration) string {
-	if d < time.Millisecond {
+	switch {
+	case d < time.Millisecond:
 		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
 	}
-	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
 func secs(s float64) string { return fmt.Sprintf("%.1fs", s) }
@@ -275,6 +304,24 @@ func parseRows(s string) ([]int, error) {
 	return out, nil
 }
 
+func parseParts(s string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		switch {
+		case p == "all":
+			for _, q := range parts {
+				out[q] = true
+			}
+		case slices.Contains(parts, p):
+			out[p] = true
+		default:
+			return nil, fmt.Errorf("-part: unknown part %q (want all or %s)", p, strings.Join(parts, ", "))
+		}
+	}
+	return out, nil
+}
+
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
 		return v
@@ -282,20 +329,15 @@ func envOr(k, def string) string {
 	return def
 }
 
-// printPages shows list latency over the imported rows, each as a ratio to the first page of the same run.
-func printPages(res []importResult) {
-	fmt.Printf("\nLists over the imported rows (median of 11; offset pages also count the matches for X-Total-Count, keyset pages do not; ratio = time / first page):\n\n")
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "store\trows\trequest\tms\tratio\t")
-	for _, r := range res {
-		if len(r.Pages) == 0 {
-			continue
-		}
-		base := r.Pages[0].Ms
-		for _, p := range r.Pages {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%.2f\t%.1f\t\n", r.Store, r.Rows, p.Name, p.Ms, p.Ms/base)
-		}
+// loadAvg is the machine's 1, 5 and 15-minute load average: other work on a shared machine shows there.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
 	}
-	w.Flush()
-	fmt.Println()
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
