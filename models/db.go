@@ -30,13 +30,12 @@ const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pr
 // Open connects to the store named by url: empty or "sqlite:PATH" for the embedded SQLite file,
 // "postgres://…" or "postgresql://…" for Postgres.
 func Open(url string) (*gorm.DB, error) {
-	// PrepareStmt: every query is parsed once per connection, not once per call. The cache is keyed by SQL
-	// text, and each filter combination is its own text: capped (least recently used evicted) and aged out,
-	// so it cannot grow without bound on the client or, per connection, on the server.
-	cfg := &gorm.Config{
-		Logger: logger.Default.LogMode(logger.Silent), TranslateError: true,
-		PrepareStmt: true, PrepareStmtMaxSize: 500, PrepareStmtTTL: 10 * time.Minute,
-	}
+	// No gorm PrepareStmt: its statement cache is shared by the whole pool, and a transaction that needs a
+	// statement another request is still preparing waits for that prepare, which waits for a free
+	// connection; on SQLite every other connection can be a writer queued behind that transaction's write
+	// lock, so all of them stall until busy_timeout. Postgres keeps a per-connection prepared-statement
+	// cache in pgx (least recently used, 512 statements), bounded without gorm; SQLite parses in process.
+	cfg := &gorm.Config{Logger: logger.Default.LogMode(logger.Silent), TranslateError: true}
 	var (
 		db  *gorm.DB
 		err error
