@@ -274,13 +274,20 @@ func migrateAndClose(ctx context.Context, url string) error {
 func Main(m *testing.M) int {
 	pg.main = true
 	code := m.Run()
-	var errs []error
+	drops := make([]func() error, 0, len(pg.free)+1)
 	for _, d := range pg.free {
-		errs = append(errs, d.drop())
+		drops = append(drops, d.drop)
 	}
 	if pg.tmplDrop != nil {
-		errs = append(errs, pg.tmplDrop())
+		drops = append(drops, pg.tmplDrop)
 	}
+	// At once: each DROP DATABASE waits for a checkpoint, and concurrent ones can share it.
+	errs := make([]error, len(drops))
+	var wg sync.WaitGroup
+	for i, drop := range drops {
+		wg.Go(func() { errs[i] = drop() })
+	}
+	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintln(os.Stderr, "apitest: drop test databases:", err)
 		code = max(code, 1)
@@ -291,6 +298,10 @@ func Main(m *testing.M) int {
 // EachKind runs fn as a subtest once per store kind (SQLite, and Postgres when it answers).
 func EachKind(t *testing.T, fn func(t *testing.T, kind string)) {
 	for _, kind := range Kinds(t) {
-		t.Run(kind, func(t *testing.T) { fn(t, kind) })
+		// Each kind has its own store, so the kinds run side by side.
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			fn(t, kind)
+		})
 	}
 }

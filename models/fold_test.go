@@ -17,7 +17,6 @@ import (
 // (SQLite's own lower() folds ASCII only).
 func TestLowerFoldsUnicodeAlike(t *testing.T) {
 	apitest.EachKind(t, func(t *testing.T, kind string) {
-		t.Parallel()
 		db := apitest.NewDB(t, kind)
 		var got string
 		if err := db.Raw("SELECT "+models.Lower(db, "?"), "ÉCOLE Ÿ ΣΑΣ").Scan(&got).Error; err != nil {
@@ -72,7 +71,6 @@ func TestLowerFoldsUnicodeAlike(t *testing.T) {
 func TestPreparedStatementsAreBounded(t *testing.T) {
 	const capacity = 512 // pgx's default statement cache
 	apitest.EachKind(t, func(t *testing.T, kind string) {
-		t.Parallel()
 		db := apitest.NewDB(t, kind)
 		if _, ok := db.ConnPool.(*gorm.PreparedStmtDB); ok {
 			t.Fatal("gorm's shared statement cache is on")
