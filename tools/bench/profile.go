@@ -251,15 +251,9 @@ func parseDuration(s string) (float64, bool) {
 	return 0, false
 }
 
-// goTool is the go command of the toolchain that built this binary, else the one on PATH.
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+// goTool is the go command on PATH: under go run (make bench) that is the toolchain that built this
+// binary, as go run puts its own bin directory first on the program's PATH.
+func goTool() string { return "go" }
 
 // printProfiles shows, per store, the CPU time per request of each category for the bare handler and the
 // full path: the CPU measured by getrusage over the phase, divided among the categories by the profile's
