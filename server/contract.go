@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -45,24 +47,23 @@ type Limits struct {
 // vendor's shape), cap the body, authenticate when the operation needs it (before reading the body, so
 // a stranger cannot make us buffer a large one), then validate the request against the contract.
 func contract(api API, doc *openapi3.T, router routers.Router, prefix string, lim Limits) echo.MiddlewareFunc {
-	g := &guard{api: api, doc: doc, router: router, prefix: prefix, lim: lim}
+	g := &guard{api: api, doc: doc, router: router, prefix: prefix, lim: lim, ops: indexOperations(doc, prefix)}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Set(ctxAPI, api.Name())
-			route, params, ok := g.find(c.Request())
+			op, params, ok := g.lookup(c)
 			if !ok {
 				return models.Errorf(models.NotFound, "Not Found")
 			}
-			c.Set(ctxOperation, route.Operation.OperationID)
-			upload := isUpload(route.Operation)
+			c.Set(ctxOperation, op.route.Operation.OperationID)
 			// Each step either passes (answered false) or has written the vendor's error.
-			if answered, err := g.capBody(c, route.Operation, upload); answered || err != nil {
+			if answered, err := g.capBody(c, op.route.Operation, op.upload); answered || err != nil {
 				return err
 			}
-			if err := g.authenticate(c, route.Operation); err != nil {
+			if err := g.authenticate(c, op.route.Operation); err != nil {
 				return err
 			}
-			if answered, err := g.validate(c, route, params, upload); answered || err != nil {
+			if answered, err := g.validate(c, op.unsecured, params, op.upload); answered || err != nil {
 				return err
 			}
 			return next(c)
@@ -77,6 +78,57 @@ type guard struct {
 	router routers.Router
 	prefix string
 	lim    Limits
+	ops    map[string]*operation // by method and echo route path: see indexOperations
+}
+
+// operation is what the middleware needs of one contract operation, worked out once.
+type operation struct {
+	route     *routers.Route
+	unsecured *routers.Route // route without security, for kin-openapi (see withoutSecurity)
+	upload    bool
+}
+
+func newOperation(route *routers.Route) *operation {
+	return &operation{route: route, unsecured: withoutSecurity(route), upload: isUpload(route.Operation)}
+}
+
+// pathParam is a contract path parameter ({contact_id}); echo writes it :contact_id.
+var pathParam = regexp.MustCompile(`\{([^}/]+)\}`)
+
+// indexOperations keys every operation by its method and the route echo registers for it (the generated
+// RegisterHandlers mounts the contract's paths with :params under the group prefix), so a request that
+// echo routed finds its operation with one map lookup instead of kin-openapi's scan of every path.
+func indexOperations(doc *openapi3.T, prefix string) map[string]*operation {
+	ops := map[string]*operation{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			route := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
+			ops[method+" "+prefix+pathParam.ReplaceAllString(path, ":$1")] = newOperation(route)
+		}
+	}
+	return ops
+}
+
+// lookup finds the request's operation: by echo's matched route when echo matched one of the contract's,
+// else (the group's catch-all for unknown paths) through kin-openapi's router, which answers not found.
+func (g *guard) lookup(c echo.Context) (*operation, map[string]string, bool) {
+	if op, ok := g.ops[c.Request().Method+" "+c.Path()]; ok {
+		names, values := c.ParamNames(), c.ParamValues()
+		params := make(map[string]string, len(names))
+		for i, name := range names {
+			v := values[i]
+			if u, err := url.PathUnescape(v); err == nil {
+				v = u
+			}
+			params[name] = v
+		}
+		return op, params, true
+	}
+	route, params, ok := g.find(c.Request())
+	if !ok {
+		return nil, nil, false
+	}
+	return newOperation(route), params, true
 }
 
 // validationOptions: short messages (the schema is in the contract), formats such as email checked, and
@@ -199,7 +251,7 @@ func (g *guard) validate(c echo.Context, route *routers.Route, params map[string
 	if err := checkQuery(req.URL.Query()); err != nil {
 		return true, err
 	}
-	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: withoutSecurity(route), Options: opts}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -190,5 +191,31 @@ func TestPermissionTable(t *testing.T) {
 				t.Fatalf("the missing entry was not logged: %s", logged.String())
 			}
 		})
+	}
+}
+
+// TestOperationsIndexedByEchoRoute: every contract operation is mounted by echo under the route the
+// contract middleware's index expects (method and path with :params), so no request of a contract's
+// operation falls back to kin-openapi's slower route scan.
+func TestOperationsIndexedByEchoRoute(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t, "sqlite")
+	mounted := map[string]bool{}
+	for _, r := range e.Handler.(*echo.Echo).Routes() {
+		mounted[r.Method+" "+r.Path] = true
+	}
+	param := regexp.MustCompile(`\{([^}/]+)\}`)
+	for _, api := range []string{"ictcore", "collect", "cim", "ucontact", "platform"} {
+		doc, err := apitest.Contract(api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for path, item := range doc.Paths.Map() {
+			for method := range item.Operations() {
+				if key := method + " /" + api + param.ReplaceAllString(path, ":$1"); !mounted[key] {
+					t.Errorf("%s: echo has no route %s", api, key)
+				}
+			}
+		}
 	}
 }
