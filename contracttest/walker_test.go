@@ -36,59 +36,57 @@ type variant struct {
 
 func TestContractWalker(t *testing.T) {
 	t.Parallel()
-	for _, kind := range apitest.Kinds(t) {
-		t.Run(kind, func(t *testing.T) {
-			env := apitest.New(t, kind)
-			token := ictcoreToken(t, env)
-			statuses := map[int]int{}
-			notBuilt := map[string]bool{}
-			sent := 0
-			var failures []string
-			for _, api := range apis {
-				doc, err := apitest.Contract(api)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, path := range doc.Paths.InMatchingOrder() {
-					item := doc.Paths.Value(path)
-					for method, op := range item.Operations() {
-						for _, v := range variants(item, op, path) {
-							for _, authed := range []bool{true, false} {
-								req := v.request(api, method)
-								if authed && api == "ictcore" {
-									req.Header.Set("Authorization", "Bearer "+token)
-								}
-								resp, err := env.Check(req)
-								sent++
-								statuses[resp.Status]++
-								where := fmt.Sprintf("%s %s %s [%s, auth=%v]", api, method, req.Path, v.name, authed)
-								switch {
-								case err != nil:
-									failures = append(failures, where+": "+err.Error())
-								case resp.Status == http.StatusNotImplemented:
-									notBuilt[api+"."+op.OperationID] = true
-								case resp.Status >= 500:
-									failures = append(failures, fmt.Sprintf("%s: %d %s", where, resp.Status, resp.Body))
-								case !resp.Documented:
-									failures = append(failures, fmt.Sprintf("%s: answered outside the contract (%d)", where, resp.Status))
-								}
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		env := apitest.New(t, kind)
+		token := ictcoreToken(t, env)
+		statuses := map[int]int{}
+		notBuilt := map[string]bool{}
+		sent := 0
+		var failures []string
+		for _, api := range apis {
+			doc, err := apitest.Contract(api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range doc.Paths.InMatchingOrder() {
+				item := doc.Paths.Value(path)
+				for method, op := range item.Operations() {
+					for _, v := range variants(item, op, path) {
+						for _, authed := range []bool{true, false} {
+							req := v.request(api, method)
+							if authed && api == "ictcore" {
+								req.Header.Set("Authorization", "Bearer "+token)
+							}
+							resp, err := env.Check(req)
+							sent++
+							statuses[resp.Status]++
+							where := fmt.Sprintf("%s %s %s [%s, auth=%v]", api, method, req.Path, v.name, authed)
+							switch {
+							case err != nil:
+								failures = append(failures, where+": "+err.Error())
+							case resp.Status == http.StatusNotImplemented:
+								notBuilt[api+"."+op.OperationID] = true
+							case resp.Status >= 500:
+								failures = append(failures, fmt.Sprintf("%s: %d %s", where, resp.Status, resp.Body))
+							case !resp.Documented:
+								failures = append(failures, fmt.Sprintf("%s: answered outside the contract (%d)", where, resp.Status))
 							}
 						}
 					}
 				}
 			}
-			t.Logf("sent %d requests; statuses %v; %d operations answered 501 (not built yet)", sent, statuses, len(notBuilt))
-			failures = append(failures, checkStatusTable(t, notBuilt)...)
-			sort.Strings(failures)
-			for i, f := range failures {
-				if i == 40 {
-					t.Errorf("… and %d more", len(failures)-40)
-					break
-				}
-				t.Error(f)
+		}
+		t.Logf("sent %d requests; statuses %v; %d operations answered 501 (not built yet)", sent, statuses, len(notBuilt))
+		failures = append(failures, checkStatusTable(t, notBuilt)...)
+		sort.Strings(failures)
+		for i, f := range failures {
+			if i == 40 {
+				t.Errorf("… and %d more", len(failures)-40)
+				break
 			}
-		})
-	}
+			t.Error(f)
+		}
+	})
 }
 
 // checkStatusTable holds the README's status table to what the server answered: an operation is listed
