@@ -250,21 +250,33 @@ func benchHTTP(ctx context.Context, st *store, requests, warmup, workers int) (*
 	return &httpResult{Store: st.kind, BodyBytes: len(p.body), Bare: bareStats, Full: fullStats}, nil
 }
 
+// serveWithGroup starts the full stack on the store, logs in as the admin and creates a group to import
+// into; the caller closes the server.
+func serveWithGroup(ctx context.Context, st *store, group string) (*httptest.Server, *apiClient, int64, error) {
+	srv, err := fullServer(ctx, st.db)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	c := &apiClient{base: srv.URL, http: &http.Client{}}
+	if err := c.login(); err != nil {
+		srv.Close()
+		return nil, nil, 0, err
+	}
+	groupID, err := c.createGroup(group)
+	if err != nil {
+		srv.Close()
+		return nil, nil, 0, err
+	}
+	return srv, c, groupID, nil
+}
+
 // benchImport posts the CSV file through the full stack; the body streams from disk.
 func benchImport(ctx context.Context, st *store, rows int, file string) (*importResult, error) {
-	srv, err := fullServer(ctx, st.db)
+	srv, c, groupID, err := serveWithGroup(ctx, st, "bench")
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
-	c := &apiClient{base: srv.URL, http: &http.Client{}}
-	if err := c.login(); err != nil {
-		return nil, err
-	}
-	groupID, err := c.createGroup("bench")
-	if err != nil {
-		return nil, err
-	}
 	setup := vmHWM()
 	runtime.GC()
 

@@ -49,19 +49,11 @@ const createTimeout = 2 * time.Minute
 // file runs (all through the same server), then for idle seconds again; the two idle phases are pooled
 // into the baseline, so drift (a table a million rows larger, the machine's other work) falls on both.
 func benchWriters(ctx context.Context, st *store, rows int, file string, workers int, idle time.Duration) (*writersResult, error) {
-	srv, err := fullServer(ctx, st.db)
+	srv, c, groupID, err := serveWithGroup(ctx, st, "bench import")
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
-	c := &apiClient{base: srv.URL, http: &http.Client{}}
-	if err := c.login(); err != nil {
-		return nil, err
-	}
-	groupID, err := c.createGroup("bench import")
-	if err != nil {
-		return nil, err
-	}
 	cw := newCreators(srv.URL, c.token, workers)
 	defer cw.close()
 	res := &writersResult{Store: st.kind, Rows: rows, Workers: workers}
