@@ -121,11 +121,18 @@ func (e *Env) do(req Request) (*Response, error) {
 	if req.RemoteAddr != "" {
 		hr.RemoteAddr = req.RemoteAddr
 	}
+	return e.serve(hr, raw)
+}
+
+// Serve sends a prepared request through the whole stack as it is, its body streamed rather than read
+// first (so a test can feed an upload step by step), and checks the response against the contract.
+func (e *Env) Serve(hr *http.Request) (*Response, error) { return e.serve(hr, nil) }
+
+func (e *Env) serve(hr *http.Request, reqBody []byte) (*Response, error) {
 	rec := httptest.NewRecorder()
 	e.Handler.ServeHTTP(rec, hr)
 	resp := &Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
-	err := validateResponse(hr, raw, resp)
-	return resp, err
+	return resp, validateResponse(hr, reqBody, resp)
 }
 
 // ValidateResponse checks a response to a request against the contract that serves its path.
