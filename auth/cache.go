@@ -55,34 +55,21 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	c.entries[k] = cacheEntry[V]{v: v, exp: now.Add(c.ttl)}
 }
 
-// CheckCache remembers recent successful password checks, so a client that sends HTTP Basic on every
+// checkCache remembers recent successful password checks, so a client that sends HTTP Basic on every
 // request pays for bcrypt once a minute instead of on each call. An entry is tied to the stored hash, so
-// a password change invalidates it at once; failures are never cached.
-type CheckCache struct{ c *Cache[[32]byte, struct{}] }
+// a password change invalidates it at once; the Guard never caches a failure.
+type checkCache struct{ c *Cache[[32]byte, struct{}] }
 
-// NewCheckCache makes a cache of at most max entries that live for ttl.
-func NewCheckCache(ttl time.Duration, max int) *CheckCache {
-	return &CheckCache{c: NewCache[[32]byte, struct{}](ttl, max)}
-}
-
-// Check is CheckPassword with the cache in front.
-func (c *CheckCache) Check(hash, pw string) error {
-	if c.hit(hash, pw) {
-		return nil
-	}
-	if err := CheckPassword(hash, pw); err != nil {
-		return err
-	}
-	c.put(hash, pw)
-	return nil
+func newCheckCache(ttl time.Duration, max int) *checkCache {
+	return &checkCache{c: NewCache[[32]byte, struct{}](ttl, max)}
 }
 
 // hit and put let the Guard consult the cache around its own throttled, bounded comparison.
-func (c *CheckCache) hit(hash, pw string) bool {
+func (c *checkCache) hit(hash, pw string) bool {
 	_, ok := c.c.Get(checkKey(hash, pw))
 	return ok
 }
 
-func (c *CheckCache) put(hash, pw string) { c.c.Put(checkKey(hash, pw), struct{}{}) }
+func (c *checkCache) put(hash, pw string) { c.c.Put(checkKey(hash, pw), struct{}{}) }
 
 func checkKey(hash, pw string) [32]byte { return sha256.Sum256([]byte(hash + "\x00" + pw)) }

@@ -63,7 +63,7 @@ type GuardConfig struct {
 // either. Callers should therefore pass the login as the client typed it, not the resolved username.
 type Guard struct {
 	throttle  throttle
-	cache     *CheckCache
+	cache     *checkCache
 	slots     chan struct{}
 	queueWait time.Duration
 
@@ -96,7 +96,7 @@ func NewGuard(cfg GuardConfig) *Guard {
 	return &Guard{
 		throttle: throttle{limit: cfg.MaxFailures, window: cfg.Window, max: cfg.MaxTrackedKeys,
 			m: make(map[throttleKey]failures)},
-		cache:     NewCheckCache(cfg.CacheTTL, cfg.CacheSize),
+		cache:     newCheckCache(cfg.CacheTTL, cfg.CacheSize),
 		slots:     make(chan struct{}, cfg.MaxConcurrentHashes),
 		queueWait: cfg.QueueWait,
 		now:       time.Now,

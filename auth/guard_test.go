@@ -290,7 +290,7 @@ func TestGuardCacheVersusThrottle(t *testing.T) {
 		t.Fatalf("%d comparisons while throttled", n-before)
 	}
 	// An uncached correct password is refused while the username is throttled.
-	f.g.cache = NewCheckCache(time.Minute, 10)
+	f.g.cache = newCheckCache(time.Minute, 10)
 	throttled(t, f.g.Check(ctx, "ada", "192.0.2.1", hash, true, "right"))
 }
 

@@ -18,8 +18,6 @@ import (
 // nothing: its contacts carry its import_id and every read and write of contacts skips them (visible)
 // until the import is done; a failed import deletes them again. contact_imports (migration step 2) holds
 // each import's state: 'running', 'done' or 'failed'.
-//
-// No SQL text here runs both inside and outside a transaction: see lockContact.
 
 const (
 	// ImportStaleAfter is how long a running import may go without a sign of life before a sweep takes it
