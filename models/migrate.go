@@ -21,6 +21,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "users, settings, contacts, groups", migrateV1},
 	{2, "contact imports: batched, invisible until done", migrateV2},
+	{3, "contact links without foreign keys", migrateV3},
 }
 
 type schemaMigration struct {

@@ -142,10 +142,12 @@ func TestCSVImportErrors(t *testing.T) {
 // streamedUpload is a POST /groups/{id}/csv in progress whose body the test feeds step by step, so it
 // knows how far the import has come: the importer reads the next batch only after committing the last.
 type streamedUpload struct {
-	w    *io.PipeWriter
-	done chan struct{}
-	resp *apitest.Response
-	err  error // the response breaks the contract
+	e     *ictEnv
+	group int64
+	w     *io.PipeWriter
+	done  chan struct{}
+	resp  *apitest.Response
+	err   error // the response breaks the contract
 }
 
 // startUpload sends the upload through the whole stack with apitest.Env.Serve, which streams the body
@@ -158,7 +160,7 @@ func (e *ictEnv) startUpload(t *testing.T, groupID int64) *streamedUpload {
 	hr.Header.Set("Authorization", "Bearer "+e.token)
 	hr.Header.Set("Content-Type", "text/csv")
 	hr.ContentLength = -1
-	u := &streamedUpload{w: pw, done: make(chan struct{})}
+	u := &streamedUpload{e: e, group: groupID, w: pw, done: make(chan struct{})}
 	go func() {
 		defer close(u.done)
 		u.resp, u.err = e.Serve(hr)
@@ -201,12 +203,22 @@ func (u *streamedUpload) wait(t *testing.T) *apitest.Response {
 	return u.resp
 }
 
-// midway feeds one full batch and one row more: when that row is taken, the importer has committed the
-// batch and is reading the next one.
+// midway feeds one full batch and one row more, then waits until the importer has committed that batch
+// (its writers run beside the reader, so taking the row does not mean the batch is in).
 func (u *streamedUpload) midway(t *testing.T) {
 	t.Helper()
 	u.write(t, phoneRows(0, importBatch))
 	u.write(t, phoneRows(importBatch, 1))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, rows := u.e.importState(t, u.group); rows >= importBatch {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("midway: the first batch of %d rows was not committed in 30 s", importBatch)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // importBatch is the rows the importer commits at a time in streamed uploads (contactcsv.WithBatchSize;

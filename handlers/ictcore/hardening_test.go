@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"switchboard/apitest"
@@ -122,35 +123,39 @@ func TestContactRulesOnUpdate(t *testing.T) {
 	})
 }
 
-// TestLinkRacingGroupDelete: links and a delete of the same group take turns on the group's row lock;
-// every answer is one the contract documents (200 or 404), never a 500 from the foreign key.
+// TestLinkRacingGroupDelete: links, a delete of the group and a delete of one of the contacts take turns on
+// the rows' locks; every answer is one the contract documents (200 or 404), and no link outlives its
+// contact or its group (contact_links has no foreign keys: the locks are what keeps it whole).
 func TestLinkRacingGroupDelete(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
-		for round := 0; round < 5; round++ {
-			g := e.createGroup(t, "race")
-			var ids []int64
+		for round := 0; round < 10; round++ {
+			g := strconv.FormatInt(e.createGroup(t, "race"), 10)
+			var calls [][2]string // method, path
 			for i := 0; i < 8; i++ {
-				ids = append(ids, e.createContact(t, map[string]any{"first_name": "R", "phone": strconv.Itoa(100 + i)}))
+				c := strconv.FormatInt(e.createContact(t, map[string]any{"first_name": "R", "phone": strconv.Itoa(100 + i)}), 10)
+				calls = append(calls, [2]string{"PUT", "/contacts/" + c + "/link/" + g}, [2]string{"DELETE", "/contacts/" + c})
 			}
-			statuses := make(chan int, len(ids)+1)
-			done := make(chan struct{})
-			for _, id := range ids {
-				go func() {
-					statuses <- e.call(t, "PUT", "/contacts/"+strconv.FormatInt(id, 10)+"/link/"+strconv.FormatInt(g, 10), nil).Status
-				}()
+			calls = append(calls, [2]string{"DELETE", "/groups/" + g})
+			statuses := make(chan int, len(calls))
+			var wg sync.WaitGroup
+			for _, c := range calls {
+				wg.Go(func() { statuses <- e.call(t, c[0], c[1], nil).Status })
 			}
-			go func() {
-				statuses <- e.call(t, "DELETE", "/groups/"+strconv.FormatInt(g, 10), nil).Status
-				close(done)
-			}()
-			<-done
-			for range len(ids) + 1 {
-				if s := <-statuses; s != http.StatusOK && s != http.StatusNotFound {
+			wg.Wait()
+			close(statuses)
+			for s := range statuses {
+				if s != http.StatusOK && s != http.StatusNotFound {
 					t.Fatalf("round %d: a request answered %d", round, s)
 				}
 			}
+		}
+		orphans := e.storeCount(t, `SELECT COUNT(*) FROM contact_links l
+			WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.contact_id = l.contact_id)
+			OR NOT EXISTS (SELECT 1 FROM contact_groups g WHERE g.group_id = l.group_id)`)
+		if orphans != 0 {
+			t.Fatalf("%d links outlived their contact or group", orphans)
 		}
 	})
 }
