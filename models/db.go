@@ -4,6 +4,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"os"
@@ -53,7 +54,7 @@ func Open(url string) (*gorm.DB, error) {
 		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		db, err = gorm.Open(sqlite.Open(path+sep+sqlitePragmas), cfg)
+		db, err = openSQLite(path+sep+sqlitePragmas, cfg)
 		if err == nil {
 			sqlDB, _ := db.DB()
 			// Readers run in parallel under WAL; writers queue on busy_timeout.
@@ -75,6 +76,23 @@ func Open(url string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return db, nil
+}
+
+// openSQLite opens the embedded store with its write transactions queued on one gate (sqlitegate.go).
+func openSQLite(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	// The registered driver instance: it carries the functions registered in init (sb_lower).
+	probe, err := sql.Open(sqlite.DriverName, "")
+	if err != nil {
+		return nil, err
+	}
+	drv := probe.Driver()
+	_ = probe.Close()
+	pool := sql.OpenDB(&gatedConnector{dsn: dsn, drv: drv, gate: &writeGate{}})
+	db, err := gorm.Open(sqlite.Dialector{DSN: dsn, Conn: pool}, cfg)
+	if err != nil {
+		_ = pool.Close()
+	}
+	return db, err
 }
 
 // SQLite's lower() folds ASCII only; Postgres's folds all of Unicode. sb_lower gives SQLite Go's folding,

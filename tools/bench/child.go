@@ -417,8 +417,8 @@ func benchCopy(ctx context.Context, st *store, rows int, file string) (*importRe
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = float64(ru.Maxrss) / 1024
 	}
-	// For information: the group links the import also writes (one row per contact, both foreign keys
-	// checked), added in SQL alone, so the import can be compared with the same work done without it.
+	// For information: the group links the import also writes (one row per contact, in the same
+	// table and indexes), added in SQL alone, so the import can be compared with the same work done in SQL.
 	g := &ictcore.Group{Name: "bench", UserID: admin.ID}
 	if err := ictcore.CreateGroup(ctx, st.db, g); err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func printImport(res []importResult) {
 	fmt.Printf("      batches of %d, no HTTP, CSV or validation), same rows; copy = psql \\copy of the same file into the contacts\n", batchSize)
 	fmt.Printf("      table of a fresh migrated schema, same indexes (defaults for user_id and the times, phone_rev generated as\n")
 	fmt.Printf("      reverse(phone): see benchCopy), no group links, run before and after the others and pooled; copy+links =\n")
-	fmt.Printf("      that copy, then INSERT INTO contact_links … SELECT for the same rows (both foreign keys checked), for\n")
+	fmt.Printf("      that copy, then INSERT INTO contact_links … SELECT for the same rows (no foreign keys since migration 3), for\n")
 	fmt.Printf("      information: the import's work done in SQL alone. Each run is a fresh child on a fresh store; peak RSS is\n")
 	fmt.Printf("      the importing child's VmHWM (setup = VmHWM just before the import started).\n\n")
 	type key struct {
