@@ -22,6 +22,7 @@ var migrations = []migration{
 	{1, "users, settings, contacts, groups", migrateV1},
 	{2, "contact imports: batched, invisible until done", migrateV2},
 	{3, "contact links without foreign keys", migrateV3},
+	{4, "blobs: chunked rows for shared media", migrateV4},
 }
 
 type schemaMigration struct {
