@@ -148,12 +148,13 @@ func Ping(ctx context.Context, db *gorm.DB) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Close closes the connection pool.
+// Close closes the connection pool (and the statements QueryRow prepared on it).
 func Close(db *gorm.DB) error {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err
 	}
+	forgetStatements(sqlDB)
 	return sqlDB.Close()
 }
 

@@ -75,15 +75,14 @@ func CreateContact(ctx context.Context, db *gorm.DB, c *Contact) error {
 
 // GetContact loads one contact.
 func GetContact(ctx context.Context, db *gorm.DB, id int64) (*Contact, error) {
-	// The hottest read, so database/sql with a fixed column list instead of GORM's statement building
-	// (the bench measured about 16% more requests/s on GET /contacts/{id}). ConnPool is the pool or the
-	// caller's transaction.
+	// The hottest read, so a prepared statement with a fixed column list instead of GORM's statement
+	// building (the bench measured about 16% more requests/s on GET /contacts/{id}).
 	query := getContactSQL
 	if models.IsPostgres(db) {
 		query = getContactPG
 	}
 	var c Contact
-	err := db.Statement.ConnPool.QueryRowContext(ctx, query, id).Scan(&c.ID, &c.FirstName, &c.LastName, &c.Phone,
+	err := models.QueryRow(ctx, db, query, id).Scan(&c.ID, &c.FirstName, &c.LastName, &c.Phone,
 		&c.PhoneRev, &c.Email, &c.Address, &c.Custom1, &c.Custom2, &c.Custom3, &c.Description, &c.UserID,
 		&c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
