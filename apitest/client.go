@@ -46,6 +46,9 @@ func NewWithOptions(t testing.TB, kind string, o app.Options) *Env {
 	}
 	o.DB = db
 	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.BlobDir == "" {
+		o.BlobDir = t.TempDir() // the embedded store's media, never in the package directory
+	}
 	h, err := app.Build(ctx, o)
 	if err != nil {
 		t.Fatalf("build: %v", err)

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/auth"
+	"switchboard/blob"
 	"switchboard/handlers/cim"
 	"switchboard/handlers/collect"
 	"switchboard/handlers/ictcore"
@@ -33,7 +34,18 @@ type Options struct {
 	Limits   server.Limits
 	Logins   auth.GuardConfig // failed-login throttling and hashing bounds; zero values take the defaults
 	Version  string
+	// BlobDir is where the embedded store keeps media files (ICTCore documents, recordings, attachments);
+	// empty: DefaultBlobDir. On Postgres the files live in the database and BlobDir is not used.
+	BlobDir string
+	// MediaMax bounds one media upload, in bytes; 0: DefaultMediaMax.
+	MediaMax int64
 }
+
+// DefaultMediaMax is the media upload limit the ICTCore contract states (20 MiB).
+const DefaultMediaMax = 20 << 20
+
+// DefaultBlobDir is the media directory of the embedded store, beside switchboard.db.
+const DefaultBlobDir = "switchboard-blobs"
 
 // Build answers the whole HTTP surface over a migrated store.
 func Build(ctx context.Context, o Options) (http.Handler, error) {
@@ -66,13 +78,38 @@ func APIs(ctx context.Context, o Options) ([]server.API, error) {
 		return nil, err
 	}
 	logins := auth.NewGuard(o.Logins) // one guard: a client throttled on one API is throttled on all
+	blobs, err := openBlobs(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	mediaMax := o.MediaMax
+	if mediaMax == 0 {
+		mediaMax = DefaultMediaMax
+	}
 	return []server.API{
-		ictcore.New(o.DB, tokens, logins, o.Log),
+		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax}),
 		collect.New(),
 		cim.New(),
 		ucontact.New(),
 		platform.New(o.DB, o.Version),
 	}, nil
+}
+
+// openBlobs opens the media store and sweeps what a killed process left half written. A failed sweep is
+// only logged: the next start sweeps again.
+func openBlobs(ctx context.Context, o Options) (blob.Store, error) {
+	dir := o.BlobDir
+	if dir == "" {
+		dir = DefaultBlobDir
+	}
+	blobs, err := blob.New(o.DB, dir)
+	if err != nil {
+		return nil, fmt.Errorf("media store: %w", err)
+	}
+	if err := blobs.Sweep(ctx, blob.StaleAfter); err != nil {
+		o.Log.WarnContext(ctx, "sweep of abandoned media uploads failed", "error", err)
+	}
+	return blobs, nil
 }
 
 // EnsureAdmin creates the first user, "admin", when the store has no user yet. Its password is

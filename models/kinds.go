@@ -32,10 +32,11 @@ const (
 	Busy                 // the store is busy or unreachable: retry later
 	NotBuilt             // in the contract, not built yet
 	Canceled             // the client went away; nobody reads the answer
+	Unsupported          // the body's media type is not one the operation takes
 )
 
 var kindNames = [...]string{"internal", "invalid", "unauthenticated", "forbidden", "not found", "conflict",
-	"too large", "throttled", "busy", "not built", "canceled"}
+	"too large", "throttled", "busy", "not built", "canceled", "unsupported"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -23,6 +23,7 @@ var migrations = []migration{
 	{2, "contact imports: batched, invisible until done", migrateV2},
 	{3, "contact links without foreign keys", migrateV3},
 	{4, "blobs: chunked rows for shared media", migrateV4},
+	{5, "ICTCore messages: texts, templates, documents, recordings", migrateV5},
 }
 
 type schemaMigration struct {

@@ -15,5 +15,6 @@ func Statuses(invalid int) map[Kind]int {
 		Throttled:       http.StatusTooManyRequests,
 		Busy:            http.StatusServiceUnavailable,
 		NotBuilt:        http.StatusNotImplemented,
+		Unsupported:     http.StatusUnsupportedMediaType,
 	}
 }

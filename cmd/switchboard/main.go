@@ -79,7 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		BodyTimeouts: server.BodyTimeouts{Body: time.Duration(envInt(getenv, "BODY_TIMEOUT", 0)) * time.Second, UploadMinRate: envInt(getenv, "UPLOAD_MIN_RATE", 0)}}
 	logins := auth.GuardConfig{MaxFailures: int(envInt(getenv, "LOGIN_MAX_FAILURES", 0)),
 		Window: time.Duration(envInt(getenv, "LOGIN_WINDOW", 0)) * time.Second}
-	handler, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version})
+	handler, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version,
+		BlobDir: getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax)})
 	if err != nil {
 		return err
 	}

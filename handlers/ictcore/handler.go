@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/auth"
+	"switchboard/blob"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
 	"switchboard/models/identity"
@@ -20,11 +21,13 @@ import (
 // Handler serves ICTCore. Operations not built yet come from the embedded Unimplemented and answer 501.
 type Handler struct {
 	ictcoreapi.Unimplemented
-	db     *gorm.DB
-	tokens *auth.Tokens
-	logins *auth.Guard
-	users  *auth.Cache[int64, *identity.User]
-	log    *slog.Logger
+	db       *gorm.DB
+	tokens   *auth.Tokens
+	logins   *auth.Guard
+	users    *auth.Cache[int64, *identity.User]
+	log      *slog.Logger
+	blobs    blob.Store
+	mediaMax int64
 }
 
 var (
@@ -35,10 +38,20 @@ var (
 // userCacheTTL bounds how long a deactivation or role change may take to reach token requests.
 const userCacheTTL = 5 * time.Second
 
-// New builds the ICTCore handler; logins is the login guard shared by every API.
-func New(db *gorm.DB, tokens *auth.Tokens, logins *auth.Guard, log *slog.Logger) *Handler {
+// Config is what the ICTCore handler is built from.
+type Config struct {
+	DB       *gorm.DB
+	Tokens   *auth.Tokens
+	Logins   *auth.Guard // the login guard shared by every API
+	Log      *slog.Logger
+	Blobs    blob.Store // message media
+	MediaMax int64      // bytes of one media upload
+}
+
+// New builds the ICTCore handler.
+func New(c Config) *Handler {
 	return &Handler{
-		db: db, tokens: tokens, logins: logins, log: log,
+		db: c.DB, tokens: c.Tokens, logins: c.Logins, log: c.Log, blobs: c.Blobs, mediaMax: c.MediaMax,
 		users: auth.NewCache[int64, *identity.User](userCacheTTL, 10000),
 	}
 }
