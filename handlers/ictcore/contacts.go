@@ -23,7 +23,7 @@ func (h *Handler) CreateContact(ctx context.Context, req ictcoreapi.CreateContac
 // ListContacts (GET /contacts).
 func (h *Handler) ListContacts(ctx context.Context, req ictcoreapi.ListContactsRequestObject) (ictcoreapi.ListContactsResponseObject, error) {
 	p := req.Params
-	page, err := ictcore.ListContacts(ctx, h.db, contactFilter{
+	page, err := ictcore.ListContacts(ctx, h.db, contactFilter{Owner: ownerOf(ctx),
 		GroupID: p.GroupId, ContactID: p.ContactId, UserID: p.UserId, CreatedBy: p.CreatedBy, Before: p.Before,
 		After: p.After, AfterContactID: p.AfterContactId, Phone: p.Phone, Email: p.Email, FirstName: p.FirstName,
 		LastName: p.LastName, Limit: p.Limit, Offset: p.Offset, Count: p.Count,
@@ -38,7 +38,7 @@ func (h *Handler) ListContacts(ctx context.Context, req ictcoreapi.ListContactsR
 
 // GetContact (GET /contacts/{contact_id}).
 func (h *Handler) GetContact(ctx context.Context, req ictcoreapi.GetContactRequestObject) (ictcoreapi.GetContactResponseObject, error) {
-	c, err := ictcore.GetContact(ctx, h.db, req.ContactId)
+	c, err := ictcore.GetContact(ctx, h.db, ownerOf(ctx), req.ContactId)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (h *Handler) GetContact(ctx context.Context, req ictcoreapi.GetContactReque
 
 // UpdateContact (PUT /contacts/{contact_id}): only the fields sent change.
 func (h *Handler) UpdateContact(ctx context.Context, req ictcoreapi.UpdateContactRequestObject) (ictcoreapi.UpdateContactResponseObject, error) {
-	c, err := ictcore.UpdateContact(ctx, h.db, req.ContactId, toContactChanges(req.Body))
+	c, err := ictcore.UpdateContact(ctx, h.db, ownerOf(ctx), req.ContactId, toContactChanges(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (h *Handler) UpdateContact(ctx context.Context, req ictcoreapi.UpdateContac
 
 // DeleteContact (DELETE /contacts/{contact_id}).
 func (h *Handler) DeleteContact(ctx context.Context, req ictcoreapi.DeleteContactRequestObject) (ictcoreapi.DeleteContactResponseObject, error) {
-	if err := ictcore.DeleteContact(ctx, h.db, req.ContactId); err != nil {
+	if err := ictcore.DeleteContact(ctx, h.db, ownerOf(ctx), req.ContactId); err != nil {
 		return nil, err
 	}
 	return ictcoreapi.DeleteContact200JSONResponse(true), nil
@@ -90,11 +90,13 @@ func (h *Handler) UnlinkContactByGet(ctx context.Context, req ictcoreapi.UnlinkC
 }
 
 // link applies change (link or unlink) and answers the contact.
-func (h *Handler) link(ctx context.Context, contactID, groupID int64, change func(context.Context, *gorm.DB, int64, int64) error) (*ictcoreapi.Contact, error) {
-	if err := change(ctx, h.db, contactID, groupID); err != nil {
+func (h *Handler) link(ctx context.Context, contactID, groupID int64,
+	change func(context.Context, *gorm.DB, ictcore.Owner, int64, int64) error) (*ictcoreapi.Contact, error) {
+	o := ownerOf(ctx)
+	if err := change(ctx, h.db, o, contactID, groupID); err != nil {
 		return nil, err
 	}
-	c, err := ictcore.GetContact(ctx, h.db, contactID)
+	c, err := ictcore.GetContact(ctx, h.db, o, contactID)
 	if err != nil {
 		return nil, err
 	}

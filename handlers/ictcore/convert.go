@@ -57,6 +57,7 @@ func toAPIGroups(gs []ictcore.Group) []ictcoreapi.Group {
 
 // contactFilter collects the contact search parameters; list and group-contacts share them.
 type contactFilter struct {
+	Owner                                                                ictcore.Owner
 	GroupID, ContactID, UserID, CreatedBy, Before, After, AfterContactID *int64
 	Phone, Email, FirstName, LastName                                    *string
 	Limit                                                                *int
@@ -65,7 +66,7 @@ type contactFilter struct {
 }
 
 func (f contactFilter) toModel() ictcore.ContactFilter {
-	return ictcore.ContactFilter{
+	return ictcore.ContactFilter{Owner: f.Owner,
 		GroupID: f.GroupID, ContactID: f.ContactID, UserID: firstSet(f.UserID, f.CreatedBy), Phone: f.Phone,
 		Email: f.Email, FirstName: f.FirstName, LastName: f.LastName, Before: f.Before, After: f.After,
 		ListQuery: listQuery(f.Limit, f.Offset, f.AfterContactID, f.Count),

@@ -18,6 +18,9 @@ import (
 // ImportGroupCsv (POST /groups/{group_id}/csv) streams the upload into the group. The server has already
 // capped the body at the upload limit; a larger body fails the read, and the import is undone.
 func (h *Handler) ImportGroupCsv(ctx context.Context, req ictcoreapi.ImportGroupCsvRequestObject) (ictcoreapi.ImportGroupCsvResponseObject, error) {
+	if _, err := ictcore.GetGroup(ctx, h.db, ownerOf(ctx), req.GroupId); err != nil {
+		return nil, err // another user's group is not found, before a byte of the body is read
+	}
 	rep, err := contactcsv.Import(ctx, h.db, req.GroupId, auth.PrincipalFrom(ctx).UserID, req.Body)
 	if err != nil {
 		return nil, err
@@ -42,7 +45,7 @@ func SweepImports(ctx context.Context, db *gorm.DB, log *slog.Logger) {
 
 // ExportGroupCsv (GET /groups/{group_id}/csv) streams the group's contacts as they are read.
 func (h *Handler) ExportGroupCsv(ctx context.Context, req ictcoreapi.ExportGroupCsvRequestObject) (ictcoreapi.ExportGroupCsvResponseObject, error) {
-	if _, err := ictcore.GetGroup(ctx, h.db, req.GroupId); err != nil {
+	if _, err := ictcore.GetGroup(ctx, h.db, ownerOf(ctx), req.GroupId); err != nil {
 		return nil, err
 	}
 	pr, pw := io.Pipe()

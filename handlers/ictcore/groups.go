@@ -21,7 +21,7 @@ func (h *Handler) CreateGroup(ctx context.Context, req ictcoreapi.CreateGroupReq
 // ListGroups (GET /groups).
 func (h *Handler) ListGroups(ctx context.Context, req ictcoreapi.ListGroupsRequestObject) (ictcoreapi.ListGroupsResponseObject, error) {
 	p := req.Params
-	page, err := ictcore.ListGroups(ctx, h.db, ictcore.GroupFilter{
+	page, err := ictcore.ListGroups(ctx, h.db, ictcore.GroupFilter{Owner: ownerOf(ctx),
 		GroupID: p.GroupId, UserID: firstSet(p.UserId, p.CreatedBy), Name: p.Name, Before: p.Before, After: p.After,
 		ListQuery: listQuery(p.Limit, p.Offset, p.AfterGroupId, p.Count),
 	})
@@ -35,7 +35,7 @@ func (h *Handler) ListGroups(ctx context.Context, req ictcoreapi.ListGroupsReque
 
 // GetGroup (GET /groups/{group_id}).
 func (h *Handler) GetGroup(ctx context.Context, req ictcoreapi.GetGroupRequestObject) (ictcoreapi.GetGroupResponseObject, error) {
-	g, err := ictcore.GetGroup(ctx, h.db, req.GroupId)
+	g, err := ictcore.GetGroup(ctx, h.db, ownerOf(ctx), req.GroupId)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (h *Handler) GetGroup(ctx context.Context, req ictcoreapi.GetGroupRequestOb
 
 // UpdateGroup (PUT /groups/{group_id}): only the fields sent change.
 func (h *Handler) UpdateGroup(ctx context.Context, req ictcoreapi.UpdateGroupRequestObject) (ictcoreapi.UpdateGroupResponseObject, error) {
-	g, err := ictcore.UpdateGroup(ctx, h.db, req.GroupId, ictcore.GroupChanges{Name: req.Body.Name, Description: req.Body.Description})
+	g, err := ictcore.UpdateGroup(ctx, h.db, ownerOf(ctx), req.GroupId, ictcore.GroupChanges{Name: req.Body.Name, Description: req.Body.Description})
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (h *Handler) UpdateGroup(ctx context.Context, req ictcoreapi.UpdateGroupReq
 
 // DeleteGroup (DELETE /groups/{group_id}).
 func (h *Handler) DeleteGroup(ctx context.Context, req ictcoreapi.DeleteGroupRequestObject) (ictcoreapi.DeleteGroupResponseObject, error) {
-	if err := ictcore.DeleteGroup(ctx, h.db, req.GroupId); err != nil {
+	if err := ictcore.DeleteGroup(ctx, h.db, ownerOf(ctx), req.GroupId); err != nil {
 		return nil, err
 	}
 	return ictcoreapi.DeleteGroup200JSONResponse(true), nil
@@ -61,11 +61,12 @@ func (h *Handler) DeleteGroup(ctx context.Context, req ictcoreapi.DeleteGroupReq
 
 // ListGroupContacts (GET /groups/{group_id}/contacts).
 func (h *Handler) ListGroupContacts(ctx context.Context, req ictcoreapi.ListGroupContactsRequestObject) (ictcoreapi.ListGroupContactsResponseObject, error) {
-	if _, err := ictcore.GetGroup(ctx, h.db, req.GroupId); err != nil {
+	// The group's owner sees all of its members (an admin may have linked others' contacts).
+	if _, err := ictcore.GetGroup(ctx, h.db, ownerOf(ctx), req.GroupId); err != nil {
 		return nil, err
 	}
 	p := req.Params
-	page, err := ictcore.ListContacts(ctx, h.db, contactFilter{
+	page, err := ictcore.ListContacts(ctx, h.db, contactFilter{Owner: ictcore.AnyOwner,
 		GroupID: &req.GroupId, ContactID: p.ContactId, UserID: p.UserId, CreatedBy: p.CreatedBy, Before: p.Before,
 		After: p.After, AfterContactID: p.AfterContactId, Phone: p.Phone, Email: p.Email, FirstName: p.FirstName,
 		LastName: p.LastName, Limit: p.Limit, Offset: p.Offset, Count: p.Count,

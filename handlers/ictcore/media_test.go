@@ -142,7 +142,7 @@ func TestRecordingMedia(t *testing.T) {
 			t.Fatalf("upload: %d %s", r.Status, r.Body)
 		}
 		var rec struct {
-			Type, Codec                     string
+			Type, Codec                      string
 			Length, Channel, Sample, Bitrate int
 		}
 		e.call(t, "GET", fmt.Sprintf("/messages/recordings/%d", id), nil).JSON(t, &rec)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -56,6 +55,7 @@ func (ch ContactChanges) applyTo(c *Contact) {
 
 // ContactFilter is the whitelist of ICTCore's contact search parameters.
 type ContactFilter struct {
+	Owner                      Owner // whose contacts; AnyOwner: everyone's
 	GroupID, ContactID, UserID *int64
 	Phone, Email               *string // phone: ends with; email: equals
 	FirstName, LastName        *string // contains, case-insensitive
@@ -73,16 +73,19 @@ func CreateContact(ctx context.Context, db *gorm.DB, c *Contact) error {
 	return db.WithContext(ctx).Create(c).Error
 }
 
-// GetContact loads one contact.
-func GetContact(ctx context.Context, db *gorm.DB, id int64) (*Contact, error) {
+// GetContact loads one contact the owner may see.
+func GetContact(ctx context.Context, db *gorm.DB, o Owner, id int64) (*Contact, error) {
 	// The hottest read, so a prepared statement with a fixed column list instead of GORM's statement
 	// building (the bench measured about 16% more requests/s on GET /contacts/{id}).
-	query := getContactSQL
+	query, args := getContactSQL, []any{id}
+	if o != AnyOwner {
+		query, args = getOwnedContactSQL, []any{id, int64(o)}
+	}
 	if models.IsPostgres(db) {
-		query = getContactPG
+		query = pgPlaceholders[query]
 	}
 	var c Contact
-	err := models.QueryRow(ctx, db, query, id).Scan(&c.ID, &c.FirstName, &c.LastName, &c.Phone,
+	err := models.QueryRow(ctx, db, query, args...).Scan(&c.ID, &c.FirstName, &c.LastName, &c.Phone,
 		&c.PhoneRev, &c.Email, &c.Address, &c.Custom1, &c.Custom2, &c.Custom3, &c.Description, &c.UserID,
 		&c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -98,15 +101,19 @@ func GetContact(ctx context.Context, db *gorm.DB, id int64) (*Contact, error) {
 const getContactSQL = `SELECT contact_id, first_name, last_name, phone, phone_rev, email, address, custom1, custom2,
 	custom3, description, user_id, created_at, updated_at FROM contacts WHERE contact_id = ? AND ` + visibleSQL
 
-var getContactPG = strings.Replace(getContactSQL, "?", "$1", 1)
+// getOwnedContactSQL is getContactSQL for a user who is not an admin: its own contacts only.
+const getOwnedContactSQL = getContactSQL + " AND user_id = ?"
+
+// pgPlaceholders holds the Postgres spelling of the fixed queries above.
+var pgPlaceholders = map[string]string{getContactSQL: numbered(getContactSQL), getOwnedContactSQL: numbered(getOwnedContactSQL)}
 
 // UpdateContact applies ch to contact id and answers the result. The result must pass the same rules as
 // a new contact: an update cannot leave a contact with neither phone nor e-mail.
-func UpdateContact(ctx context.Context, db *gorm.DB, id int64, ch ContactChanges) (*Contact, error) {
+func UpdateContact(ctx context.Context, db *gorm.DB, o Owner, id int64, ch ContactChanges) (*Contact, error) {
 	var c *Contact
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		if c, err = lockContact(tx, id); err != nil {
+		if c, err = lockContact(tx, o, id); err != nil {
 			return err
 		}
 		ch.applyTo(c)
@@ -122,9 +129,9 @@ func UpdateContact(ctx context.Context, db *gorm.DB, id int64, ch ContactChanges
 // lockContact loads a contact inside a transaction, locking its row on Postgres (SQLite's immediate
 // transactions already hold the write lock). A contact of an unfinished import is not found, so no
 // update, delete or link can touch it.
-func lockContact(tx *gorm.DB, id int64) (*Contact, error) {
+func lockContact(tx *gorm.DB, o Owner, id int64) (*Contact, error) {
 	var c Contact
-	q := visible(tx)
+	q := o.scope(visible(tx))
 	if models.IsPostgres(tx) {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
@@ -136,9 +143,9 @@ func lockContact(tx *gorm.DB, id int64) (*Contact, error) {
 }
 
 // DeleteContact removes a contact and its group memberships, keeping the groups' counts right.
-func DeleteContact(ctx context.Context, db *gorm.DB, id int64) error {
+func DeleteContact(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := lockContact(tx, id); err != nil {
+		if _, err := lockContact(tx, o, id); err != nil {
 			return err
 		}
 		if err := tx.Exec(`UPDATE contact_groups SET contact_total = contact_total - 1
@@ -169,6 +176,7 @@ func ListContacts(ctx context.Context, db *gorm.DB, f ContactFilter) (models.Pag
 	}
 	return models.List(ctx, q, key, f.ListQuery, func(c *Contact) int64 { return c.ID },
 		visible,
+		f.Owner.scopeOn("contacts.user_id"),
 		models.Equal("contacts.contact_id", f.ContactID),
 		models.Equal("contacts.user_id", f.UserID),
 		models.StartsWith("contacts.phone_rev", phoneRev),

@@ -38,6 +38,7 @@ type GroupChanges struct {
 
 // GroupFilter is the whitelist of ICTCore's group search parameters.
 type GroupFilter struct {
+	Owner           Owner // whose groups; AnyOwner: everyone's
 	GroupID, UserID *int64
 	Name            *string // contains, case-insensitive
 	Before, After   *int64
@@ -51,10 +52,10 @@ func CreateGroup(ctx context.Context, db *gorm.DB, g *Group) error {
 	return db.WithContext(ctx).Create(g).Error
 }
 
-// GetGroup loads one group.
-func GetGroup(ctx context.Context, db *gorm.DB, id int64) (*Group, error) {
+// GetGroup loads one group the owner may see.
+func GetGroup(ctx context.Context, db *gorm.DB, o Owner, id int64) (*Group, error) {
 	var g Group
-	err := db.WithContext(ctx).Where("group_id = ?", id).Take(&g).Error
+	err := o.scope(db.WithContext(ctx)).Where("group_id = ?", id).Take(&g).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, groupNotFound(id)
 	}
@@ -67,7 +68,7 @@ func GetGroup(ctx context.Context, db *gorm.DB, id int64) (*Group, error) {
 func groupNotFound(id int64) error { return models.Errorf(models.NotFound, "group %d not found", id) }
 
 // UpdateGroup applies ch to group id and answers the result.
-func UpdateGroup(ctx context.Context, db *gorm.DB, id int64, ch GroupChanges) (*Group, error) {
+func UpdateGroup(ctx context.Context, db *gorm.DB, o Owner, id int64, ch GroupChanges) (*Group, error) {
 	set := map[string]any{"updated_at": time.Now().Unix()}
 	if ch.Name != nil {
 		set["name"] = *ch.Name
@@ -75,20 +76,20 @@ func UpdateGroup(ctx context.Context, db *gorm.DB, id int64, ch GroupChanges) (*
 	if ch.Description != nil {
 		set["description"] = *ch.Description
 	}
-	res := db.WithContext(ctx).Model(&Group{}).Where("group_id = ?", id).Updates(set)
+	res := o.scope(db.WithContext(ctx).Model(&Group{})).Where("group_id = ?", id).Updates(set)
 	if res.Error != nil {
 		return nil, res.Error
 	}
 	if res.RowsAffected == 0 {
 		return nil, groupNotFound(id)
 	}
-	return GetGroup(ctx, db, id)
+	return GetGroup(ctx, db, o, id)
 }
 
 // DeleteGroup removes a group and its links; the contacts stay.
-func DeleteGroup(ctx context.Context, db *gorm.DB, id int64) error {
+func DeleteGroup(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := LockGroup(tx, id); err != nil {
+		if err := lockGroup(tx, o, id); err != nil {
 			return err
 		}
 		if err := tx.Exec("DELETE FROM contact_links WHERE group_id = ?", id).Error; err != nil {
@@ -101,6 +102,7 @@ func DeleteGroup(ctx context.Context, db *gorm.DB, id int64) error {
 // ListGroups answers one page of the groups that match f, ordered by id.
 func ListGroups(ctx context.Context, db *gorm.DB, f GroupFilter) (models.PageOf[Group], error) {
 	return models.List(ctx, db.Model(&Group{}), "group_id", f.ListQuery, func(g *Group) int64 { return g.ID },
+		f.Owner.scopeOn("user_id"),
 		models.Equal("group_id", f.GroupID),
 		models.Equal("user_id", f.UserID),
 		models.Contains("name", f.Name),
@@ -110,9 +112,9 @@ func ListGroups(ctx context.Context, db *gorm.DB, f GroupFilter) (models.PageOf[
 }
 
 // LinkContact puts a contact in a group. Linking twice changes nothing, so a retried request is harmless.
-func LinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) error {
+func LinkContact(ctx context.Context, db *gorm.DB, o Owner, contactID, groupID int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := lockBoth(tx, contactID, groupID); err != nil {
+		if err := lockBoth(tx, o, contactID, groupID); err != nil {
 			return err
 		}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ContactLink{GroupID: groupID, ContactID: contactID})
@@ -124,9 +126,9 @@ func LinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) err
 }
 
 // UnlinkContact takes a contact out of a group; unlinking one that is not in it changes nothing.
-func UnlinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) error {
+func UnlinkContact(ctx context.Context, db *gorm.DB, o Owner, contactID, groupID int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := lockBoth(tx, contactID, groupID); err != nil {
+		if err := lockBoth(tx, o, contactID, groupID); err != nil {
 			return err
 		}
 		res := tx.Exec("DELETE FROM contact_links WHERE group_id = ? AND contact_id = ?", groupID, contactID)
@@ -140,8 +142,11 @@ func UnlinkContact(ctx context.Context, db *gorm.DB, contactID, groupID int64) e
 // LockGroup checks, inside a transaction, that the group exists, and locks its row until the transaction
 // ends, so a link or an import and a delete of the same group take turns instead of racing into the
 // foreign key. On SQLite the immediate transaction already holds the store's write lock.
-func LockGroup(tx *gorm.DB, groupID int64) error {
-	q := tx.Model(&Group{})
+func LockGroup(tx *gorm.DB, groupID int64) error { return lockGroup(tx, AnyOwner, groupID) }
+
+// lockGroup is LockGroup for a group the owner may change.
+func lockGroup(tx *gorm.DB, o Owner, groupID int64) error {
+	q := o.scope(tx.Model(&Group{}))
 	if models.IsPostgres(tx) {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
@@ -156,11 +161,11 @@ func LockGroup(tx *gorm.DB, groupID int64) error {
 }
 
 // lockBoth locks the contact, then the group (always in that order, so two writers cannot deadlock).
-func lockBoth(tx *gorm.DB, contactID, groupID int64) error {
-	if _, err := lockContact(tx, contactID); err != nil {
+func lockBoth(tx *gorm.DB, o Owner, contactID, groupID int64) error {
+	if _, err := lockContact(tx, o, contactID); err != nil {
 		return err
 	}
-	return LockGroup(tx, groupID)
+	return lockGroup(tx, o, groupID)
 }
 
 func addToTotal(tx *gorm.DB, groupID, n int64) error {

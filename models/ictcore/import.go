@@ -375,7 +375,7 @@ func groupGone(ctx context.Context, db *gorm.DB, groupID int64, err error) error
 	if !errors.Is(err, errImportLost) {
 		return err
 	}
-	if _, gerr := GetGroup(ctx, db, groupID); models.KindOf(gerr) == models.NotFound {
+	if _, gerr := GetGroup(ctx, db, AnyOwner, groupID); models.KindOf(gerr) == models.NotFound {
 		return gerr
 	}
 	return err

@@ -20,11 +20,16 @@ type Owner int64
 const AnyOwner Owner = 0
 
 // scope limits q to the owner's rows of a table whose owner column is user_id.
-func (o Owner) scope(q *gorm.DB) *gorm.DB {
-	if o == AnyOwner {
-		return q
+func (o Owner) scope(q *gorm.DB) *gorm.DB { return o.scopeOn("user_id")(q) }
+
+// scopeOn limits a query to the owner's rows by the owner column col (qualified where a join needs it).
+func (o Owner) scopeOn(col string) models.Where {
+	return func(q *gorm.DB) *gorm.DB {
+		if o == AnyOwner {
+			return q
+		}
+		return q.Where(col+" = ?", int64(o))
 	}
-	return q.Where("user_id = ?", int64(o))
 }
 
 // table names one owned table for the shared reads and writes below.

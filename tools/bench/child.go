@@ -457,7 +457,7 @@ func psqlURL(raw string) (string, string, error) {
 }
 
 func checkTotal(ctx context.Context, db *gorm.DB, groupID int64, rows int) error {
-	g, err := ictcore.GetGroup(ctx, db, groupID)
+	g, err := ictcore.GetGroup(ctx, db, ictcore.AnyOwner, groupID)
 	if err != nil {
 		return err
 	}
