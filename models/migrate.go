@@ -24,6 +24,7 @@ var migrations = []migration{
 	{3, "contact links without foreign keys", migrateV3},
 	{4, "blobs: chunked rows for shared media", migrateV4},
 	{5, "ICTCore messages: texts, templates, documents, recordings", migrateV5},
+	{6, "ICTCore providers, accounts, account settings, permissions", migrateV6},
 }
 
 type schemaMigration struct {
