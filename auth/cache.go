@@ -55,6 +55,13 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	c.entries[k] = cacheEntry[V]{v: v, exp: now.Add(c.ttl)}
 }
 
+// Delete drops k, so the next Get misses: a writer that changed what k stands for need not wait for the ttl.
+func (c *Cache[K, V]) Delete(k K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, k)
+}
+
 // checkCache remembers recent successful password checks, so a client that sends HTTP Basic on every
 // request pays for bcrypt once a minute instead of on each call. An entry is tied to the stored hash, so
 // a password change invalidates it at once; the Guard never caches a failure.

@@ -8,6 +8,9 @@ type Principal struct {
 	UserID   int64
 	Username string
 	Roles    []string
+	// Permissions are the names granted to the user directly, on top of its roles (an API's role model
+	// decides what a name allows).
+	Permissions []string
 }
 
 type principalKey struct{}

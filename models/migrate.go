@@ -25,6 +25,7 @@ var migrations = []migration{
 	{4, "blobs: chunked rows for shared media", migrateV4},
 	{5, "ICTCore messages: texts, templates, documents, recordings", migrateV5},
 	{6, "ICTCore providers, accounts, account settings, permissions", migrateV6},
+	{7, "ICTCore programs", migrateV7},
 }
 
 type schemaMigration struct {

@@ -927,6 +927,13 @@ type ClientInterface interface {
 	// Corresponds with PUT /messages/texts/{text_id} (the `UpdateText` operationId).
 	UpdateText(ctx context.Context, textId int64, body UpdateTextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListPermissions Get All Permissions
+	//
+	// Switchboard: not in the guide, which has no route to list permissions (ambiguity 57); the reference code serves GET permissions with the permission `permission_list`. Lists the permission names a user can be granted directly with PUT /users/{user_id}/permissions/{permission_id}, in id order; a parent name (`contact`) grants each of its `<name>_*` permissions. Filtered as in the reference code: `permission_id` exact, `name` by its start.
+	//
+	// Corresponds with GET /permissions (the `ListPermissions` operationId).
+	ListPermissions(ctx context.Context, params *ListPermissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPrograms Get all Programs
 	//
 	// Lists programs. To create a program use the operation of its type (`POST /programs/sendfax`, ...).
@@ -945,6 +952,10 @@ type ClientInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/emailtofax (the `CreateEmailtofaxProgram` operationId).
@@ -957,6 +968,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -971,6 +986,10 @@ type ClientInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/faxtoemail (the `CreateFaxtoemailProgram` operationId).
@@ -983,6 +1002,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -997,6 +1020,10 @@ type ClientInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/receiveemail (the `CreateReceiveemailProgram` operationId).
@@ -1009,6 +1036,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1023,6 +1054,10 @@ type ClientInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/receivefax (the `CreateReceivefaxProgram` operationId).
@@ -1035,6 +1070,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1049,6 +1088,10 @@ type ClientInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/receivesms (the `CreateReceivesmsProgram` operationId).
@@ -1061,6 +1104,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1075,6 +1122,10 @@ type ClientInterface interface {
 	// Switchboard: `template_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/sendemail (the `CreateSendemailProgram` operationId).
@@ -1087,6 +1138,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `template_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1101,6 +1156,10 @@ type ClientInterface interface {
 	// Switchboard: `document_id` is required (a send program without its message cannot run); `account_id`
 	// is optional, as real clients send it (ambiguity 63). Answers `{"program_id": ...}` (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/sendfax (the `CreateSendfaxProgram` operationId).
@@ -1113,6 +1172,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `document_id` is required (a send program without its message cannot run); `account_id`
 	// is optional, as real clients send it (ambiguity 63). Answers `{"program_id": ...}` (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1127,6 +1190,10 @@ type ClientInterface interface {
 	// Switchboard: `text_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/sendsms (the `CreateSendsmsProgram` operationId).
@@ -1139,6 +1206,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `text_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1153,6 +1224,10 @@ type ClientInterface interface {
 	// Switchboard: `recording_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/voicemessage (the `CreateVoicemessageProgram` operationId).
@@ -1165,6 +1240,10 @@ type ClientInterface interface {
 	//
 	// Switchboard: `recording_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1180,6 +1259,10 @@ type ClientInterface interface {
 	// `text` (required) and an optional `delay` (ambiguity 51). Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /programs/voicetts (the `CreateVoicettsProgram` operationId).
@@ -1193,6 +1276,10 @@ type ClientInterface interface {
 	// Switchboard: the guide never defines `ProgramVoicetts`; it is defined here from the reference code:
 	// `text` (required) and an optional `delay` (ambiguity 51). Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1353,6 +1440,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /providers/{provider_id} (the `UpdateProvider` operationId).
 	UpdateProvider(ctx context.Context, providerId int64, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRoles Get All Roles
+	//
+	// Switchboard: not in the guide, which has no route to list roles (ambiguity 57); the reference code serves GET roles with the permission `role_list`. Lists the two fixed roles a user can be given with PUT /users/{user_id}/roles/{role_id}: 1 = admin (every permission), 2 = user (ICTCore's `user` role: no administration of users, providers, roles or permissions). Filtered as in the reference code: `role_id` exact, `name` by its start.
+	//
+	// Corresponds with GET /roles (the `ListRoles` operationId).
+	ListRoles(ctx context.Context, params *ListRolesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSpoolResults Spool Result
 	//
@@ -1559,14 +1653,14 @@ type ClientInterface interface {
 
 	// ListUsers Get All Users
 	//
-	// Lists existing users; optionally filtered with the query parameters below, all exact matches as in the reference code. Switchboard: total in X-Total-Count when `count=true`; passwords are never answered.
+	// Lists existing users; optionally filtered with the query parameters below, all exact matches as in the reference code. Switchboard: total in X-Total-Count when `count=true`; passwords are never answered. A caller who is not an admin sees only itself (when a permission granted to it allows the list at all).
 	//
 	// Corresponds with GET /users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateUserWithBody Create New User
 	//
-	// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (412 otherwise). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, e-mail and phone). Answers `{"user_id": n}` (ambiguity 48).
+	// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (409 otherwise, as every duplicate). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, names, e-mail, phone, address and `active`), created with the user or not at all: an account of that username already there answers 409. `user_id` in the body is ignored. Answers `{"user_id": n}` (ambiguity 48).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1575,7 +1669,7 @@ type ClientInterface interface {
 
 	// CreateUser Create New User
 	//
-	// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (412 otherwise). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, e-mail and phone). Answers `{"user_id": n}` (ambiguity 48).
+	// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (409 otherwise, as every duplicate). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, names, e-mail, phone, address and `active`), created with the user or not at all: an account of that username already there answers 409. `user_id` in the body is ignored. Answers `{"user_id": n}` (ambiguity 48).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1584,21 +1678,21 @@ type ClientInterface interface {
 
 	// DeleteUser Delete User
 	//
-	// Deletes a user. Switchboard: answers `true`; the accounts the user owned are dissociated (`user_id` becomes null), not deleted.
+	// Deletes a user. Switchboard: answers `true`; the accounts the user owned are dissociated (`user_id` becomes null), not deleted, and its directly granted permissions go with it, all in one step. The contacts, groups and messages it owned are kept (an admin still sees them; user ids are never reused). Deleting oneself, or the last active admin, answers 409. A caller who is not an admin sees no other user (404).
 	//
 	// Corresponds with DELETE /users/{user_id} (the `DeleteUser` operationId).
 	DeleteUser(ctx context.Context, userId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUser View a User Detail
 	//
-	// Reads one user. Switchboard: never answers a password.
+	// Reads one user. Switchboard: never answers a password. A caller who is not an admin reads only itself; another user answers 404.
 	//
 	// Corresponds with GET /users/{user_id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, userId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateUserWithBody Update User
 	//
-	// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57). `username` and `email` must stay unique (412).
+	// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57); both together must be equal (412). `username` and `email` must stay unique (409); an empty `email` clears it. Deactivating the last active admin answers 409. A caller who is not an admin (and holds `user_update`) changes only itself; another user answers 404.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1607,7 +1701,7 @@ type ClientInterface interface {
 
 	// UpdateUser Update User
 	//
-	// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57). `username` and `email` must stay unique (412).
+	// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57); both together must be equal (412). `username` and `email` must stay unique (409); an empty `email` clears it. Deactivating the last active admin answers 409. A caller who is not an admin (and holds `user_update`) changes only itself; another user answers 404.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1616,7 +1710,7 @@ type ClientInterface interface {
 
 	// UpdateUserPasswordWithBody Update Password
 	//
-	// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password.
+	// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password. As in the guide, the old password is not asked: an admin sets anyone's, any other user (the `user` role holds `user_password`) only its own; another user answers 404. Tokens issued before stay valid until they expire.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1625,7 +1719,7 @@ type ClientInterface interface {
 
 	// UpdateUserPassword Update Password
 	//
-	// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password.
+	// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password. As in the guide, the old password is not asked: an admin sets anyone's, any other user (the `user` role holds `user_password`) only its own; another user answers 404. Tokens issued before stay valid until they expire.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1634,28 +1728,28 @@ type ClientInterface interface {
 
 	// RemoveUserPermission Delete User Permissions
 	//
-	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
 	//
 	// Corresponds with DELETE /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermission` operationId).
 	RemoveUserPermission(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddUserPermission Update User Permissions
 	//
-	// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57). Granting twice is harmless. Answers the User, as the guide shows. 404 when the user or the permission does not exist.
+	// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57), so Switchboard adds GET /permissions. Granting twice is harmless; a grant takes effect on the user's next request (within 5 seconds on other nodes of a cluster). Answers the User, as the guide shows. 404 when the user or the permission does not exist. Only an admin grants permissions (403 for anyone else).
 	//
 	// Corresponds with PUT /users/{user_id}/permissions/{permission_id} (the `AddUserPermission` operationId).
 	AddUserPermission(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RemoveUserRole Delete User Role
 	//
-	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user. Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist.
+	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 	//
 	// Corresponds with DELETE /users/{user_id}/roles/{role_id} (the `RemoveUserRole` operationId).
 	RemoveUserRole(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddUserRole Update User Role
 	//
-	// Gives the role to the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user. Giving a role twice is harmless. Answers the User, as the guide shows. 404 when the user or the role does not exist.
+	// Gives the role to the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Giving a role twice is harmless. Answers the User, as the guide shows. 404 when the user or the role does not exist. Only an admin grants roles (403 for anyone else).
 	//
 	// Corresponds with PUT /users/{user_id}/roles/{role_id} (the `AddUserRole` operationId).
 	AddUserRole(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3406,6 +3500,23 @@ func (c *Client) UpdateText(ctx context.Context, textId int64, body UpdateTextJS
 	return c.Client.Do(req)
 }
 
+// ListPermissions Get All Permissions
+//
+// Switchboard: not in the guide, which has no route to list permissions (ambiguity 57); the reference code serves GET permissions with the permission `permission_list`. Lists the permission names a user can be granted directly with PUT /users/{user_id}/permissions/{permission_id}, in id order; a parent name (`contact`) grants each of its `<name>_*` permissions. Filtered as in the reference code: `permission_id` exact, `name` by its start.
+//
+// Corresponds with GET /permissions (the `ListPermissions` operationId).
+func (c *Client) ListPermissions(ctx context.Context, params *ListPermissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPermissionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListPrograms Get all Programs
 //
 // Lists programs. To create a program use the operation of its type (`POST /programs/sendfax`, ...).
@@ -3434,6 +3545,10 @@ func (c *Client) ListPrograms(ctx context.Context, params *ListProgramsParams, r
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/emailtofax (the `CreateEmailtofaxProgram` operationId).
@@ -3456,6 +3571,10 @@ func (c *Client) CreateEmailtofaxProgramWithBody(ctx context.Context, contentTyp
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3480,6 +3599,10 @@ func (c *Client) CreateEmailtofaxProgram(ctx context.Context, body CreateEmailto
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/faxtoemail (the `CreateFaxtoemailProgram` operationId).
@@ -3502,6 +3625,10 @@ func (c *Client) CreateFaxtoemailProgramWithBody(ctx context.Context, contentTyp
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3526,6 +3653,10 @@ func (c *Client) CreateFaxtoemailProgram(ctx context.Context, body CreateFaxtoem
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/receiveemail (the `CreateReceiveemailProgram` operationId).
@@ -3548,6 +3679,10 @@ func (c *Client) CreateReceiveemailProgramWithBody(ctx context.Context, contentT
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3572,6 +3707,10 @@ func (c *Client) CreateReceiveemailProgram(ctx context.Context, body CreateRecei
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/receivefax (the `CreateReceivefaxProgram` operationId).
@@ -3594,6 +3733,10 @@ func (c *Client) CreateReceivefaxProgramWithBody(ctx context.Context, contentTyp
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3618,6 +3761,10 @@ func (c *Client) CreateReceivefaxProgram(ctx context.Context, body CreateReceive
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/receivesms (the `CreateReceivesmsProgram` operationId).
@@ -3640,6 +3787,10 @@ func (c *Client) CreateReceivesmsProgramWithBody(ctx context.Context, contentTyp
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3664,6 +3815,10 @@ func (c *Client) CreateReceivesmsProgram(ctx context.Context, body CreateReceive
 // Switchboard: `template_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/sendemail (the `CreateSendemailProgram` operationId).
@@ -3686,6 +3841,10 @@ func (c *Client) CreateSendemailProgramWithBody(ctx context.Context, contentType
 //
 // Switchboard: `template_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3710,6 +3869,10 @@ func (c *Client) CreateSendemailProgram(ctx context.Context, body CreateSendemai
 // Switchboard: `document_id` is required (a send program without its message cannot run); `account_id`
 // is optional, as real clients send it (ambiguity 63). Answers `{"program_id": ...}` (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/sendfax (the `CreateSendfaxProgram` operationId).
@@ -3732,6 +3895,10 @@ func (c *Client) CreateSendfaxProgramWithBody(ctx context.Context, contentType s
 //
 // Switchboard: `document_id` is required (a send program without its message cannot run); `account_id`
 // is optional, as real clients send it (ambiguity 63). Answers `{"program_id": ...}` (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3756,6 +3923,10 @@ func (c *Client) CreateSendfaxProgram(ctx context.Context, body CreateSendfaxPro
 // Switchboard: `text_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/sendsms (the `CreateSendsmsProgram` operationId).
@@ -3778,6 +3949,10 @@ func (c *Client) CreateSendsmsProgramWithBody(ctx context.Context, contentType s
 //
 // Switchboard: `text_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3802,6 +3977,10 @@ func (c *Client) CreateSendsmsProgram(ctx context.Context, body CreateSendsmsPro
 // Switchboard: `recording_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/voicemessage (the `CreateVoicemessageProgram` operationId).
@@ -3824,6 +4003,10 @@ func (c *Client) CreateVoicemessageProgramWithBody(ctx context.Context, contentT
 //
 // Switchboard: `recording_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3849,6 +4032,10 @@ func (c *Client) CreateVoicemessageProgram(ctx context.Context, body CreateVoice
 // `text` (required) and an optional `delay` (ambiguity 51). Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /programs/voicetts (the `CreateVoicettsProgram` operationId).
@@ -3872,6 +4059,10 @@ func (c *Client) CreateVoicettsProgramWithBody(ctx context.Context, contentType 
 // Switchboard: the guide never defines `ProgramVoicetts`; it is defined here from the reference code:
 // `text` (required) and an optional `delay` (ambiguity 51). Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4173,6 +4364,23 @@ func (c *Client) UpdateProviderWithBody(ctx context.Context, providerId int64, c
 // Corresponds with PUT /providers/{provider_id} (the `UpdateProvider` operationId).
 func (c *Client) UpdateProvider(ctx context.Context, providerId int64, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProviderRequest(c.Server, providerId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRoles Get All Roles
+//
+// Switchboard: not in the guide, which has no route to list roles (ambiguity 57); the reference code serves GET roles with the permission `role_list`. Lists the two fixed roles a user can be given with PUT /users/{user_id}/roles/{role_id}: 1 = admin (every permission), 2 = user (ICTCore's `user` role: no administration of users, providers, roles or permissions). Filtered as in the reference code: `role_id` exact, `name` by its start.
+//
+// Corresponds with GET /roles (the `ListRoles` operationId).
+func (c *Client) ListRoles(ctx context.Context, params *ListRolesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRolesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4558,7 +4766,7 @@ func (c *Client) GetTransmissionStatus(ctx context.Context, transmissionId Trans
 
 // ListUsers Get All Users
 //
-// Lists existing users; optionally filtered with the query parameters below, all exact matches as in the reference code. Switchboard: total in X-Total-Count when `count=true`; passwords are never answered.
+// Lists existing users; optionally filtered with the query parameters below, all exact matches as in the reference code. Switchboard: total in X-Total-Count when `count=true`; passwords are never answered. A caller who is not an admin sees only itself (when a permission granted to it allows the list at all).
 //
 // Corresponds with GET /users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4575,7 +4783,7 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 
 // CreateUserWithBody Create New User
 //
-// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (412 otherwise). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, e-mail and phone). Answers `{"user_id": n}` (ambiguity 48).
+// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (409 otherwise, as every duplicate). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, names, e-mail, phone, address and `active`), created with the user or not at all: an account of that username already there answers 409. `user_id` in the body is ignored. Answers `{"user_id": n}` (ambiguity 48).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4594,7 +4802,7 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 
 // CreateUser Create New User
 //
-// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (412 otherwise). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, e-mail and phone). Answers `{"user_id": n}` (ambiguity 48).
+// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (409 otherwise, as every duplicate). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, names, e-mail, phone, address and `active`), created with the user or not at all: an account of that username already there answers 409. `user_id` in the body is ignored. Answers `{"user_id": n}` (ambiguity 48).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4613,7 +4821,7 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 
 // DeleteUser Delete User
 //
-// Deletes a user. Switchboard: answers `true`; the accounts the user owned are dissociated (`user_id` becomes null), not deleted.
+// Deletes a user. Switchboard: answers `true`; the accounts the user owned are dissociated (`user_id` becomes null), not deleted, and its directly granted permissions go with it, all in one step. The contacts, groups and messages it owned are kept (an admin still sees them; user ids are never reused). Deleting oneself, or the last active admin, answers 409. A caller who is not an admin sees no other user (404).
 //
 // Corresponds with DELETE /users/{user_id} (the `DeleteUser` operationId).
 func (c *Client) DeleteUser(ctx context.Context, userId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4630,7 +4838,7 @@ func (c *Client) DeleteUser(ctx context.Context, userId int64, reqEditors ...Req
 
 // GetUser View a User Detail
 //
-// Reads one user. Switchboard: never answers a password.
+// Reads one user. Switchboard: never answers a password. A caller who is not an admin reads only itself; another user answers 404.
 //
 // Corresponds with GET /users/{user_id} (the `GetUser` operationId).
 func (c *Client) GetUser(ctx context.Context, userId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4647,7 +4855,7 @@ func (c *Client) GetUser(ctx context.Context, userId int64, reqEditors ...Reques
 
 // UpdateUserWithBody Update User
 //
-// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57). `username` and `email` must stay unique (412).
+// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57); both together must be equal (412). `username` and `email` must stay unique (409); an empty `email` clears it. Deactivating the last active admin answers 409. A caller who is not an admin (and holds `user_update`) changes only itself; another user answers 404.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4666,7 +4874,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId int64, contentTy
 
 // UpdateUser Update User
 //
-// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57). `username` and `email` must stay unique (412).
+// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57); both together must be equal (412). `username` and `email` must stay unique (409); an empty `email` clears it. Deactivating the last active admin answers 409. A caller who is not an admin (and holds `user_update`) changes only itself; another user answers 404.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4685,7 +4893,7 @@ func (c *Client) UpdateUser(ctx context.Context, userId int64, body UpdateUserJS
 
 // UpdateUserPasswordWithBody Update Password
 //
-// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password.
+// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password. As in the guide, the old password is not asked: an admin sets anyone's, any other user (the `user` role holds `user_password`) only its own; another user answers 404. Tokens issued before stay valid until they expire.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4704,7 +4912,7 @@ func (c *Client) UpdateUserPasswordWithBody(ctx context.Context, userId int64, c
 
 // UpdateUserPassword Update Password
 //
-// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password.
+// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password. As in the guide, the old password is not asked: an admin sets anyone's, any other user (the `user` role holds `user_password`) only its own; another user answers 404. Tokens issued before stay valid until they expire.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4723,7 +4931,7 @@ func (c *Client) UpdateUserPassword(ctx context.Context, userId int64, body Upda
 
 // RemoveUserPermission Delete User Permissions
 //
-// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
 //
 // Corresponds with DELETE /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermission` operationId).
 func (c *Client) RemoveUserPermission(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4740,7 +4948,7 @@ func (c *Client) RemoveUserPermission(ctx context.Context, userId int64, permiss
 
 // AddUserPermission Update User Permissions
 //
-// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57). Granting twice is harmless. Answers the User, as the guide shows. 404 when the user or the permission does not exist.
+// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57), so Switchboard adds GET /permissions. Granting twice is harmless; a grant takes effect on the user's next request (within 5 seconds on other nodes of a cluster). Answers the User, as the guide shows. 404 when the user or the permission does not exist. Only an admin grants permissions (403 for anyone else).
 //
 // Corresponds with PUT /users/{user_id}/permissions/{permission_id} (the `AddUserPermission` operationId).
 func (c *Client) AddUserPermission(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4757,7 +4965,7 @@ func (c *Client) AddUserPermission(ctx context.Context, userId int64, permission
 
 // RemoveUserRole Delete User Role
 //
-// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user. Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist.
+// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 //
 // Corresponds with DELETE /users/{user_id}/roles/{role_id} (the `RemoveUserRole` operationId).
 func (c *Client) RemoveUserRole(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4774,7 +4982,7 @@ func (c *Client) RemoveUserRole(ctx context.Context, userId int64, roleId int64,
 
 // AddUserRole Update User Role
 //
-// Gives the role to the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user. Giving a role twice is harmless. Answers the User, as the guide shows. 404 when the user or the role does not exist.
+// Gives the role to the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Giving a role twice is harmless. Answers the User, as the guide shows. 404 when the user or the role does not exist. Only an admin grants roles (403 for anyone else).
 //
 // Corresponds with PUT /users/{user_id}/roles/{role_id} (the `AddUserRole` operationId).
 func (c *Client) AddUserRole(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8701,6 +8909,108 @@ func NewUpdateTextRequestWithBody(server string, textId int64, contentType strin
 	return req, nil
 }
 
+// NewListPermissionsRequest constructs an http.Request for the ListPermissions method
+func NewListPermissionsRequest(server string, params *ListPermissionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/permissions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PermissionId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "permission_id", *params.PermissionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListProgramsRequest constructs an http.Request for the ListPrograms method
 func NewListProgramsRequest(server string, params *ListProgramsParams) (*http.Request, error) {
 	var err error
@@ -9847,6 +10157,72 @@ func NewUpdateProviderRequestWithBody(server string, providerId int64, contentTy
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListRolesRequest constructs an http.Request for the ListRoles method
+func NewListRolesRequest(server string, params *ListRolesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/roles")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RoleId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role_id", *params.RoleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -12620,6 +12996,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /messages/texts/{text_id} (the `UpdateText` operationId).
 	UpdateTextWithResponse(ctx context.Context, textId int64, body UpdateTextJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTextResponse, error)
 
+	// ListPermissionsWithResponse Get All Permissions
+	//
+	// Switchboard: not in the guide, which has no route to list permissions (ambiguity 57); the reference code serves GET permissions with the permission `permission_list`. Lists the permission names a user can be granted directly with PUT /users/{user_id}/permissions/{permission_id}, in id order; a parent name (`contact`) grants each of its `<name>_*` permissions. Filtered as in the reference code: `permission_id` exact, `name` by its start.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /permissions (the `ListPermissions` operationId).
+	ListPermissionsWithResponse(ctx context.Context, params *ListPermissionsParams, reqEditors ...RequestEditorFn) (*ListPermissionsResponse, error)
+
 	// ListProgramsWithResponse Get all Programs
 	//
 	// Lists programs. To create a program use the operation of its type (`POST /programs/sendfax`, ...).
@@ -12640,6 +13025,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/emailtofax (the `CreateEmailtofaxProgram` operationId).
@@ -12652,6 +13041,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12666,6 +13059,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/faxtoemail (the `CreateFaxtoemailProgram` operationId).
@@ -12678,6 +13075,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12692,6 +13093,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/receiveemail (the `CreateReceiveemailProgram` operationId).
@@ -12704,6 +13109,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12718,6 +13127,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/receivefax (the `CreateReceivefaxProgram` operationId).
@@ -12730,6 +13143,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12744,6 +13161,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/receivesms (the `CreateReceivesmsProgram` operationId).
@@ -12756,6 +13177,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12770,6 +13195,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `template_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/sendemail (the `CreateSendemailProgram` operationId).
@@ -12782,6 +13211,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `template_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12796,6 +13229,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `document_id` is required (a send program without its message cannot run); `account_id`
 	// is optional, as real clients send it (ambiguity 63). Answers `{"program_id": ...}` (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/sendfax (the `CreateSendfaxProgram` operationId).
@@ -12808,6 +13245,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `document_id` is required (a send program without its message cannot run); `account_id`
 	// is optional, as real clients send it (ambiguity 63). Answers `{"program_id": ...}` (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12822,6 +13263,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `text_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/sendsms (the `CreateSendsmsProgram` operationId).
@@ -12834,6 +13279,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `text_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12848,6 +13297,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `recording_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/voicemessage (the `CreateVoicemessageProgram` operationId).
@@ -12860,6 +13313,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `recording_id` is required (a send program without its message cannot run). Answers
 	// `{"program_id": ...}` (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12875,6 +13332,10 @@ type ClientWithResponsesInterface interface {
 	// `text` (required) and an optional `delay` (ambiguity 51). Answers `{"program_id": ...}`
 	// (ambiguity 48).
 	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /programs/voicetts (the `CreateVoicettsProgram` operationId).
@@ -12888,6 +13349,10 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: the guide never defines `ProgramVoicetts`; it is defined here from the reference code:
 	// `text` (required) and an optional `delay` (ambiguity 51). Answers `{"program_id": ...}`
 	// (ambiguity 48).
+	//
+	// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+	// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+	// ("Document not found", …); nothing is created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13060,6 +13525,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /providers/{provider_id} (the `UpdateProvider` operationId).
 	UpdateProviderWithResponse(ctx context.Context, providerId int64, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProviderResponse, error)
+
+	// ListRolesWithResponse Get All Roles
+	//
+	// Switchboard: not in the guide, which has no route to list roles (ambiguity 57); the reference code serves GET roles with the permission `role_list`. Lists the two fixed roles a user can be given with PUT /users/{user_id}/roles/{role_id}: 1 = admin (every permission), 2 = user (ICTCore's `user` role: no administration of users, providers, roles or permissions). Filtered as in the reference code: `role_id` exact, `name` by its start.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /roles (the `ListRoles` operationId).
+	ListRolesWithResponse(ctx context.Context, params *ListRolesParams, reqEditors ...RequestEditorFn) (*ListRolesResponse, error)
 
 	// ListSpoolResultsWithResponse Spool Result
 	//
@@ -13292,7 +13766,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListUsersWithResponse Get All Users
 	//
-	// Lists existing users; optionally filtered with the query parameters below, all exact matches as in the reference code. Switchboard: total in X-Total-Count when `count=true`; passwords are never answered.
+	// Lists existing users; optionally filtered with the query parameters below, all exact matches as in the reference code. Switchboard: total in X-Total-Count when `count=true`; passwords are never answered. A caller who is not an admin sees only itself (when a permission granted to it allows the list at all).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13301,7 +13775,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateUserWithBodyWithResponse Create New User
 	//
-	// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (412 otherwise). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, e-mail and phone). Answers `{"user_id": n}` (ambiguity 48).
+	// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (409 otherwise, as every duplicate). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, names, e-mail, phone, address and `active`), created with the user or not at all: an account of that username already there answers 409. `user_id` in the body is ignored. Answers `{"user_id": n}` (ambiguity 48).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13310,7 +13784,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateUserWithResponse Create New User
 	//
-	// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (412 otherwise). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, e-mail and phone). Answers `{"user_id": n}` (ambiguity 48).
+	// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (409 otherwise, as every duplicate). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, names, e-mail, phone, address and `active`), created with the user or not at all: an account of that username already there answers 409. `user_id` in the body is ignored. Answers `{"user_id": n}` (ambiguity 48).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13319,7 +13793,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteUserWithResponse Delete User
 	//
-	// Deletes a user. Switchboard: answers `true`; the accounts the user owned are dissociated (`user_id` becomes null), not deleted.
+	// Deletes a user. Switchboard: answers `true`; the accounts the user owned are dissociated (`user_id` becomes null), not deleted, and its directly granted permissions go with it, all in one step. The contacts, groups and messages it owned are kept (an admin still sees them; user ids are never reused). Deleting oneself, or the last active admin, answers 409. A caller who is not an admin sees no other user (404).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13328,7 +13802,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetUserWithResponse View a User Detail
 	//
-	// Reads one user. Switchboard: never answers a password.
+	// Reads one user. Switchboard: never answers a password. A caller who is not an admin reads only itself; another user answers 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13337,7 +13811,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithBodyWithResponse Update User
 	//
-	// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57). `username` and `email` must stay unique (412).
+	// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57); both together must be equal (412). `username` and `email` must stay unique (409); an empty `email` clears it. Deactivating the last active admin answers 409. A caller who is not an admin (and holds `user_update`) changes only itself; another user answers 404.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13346,7 +13820,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithResponse Update User
 	//
-	// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57). `username` and `email` must stay unique (412).
+	// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57); both together must be equal (412). `username` and `email` must stay unique (409); an empty `email` clears it. Deactivating the last active admin answers 409. A caller who is not an admin (and holds `user_update`) changes only itself; another user answers 404.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13355,7 +13829,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserPasswordWithBodyWithResponse Update Password
 	//
-	// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password.
+	// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password. As in the guide, the old password is not asked: an admin sets anyone's, any other user (the `user` role holds `user_password`) only its own; another user answers 404. Tokens issued before stay valid until they expire.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13364,7 +13838,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserPasswordWithResponse Update Password
 	//
-	// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password.
+	// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password. As in the guide, the old password is not asked: an admin sets anyone's, any other user (the `user` role holds `user_password`) only its own; another user answers 404. Tokens issued before stay valid until they expire.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13373,7 +13847,7 @@ type ClientWithResponsesInterface interface {
 
 	// RemoveUserPermissionWithResponse Delete User Permissions
 	//
-	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13382,7 +13856,7 @@ type ClientWithResponsesInterface interface {
 
 	// AddUserPermissionWithResponse Update User Permissions
 	//
-	// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57). Granting twice is harmless. Answers the User, as the guide shows. 404 when the user or the permission does not exist.
+	// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57), so Switchboard adds GET /permissions. Granting twice is harmless; a grant takes effect on the user's next request (within 5 seconds on other nodes of a cluster). Answers the User, as the guide shows. 404 when the user or the permission does not exist. Only an admin grants permissions (403 for anyone else).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13391,7 +13865,7 @@ type ClientWithResponsesInterface interface {
 
 	// RemoveUserRoleWithResponse Delete User Role
 	//
-	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user. Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist.
+	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13400,7 +13874,7 @@ type ClientWithResponsesInterface interface {
 
 	// AddUserRoleWithResponse Update User Role
 	//
-	// Gives the role to the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user. Giving a role twice is harmless. Answers the User, as the guide shows. 404 when the user or the role does not exist.
+	// Gives the role to the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Giving a role twice is harmless. Answers the User, as the guide shows. 404 when the user or the role does not exist. Only an admin grants roles (403 for anyone else).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -22159,6 +22633,125 @@ func (r UpdateTextResponse) ContentType() string {
 	return ""
 }
 
+// ListPermissionsResponse200Headers the declared response headers of an HTTP 200 response for ListPermissions
+type ListPermissionsResponse200Headers struct {
+	Link        *string
+	XTotalCount *int64
+}
+
+// ListPermissionsResponse401Headers the declared response headers of an HTTP 401 response for ListPermissions
+type ListPermissionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListPermissionsResponse429Headers the declared response headers of an HTTP 429 response for ListPermissions
+type ListPermissionsResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListPermissionsResponse503Headers the declared response headers of an HTTP 503 response for ListPermissions
+type ListPermissionsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListPermissionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Permission
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPermissionsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPermissionsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPermissionsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPermissionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPermissionsResponse) GetJSON200() *[]Permission {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPermissionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPermissionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ListPermissionsResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPermissionsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListPermissionsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ListPermissionsResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPermissionsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPermissionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPermissionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPermissionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListProgramsResponse200Headers the declared response headers of an HTTP 200 response for ListPrograms
 type ListProgramsResponse200Headers struct {
 	Link        *string
@@ -22302,6 +22895,8 @@ type CreateEmailtofaxProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -22335,6 +22930,11 @@ func (r CreateEmailtofaxProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateEmailtofaxProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateEmailtofaxProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -22420,6 +23020,8 @@ type CreateFaxtoemailProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -22453,6 +23055,11 @@ func (r CreateFaxtoemailProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateFaxtoemailProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateFaxtoemailProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -22538,6 +23145,8 @@ type CreateReceiveemailProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -22571,6 +23180,11 @@ func (r CreateReceiveemailProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateReceiveemailProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateReceiveemailProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -22656,6 +23270,8 @@ type CreateReceivefaxProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -22689,6 +23305,11 @@ func (r CreateReceivefaxProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateReceivefaxProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateReceivefaxProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -22774,6 +23395,8 @@ type CreateReceivesmsProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -22807,6 +23430,11 @@ func (r CreateReceivesmsProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateReceivesmsProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateReceivesmsProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -22892,6 +23520,8 @@ type CreateSendemailProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -22925,6 +23555,11 @@ func (r CreateSendemailProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateSendemailProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateSendemailProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -23010,6 +23645,8 @@ type CreateSendfaxProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -23043,6 +23680,11 @@ func (r CreateSendfaxProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateSendfaxProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateSendfaxProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -23128,6 +23770,8 @@ type CreateSendsmsProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -23161,6 +23805,11 @@ func (r CreateSendsmsProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateSendsmsProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateSendsmsProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -23246,6 +23895,8 @@ type CreateVoicemessageProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -23279,6 +23930,11 @@ func (r CreateVoicemessageProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateVoicemessageProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateVoicemessageProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -23364,6 +24020,8 @@ type CreateVoicettsProgramResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -23397,6 +24055,11 @@ func (r CreateVoicettsProgramResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateVoicettsProgramResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateVoicettsProgramResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -24676,6 +25339,117 @@ func (r UpdateProviderResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateProviderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListRolesResponse401Headers the declared response headers of an HTTP 401 response for ListRoles
+type ListRolesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListRolesResponse429Headers the declared response headers of an HTTP 429 response for ListRoles
+type ListRolesResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListRolesResponse503Headers the declared response headers of an HTTP 503 response for ListRoles
+type ListRolesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListRolesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Role
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListRolesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListRolesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRolesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRolesResponse) GetJSON200() *[]Role {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRolesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRolesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ListRolesResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListRolesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListRolesResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ListRolesResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListRolesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRolesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRolesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRolesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRolesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -29225,6 +29999,21 @@ func (c *ClientWithResponses) UpdateTextWithResponse(ctx context.Context, textId
 	return ParseUpdateTextResponse(rsp)
 }
 
+// ListPermissionsWithResponse Get All Permissions
+//
+// Switchboard: not in the guide, which has no route to list permissions (ambiguity 57); the reference code serves GET permissions with the permission `permission_list`. Lists the permission names a user can be granted directly with PUT /users/{user_id}/permissions/{permission_id}, in id order; a parent name (`contact`) grants each of its `<name>_*` permissions. Filtered as in the reference code: `permission_id` exact, `name` by its start.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /permissions (the `ListPermissions` operationId).
+func (c *ClientWithResponses) ListPermissionsWithResponse(ctx context.Context, params *ListPermissionsParams, reqEditors ...RequestEditorFn) (*ListPermissionsResponse, error) {
+	rsp, err := c.ListPermissions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPermissionsResponse(rsp)
+}
+
 // ListProgramsWithResponse Get all Programs
 //
 // Lists programs. To create a program use the operation of its type (`POST /programs/sendfax`, ...).
@@ -29251,6 +30040,10 @@ func (c *ClientWithResponses) ListProgramsWithResponse(ctx context.Context, para
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/emailtofax (the `CreateEmailtofaxProgram` operationId).
@@ -29269,6 +30062,10 @@ func (c *ClientWithResponses) CreateEmailtofaxProgramWithBodyWithResponse(ctx co
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29289,6 +30086,10 @@ func (c *ClientWithResponses) CreateEmailtofaxProgramWithResponse(ctx context.Co
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/faxtoemail (the `CreateFaxtoemailProgram` operationId).
@@ -29307,6 +30108,10 @@ func (c *ClientWithResponses) CreateFaxtoemailProgramWithBodyWithResponse(ctx co
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29327,6 +30132,10 @@ func (c *ClientWithResponses) CreateFaxtoemailProgramWithResponse(ctx context.Co
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/receiveemail (the `CreateReceiveemailProgram` operationId).
@@ -29345,6 +30154,10 @@ func (c *ClientWithResponses) CreateReceiveemailProgramWithBodyWithResponse(ctx 
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29365,6 +30178,10 @@ func (c *ClientWithResponses) CreateReceiveemailProgramWithResponse(ctx context.
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/receivefax (the `CreateReceivefaxProgram` operationId).
@@ -29383,6 +30200,10 @@ func (c *ClientWithResponses) CreateReceivefaxProgramWithBodyWithResponse(ctx co
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29403,6 +30224,10 @@ func (c *ClientWithResponses) CreateReceivefaxProgramWithResponse(ctx context.Co
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/receivesms (the `CreateReceivesmsProgram` operationId).
@@ -29421,6 +30246,10 @@ func (c *ClientWithResponses) CreateReceivesmsProgramWithBodyWithResponse(ctx co
 //
 // Switchboard: `account_id` defaults to the caller's default account. Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29441,6 +30270,10 @@ func (c *ClientWithResponses) CreateReceivesmsProgramWithResponse(ctx context.Co
 // Switchboard: `template_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/sendemail (the `CreateSendemailProgram` operationId).
@@ -29459,6 +30292,10 @@ func (c *ClientWithResponses) CreateSendemailProgramWithBodyWithResponse(ctx con
 //
 // Switchboard: `template_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29479,6 +30316,10 @@ func (c *ClientWithResponses) CreateSendemailProgramWithResponse(ctx context.Con
 // Switchboard: `document_id` is required (a send program without its message cannot run); `account_id`
 // is optional, as real clients send it (ambiguity 63). Answers `{"program_id": ...}` (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/sendfax (the `CreateSendfaxProgram` operationId).
@@ -29497,6 +30338,10 @@ func (c *ClientWithResponses) CreateSendfaxProgramWithBodyWithResponse(ctx conte
 //
 // Switchboard: `document_id` is required (a send program without its message cannot run); `account_id`
 // is optional, as real clients send it (ambiguity 63). Answers `{"program_id": ...}` (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29517,6 +30362,10 @@ func (c *ClientWithResponses) CreateSendfaxProgramWithResponse(ctx context.Conte
 // Switchboard: `text_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/sendsms (the `CreateSendsmsProgram` operationId).
@@ -29535,6 +30384,10 @@ func (c *ClientWithResponses) CreateSendsmsProgramWithBodyWithResponse(ctx conte
 //
 // Switchboard: `text_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29555,6 +30408,10 @@ func (c *ClientWithResponses) CreateSendsmsProgramWithResponse(ctx context.Conte
 // Switchboard: `recording_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/voicemessage (the `CreateVoicemessageProgram` operationId).
@@ -29573,6 +30430,10 @@ func (c *ClientWithResponses) CreateVoicemessageProgramWithBodyWithResponse(ctx 
 //
 // Switchboard: `recording_id` is required (a send program without its message cannot run). Answers
 // `{"program_id": ...}` (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29594,6 +30455,10 @@ func (c *ClientWithResponses) CreateVoicemessageProgramWithResponse(ctx context.
 // `text` (required) and an optional `delay` (ambiguity 51). Answers `{"program_id": ...}`
 // (ambiguity 48).
 //
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /programs/voicetts (the `CreateVoicettsProgram` operationId).
@@ -29613,6 +30478,10 @@ func (c *ClientWithResponses) CreateVoicettsProgramWithBodyWithResponse(ctx cont
 // Switchboard: the guide never defines `ProgramVoicetts`; it is defined here from the reference code:
 // `text` (required) and an optional `delay` (ambiguity 51). Answers `{"program_id": ...}`
 // (ambiguity 48).
+//
+// Switchboard: a message (`document_id`, `template_id`, `text_id`, `recording_id`), `account_id` or `parent_id`
+// that does not exist, or that belongs to another user, answers 404 as the reference code's loaders do
+// ("Document not found", …); nothing is created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29874,6 +30743,21 @@ func (c *ClientWithResponses) UpdateProviderWithResponse(ctx context.Context, pr
 		return nil, err
 	}
 	return ParseUpdateProviderResponse(rsp)
+}
+
+// ListRolesWithResponse Get All Roles
+//
+// Switchboard: not in the guide, which has no route to list roles (ambiguity 57); the reference code serves GET roles with the permission `role_list`. Lists the two fixed roles a user can be given with PUT /users/{user_id}/roles/{role_id}: 1 = admin (every permission), 2 = user (ICTCore's `user` role: no administration of users, providers, roles or permissions). Filtered as in the reference code: `role_id` exact, `name` by its start.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /roles (the `ListRoles` operationId).
+func (c *ClientWithResponses) ListRolesWithResponse(ctx context.Context, params *ListRolesParams, reqEditors ...RequestEditorFn) (*ListRolesResponse, error) {
+	rsp, err := c.ListRoles(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRolesResponse(rsp)
 }
 
 // ListSpoolResultsWithResponse Spool Result
@@ -30209,7 +31093,7 @@ func (c *ClientWithResponses) GetTransmissionStatusWithResponse(ctx context.Cont
 
 // ListUsersWithResponse Get All Users
 //
-// Lists existing users; optionally filtered with the query parameters below, all exact matches as in the reference code. Switchboard: total in X-Total-Count when `count=true`; passwords are never answered.
+// Lists existing users; optionally filtered with the query parameters below, all exact matches as in the reference code. Switchboard: total in X-Total-Count when `count=true`; passwords are never answered. A caller who is not an admin sees only itself (when a permission granted to it allows the list at all).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30224,7 +31108,7 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 
 // CreateUserWithBodyWithResponse Create New User
 //
-// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (412 otherwise). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, e-mail and phone). Answers `{"user_id": n}` (ambiguity 48).
+// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (409 otherwise, as every duplicate). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, names, e-mail, phone, address and `active`), created with the user or not at all: an account of that username already there answers 409. `user_id` in the body is ignored. Answers `{"user_id": n}` (ambiguity 48).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30239,7 +31123,7 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 
 // CreateUserWithResponse Create New User
 //
-// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (412 otherwise). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, e-mail and phone). Answers `{"user_id": n}` (ambiguity 48).
+// Creates a user. Switchboard: the password may be sent as `password` (the reference code's key and the password route's) or as `passwd` (the guide's spelling); one of them is required, and both together must be equal (412 otherwise; ambiguity 57). Switchboard stores only a hash of it and no answer ever contains a password. `username` and `email` must be unique (409 otherwise, as every duplicate). The new user gets role 2 (user) and, as in the reference code, a default account of type `account` (same username, names, e-mail, phone, address and `active`), created with the user or not at all: an account of that username already there answers 409. `user_id` in the body is ignored. Answers `{"user_id": n}` (ambiguity 48).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30254,7 +31138,7 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 
 // DeleteUserWithResponse Delete User
 //
-// Deletes a user. Switchboard: answers `true`; the accounts the user owned are dissociated (`user_id` becomes null), not deleted.
+// Deletes a user. Switchboard: answers `true`; the accounts the user owned are dissociated (`user_id` becomes null), not deleted, and its directly granted permissions go with it, all in one step. The contacts, groups and messages it owned are kept (an admin still sees them; user ids are never reused). Deleting oneself, or the last active admin, answers 409. A caller who is not an admin sees no other user (404).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30269,7 +31153,7 @@ func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, userId
 
 // GetUserWithResponse View a User Detail
 //
-// Reads one user. Switchboard: never answers a password.
+// Reads one user. Switchboard: never answers a password. A caller who is not an admin reads only itself; another user answers 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30284,7 +31168,7 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, userId in
 
 // UpdateUserWithBodyWithResponse Update User
 //
-// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57). `username` and `email` must stay unique (412).
+// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57); both together must be equal (412). `username` and `email` must stay unique (409); an empty `email` clears it. Deactivating the last active admin answers 409. A caller who is not an admin (and holds `user_update`) changes only itself; another user answers 404.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30299,7 +31183,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 
 // UpdateUserWithResponse Update User
 //
-// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57). `username` and `email` must stay unique (412).
+// Updates a user. Switchboard: only the fields present in the body change (`user_id` is ignored); a `password` / `passwd` given here replaces the password, like PUT /users/{user_id}/password (ambiguity 57); both together must be equal (412). `username` and `email` must stay unique (409); an empty `email` clears it. Deactivating the last active admin answers 409. A caller who is not an admin (and holds `user_update`) changes only itself; another user answers 404.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30314,7 +31198,7 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, userId
 
 // UpdateUserPasswordWithBodyWithResponse Update Password
 //
-// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password.
+// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password. As in the guide, the old password is not asked: an admin sets anyone's, any other user (the `user` role holds `user_password`) only its own; another user answers 404. Tokens issued before stay valid until they expire.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30329,7 +31213,7 @@ func (c *ClientWithResponses) UpdateUserPasswordWithBodyWithResponse(ctx context
 
 // UpdateUserPasswordWithResponse Update Password
 //
-// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password.
+// Sets a new password for the user. Switchboard: the body key is `password` as the guide shows; only its hash is stored (ambiguity 57). Answers the User, which never contains a password. As in the guide, the old password is not asked: an admin sets anyone's, any other user (the `user` role holds `user_password`) only its own; another user answers 404. Tokens issued before stay valid until they expire.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30344,7 +31228,7 @@ func (c *ClientWithResponses) UpdateUserPasswordWithResponse(ctx context.Context
 
 // RemoveUserPermissionWithResponse Delete User Permissions
 //
-// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30359,7 +31243,7 @@ func (c *ClientWithResponses) RemoveUserPermissionWithResponse(ctx context.Conte
 
 // AddUserPermissionWithResponse Update User Permissions
 //
-// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57). Granting twice is harmless. Answers the User, as the guide shows. 404 when the user or the permission does not exist.
+// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57), so Switchboard adds GET /permissions. Granting twice is harmless; a grant takes effect on the user's next request (within 5 seconds on other nodes of a cluster). Answers the User, as the guide shows. 404 when the user or the permission does not exist. Only an admin grants permissions (403 for anyone else).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30374,7 +31258,7 @@ func (c *ClientWithResponses) AddUserPermissionWithResponse(ctx context.Context,
 
 // RemoveUserRoleWithResponse Delete User Role
 //
-// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user. Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist.
+// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30389,7 +31273,7 @@ func (c *ClientWithResponses) RemoveUserRoleWithResponse(ctx context.Context, us
 
 // AddUserRoleWithResponse Update User Role
 //
-// Gives the role to the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user. Giving a role twice is harmless. Answers the User, as the guide shows. 404 when the user or the role does not exist.
+// Gives the role to the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Giving a role twice is harmless. Answers the User, as the guide shows. 404 when the user or the role does not exist. Only an admin grants roles (403 for anyone else).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -39036,6 +39920,131 @@ func ParseUpdateTextResponse(rsp *http.Response) (*UpdateTextResponse, error) {
 	return response, nil
 }
 
+// ParseListPermissionsResponse parses an HTTP response from a ListPermissionsWithResponse call
+func ParseListPermissionsResponse(rsp *http.Response) (*ListPermissionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPermissionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Permission
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPermissionsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListPermissionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPermissionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPermissionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListProgramsResponse parses an HTTP response from a ListProgramsWithResponse call
 func ParseListProgramsResponse(rsp *http.Response) (*ListProgramsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -39196,6 +40205,13 @@ func ParseCreateEmailtofaxProgramResponse(rsp *http.Response) (*CreateEmailtofax
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -39310,6 +40326,13 @@ func ParseCreateFaxtoemailProgramResponse(rsp *http.Response) (*CreateFaxtoemail
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -39426,6 +40449,13 @@ func ParseCreateReceiveemailProgramResponse(rsp *http.Response) (*CreateReceivee
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -39540,6 +40570,13 @@ func ParseCreateReceivefaxProgramResponse(rsp *http.Response) (*CreateReceivefax
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -39656,6 +40693,13 @@ func ParseCreateReceivesmsProgramResponse(rsp *http.Response) (*CreateReceivesms
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -39770,6 +40814,13 @@ func ParseCreateSendemailProgramResponse(rsp *http.Response) (*CreateSendemailPr
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -39886,6 +40937,13 @@ func ParseCreateSendfaxProgramResponse(rsp *http.Response) (*CreateSendfaxProgra
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -40000,6 +41058,13 @@ func ParseCreateSendsmsProgramResponse(rsp *http.Response) (*CreateSendsmsProgra
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -40116,6 +41181,13 @@ func ParseCreateVoicemessageProgramResponse(rsp *http.Response) (*CreateVoicemes
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -40230,6 +41302,13 @@ func ParseCreateVoicettsProgramResponse(rsp *http.Response) (*CreateVoicettsProg
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -41510,6 +42589,114 @@ func ParseUpdateProviderResponse(rsp *http.Response) (*UpdateProviderResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateProviderResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRolesResponse parses an HTTP response from a ListRolesWithResponse call
+func ParseListRolesResponse(rsp *http.Response) (*ListRolesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRolesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Role
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListRolesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListRolesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRolesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -44782,6 +45969,9 @@ type ServerInterface interface {
 	// UpdateText Update Text
 	// (PUT /messages/texts/{text_id})
 	UpdateText(ctx echo.Context, textId int64) error
+	// ListPermissions Get All Permissions
+	// (GET /permissions)
+	ListPermissions(ctx echo.Context, params ListPermissionsParams) error
 	// ListPrograms Get all Programs
 	// (GET /programs)
 	ListPrograms(ctx echo.Context, params ListProgramsParams) error
@@ -44845,6 +46035,9 @@ type ServerInterface interface {
 	// UpdateProvider Update Provider
 	// (PUT /providers/{provider_id})
 	UpdateProvider(ctx echo.Context, providerId int64) error
+	// ListRoles Get All Roles
+	// (GET /roles)
+	ListRoles(ctx echo.Context, params ListRolesParams) error
 	// ListSpoolResults Spool Result
 	// (GET /spools/{spool_id}/result)
 	ListSpoolResults(ctx echo.Context, spoolId SpoolIdPath, params ListSpoolResultsParams) error
@@ -46699,6 +47892,52 @@ func (w *ServerInterfaceWrapper) UpdateText(ctx echo.Context) error {
 	return err
 }
 
+// ListPermissions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPermissions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPermissionsParams
+	// ------------- Optional query parameter "permission_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "permission_id", ctx.QueryParams(), &params.PermissionId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter permission_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPermissions(ctx, params)
+	return err
+}
+
 // ListPrograms converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPrograms(ctx echo.Context) error {
 	var err error
@@ -47122,6 +48361,31 @@ func (w *ServerInterfaceWrapper) UpdateProvider(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateProvider(ctx, providerId)
+	return err
+}
+
+// ListRoles converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRoles(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRolesParams
+	// ------------- Optional query parameter "role_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role_id", ctx.QueryParams(), &params.RoleId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRoles(ctx, params)
 	return err
 }
 
@@ -48162,6 +49426,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/users/:user_id/roles/:role_id", wrapper.AddUserRole, options.OperationMiddlewares["addUserRole"]...)
 	router.DELETE(options.BaseURL+"/users/:user_id/permissions/:permission_id", wrapper.RemoveUserPermission, options.OperationMiddlewares["removeUserPermission"]...)
 	router.PUT(options.BaseURL+"/users/:user_id/permissions/:permission_id", wrapper.AddUserPermission, options.OperationMiddlewares["addUserPermission"]...)
+	router.GET(options.BaseURL+"/roles", wrapper.ListRoles, options.OperationMiddlewares["listRoles"]...)
+	router.GET(options.BaseURL+"/permissions", wrapper.ListPermissions, options.OperationMiddlewares["listPermissions"]...)
 	router.GET(options.BaseURL+"/providers", wrapper.ListProviders, options.OperationMiddlewares["listProviders"]...)
 	router.POST(options.BaseURL+"/providers", wrapper.CreateProvider, options.OperationMiddlewares["createProvider"]...)
 	router.DELETE(options.BaseURL+"/providers/:provider_id", wrapper.DeleteProvider, options.OperationMiddlewares["deleteProvider"]...)
@@ -59446,6 +60712,145 @@ func (response UpdateText503JSONResponse) VisitUpdateTextResponse(w http.Respons
 	return err
 }
 
+type ListPermissionsRequestObject struct {
+	Params ListPermissionsParams
+}
+
+type ListPermissionsResponseObject interface {
+	VisitListPermissionsResponse(w http.ResponseWriter) error
+}
+
+type ListPermissions200ResponseHeaders struct {
+	Link        *string
+	XTotalCount *int64
+}
+
+type ListPermissions200JSONResponse struct {
+	Body    []Permission
+	Headers ListPermissions200ResponseHeaders
+}
+
+func (response ListPermissions200JSONResponse) VisitListPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPermissions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPermissions401JSONResponse) VisitListPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPermissions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPermissions403JSONResponse) VisitListPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPermissions412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ListPermissions412JSONResponse) VisitListPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPermissions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPermissions429JSONResponse) VisitListPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPermissions500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListPermissions500JSONResponse) VisitListPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPermissions501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ListPermissions501JSONResponse) VisitListPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPermissions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPermissions503JSONResponse) VisitListPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProgramsRequestObject struct {
 	Params ListProgramsParams
 }
@@ -59640,6 +61045,20 @@ func (response CreateEmailtofaxProgram403JSONResponse) VisitCreateEmailtofaxProg
 	return err
 }
 
+type CreateEmailtofaxProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateEmailtofaxProgram404JSONResponse) VisitCreateEmailtofaxProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateEmailtofaxProgram409JSONResponse struct{ ConflictJSONResponse }
 
 func (response CreateEmailtofaxProgram409JSONResponse) VisitCreateEmailtofaxProgramResponse(w http.ResponseWriter) error {
@@ -59777,6 +61196,20 @@ func (response CreateFaxtoemailProgram403JSONResponse) VisitCreateFaxtoemailProg
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFaxtoemailProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateFaxtoemailProgram404JSONResponse) VisitCreateFaxtoemailProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -59922,6 +61355,20 @@ func (response CreateReceiveemailProgram403JSONResponse) VisitCreateReceiveemail
 	return err
 }
 
+type CreateReceiveemailProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateReceiveemailProgram404JSONResponse) VisitCreateReceiveemailProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateReceiveemailProgram409JSONResponse struct{ ConflictJSONResponse }
 
 func (response CreateReceiveemailProgram409JSONResponse) VisitCreateReceiveemailProgramResponse(w http.ResponseWriter) error {
@@ -60059,6 +61506,20 @@ func (response CreateReceivefaxProgram403JSONResponse) VisitCreateReceivefaxProg
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReceivefaxProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateReceivefaxProgram404JSONResponse) VisitCreateReceivefaxProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -60204,6 +61665,20 @@ func (response CreateReceivesmsProgram403JSONResponse) VisitCreateReceivesmsProg
 	return err
 }
 
+type CreateReceivesmsProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateReceivesmsProgram404JSONResponse) VisitCreateReceivesmsProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateReceivesmsProgram409JSONResponse struct{ ConflictJSONResponse }
 
 func (response CreateReceivesmsProgram409JSONResponse) VisitCreateReceivesmsProgramResponse(w http.ResponseWriter) error {
@@ -60341,6 +61816,20 @@ func (response CreateSendemailProgram403JSONResponse) VisitCreateSendemailProgra
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSendemailProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateSendemailProgram404JSONResponse) VisitCreateSendemailProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -60486,6 +61975,20 @@ func (response CreateSendfaxProgram403JSONResponse) VisitCreateSendfaxProgramRes
 	return err
 }
 
+type CreateSendfaxProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateSendfaxProgram404JSONResponse) VisitCreateSendfaxProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSendfaxProgram409JSONResponse struct{ ConflictJSONResponse }
 
 func (response CreateSendfaxProgram409JSONResponse) VisitCreateSendfaxProgramResponse(w http.ResponseWriter) error {
@@ -60623,6 +62126,20 @@ func (response CreateSendsmsProgram403JSONResponse) VisitCreateSendsmsProgramRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSendsmsProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateSendsmsProgram404JSONResponse) VisitCreateSendsmsProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -60768,6 +62285,20 @@ func (response CreateVoicemessageProgram403JSONResponse) VisitCreateVoicemessage
 	return err
 }
 
+type CreateVoicemessageProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateVoicemessageProgram404JSONResponse) VisitCreateVoicemessageProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateVoicemessageProgram409JSONResponse struct{ ConflictJSONResponse }
 
 func (response CreateVoicemessageProgram409JSONResponse) VisitCreateVoicemessageProgramResponse(w http.ResponseWriter) error {
@@ -60905,6 +62436,20 @@ func (response CreateVoicettsProgram403JSONResponse) VisitCreateVoicettsProgramR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVoicettsProgram404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateVoicettsProgram404JSONResponse) VisitCreateVoicettsProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -62461,6 +64006,131 @@ func (response UpdateProvider501JSONResponse) VisitUpdateProviderResponse(w http
 type UpdateProvider503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateProvider503JSONResponse) VisitUpdateProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRolesRequestObject struct {
+	Params ListRolesParams
+}
+
+type ListRolesResponseObject interface {
+	VisitListRolesResponse(w http.ResponseWriter) error
+}
+
+type ListRoles200JSONResponse []Role
+
+func (response ListRoles200JSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListRoles401JSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListRoles403JSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ListRoles412JSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListRoles429JSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRoles500JSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ListRoles501JSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoles503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListRoles503JSONResponse) VisitListRolesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -66397,6 +68067,9 @@ type StrictServerInterface interface {
 	// UpdateText Update Text
 	// (PUT /messages/texts/{text_id})
 	UpdateText(ctx context.Context, request UpdateTextRequestObject) (UpdateTextResponseObject, error)
+	// ListPermissions Get All Permissions
+	// (GET /permissions)
+	ListPermissions(ctx context.Context, request ListPermissionsRequestObject) (ListPermissionsResponseObject, error)
 	// ListPrograms Get all Programs
 	// (GET /programs)
 	ListPrograms(ctx context.Context, request ListProgramsRequestObject) (ListProgramsResponseObject, error)
@@ -66460,6 +68133,9 @@ type StrictServerInterface interface {
 	// UpdateProvider Update Provider
 	// (PUT /providers/{provider_id})
 	UpdateProvider(ctx context.Context, request UpdateProviderRequestObject) (UpdateProviderResponseObject, error)
+	// ListRoles Get All Roles
+	// (GET /roles)
+	ListRoles(ctx context.Context, request ListRolesRequestObject) (ListRolesResponseObject, error)
 	// ListSpoolResults Spool Result
 	// (GET /spools/{spool_id}/result)
 	ListSpoolResults(ctx context.Context, request ListSpoolResultsRequestObject) (ListSpoolResultsResponseObject, error)
@@ -68794,6 +70470,31 @@ func (sh *strictHandler) UpdateText(ctx echo.Context, textId int64) error {
 	return nil
 }
 
+// ListPermissions operation middleware
+func (sh *strictHandler) ListPermissions(ctx echo.Context, params ListPermissionsParams) error {
+	var request ListPermissionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPermissions(ctx.Request().Context(), request.(ListPermissionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPermissions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPermissionsResponseObject); ok {
+		return validResponse.VisitListPermissionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPrograms operation middleware
 func (sh *strictHandler) ListPrograms(ctx echo.Context, params ListProgramsParams) error {
 	var request ListProgramsRequestObject
@@ -69614,6 +71315,31 @@ func (sh *strictHandler) UpdateProvider(ctx echo.Context, providerId int64) erro
 		return err
 	} else if validResponse, ok := response.(UpdateProviderResponseObject); ok {
 		return validResponse.VisitUpdateProviderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRoles operation middleware
+func (sh *strictHandler) ListRoles(ctx echo.Context, params ListRolesParams) error {
+	var request ListRolesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRoles(ctx.Request().Context(), request.(ListRolesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRoles")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRolesResponseObject); ok {
+		return validResponse.VisitListRolesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

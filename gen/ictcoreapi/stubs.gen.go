@@ -388,6 +388,11 @@ func (Unimplemented) ListGroups(context.Context, ListGroupsRequestObject) (ListG
 	return nil, ErrNotImplemented
 }
 
+// ListPermissions answers ErrNotImplemented.
+func (Unimplemented) ListPermissions(context.Context, ListPermissionsRequestObject) (ListPermissionsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // ListProgramTransmissions answers ErrNotImplemented.
 func (Unimplemented) ListProgramTransmissions(context.Context, ListProgramTransmissionsRequestObject) (ListProgramTransmissionsResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -405,6 +410,11 @@ func (Unimplemented) ListProviders(context.Context, ListProvidersRequestObject) 
 
 // ListRecordings answers ErrNotImplemented.
 func (Unimplemented) ListRecordings(context.Context, ListRecordingsRequestObject) (ListRecordingsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListRoles answers ErrNotImplemented.
+func (Unimplemented) ListRoles(context.Context, ListRolesRequestObject) (ListRolesResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 

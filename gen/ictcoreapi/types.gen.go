@@ -1992,6 +1992,24 @@ type GroupUpdate struct {
 	UserId *int64 `json:"user_id,omitempty"`
 }
 
+// Permission Switchboard: a permission name a user can be granted directly (GET /permissions).
+type Permission struct {
+	// Description Description (empty for the seeded names).
+	//
+	// Example:
+	Description *string `json:"description,omitempty"`
+
+	// Name Name of the permission; a parent name such as `contact` grants each `contact_*`.
+	//
+	// Example: contact_create
+	Name string `json:"name"`
+
+	// PermissionId Id of the permission, as PUT /users/{user_id}/permissions/{permission_id} takes it.
+	//
+	// Example: 19
+	PermissionId int64 `json:"permission_id"`
+}
+
 // Program A program, as read. Only the parameters of its type are present (document_id for sendfax,
 // template_id for sendemail, text_id for sendsms, recording_id for voicemessage, text and delay for
 // voicetts).
@@ -2941,6 +2959,24 @@ type RecordingUpdate struct {
 
 	// UserId Ignored (answer-only).
 	UserId *int64 `json:"user_id,omitempty"`
+}
+
+// Role Switchboard: one of the two fixed roles (GET /roles).
+type Role struct {
+	// Description What the role is for.
+	//
+	// Example: Regular user
+	Description *string `json:"description,omitempty"`
+
+	// Name Name of the role.
+	//
+	// Example: user
+	Name string `json:"name"`
+
+	// RoleId Id of the role, as PUT /users/{user_id}/roles/{role_id} takes it.
+	//
+	// Example: 2
+	RoleId int64 `json:"role_id"`
 }
 
 // ScheduleCreated Answer of a schedule create. Switchboard, an object rather than a bare number (ambiguity 48).
@@ -4408,6 +4444,24 @@ type ListTextsParams struct {
 	Description *string `form:"description,omitempty" json:"description,omitempty"`
 }
 
+// ListPermissionsParams defines parameters for ListPermissions.
+type ListPermissionsParams struct {
+	// PermissionId Only the permission with this id.
+	PermissionId *int64 `form:"permission_id,omitempty" json:"permission_id,omitempty"`
+
+	// Name Only permissions whose name starts with this value.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Limit Largest number of items to answer.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Number of matching items to skip.
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+}
+
 // ListProgramsParams defines parameters for ListPrograms.
 type ListProgramsParams struct {
 	// Limit Largest number of items to answer.
@@ -4497,6 +4551,15 @@ type ListProvidersParamsType string
 
 // ListProvidersParamsActive defines parameters for ListProviders.
 type ListProvidersParamsActive int
+
+// ListRolesParams defines parameters for ListRoles.
+type ListRolesParams struct {
+	// RoleId Only the role with this id.
+	RoleId *int64 `form:"role_id,omitempty" json:"role_id,omitempty"`
+
+	// Name Only roles whose name starts with this value.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+}
 
 // ListSpoolResultsParams defines parameters for ListSpoolResults.
 type ListSpoolResultsParams struct {
@@ -4696,7 +4759,7 @@ type ListUsersParams struct {
 	// UserId Only the user with this id.
 	UserId *int64 `form:"user_id,omitempty" json:"user_id,omitempty"`
 
-	// CreatedBy Only users created by this user.
+	// CreatedBy Only users created by this user. Switchboard: does not record who created a user; as in every ICTCore list, `created_by` is the same filter as `user_id` (a user row belongs to that user).
 	CreatedBy *int64 `form:"created_by,omitempty" json:"created_by,omitempty"`
 
 	// Username Only the user with this username.

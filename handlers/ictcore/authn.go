@@ -29,14 +29,16 @@ func (h *Handler) Identify(c echo.Context) (*auth.Principal, error) {
 	} else if tok, ok := bearer(r.Header.Get("Authentication")); ok {
 		user, err = h.userFromToken(ctx, tok)
 	} else if name, pw, ok := r.BasicAuth(); ok {
-		user, err = h.login(ctx, name, pw, r.RemoteAddr)
+		if user, err = h.login(ctx, name, pw, r.RemoteAddr); err == nil {
+			err = h.grantsOf(ctx, user)
+		}
 	} else {
 		return nil, errBadCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &auth.Principal{UserID: user.ID, Username: user.Username, Roles: user.RoleList()}, nil
+	return &auth.Principal{UserID: user.ID, Username: user.Username, Roles: user.RoleList(), Permissions: user.Permissions}, nil
 }
 
 func bearer(header string) (string, bool) {
@@ -62,6 +64,9 @@ func (h *Handler) userFromToken(ctx context.Context, tok string) (*identity.User
 			}
 			return nil, err // the store: busy, never a 401
 		}
+		if u.Permissions, err = h.granted(ctx, u); err != nil {
+			return nil, err
+		}
 		h.users.Put(claims.UserID, u)
 	}
 	if !u.Active {
@@ -69,6 +74,34 @@ func (h *Handler) userFromToken(ctx context.Context, tok string) (*identity.User
 	}
 	return u, nil
 }
+
+// grantsOf fills in the permissions granted to u (a user just read for a password login) directly: from the
+// user cache when it is fresh there, else from the store, caching u, so HTTP Basic on every request costs
+// no extra query either.
+func (h *Handler) grantsOf(ctx context.Context, u *identity.User) error {
+	if cached, ok := h.users.Get(u.ID); ok {
+		u.Permissions = cached.Permissions
+		return nil
+	}
+	var err error
+	if u.Permissions, err = h.granted(ctx, u); err != nil {
+		return err
+	}
+	h.users.Put(u.ID, u)
+	return nil
+}
+
+// granted reads the permissions granted to u directly; an admin holds every permission already.
+func (h *Handler) granted(ctx context.Context, u *identity.User) ([]string, error) {
+	if u.HasRole(identity.AdminRole) {
+		return nil, nil
+	}
+	return identity.GrantedPermissions(ctx, h.db, u.ID)
+}
+
+// forget drops user id from the user cache after a change to it, so this node's next request of that user
+// sees the change at once (other nodes within userCacheTTL).
+func (h *Handler) forget(id int64) { h.users.Delete(id) }
 
 // login checks a password through the shared login guard; a bad one answers ICTCore's wording.
 func (h *Handler) login(ctx context.Context, login, pw, addr string) (*identity.User, error) {

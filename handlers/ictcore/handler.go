@@ -35,7 +35,8 @@ var (
 	_ server.API                       = (*Handler)(nil)
 )
 
-// userCacheTTL bounds how long a deactivation or role change may take to reach token requests.
+// userCacheTTL bounds how long a deactivation, role change or permission grant may take to reach token
+// requests (on the node that made the change through the API, at once: users.go forgets the user).
 const userCacheTTL = 5 * time.Second
 
 // Config is what the ICTCore handler is built from.

@@ -143,6 +143,8 @@ var permissions = map[string][]string{
 	"removeUserRole":       {"user_update", "role_update"},
 	"addUserPermission":    {"user_update", "permission_create"},
 	"removeUserPermission": {"user_update", "permission_delete"},
+	"listRoles":            {"role_list"},       // Switchboard: not in the guide (ambiguity 57); the reference code's GET roles. Granted by the parent `role`.
+	"listPermissions":      {"permission_list"}, // Switchboard: not in the guide (ambiguity 57); the reference code's GET permissions. Granted by the parent `permission`.
 
 	// Providers
 	"createProvider": {"provider_create"},

@@ -32,6 +32,10 @@ func (o Owner) scopeOn(col string) models.Where {
 	}
 }
 
+// lockShare share-locks the rows a query reads (Postgres), so they cannot be deleted before the
+// transaction ends.
+var lockShare = clause.Locking{Strength: "SHARE"}
+
 // table names one owned table for the shared reads and writes below.
 type table struct {
 	name, id, noun string // table, id column, what the API calls a row ("text")

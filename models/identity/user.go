@@ -29,8 +29,14 @@ type User struct {
 	Company      string
 	Roles        string // comma-separated role names, e.g. "admin,user"
 	Active       bool
+	CountryID    *int64
+	LanguageID   string // two letters, or empty
+	TimezoneID   *int64
 	CreatedAt    int64 `gorm:"autoCreateTime"`
 	UpdatedAt    int64 `gorm:"autoUpdateTime"`
+	// Permissions are the names granted to the user directly (user_permissions), when loaded with
+	// GrantedPermissions; not a column.
+	Permissions []string `gorm:"-"`
 }
 
 // RoleList splits Roles.
@@ -44,15 +50,56 @@ func (u *User) RoleList() []string {
 	return out
 }
 
-// CreateUser stores u; a taken username or e-mail is a Conflict.
-func CreateUser(ctx context.Context, db *gorm.DB, u *User) error {
+// CreateUser stores u and sets its id; a taken username or e-mail is a Conflict. Each of then runs after
+// the insert in the same transaction, for what a new user brings along (an error there undoes the user).
+func CreateUser(ctx context.Context, db *gorm.DB, u *User, then ...func(tx *gorm.DB) error) error {
 	now := time.Now().Unix()
-	u.CreatedAt, u.UpdatedAt = now, now
-	err := db.WithContext(ctx).Create(u).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return models.Wrap(models.Conflict, err, "user "+strconv.Quote(u.Username)+" already exists")
+	u.ID, u.CreatedAt, u.UpdatedAt = 0, now, now
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := checkUnique(tx, u); err != nil {
+			return err
+		}
+		if err := tx.Create(u).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) { // a concurrent create won the race
+				return models.Wrap(models.Conflict, err, "user "+strconv.Quote(u.Username)+" or its e-mail address already exists")
+			}
+			return err
+		}
+		for _, f := range then {
+			if err := f(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		u.ID = 0 // rolled back
 	}
 	return err
+}
+
+// checkUnique answers a Conflict naming the value when another user has u's username or e-mail (the unique
+// indexes stay the guard against a race; this only says which value is taken).
+func checkUnique(tx *gorm.DB, u *User) error {
+	var others []User
+	q := tx.Select("user_id", "username", "email").Where("user_id <> ?", u.ID)
+	if u.Email != nil {
+		q = q.Where("username = ? OR email = ?", u.Username, *u.Email)
+	} else {
+		q = q.Where("username = ?", u.Username)
+	}
+	if err := q.Limit(2).Find(&others).Error; err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.Username == u.Username {
+			return models.Errorf(models.Conflict, "user %q already exists", u.Username)
+		}
+	}
+	if len(others) > 0 {
+		return models.Errorf(models.Conflict, "e-mail address %q is another user's", *u.Email)
+	}
+	return nil
 }
 
 // FindUserByID loads one user.
