@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -49,11 +50,19 @@ func NewWithOptions(t testing.TB, kind string, o app.Options) *Env {
 	if o.BlobDir == "" {
 		o.BlobDir = t.TempDir() // the embedded store's media, never in the package directory
 	}
-	h, err := app.Build(ctx, o)
+	svc, err := app.Build(ctx, o)
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
-	return &Env{T: t, Kind: kind, DB: db, Handler: h}
+	// Registered after NewDB's cleanups, so it runs before them: the workers stop before the store closes.
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := svc.Stop(stopCtx); err != nil {
+			t.Errorf("stop the job queue: %v", err)
+		}
+	})
+	return &Env{T: t, Kind: kind, DB: db, Handler: svc.Handler}
 }
 
 // Request is one call to make.

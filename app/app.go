@@ -15,6 +15,8 @@ import (
 
 	"switchboard/auth"
 	"switchboard/blob"
+	"switchboard/delivery"
+	"switchboard/gateway"
 	"switchboard/handlers/cim"
 	"switchboard/handlers/collect"
 	"switchboard/handlers/ictcore"
@@ -22,6 +24,7 @@ import (
 	"switchboard/handlers/ucontact"
 	"switchboard/models"
 	"switchboard/models/identity"
+	"switchboard/queue"
 	"switchboard/server"
 )
 
@@ -39,7 +42,26 @@ type Options struct {
 	BlobDir string
 	// MediaMax bounds one media upload, in bytes; 0: DefaultMediaMax.
 	MediaMax int64
+	// Sim is the delivery simulator: the gateway of every service no active provider offers. The zero
+	// value delivers everything at once.
+	Sim gateway.SimConfig
+	// RetryDelay is the wait before a failed transmission's first automatic retry, doubled for each
+	// further one up to RetryMaxDelay; 0: delivery.DefaultRetryDelay and DefaultRetryMaxDelay.
+	RetryDelay, RetryMaxDelay time.Duration
+	// Queue tunes the job queue (workers, polling, timeouts); Queue.Log is filled in.
+	Queue queue.Config
 }
+
+// Service is the assembled Switchboard: its HTTP surface, and the job queue's workers behind it, which
+// run from Build until Stop.
+type Service struct {
+	http.Handler
+	queue *queue.Queue
+}
+
+// Stop stops the job queue's workers: they finish the jobs under way until ctx ends, then are cancelled
+// (see queue.Queue.Stop). Call it after the HTTP server has drained and before closing the store.
+func (s *Service) Stop(ctx context.Context) error { return s.queue.Stop(ctx) }
 
 // DefaultMediaMax is the media upload limit the ICTCore contract states (20 MiB).
 const DefaultMediaMax = 20 << 20
@@ -47,21 +69,35 @@ const DefaultMediaMax = 20 << 20
 // DefaultBlobDir is the media directory of the embedded store, beside switchboard.db.
 const DefaultBlobDir = "switchboard-blobs"
 
-// Build answers the whole HTTP surface over a migrated store.
-func Build(ctx context.Context, o Options) (http.Handler, error) {
+// Build answers the whole HTTP surface over a migrated store, with the job queue's workers started (the
+// caller stops them with Stop).
+func Build(ctx context.Context, o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
 	ictcore.SweepImports(ctx, o.DB, o.Log) // CSV imports a killed process left behind
-	apis, err := APIs(ctx, o)
+	apis, q, err := assemble(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	return server.New(server.Config{DB: o.DB, Log: o.Log, APIs: apis, Limits: o.Limits})
+	h, err := server.New(server.Config{DB: o.DB, Log: o.Log, APIs: apis, Limits: o.Limits})
+	if err != nil {
+		return nil, err
+	}
+	if err := q.Start(ctx); err != nil {
+		return nil, err
+	}
+	return &Service{Handler: h, queue: q}, nil
 }
 
-// APIs answers every vendor API over the store, as Build mounts them.
+// APIs answers every vendor API over the store, as Build mounts them (their job queue not started).
 func APIs(ctx context.Context, o Options) ([]server.API, error) {
+	apis, _, err := assemble(ctx, o)
+	return apis, err
+}
+
+// assemble builds every vendor API and the job queue their work goes to.
+func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -70,29 +106,38 @@ func APIs(ctx context.Context, o Options) ([]server.API, error) {
 		var err error
 		secret, err = models.GetOrCreateSetting(ctx, o.DB, "token_secret", func() (string, error) { return auth.RandomSecret(48) })
 		if err != nil {
-			return nil, fmt.Errorf("token secret: %w", err)
+			return nil, nil, fmt.Errorf("token secret: %w", err)
 		}
 	}
 	tokens, err := auth.NewTokens(secret, o.TokenTTL)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	logins := auth.NewGuard(o.Logins) // one guard: a client throttled on one API is throttled on all
 	blobs, err := openBlobs(ctx, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mediaMax := o.MediaMax
 	if mediaMax == 0 {
 		mediaMax = DefaultMediaMax
 	}
+	qc := o.Queue
+	qc.Log = o.Log
+	q := queue.New(o.DB, qc)
+	sender, err := delivery.New(delivery.Config{DB: o.DB, Blobs: blobs, Queue: q, Log: o.Log, Sim: o.Sim,
+		RetryDelay: o.RetryDelay, RetryMaxDelay: o.RetryMaxDelay})
+	if err != nil {
+		return nil, nil, fmt.Errorf("delivery: %w", err)
+	}
 	return []server.API{
-		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax}),
+		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
+			Sender: sender}),
 		collect.New(),
 		cim.New(),
 		ucontact.New(),
 		platform.New(o.DB, o.Version),
-	}, nil
+	}, q, nil
 }
 
 // openBlobs opens the media store and sweeps what a killed process left half written. A failed sweep is

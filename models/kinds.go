@@ -33,10 +33,11 @@ const (
 	NotBuilt             // in the contract, not built yet
 	Canceled             // the client went away; nobody reads the answer
 	Unsupported          // the body's media type is not one the operation takes
+	Locked               // the row's state does not allow the action now (ICTCore's 423: a transmission in process)
 )
 
 var kindNames = [...]string{"internal", "invalid", "unauthenticated", "forbidden", "not found", "conflict",
-	"too large", "throttled", "busy", "not built", "canceled", "unsupported"}
+	"too large", "throttled", "busy", "not built", "canceled", "unsupported", "locked"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

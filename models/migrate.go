@@ -16,16 +16,23 @@ type migration struct {
 	version int
 	name    string
 	up      func(tx *gorm.DB) error
+	// own, set instead of up, is a step that needs transactions of its own (River's migrations on Postgres
+	// cannot share one: a later version uses an enum value an earlier one adds). It runs on the migrating
+	// connection, must be safe to run again after an interruption (and alongside another SQLite process),
+	// and is recorded in a transaction of its own once it has run.
+	own func(conn *gorm.DB) error
 }
 
 var migrations = []migration{
-	{1, "users, settings, contacts, groups", migrateV1},
-	{2, "contact imports: batched, invisible until done", migrateV2},
-	{3, "contact links without foreign keys", migrateV3},
-	{4, "blobs: chunked rows for shared media", migrateV4},
-	{5, "ICTCore messages: texts, templates, documents, recordings", migrateV5},
-	{6, "ICTCore providers, accounts, account settings, permissions", migrateV6},
-	{7, "ICTCore programs", migrateV7},
+	{1, "users, settings, contacts, groups", migrateV1, nil},
+	{2, "contact imports: batched, invisible until done", migrateV2, nil},
+	{3, "contact links without foreign keys", migrateV3, nil},
+	{4, "blobs: chunked rows for shared media", migrateV4, nil},
+	{5, "ICTCore messages: texts, templates, documents, recordings", migrateV5, nil},
+	{6, "ICTCore providers, accounts, account settings, permissions", migrateV6, nil},
+	{7, "ICTCore programs", migrateV7, nil},
+	{8, "ICTCore transmissions, spools, spool results", migrateV8, nil},
+	{9, "River job queue tables", nil, migrateRiver},
 }
 
 type schemaMigration struct {
@@ -60,20 +67,31 @@ func Migrate(ctx context.Context, db *gorm.DB) (applied int, err error) {
 		}
 		for _, m := range migrations {
 			done := false
-			err := conn.Transaction(func(tx *gorm.DB) error {
-				var n int64
-				if err := tx.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
-					return err
+			// record applies up (when set) and records the step, unless it is recorded already.
+			record := func(up func(tx *gorm.DB) error) func(tx *gorm.DB) error {
+				return func(tx *gorm.DB) error {
+					var n int64
+					if err := tx.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
+						return err
+					}
+					if n > 0 {
+						return nil
+					}
+					if up != nil {
+						if err := up(tx); err != nil {
+							return err
+						}
+					}
+					done = true
+					return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().Unix()}).Error
 				}
-				if n > 0 {
-					return nil
-				}
-				if err := m.up(tx); err != nil {
-					return err
-				}
-				done = true
-				return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().Unix()}).Error
-			})
+			}
+			var err error
+			if m.own != nil {
+				err = migrateOwn(conn, m, record(nil))
+			} else {
+				err = conn.Transaction(record(m.up))
+			}
 			if err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 			}
@@ -84,6 +102,21 @@ func Migrate(ctx context.Context, db *gorm.DB) (applied int, err error) {
 		return nil
 	})
 	return applied, err
+}
+
+// migrateOwn runs a step with transactions of its own unless it is recorded, then records it.
+func migrateOwn(conn *gorm.DB, m migration, record func(tx *gorm.DB) error) error {
+	var n int64
+	if err := conn.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if err := m.own(conn); err != nil {
+		return err
+	}
+	return conn.Transaction(record)
 }
 
 // unlockMigrations releases the session lock, even when ctx has ended. A connection that cannot say

@@ -16,5 +16,6 @@ func Statuses(invalid int) map[Kind]int {
 		Busy:            http.StatusServiceUnavailable,
 		NotBuilt:        http.StatusNotImplemented,
 		Unsupported:     http.StatusUnsupportedMediaType,
+		Locked:          http.StatusLocked,
 	}
 }

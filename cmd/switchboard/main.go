@@ -24,7 +24,9 @@ import (
 
 	"switchboard/app"
 	"switchboard/auth"
+	"switchboard/gateway"
 	"switchboard/models"
+	"switchboard/queue"
 	"switchboard/server"
 )
 
@@ -79,11 +81,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		BodyTimeouts: server.BodyTimeouts{Body: time.Duration(envInt(getenv, "BODY_TIMEOUT", 0)) * time.Second, UploadMinRate: envInt(getenv, "UPLOAD_MIN_RATE", 0)}}
 	logins := auth.GuardConfig{MaxFailures: int(envInt(getenv, "LOGIN_MAX_FAILURES", 0)),
 		Window: time.Duration(envInt(getenv, "LOGIN_WINDOW", 0)) * time.Second}
-	handler, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version,
-		BlobDir: getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax)})
+	sim, err := simConfig(getenv)
 	if err != nil {
 		return err
 	}
+	svc, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version,
+		BlobDir: getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
+		RetryDelay:    time.Duration(envInt(getenv, "RETRY_DELAY", 0)) * time.Second,
+		RetryMaxDelay: time.Duration(envInt(getenv, "RETRY_MAX_DELAY", 0)) * time.Second,
+		Queue:         queue.Config{Workers: int(envInt(getenv, "QUEUE_WORKERS", 0))}})
+	if err != nil {
+		return err
+	}
+	// Deferred after the store's Close, so it runs before it: on every way out the workers stop first.
+	// On a shutdown they have already stopped below, and this does nothing.
+	defer stopQueue(svc, log)
 	addr := getenv("LISTEN_ADDR")
 	if addr == "" {
 		addr = ":8080"
@@ -95,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// No WriteTimeout either: it runs from the request's headers to the last byte of the answer, so it
 	// would cut off long exports and the answer of a long import. MaxHeaderBytes: API headers are small.
 	srv := &http.Server{
-		Addr: addr, Handler: handler,
+		Addr: addr, Handler: svc,
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -107,14 +119,69 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case <-ctx.Done():
 	}
-	// Stop accepting, let in-flight requests finish, then close the store (deferred).
+	// Stop accepting and let in-flight requests finish; then stop the job queue's workers once the jobs
+	// under way are done (a send answered just before the drain is queued, not lost); then close the
+	// store (deferred).
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopQueue(svc, log)
 	return nil
+}
+
+// queueStopWait bounds the wait for the jobs under way at shutdown; past it they are cancelled, and an
+// attempt cancelled before its gateway answered goes back to the queue for the next start.
+const queueStopWait = 30 * time.Second
+
+func stopQueue(svc *app.Service, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), queueStopWait)
+	defer cancel()
+	if err := svc.Stop(ctx); err != nil {
+		log.Warn("job queue stopped with jobs cut short", "error", err)
+	}
+}
+
+// simConfig reads the delivery simulator's settings: SIM_LATENCY_MS and SIM_JITTER_MS (added to each
+// attempt), SIM_FAILURE_RATE, SIM_NO_ANSWER_RATE and SIM_BUSY_RATE (shares between 0 and 1; the last two
+// for calls only), SIM_SEED (the same seed gives the same outcomes). A value that is not a number is an
+// error, not a silent default; the simulator refuses rates out of range.
+func simConfig(getenv func(string) string) (gateway.SimConfig, error) {
+	var c gateway.SimConfig
+	for _, f := range []struct {
+		name string
+		dst  *float64
+	}{{"SIM_FAILURE_RATE", &c.FailureRate}, {"SIM_NO_ANSWER_RATE", &c.NoAnswerRate}, {"SIM_BUSY_RATE", &c.BusyRate}} {
+		if v := getenv(f.name); v != "" {
+			r, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return c, fmt.Errorf("%s: %q is not a number", f.name, v)
+			}
+			*f.dst = r
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"SIM_LATENCY_MS", &c.Latency}, {"SIM_JITTER_MS", &c.Jitter}} {
+		if v := getenv(f.name); v != "" {
+			ms, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || ms < 0 {
+				return c, fmt.Errorf("%s: %q is not a number of milliseconds", f.name, v)
+			}
+			*f.dst = time.Duration(ms) * time.Millisecond
+		}
+	}
+	if v := getenv("SIM_SEED"); v != "" {
+		seed, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return c, fmt.Errorf("SIM_SEED: %q is not an integer", v)
+		}
+		c.Seed = seed
+	}
+	return c, nil
 }
 
 func addUser(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, db *gorm.DB) error {

@@ -1504,6 +1504,8 @@ type ClientInterface interface {
 	// neither the answer is 412 "contact is missing". `title`, `origin` and `service_flag` default to the
 	// program's name, type and service; `account_id` defaults to the caller's default account; `direction`
 	// defaults to `outbound`. `status` and `response` are set by Switchboard and are not accepted.
+	// A program, contact or account that does not exist, or is another user's, answers 404 (as ICTCore
+	// answers "Program not found"); a `service_flag` other than the program's service answers 412.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1520,6 +1522,8 @@ type ClientInterface interface {
 	// neither the answer is 412 "contact is missing". `title`, `origin` and `service_flag` default to the
 	// program's name, type and service; `account_id` defaults to the caller's default account; `direction`
 	// defaults to `outbound`. `status` and `response` are set by Switchboard and are not accepted.
+	// A program, contact or account that does not exist, or is another user's, answers 404 (as ICTCore
+	// answers "Program not found"); a `service_flag` other than the program's service answers 412.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4487,6 +4491,8 @@ func (c *Client) ListTransmissions(ctx context.Context, params *ListTransmission
 // neither the answer is 412 "contact is missing". `title`, `origin` and `service_flag` default to the
 // program's name, type and service; `account_id` defaults to the caller's default account; `direction`
 // defaults to `outbound`. `status` and `response` are set by Switchboard and are not accepted.
+// A program, contact or account that does not exist, or is another user's, answers 404 (as ICTCore
+// answers "Program not found"); a `service_flag` other than the program's service answers 412.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4513,6 +4519,8 @@ func (c *Client) CreateTransmissionWithBody(ctx context.Context, contentType str
 // neither the answer is 412 "contact is missing". `title`, `origin` and `service_flag` default to the
 // program's name, type and service; `account_id` defaults to the caller's default account; `direction`
 // defaults to `outbound`. `status` and `response` are set by Switchboard and are not accepted.
+// A program, contact or account that does not exist, or is another user's, answers 404 (as ICTCore
+// answers "Program not found"); a `service_flag` other than the program's service answers 412.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -13599,6 +13607,8 @@ type ClientWithResponsesInterface interface {
 	// neither the answer is 412 "contact is missing". `title`, `origin` and `service_flag` default to the
 	// program's name, type and service; `account_id` defaults to the caller's default account; `direction`
 	// defaults to `outbound`. `status` and `response` are set by Switchboard and are not accepted.
+	// A program, contact or account that does not exist, or is another user's, answers 404 (as ICTCore
+	// answers "Program not found"); a `service_flag` other than the program's service answers 412.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13615,6 +13625,8 @@ type ClientWithResponsesInterface interface {
 	// neither the answer is 412 "contact is missing". `title`, `origin` and `service_flag` default to the
 	// program's name, type and service; `account_id` defaults to the caller's default account; `direction`
 	// defaults to `outbound`. `status` and `response` are set by Switchboard and are not accepted.
+	// A program, contact or account that does not exist, or is another user's, answers 404 (as ICTCore
+	// answers "Program not found"); a `service_flag` other than the program's service answers 412.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25954,6 +25966,8 @@ type CreateTransmissionResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -25987,6 +26001,11 @@ func (r CreateTransmissionResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateTransmissionResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateTransmissionResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -30848,6 +30867,8 @@ func (c *ClientWithResponses) ListTransmissionsWithResponse(ctx context.Context,
 // neither the answer is 412 "contact is missing". `title`, `origin` and `service_flag` default to the
 // program's name, type and service; `account_id` defaults to the caller's default account; `direction`
 // defaults to `outbound`. `status` and `response` are set by Switchboard and are not accepted.
+// A program, contact or account that does not exist, or is another user's, answers 404 (as ICTCore
+// answers "Program not found"); a `service_flag` other than the program's service answers 412.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30870,6 +30891,8 @@ func (c *ClientWithResponses) CreateTransmissionWithBodyWithResponse(ctx context
 // neither the answer is 412 "contact is missing". `title`, `origin` and `service_flag` default to the
 // program's name, type and service; `account_id` defaults to the caller's default account; `direction`
 // defaults to `outbound`. `status` and `response` are set by Switchboard and are not accepted.
+// A program, contact or account that does not exist, or is another user's, answers 404 (as ICTCore
+// answers "Program not found"); a `service_flag` other than the program's service answers 412.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -43224,6 +43247,13 @@ func ParseCreateTransmissionResponse(rsp *http.Response) (*CreateTransmissionRes
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -64741,6 +64771,20 @@ func (response CreateTransmission403JSONResponse) VisitCreateTransmissionRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTransmission404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateTransmission404JSONResponse) VisitCreateTransmissionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }

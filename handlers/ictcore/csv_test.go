@@ -503,9 +503,12 @@ func TestCSVImportSweep(t *testing.T) {
 		}
 
 		// Start-up sweeps, as after a restart.
-		if _, err := app.Build(context.Background(), app.Options{DB: e.DB, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		restarted, err := app.Build(context.Background(), app.Options{DB: e.DB, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			BlobDir: t.TempDir()})
+		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { _ = restarted.Stop(context.Background()) })
 		for _, c := range []struct {
 			id        int64
 			state     string

@@ -28,6 +28,7 @@ type Handler struct {
 	log      *slog.Logger
 	blobs    blob.Store
 	mediaMax int64
+	sender   Sender
 }
 
 var (
@@ -47,12 +48,13 @@ type Config struct {
 	Log      *slog.Logger
 	Blobs    blob.Store // message media
 	MediaMax int64      // bytes of one media upload
+	Sender   Sender     // starts transmission attempts; nil: send and retry answer 503
 }
 
 // New builds the ICTCore handler.
 func New(c Config) *Handler {
 	return &Handler{
-		db: c.DB, tokens: c.Tokens, logins: c.Logins, log: c.Log, blobs: c.Blobs, mediaMax: c.MediaMax,
+		db: c.DB, tokens: c.Tokens, logins: c.Logins, log: c.Log, blobs: c.Blobs, mediaMax: c.MediaMax, sender: c.Sender,
 		users: auth.NewCache[int64, *identity.User](userCacheTTL, 10000),
 	}
 }

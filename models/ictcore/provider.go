@@ -90,3 +90,15 @@ func ListProviders(ctx context.Context, db *gorm.DB, f ProviderFilter) (models.P
 		models.Equal("provider_id", f.ID), models.Equal("node_id", f.NodeID), models.Equal("name", f.Name),
 		models.Equal("host", f.Host), models.Equal("type", f.Type), models.Equal("active", f.Active), mask)
 }
+
+// DeliveryProvider answers the provider that carries service (a service_flag bit) now: the active one
+// offering it with the lowest weight (the oldest among equals), or nil when none does.
+func DeliveryProvider(ctx context.Context, db *gorm.DB, service int) (*Provider, error) {
+	var ps []Provider
+	err := db.WithContext(ctx).Table(providers.name).Where("active = 1 AND (service_flag & ?) = ?", service, service).
+		Order("weight, provider_id").Limit(1).Find(&ps).Error
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	return &ps[0], nil
+}

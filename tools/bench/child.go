@@ -76,7 +76,7 @@ type store struct {
 // child runs one measurement and prints its result as one JSON line on stdout.
 func child(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import or writers")
+		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers or sends")
 		return 2
 	}
 	kind := args[0]
@@ -119,6 +119,8 @@ func child(args []string) int {
 		}
 	case "writers":
 		out, err = benchWriters(ctx, st, *rows, *file, *workers, time.Duration(*secs*float64(time.Second)))
+	case "sends":
+		out, err = benchSends(ctx, st, *rows, *workers)
 	default:
 		err = fmt.Errorf("unknown child %q", kind)
 	}

@@ -1,13 +1,13 @@
 // Command bench prints Switchboard's performance figures (DESIGN section 10), each beside a baseline
 // measured in the same run: the ICTCore HTTP path against a bare echo handler (and a CPU profile of where
 // the difference goes), CSV import against psql's \copy of the same file, list pages against a keyset
-// page, and concurrent single-contact creates during a long import against the same creates with no
-// import running. It asserts nothing; it prints. Each measurement runs in a child process (this binary
+// page, concurrent single-contact creates during a long import against the same creates with no
+// import running, and transmissions sent through the zero-latency simulator against a bare claim loop. It asserts nothing; it prints. Each measurement runs in a child process (this binary
 // re-executed with -child) so that every figure, peak RSS above all, starts from a clean process.
 //
 //	go run ./tools/bench                    # full run
 //	go run ./tools/bench -quick             # smoke run: 10k rows, 2k requests, short phases
-//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers)
+//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends)
 package main
 
 import (
@@ -43,7 +43,7 @@ const (
 )
 
 // parts is every -part value, in the order they run.
-var parts = []string{"http", "profile", "csv", "lists", "writers"}
+var parts = []string{"http", "profile", "csv", "lists", "writers", "sends"}
 
 type config struct {
 	rows     []int
@@ -61,6 +61,8 @@ type config struct {
 	writers     int
 	writersIdle float64
 	writersRows int
+	// sends: transmissions sent, goroutines sending.
+	sends, senders int
 }
 
 func main() {
@@ -69,7 +71,7 @@ func main() {
 	}
 	var (
 		cfg   config
-		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests, 2 s profiles, 1 s idle phases (overrides -rows, -requests, -profile-secs, -writers-idle, -writers-rows)")
+		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests, 2 s profiles, 1 s idle phases, 2k sends (overrides -rows, -requests, -profile-secs, -writers-idle, -writers-rows, -sends)")
 		rows  = flag.String("rows", "100000,1000000", "comma-separated CSV import sizes (csv, lists)")
 		part  = flag.String("part", "all", "what to run: all, or a comma-separated list of "+strings.Join(parts, ", "))
 	)
@@ -82,6 +84,8 @@ func main() {
 	flag.IntVar(&cfg.writers, "writers", 4, "writers: concurrent workers creating contacts in a loop")
 	flag.Float64Var(&cfg.writersIdle, "writers-idle", 5, "writers: seconds of creates with no import, before and after it")
 	flag.IntVar(&cfg.writersRows, "writers-rows", 1_000_000, "writers: rows imported while the creates run")
+	flag.IntVar(&cfg.sends, "sends", 20_000, "sends: transmissions sent")
+	flag.IntVar(&cfg.senders, "senders", 8, "sends: goroutines sending")
 	flag.Parse()
 	var err error
 	if cfg.rows, err = parseRows(*rows); err != nil {
@@ -95,6 +99,7 @@ func main() {
 	if *quick {
 		cfg.rows, cfg.requests = []int{10_000}, 2_000
 		cfg.profileSecs, cfg.writersIdle, cfg.writersRows = 2, 1, 10_000
+		cfg.sends = 2_000
 	}
 	cfg.warmup = max(cfg.requests/10, 100)
 	// Interrupts cancel the children and still drop the bench database.
@@ -235,6 +240,19 @@ func run(ctx context.Context, cfg config) error {
 		}
 		_ = os.Remove(path)
 		printWriters(cfg, res)
+	}
+	if cfg.parts["sends"] {
+		var res []sendsResult
+		for _, s := range stores {
+			progress("sends: %s, %d transmissions, %d senders", s, cfg.sends, cfg.senders)
+			var r sendsResult
+			args := append(common("sends", s), "-rows", strconv.Itoa(cfg.sends), "-workers", strconv.Itoa(cfg.senders))
+			if err := runChild(ctx, args, &r); err != nil {
+				return fmt.Errorf("sends %s: %w", s, err)
+			}
+			res = append(res, r)
+		}
+		printSends(res)
 	}
 	fmt.Printf("total bench time %s\n", time.Since(start).Round(time.Second))
 	return nil

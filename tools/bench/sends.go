@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"gorm.io/gorm"
+
+	"switchboard/blob"
+	"switchboard/delivery"
+	"switchboard/gateway"
+	"switchboard/models"
+	"switchboard/models/ictcore"
+	"switchboard/models/identity"
+	"switchboard/queue"
+)
+
+// targetSendRatio is DESIGN section 10's dialer target: sends/s ÷ the bare claim loop, on Postgres.
+const (
+	targetSendRatio = 0.5
+	targetSendRate  = 5000.0
+)
+
+// claimBatch is the bare loop's batch: the rows one UPDATE … RETURNING claims.
+const claimBatch = 100
+
+type sendsResult struct {
+	Store        string
+	Transmission int
+	Senders      int
+	Seconds      float64 // first send to the last transmission completed
+	PerSec       float64
+	Failed       int64   // transmissions that did not complete (should be 0)
+	BareSeconds  float64 // the baseline, run before and after and pooled
+	BarePerSec   float64
+}
+
+// benchSends measures transmissions sent per second through the zero-latency simulator: n pending SMS
+// transmissions, senders goroutines calling delivery's Send (what POST /transmissions/{id}/send does,
+// without HTTP: a conditional update, a spool and a River job in one transaction), the River workers
+// delivering them (claim the spool, read the transmission, program, text and contact, pick the gateway,
+// send, record the outcome and its results in one transaction), until every transmission is completed.
+// The baseline, before and after on the same table, is a bare batched claim loop: UPDATE … SET status =
+// 'processing' … RETURNING over the next claimBatch pending rows (SKIP LOCKED on Postgres), then one
+// UPDATE marking those completed, until none is pending.
+func benchSends(ctx context.Context, st *store, n, senders int) (*sendsResult, error) {
+	db := st.db.WithContext(ctx)
+	admin, err := identity.FindUserByLogin(ctx, db, "admin")
+	if err != nil {
+		return nil, err
+	}
+	ids, err := seedTransmissions(ctx, db, admin.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	res := &sendsResult{Store: st.kind, Transmission: n, Senders: senders}
+	bare1, err := bareClaims(ctx, db, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := resetTransmissions(db); err != nil {
+		return nil, err
+	}
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q := queue.New(st.db, queue.Config{Log: log})
+	blobs, err := blob.New(st.db, os.TempDir())
+	if err != nil {
+		return nil, err
+	}
+	svc, err := delivery.New(delivery.Config{DB: st.db, Blobs: blobs, Queue: q, Log: log, Sim: gateway.SimConfig{Seed: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if err := q.Start(ctx); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	var next atomic.Int64
+	errs := make([]error, senders)
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(ids)); i = next.Add(1) - 1 {
+				if _, err := svc.Send(ctx, ictcore.AnyOwner, ids[i]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			_ = q.Stop(ctx)
+			return nil, fmt.Errorf("send: %w", err)
+		}
+	}
+	// Done when no transmission is pending or processing any more.
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		var open int64
+		if err := db.Raw("SELECT count(*) FROM transmissions WHERE status IN ('pending', 'processing', 'pending_retry')").Scan(&open).Error; err != nil {
+			_ = q.Stop(ctx)
+			return nil, err
+		}
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = q.Stop(ctx)
+			return nil, fmt.Errorf("sends: %d transmissions still open after 10 minutes", open)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	el := time.Since(start)
+	stopCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := q.Stop(stopCtx); err != nil {
+		return nil, err
+	}
+	res.Seconds, res.PerSec = el.Seconds(), float64(n)/el.Seconds()
+	if err := db.Raw("SELECT count(*) FROM transmissions WHERE status <> 'completed'").Scan(&res.Failed).Error; err != nil {
+		return nil, err
+	}
+
+	if err := resetTransmissions(db); err != nil {
+		return nil, err
+	}
+	bare2, err := bareClaims(ctx, db, n)
+	if err != nil {
+		return nil, err
+	}
+	res.BareSeconds = (bare1 + bare2).Seconds() / 2
+	res.BarePerSec = float64(n) / res.BareSeconds
+	return res, nil
+}
+
+// seedTransmissions makes one text, one sendsms program and n contacts with a pending transmission each,
+// in batches, and answers the transmissions' ids.
+func seedTransmissions(ctx context.Context, db *gorm.DB, user int64, n int) ([]int64, error) {
+	text := &ictcore.Text{Name: "bench", Data: "Hello from the bench", Type: "UTF-8", Class: 1, UserID: user}
+	if err := ictcore.CreateText(ctx, db, text); err != nil {
+		return nil, err
+	}
+	program := &ictcore.Program{Name: "bench", Type: "sendsms", TextID: &text.ID, UserID: user}
+	if err := ictcore.CreateProgram(ctx, db, ictcore.AnyOwner, program); err != nil {
+		return nil, err
+	}
+	now := time.Now().Unix()
+	ids := make([]int64, 0, n)
+	for done := 0; done < n; {
+		size := min(1000, n-done)
+		contacts := make([]ictcore.Contact, size)
+		for i := range contacts {
+			phone := fmt.Sprintf("+1555%07d", done+i)
+			contacts[i] = ictcore.Contact{Phone: phone, PhoneRev: phone, UserID: user, CreatedAt: now, UpdatedAt: now}
+		}
+		if err := db.Create(&contacts).Error; err != nil {
+			return nil, err
+		}
+		ts := make([]ictcore.Transmission, size)
+		for i := range ts {
+			ts[i] = ictcore.Transmission{Title: "bench", ServiceFlag: 4, ContactID: contacts[i].ID, ProgramID: program.ID,
+				Origin: "sendsms", Direction: "outbound", Status: ictcore.StatusPending, TryAllowed: 1, UserID: user,
+				CreatedAt: now, UpdatedAt: now}
+		}
+		if err := db.Create(&ts).Error; err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			ids = append(ids, t.ID)
+		}
+		done += size
+	}
+	return ids, nil
+}
+
+func resetTransmissions(db *gorm.DB) error {
+	return db.Exec("UPDATE transmissions SET status = 'pending', try_done = 0, response = '', last_run = NULL").Error
+}
+
+// bareClaims is the baseline: claim the next claimBatch pending transmissions with one UPDATE …
+// RETURNING, mark them completed with one more UPDATE, until none is left; it answers the time taken.
+func bareClaims(ctx context.Context, db *gorm.DB, n int) (time.Duration, error) {
+	claim := `UPDATE transmissions SET status = 'processing', try_done = try_done + 1, last_run = ?
+		WHERE transmission_id IN (SELECT transmission_id FROM transmissions WHERE status = 'pending'
+		ORDER BY transmission_id LIMIT ?) RETURNING transmission_id`
+	if models.IsPostgres(db) {
+		claim = `UPDATE transmissions SET status = 'processing', try_done = try_done + 1, last_run = ?
+			WHERE transmission_id IN (SELECT transmission_id FROM transmissions WHERE status = 'pending'
+			ORDER BY transmission_id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING transmission_id`
+	}
+	start := time.Now()
+	total := 0
+	for {
+		var ids []int64
+		if err := db.WithContext(ctx).Raw(claim, time.Now().Unix(), claimBatch).Scan(&ids).Error; err != nil {
+			return 0, err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		if err := db.WithContext(ctx).Exec("UPDATE transmissions SET status = 'completed' WHERE transmission_id IN ?", ids).Error; err != nil {
+			return 0, err
+		}
+		total += len(ids)
+	}
+	if total != n {
+		return 0, fmt.Errorf("bare claims: claimed %d of %d", total, n)
+	}
+	return time.Since(start), nil
+}
+
+func printSends(res []sendsResult) {
+	if len(res) == 0 {
+		return
+	}
+	fmt.Printf("SENDS transmissions sent through the zero-latency simulator: %d pending SMS transmissions, %d goroutines calling\n", res[0].Transmission, res[0].Senders)
+	fmt.Printf("      delivery's Send (the send route's work without HTTP: conditional update, spool, River job in one\n")
+	fmt.Printf("      transaction), River's workers delivering each (claim, reads, simulator, outcome and results in one\n")
+	fmt.Printf("      transaction), timed from the first send to the last completed. bare = a batched claim loop over the\n")
+	fmt.Printf("      same table (UPDATE … RETURNING %d pending rows, SKIP LOCKED on Postgres, then one UPDATE marking them\n", claimBatch)
+	fmt.Printf("      completed), run before and after and pooled. The target is Postgres's; SQLite's figure is for information.\n\n")
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "store\tsends/s\ttime\tnot completed\tbare/s\tsends/bare\ttarget\t")
+	for _, r := range res {
+		ratio := r.PerSec / r.BarePerSec
+		target := ""
+		if r.Store == "postgres" {
+			target = fmt.Sprintf("≥ %.1f %s, ≥ %.0f/s %s", targetSendRatio, verdict(ratio >= targetSendRatio), targetSendRate, verdict(r.PerSec >= targetSendRate))
+		}
+		fmt.Fprintf(w, "%s\t%.0f\t%s\t%d\t%.0f\t%.3f\t%s\t\n", r.Store, r.PerSec, secs(r.Seconds), r.Failed, r.BarePerSec, ratio, target)
+	}
+	w.Flush()
+	fmt.Println()
+}
