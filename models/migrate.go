@@ -33,6 +33,8 @@ var migrations = []migration{
 	{7, "ICTCore programs", migrateV7, nil},
 	{8, "ICTCore transmissions, spools, spool results", migrateV8, nil},
 	{9, "River job queue tables", nil, migrateRiver},
+	{10, "ICTCore account program subscriptions", migrateV10, nil},
+	{11, "ICTCore provider gateway_flag", migrateV11, nil},
 }
 
 type schemaMigration struct {
@@ -107,7 +109,9 @@ func Migrate(ctx context.Context, db *gorm.DB) (applied int, err error) {
 // migrateOwn runs a step with transactions of its own unless it is recorded, then records it.
 func migrateOwn(conn *gorm.DB, m migration, record func(tx *gorm.DB) error) error {
 	var n int64
-	if err := conn.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
+	// A session of its own: conn's statement must not keep this query's model and condition for the
+	// steps after this one (it did: step 10 then tried to create schema_migrations).
+	if err := conn.Session(&gorm.Session{}).Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
 		return err
 	}
 	if n > 0 {

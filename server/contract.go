@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -243,10 +244,17 @@ func (g *guard) validate(c echo.Context, route *routers.Route, params map[string
 		case !utf8.Valid(body):
 			return true, models.Errorf(models.Invalid, "Data validation failed, request body is not valid UTF-8")
 		}
-		if err := checkBody(req.Header.Get(echo.HeaderContentType), body); err != nil {
+		ct := req.Header.Get(echo.HeaderContentType)
+		v, err := checkBody(ct, body)
+		if err != nil {
 			return true, err
 		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
+		if v != nil && lenient(g.api) && normalizeBody(route.Operation, ct, v) {
+			if body, err = json.Marshal(v); err != nil {
+				return true, err
+			}
+		}
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	}
 	if err := checkQuery(req.URL.Query()); err != nil {
 		return true, err

@@ -28,7 +28,9 @@ func checkQuery(query url.Values) error {
 	return nil
 }
 
-func checkBody(contentType string, body []byte) error {
+// checkBody answers a JSON body's decoded value (numbers as json.Number; nil when it is not JSON or
+// malformed), so lenient APIs can normalise it without decoding it again.
+func checkBody(contentType string, body []byte) (any, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
@@ -36,40 +38,40 @@ func checkBody(contentType string, body []byte) error {
 	case mt == "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil // the contract's validation reports a malformed form
+			return nil, nil // the contract's validation reports a malformed form
 		}
 		for name, vs := range form {
 			for _, v := range vs {
 				if bad(name) || bad(v) {
-					return models.Errorf(models.Invalid, "Data validation failed, form field %q holds a control character", name)
+					return nil, models.Errorf(models.Invalid, "Data validation failed, form field %q holds a control character", name)
 				}
 			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 var errTrailing = models.Errorf(models.Invalid, "Data validation failed, request body has data after its JSON value")
 
-func checkJSON(body []byte) error {
+func checkJSON(body []byte) (any, error) {
 	// Raw control characters are already invalid JSON; only escaped ones (\u0000, \b, \f) need decoding,
 	// so a body without a backslash skips the walk.
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil // malformed JSON: the contract's validation says so
+		return nil, nil // malformed JSON: the contract's validation says so
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errTrailing
+		return nil, errTrailing
 	}
 	if bytes.IndexByte(body, '\\') < 0 {
-		return nil
+		return v, nil
 	}
 	if where, ok := findControl(v, ""); ok {
-		return models.Errorf(models.Invalid, "Data validation failed, request body at %q holds a control character", "/"+where)
+		return nil, models.Errorf(models.Invalid, "Data validation failed, request body at %q holds a control character", "/"+where)
 	}
-	return nil
+	return v, nil
 }
 
 // findControl answers the JSON pointer of the first text (key or value) holding a control character.

@@ -156,12 +156,26 @@ type ClientInterface interface {
 	// Corresponds with DELETE /accounts/{account_id}/programs (the `ClearAccountPrograms` operationId).
 	ClearAccountPrograms(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ClearAccountProgramsByGet Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
+	//
+	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+	//
+	// Corresponds with GET /accounts/{account_id}/programs (the `ClearAccountProgramsByGet` operationId).
+	ClearAccountProgramsByGet(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UnsubscribeAccountProgram Unsubscribe an account from given program
 	//
 	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 	//
 	// Corresponds with DELETE /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgram` operationId).
 	UnsubscribeAccountProgram(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeAccountProgramByGet Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
+	//
+	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+	//
+	// Corresponds with GET /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgramByGet` operationId).
+	UnsubscribeAccountProgramByGet(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SubscribeAccountProgram Subscribe an account to some existing program
 	//
@@ -186,7 +200,7 @@ type ClientInterface interface {
 
 	// UpdateAccountSettingWithBody Update Account Setting
 	//
-	// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body, which has no place for the value (ambiguity 56); the body is `{"value": "..."}` as the reference code reads it (its alternative `data` key is not accepted). Answers `true`.
+	// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body (ambiguity 56); the value is taken from `value`, else `data` (both as the reference code reads them), else the Account body's `settings` entry named `{name}` (review R6); none of them answers 412. The reference code's bare scalar body is not accepted. Answers `true`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -195,7 +209,7 @@ type ClientInterface interface {
 
 	// UpdateAccountSetting Update Account Setting
 	//
-	// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body, which has no place for the value (ambiguity 56); the body is `{"value": "..."}` as the reference code reads it (its alternative `data` key is not accepted). Answers `true`.
+	// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body (ambiguity 56); the value is taken from `value`, else `data` (both as the reference code reads them), else the Account body's `settings` entry named `{name}` (review R6); none of them answers 412. The reference code's bare scalar body is not accepted. Answers `true`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -208,6 +222,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /accounts/{account_id}/users (the `DissociateAccountUser` operationId).
 	DissociateAccountUser(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DissociateAccountUserByGet Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
+	//
+	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+	//
+	// Corresponds with GET /accounts/{account_id}/users (the `DissociateAccountUserByGet` operationId).
+	DissociateAccountUserByGet(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AssignAccountUser Change account ownership
 	//
@@ -239,6 +260,43 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /authenticate (the `Authenticate` operationId).
 	Authenticate(ctx context.Context, body AuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthenticateAliasWithBody Authenticate (alias of POST /authenticate)
+	//
+	// Create and return an authentication token. Unlike other APIs this one needs no credentials in a header.
+	// Switchboard: `username` may also be the user's e-mail address or numeric user id (ambiguity 47). The
+	// token is a JWT (HS256) that expires after `expires_in` seconds. A wrong password answers 401, not the
+	// reference code's fatal error.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /authentication (the `AuthenticateAlias` operationId).
+	AuthenticateAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthenticateAlias Authenticate (alias of POST /authenticate)
+	//
+	// Create and return an authentication token. Unlike other APIs this one needs no credentials in a header.
+	// Switchboard: `username` may also be the user's e-mail address or numeric user id (ambiguity 47). The
+	// token is a JWT (HS256) that expires after `expires_in` seconds. A wrong password answers 401, not the
+	// reference code's fatal error.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /authentication (the `AuthenticateAlias` operationId).
+	AuthenticateAlias(ctx context.Context, body AuthenticateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCalls Get all voice Transmissions (alias of GET /transmissions with service_flag)
+	//
+	// Switchboard: the voice transmissions (`service_flag=1`), as the n8n node lists them (review R9).
+	// Lists transmissions, optionally filtered.
+	//
+	// Switchboard: the guide types the answer as one Transmission; it is a list, answered as an array and
+	// paged with `limit`/`offset` (ambiguity 49). The filters are the reference code's whitelist, including
+	// `service_flag` and `direction` used by real clients (ambiguity 63); `is_deleted` is not offered because
+	// deletes are hard deletes.
+	//
+	// Corresponds with GET /calls (the `ListCalls` operationId).
+	ListCalls(ctx context.Context, params *ListCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCampaigns Get all Campaign
 	//
@@ -330,6 +388,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /campaigns/{campaign_id}/schedule (the `CancelCampaignSchedule` operationId).
 	CancelCampaignSchedule(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelCampaignScheduleByGet Delete Campaign schedule (alias of DELETE /campaigns/{campaign_id}/schedule)
+	//
+	// Cancels every schedule (start and stop) of the campaign.
+	//
+	// Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
+	// the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
+	// alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
+	// schedule; there is no GET alias (ambiguity 45).
+	//
+	// Corresponds with GET /campaigns/{campaign_id}/schedule (the `CancelCampaignScheduleByGet` operationId).
+	CancelCampaignScheduleByGet(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelCampaignScheduleByPost Delete Campaign schedule (POST alias)
 	//
@@ -514,6 +584,101 @@ type ClientInterface interface {
 	// Corresponds with PUT /contacts/{contact_id}/link/{group_id} (the `LinkContact` operationId).
 	LinkContact(ctx context.Context, contactId ContactId, groupId GroupId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDocumentsAlias Get all Documents (alias of GET /messages/documents)
+	//
+	// Lists fax documents. Switchboard: the filters are the reference code's whitelist for documents; text filters match a substring; answers at most `limit` rows with the total in X-Total-Count when `count=true`.
+	//
+	// Corresponds with GET /documents (the `ListDocumentsAlias` operationId).
+	ListDocumentsAlias(ctx context.Context, params *ListDocumentsAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDocumentAliasWithBody Create New Document (alias of POST /messages/documents)
+	//
+	// Creates a fax document record. Upload its file next with PUT /messages/documents/{document_id}/media. Switchboard: answers `{"document_id": n}` as the guide shows, not the reference code's bare number (ambiguity 48).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /documents (the `CreateDocumentAlias` operationId).
+	CreateDocumentAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDocumentAlias Create New Document (alias of POST /messages/documents)
+	//
+	// Creates a fax document record. Upload its file next with PUT /messages/documents/{document_id}/media. Switchboard: answers `{"document_id": n}` as the guide shows, not the reference code's bare number (ambiguity 48).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /documents (the `CreateDocumentAlias` operationId).
+	CreateDocumentAlias(ctx context.Context, body CreateDocumentAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteDocumentAlias Delete Document (alias of DELETE /messages/documents/{document_id})
+	//
+	// Deletes a document and its stored file. Switchboard: answers `true`.
+	//
+	// Corresponds with DELETE /documents/{document_id} (the `DeleteDocumentAlias` operationId).
+	DeleteDocumentAlias(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDocumentAlias View a Document Detail (alias of GET /messages/documents/{document_id})
+	//
+	// Reads one document. The file itself is downloaded separately with GET /messages/documents/{document_id}/media.
+	//
+	// Corresponds with GET /documents/{document_id} (the `GetDocumentAlias` operationId).
+	GetDocumentAlias(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDocumentAliasWithBody Update Document (alias of PUT /messages/documents/{document_id})
+	//
+	// Updates a document. Switchboard: only the fields present in the body change, as in the reference code; answer-only fields such as `document_id` or `pages` are ignored, so a Document read with GET can be sent back.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /documents/{document_id} (the `UpdateDocumentAlias` operationId).
+	UpdateDocumentAliasWithBody(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDocumentAlias Update Document (alias of PUT /messages/documents/{document_id})
+	//
+	// Updates a document. Switchboard: only the fields present in the body change, as in the reference code; answer-only fields such as `document_id` or `pages` are ignored, so a Document read with GET can be sent back.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /documents/{document_id} (the `UpdateDocumentAlias` operationId).
+	UpdateDocumentAlias(ctx context.Context, documentId int64, body UpdateDocumentAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DownloadDocumentMediaAlias Get Document (alias of GET /messages/documents/{document_id}/media)
+	//
+	// Downloads the document file. Switchboard: answers the stored file with the media type it was uploaded with and `Content-Disposition: attachment`; the reference code converts every file to PDF, Switchboard does not convert, so a PDF upload (the guide's case) downloads as application/pdf. 404 when the document does not exist or has no file yet.
+	//
+	// Corresponds with GET /documents/{document_id}/media (the `DownloadDocumentMediaAlias` operationId).
+	DownloadDocumentMediaAlias(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostDocumentMediaAliasWithBody Add / Update Document file (POST alias) (alias of POST /messages/documents/{document_id}/media)
+	//
+	// Switchboard: POST alias of PUT /messages/documents/{document_id}/media, because real clients (the official web UI, the MCP server) upload with POST (ambiguity 63). It behaves exactly like PUT and replaces the file (the reference code's POST appends a second file; Switchboard keeps one file per document). Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /documents/{document_id}/media (the `PostDocumentMediaAlias` operationId).
+	PostDocumentMediaAliasWithBody(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadDocumentMediaAliasWithBody Add / Update Document file (alias of PUT /messages/documents/{document_id}/media)
+	//
+	// Uploads the media (PDF or other supported file) of an existing document; call it after POST /messages/documents. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. The file replaces any previous one and sets the document's `type` (pdf, tif, png, jpg, doc, ...). Answers `{"document_id": n}` as the guide shows.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /documents/{document_id}/media (the `UploadDocumentMediaAlias` operationId).
+	UploadDocumentMediaAliasWithBody(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFaxes Get all fax Transmissions (alias of GET /transmissions with service_flag)
+	//
+	// Switchboard: the fax transmissions (`service_flag=2`), as the n8n node lists them (review R9).
+	// Lists transmissions, optionally filtered.
+	//
+	// Switchboard: the guide types the answer as one Transmission; it is a list, answered as an array and
+	// paged with `limit`/`offset` (ambiguity 49). The filters are the reference code's whitelist, including
+	// `service_flag` and `direction` used by real clients (ambiguity 63); `is_deleted` is not offered because
+	// deletes are hard deletes.
+	//
+	// Corresponds with GET /faxes (the `ListFaxes` operationId).
+	ListFaxes(ctx context.Context, params *ListFaxesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListGroups Get All Groups
 	//
 	// List contact groups, ordered by `group_id`.
@@ -611,8 +776,9 @@ type ClientInterface interface {
 	// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
 	// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
 	// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
-	// The body must be `text/csv` (else 415; the reference code also took `text/plain`, which Switchboard does not), not empty (else 412) and not larger than the
-	// server's upload limit (else 413, 512 MiB by default).
+	// The body must be `text/csv` or `text/plain` (what the reference code and real clients send; review R9),
+	// else 415; not empty (else 412) and not larger than the server's upload limit (else 413, 512 MiB by
+	// default).
 	// Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
 	// `+`, `-`, `@`, a tab or a CR (what the export writes to protect such cells from formula injection) is
 	// removed, so an exported file re-imports unchanged. A field longer than 4 KiB, a line longer than 64 KiB
@@ -623,6 +789,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /groups/{group_id}/csv (the `ImportGroupCsv` operationId).
 	ImportGroupCsvWithBody(ctx context.Context, groupId GroupId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportGroupCsvWithTextBody Import Contacts into Group
+	//
+	// Import contacts from a CSV file into the group.
+	// Switchboard: the file has no header row and the columns `phone, first_name, last_name, email, address,
+	// custom1, custom2, custom3, description` (the reference code's format, ambiguity 60); a row with a single
+	// column is a phone number alone. Each valid row creates a contact linked to the group; each bad row
+	// (wrong number of columns, bad UTF-8, bad phone or e-mail, a field too long) is skipped and reported.
+	// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
+	// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
+	// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
+	// The body must be `text/csv` or `text/plain` (what the reference code and real clients send; review R9),
+	// else 415; not empty (else 412) and not larger than the server's upload limit (else 413, 512 MiB by
+	// default).
+	// Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
+	// `+`, `-`, `@`, a tab or a CR (what the export writes to protect such cells from formula injection) is
+	// removed, so an exported file re-imports unchanged. A field longer than 4 KiB, a line longer than 64 KiB
+	// and an unterminated quote are reported as the error of their row (`unterminated quote at line N`)
+	// instead of reading on.
+	//
+	// Takes a body of the `text/plain` content type.
+	//
+	// Corresponds with POST /groups/{group_id}/csv (the `ImportGroupCsv` operationId).
+	ImportGroupCsvWithTextBody(ctx context.Context, groupId GroupId, body ImportGroupCsvTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDocuments Get all Documents
 	//
@@ -1393,7 +1583,7 @@ type ClientInterface interface {
 
 	// CreateProviderWithBody Create Provider
 	//
-	// Creates a trunk / termination provider. Switchboard: `gateway_flag` is accepted and ignored, the delivery back end follows `type` (the reference code does not store it either); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
+	// Creates a trunk / termination provider. Switchboard: `gateway_flag` is stored and answered, but the delivery back end follows `type` (review R26); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1402,7 +1592,7 @@ type ClientInterface interface {
 
 	// CreateProvider Create Provider
 	//
-	// Creates a trunk / termination provider. Switchboard: `gateway_flag` is accepted and ignored, the delivery back end follows `type` (the reference code does not store it either); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
+	// Creates a trunk / termination provider. Switchboard: `gateway_flag` is stored and answered, but the delivery back end follows `type` (review R26); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1440,6 +1630,88 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /providers/{provider_id} (the `UpdateProvider` operationId).
 	UpdateProvider(ctx context.Context, providerId int64, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRecordingsAlias Get all Recordings (alias of GET /messages/recordings)
+	//
+	// Lists voice recordings. Switchboard: answers Recording objects, not the guide's Document (ambiguity 55); text filters match a substring; total in X-Total-Count when `count=true`.
+	//
+	// Corresponds with GET /recordings (the `ListRecordingsAlias` operationId).
+	ListRecordingsAlias(ctx context.Context, params *ListRecordingsAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRecordingAliasWithBody Create New Recording (alias of POST /messages/recordings)
+	//
+	// Creates a voice recording record; upload its audio next with PUT /messages/recordings/{recording_id}/media. Switchboard: the guide creates recordings with its Document structure (name, description, type); RecordingInput has exactly those fields, and the audio properties of Recording are read from the uploaded file (ambiguity 55). Answers `{"recording_id": n}` (ambiguity 48).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /recordings (the `CreateRecordingAlias` operationId).
+	CreateRecordingAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRecordingAlias Create New Recording (alias of POST /messages/recordings)
+	//
+	// Creates a voice recording record; upload its audio next with PUT /messages/recordings/{recording_id}/media. Switchboard: the guide creates recordings with its Document structure (name, description, type); RecordingInput has exactly those fields, and the audio properties of Recording are read from the uploaded file (ambiguity 55). Answers `{"recording_id": n}` (ambiguity 48).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /recordings (the `CreateRecordingAlias` operationId).
+	CreateRecordingAlias(ctx context.Context, body CreateRecordingAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRecordingAlias Delete Recording (alias of DELETE /messages/recordings/{recording_id})
+	//
+	// Deletes a recording and its stored audio file. Switchboard: answers `true`.
+	//
+	// Corresponds with DELETE /recordings/{recording_id} (the `DeleteRecordingAlias` operationId).
+	DeleteRecordingAlias(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRecordingAlias View a Recording Detail (alias of GET /messages/recordings/{recording_id})
+	//
+	// Reads one recording. Switchboard: answers a Recording (ambiguity 55). The audio is downloaded with GET /messages/recordings/{recording_id}/media.
+	//
+	// Corresponds with GET /recordings/{recording_id} (the `GetRecordingAlias` operationId).
+	GetRecordingAlias(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRecordingAliasWithBody Update Recording (alias of PUT /messages/recordings/{recording_id})
+	//
+	// Updates a recording. Switchboard: takes the guide's Document structure (ambiguity 55); only the fields present in the body change; answer-only fields (`recording_id`, audio properties) are ignored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /recordings/{recording_id} (the `UpdateRecordingAlias` operationId).
+	UpdateRecordingAliasWithBody(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRecordingAlias Update Recording (alias of PUT /messages/recordings/{recording_id})
+	//
+	// Updates a recording. Switchboard: takes the guide's Document structure (ambiguity 55); only the fields present in the body change; answer-only fields (`recording_id`, audio properties) are ignored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /recordings/{recording_id} (the `UpdateRecordingAlias` operationId).
+	UpdateRecordingAlias(ctx context.Context, recordingId int64, body UpdateRecordingAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DownloadRecordingMediaAlias Get Recording (alias of GET /messages/recordings/{recording_id}/media)
+	//
+	// Downloads the recording file. Switchboard: answers the stored file as uploaded, with its media type (audio/wav for the guide's case). The guide's note spelling the path `messages/recording/{id}/media` (singular) is a slip: only the plural path exists (ambiguity 55). 404 when the recording does not exist or has no file yet.
+	//
+	// Corresponds with GET /recordings/{recording_id}/media (the `DownloadRecordingMediaAlias` operationId).
+	DownloadRecordingMediaAlias(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostRecordingMediaAliasWithBody Add / Update Recording File (POST alias) (alias of POST /messages/recordings/{recording_id}/media)
+	//
+	// Switchboard: POST alias of PUT /messages/recordings/{recording_id}/media used by real clients (ambiguity 63); it behaves exactly like PUT and replaces the file. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /recordings/{recording_id}/media (the `PostRecordingMediaAlias` operationId).
+	PostRecordingMediaAliasWithBody(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadRecordingMediaAliasWithBody Add / Update Recording File (alias of PUT /messages/recordings/{recording_id}/media)
+	//
+	// Uploads the media (wav file) of an existing recording; call it after POST /messages/recordings. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. audio/mpeg3 and audio/x-mpeg-3 are the reference code's names for MP3 and are accepted too. The file replaces any previous one; `type`, `length`, `codec`, `channel`, `sample` and `bitrate` are taken from it. Answers `{"recording_id": n}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /recordings/{recording_id}/media (the `UploadRecordingMediaAlias` operationId).
+	UploadRecordingMediaAliasWithBody(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRoles Get All Roles
 	//
@@ -1481,6 +1753,145 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /statistics (the `GetStatistics` operationId).
 	GetStatistics(ctx context.Context, params *GetStatisticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTemplatesAlias Get all Templates (alias of GET /messages/templates)
+	//
+	// Lists e-mail templates. Switchboard: text filters match a substring; total in X-Total-Count when `count=true`. The attachment is downloaded separately with GET /messages/templates/{template_id}/media.
+	//
+	// Corresponds with GET /templates (the `ListTemplatesAlias` operationId).
+	ListTemplatesAlias(ctx context.Context, params *ListTemplatesAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTemplateAliasWithBody Create New Template (alias of POST /messages/templates)
+	//
+	// Creates an e-mail template. Its attachment, if any, is uploaded next with PUT /messages/templates/{template_id}/media. Switchboard: answers `{"template_id": n}` (ambiguity 48).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /templates (the `CreateTemplateAlias` operationId).
+	CreateTemplateAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTemplateAlias Create New Template (alias of POST /messages/templates)
+	//
+	// Creates an e-mail template. Its attachment, if any, is uploaded next with PUT /messages/templates/{template_id}/media. Switchboard: answers `{"template_id": n}` (ambiguity 48).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /templates (the `CreateTemplateAlias` operationId).
+	CreateTemplateAlias(ctx context.Context, body CreateTemplateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTemplateAlias Delete Template (alias of DELETE /messages/templates/{template_id})
+	//
+	// Deletes an e-mail template and its attachment. Switchboard: answers `true`.
+	//
+	// Corresponds with DELETE /templates/{template_id} (the `DeleteTemplateAlias` operationId).
+	DeleteTemplateAlias(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTemplateAlias View a Template Detail (alias of GET /messages/templates/{template_id})
+	//
+	// Reads one e-mail template.
+	//
+	// Corresponds with GET /templates/{template_id} (the `GetTemplateAlias` operationId).
+	GetTemplateAlias(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemplateAliasWithBody Update Template (alias of PUT /messages/templates/{template_id})
+	//
+	// Updates an e-mail template. Switchboard: only the fields present in the body change; answer-only fields (`template_id`, `length`, `user_id`) are ignored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /templates/{template_id} (the `UpdateTemplateAlias` operationId).
+	UpdateTemplateAliasWithBody(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemplateAlias Update Template (alias of PUT /messages/templates/{template_id})
+	//
+	// Updates an e-mail template. Switchboard: only the fields present in the body change; answer-only fields (`template_id`, `length`, `user_id`) are ignored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /templates/{template_id} (the `UpdateTemplateAlias` operationId).
+	UpdateTemplateAlias(ctx context.Context, templateId int64, body UpdateTemplateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DownloadTemplateMediaAlias Get Template file (alias of GET /messages/templates/{template_id}/media)
+	//
+	// Downloads the template's attachment. Switchboard: answered with the media type it was uploaded with: text/html as the guide shows for an HTML upload, text/plain for a text/plain upload (the guide's upload example), application/octet-stream otherwise (ambiguity 55). 404 when the template does not exist or has no attachment.
+	//
+	// Corresponds with GET /templates/{template_id}/media (the `DownloadTemplateMediaAlias` operationId).
+	DownloadTemplateMediaAlias(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostTemplateMediaAliasWithBody Add / Update Template File (POST alias) (alias of POST /messages/templates/{template_id}/media)
+	//
+	// Switchboard: POST alias of PUT /messages/templates/{template_id}/media used by real clients (ambiguity 63); it behaves exactly like PUT and replaces the attachment. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) with any Content-Type (415 only when it is missing); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /templates/{template_id}/media (the `PostTemplateMediaAlias` operationId).
+	PostTemplateMediaAliasWithBody(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadTemplateMediaAliasWithBody Add / Update Template File (alias of PUT /messages/templates/{template_id}/media)
+	//
+	// Uploads the media / attachment of an existing template; call it after POST /messages/templates. Switchboard: the media is the template's e-mail attachment, as in the reference code (the e-mail text itself is `body` / `body_alt`); Switchboard keeps one attachment per template and a new upload replaces it. The guide uploads text/plain and downloads text/html (ambiguity 55): Switchboard keeps the media type of the upload and answers the download with it (text/html or text/plain; any other type downloads as application/octet-stream). Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) with any Content-Type (415 only when it is missing); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. Answers `{"template_id": n}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /templates/{template_id}/media (the `UploadTemplateMediaAlias` operationId).
+	UploadTemplateMediaAliasWithBody(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTextsAlias Get all Text Messages (alias of GET /messages/texts)
+	//
+	// Lists SMS text messages. Switchboard: text filters match a substring; total in X-Total-Count when `count=true`.
+	//
+	// Corresponds with GET /texts (the `ListTextsAlias` operationId).
+	ListTextsAlias(ctx context.Context, params *ListTextsAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTextAliasWithBody Create New Text (alias of POST /messages/texts)
+	//
+	// Creates an SMS text message. Switchboard: `type` takes the reference code's character set names, and the guide's unicode / plain / binary are accepted and stored as a character set plus `encoding` (see TextInput.type; ambiguity 61). Answers `{"text_id": n}` (ambiguity 48).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /texts (the `CreateTextAlias` operationId).
+	CreateTextAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTextAlias Create New Text (alias of POST /messages/texts)
+	//
+	// Creates an SMS text message. Switchboard: `type` takes the reference code's character set names, and the guide's unicode / plain / binary are accepted and stored as a character set plus `encoding` (see TextInput.type; ambiguity 61). Answers `{"text_id": n}` (ambiguity 48).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /texts (the `CreateTextAlias` operationId).
+	CreateTextAlias(ctx context.Context, body CreateTextAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTextAlias Delete Text (alias of DELETE /messages/texts/{text_id})
+	//
+	// Deletes an SMS text message. Switchboard: answers `true`.
+	//
+	// Corresponds with DELETE /texts/{text_id} (the `DeleteTextAlias` operationId).
+	DeleteTextAlias(ctx context.Context, textId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTextAlias View a Text Detail (alias of GET /messages/texts/{text_id})
+	//
+	// Reads one SMS text message.
+	//
+	// Corresponds with GET /texts/{text_id} (the `GetTextAlias` operationId).
+	GetTextAlias(ctx context.Context, textId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTextAliasWithBody Update Text (alias of PUT /messages/texts/{text_id})
+	//
+	// Updates an SMS text message. Switchboard: only the fields present in the body change; answer-only fields (`text_id`, `length`, `user_id`) are ignored; `length` is recomputed from `data`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /texts/{text_id} (the `UpdateTextAlias` operationId).
+	UpdateTextAliasWithBody(ctx context.Context, textId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTextAlias Update Text (alias of PUT /messages/texts/{text_id})
+	//
+	// Updates an SMS text message. Switchboard: only the fields present in the body change; answer-only fields (`text_id`, `length`, `user_id`) are ignored; `length` is recomputed from `data`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /texts/{text_id} (the `UpdateTextAlias` operationId).
+	UpdateTextAlias(ctx context.Context, textId int64, body UpdateTextAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTransmissions Get all Transmissions
 	//
@@ -1603,6 +2014,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /transmissions/{transmission_id}/schedule (the `CancelTransmissionSchedule` operationId).
 	CancelTransmissionSchedule(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelTransmissionScheduleByGet Delete Transmission schedule (alias of DELETE /transmissions/{transmission_id}/schedule)
+	//
+	// Cancels every schedule of the transmission.
+	//
+	// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
+	// (ambiguity 45).
+	//
+	// Corresponds with GET /transmissions/{transmission_id}/schedule (the `CancelTransmissionScheduleByGet` operationId).
+	CancelTransmissionScheduleByGet(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScheduleTransmissionWithBody Schedule Transmission
 	//
@@ -1737,6 +2158,13 @@ type ClientInterface interface {
 	// Corresponds with DELETE /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermission` operationId).
 	RemoveUserPermission(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RemoveUserPermissionByGet Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
+	//
+	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+	//
+	// Corresponds with GET /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermissionByGet` operationId).
+	RemoveUserPermissionByGet(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// AddUserPermission Update User Permissions
 	//
 	// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57), so Switchboard adds GET /permissions. Granting twice is harmless; a grant takes effect on the user's next request (within 5 seconds on other nodes of a cluster). Answers the User, as the guide shows. 404 when the user or the permission does not exist. Only an admin grants permissions (403 for anyone else).
@@ -1750,6 +2178,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /users/{user_id}/roles/{role_id} (the `RemoveUserRole` operationId).
 	RemoveUserRole(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveUserRoleByGet Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
+	//
+	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+	//
+	// Corresponds with GET /users/{user_id}/roles/{role_id} (the `RemoveUserRoleByGet` operationId).
+	RemoveUserRoleByGet(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddUserRole Update User Role
 	//
@@ -1903,6 +2338,23 @@ func (c *Client) ClearAccountPrograms(ctx context.Context, accountId int64, reqE
 	return c.Client.Do(req)
 }
 
+// ClearAccountProgramsByGet Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
+//
+// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+//
+// Corresponds with GET /accounts/{account_id}/programs (the `ClearAccountProgramsByGet` operationId).
+func (c *Client) ClearAccountProgramsByGet(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearAccountProgramsByGetRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UnsubscribeAccountProgram Unsubscribe an account from given program
 //
 // Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
@@ -1910,6 +2362,23 @@ func (c *Client) ClearAccountPrograms(ctx context.Context, accountId int64, reqE
 // Corresponds with DELETE /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgram` operationId).
 func (c *Client) UnsubscribeAccountProgram(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUnsubscribeAccountProgramRequest(c.Server, accountId, programId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeAccountProgramByGet Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
+//
+// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+//
+// Corresponds with GET /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgramByGet` operationId).
+func (c *Client) UnsubscribeAccountProgramByGet(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeAccountProgramByGetRequest(c.Server, accountId, programId)
 	if err != nil {
 		return nil, err
 	}
@@ -1973,7 +2442,7 @@ func (c *Client) GetAccountSetting(ctx context.Context, accountId int64, name st
 
 // UpdateAccountSettingWithBody Update Account Setting
 //
-// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body, which has no place for the value (ambiguity 56); the body is `{"value": "..."}` as the reference code reads it (its alternative `data` key is not accepted). Answers `true`.
+// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body (ambiguity 56); the value is taken from `value`, else `data` (both as the reference code reads them), else the Account body's `settings` entry named `{name}` (review R6); none of them answers 412. The reference code's bare scalar body is not accepted. Answers `true`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1992,7 +2461,7 @@ func (c *Client) UpdateAccountSettingWithBody(ctx context.Context, accountId int
 
 // UpdateAccountSetting Update Account Setting
 //
-// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body, which has no place for the value (ambiguity 56); the body is `{"value": "..."}` as the reference code reads it (its alternative `data` key is not accepted). Answers `true`.
+// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body (ambiguity 56); the value is taken from `value`, else `data` (both as the reference code reads them), else the Account body's `settings` entry named `{name}` (review R6); none of them answers 412. The reference code's bare scalar body is not accepted. Answers `true`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2016,6 +2485,23 @@ func (c *Client) UpdateAccountSetting(ctx context.Context, accountId int64, name
 // Corresponds with DELETE /accounts/{account_id}/users (the `DissociateAccountUser` operationId).
 func (c *Client) DissociateAccountUser(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDissociateAccountUserRequest(c.Server, accountId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DissociateAccountUserByGet Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
+//
+// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+//
+// Corresponds with GET /accounts/{account_id}/users (the `DissociateAccountUserByGet` operationId).
+func (c *Client) DissociateAccountUserByGet(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDissociateAccountUserByGetRequest(c.Server, accountId)
 	if err != nil {
 		return nil, err
 	}
@@ -2077,6 +2563,73 @@ func (c *Client) AuthenticateWithBody(ctx context.Context, contentType string, b
 // Corresponds with POST /authenticate (the `Authenticate` operationId).
 func (c *Client) Authenticate(ctx context.Context, body AuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAuthenticateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthenticateAliasWithBody Authenticate (alias of POST /authenticate)
+//
+// Create and return an authentication token. Unlike other APIs this one needs no credentials in a header.
+// Switchboard: `username` may also be the user's e-mail address or numeric user id (ambiguity 47). The
+// token is a JWT (HS256) that expires after `expires_in` seconds. A wrong password answers 401, not the
+// reference code's fatal error.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /authentication (the `AuthenticateAlias` operationId).
+func (c *Client) AuthenticateAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthenticateAliasRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthenticateAlias Authenticate (alias of POST /authenticate)
+//
+// Create and return an authentication token. Unlike other APIs this one needs no credentials in a header.
+// Switchboard: `username` may also be the user's e-mail address or numeric user id (ambiguity 47). The
+// token is a JWT (HS256) that expires after `expires_in` seconds. A wrong password answers 401, not the
+// reference code's fatal error.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /authentication (the `AuthenticateAlias` operationId).
+func (c *Client) AuthenticateAlias(ctx context.Context, body AuthenticateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthenticateAliasRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCalls Get all voice Transmissions (alias of GET /transmissions with service_flag)
+//
+// Switchboard: the voice transmissions (`service_flag=1`), as the n8n node lists them (review R9).
+// Lists transmissions, optionally filtered.
+//
+// Switchboard: the guide types the answer as one Transmission; it is a list, answered as an array and
+// paged with `limit`/`offset` (ambiguity 49). The filters are the reference code's whitelist, including
+// `service_flag` and `direction` used by real clients (ambiguity 63); `is_deleted` is not offered because
+// deletes are hard deletes.
+//
+// Corresponds with GET /calls (the `ListCalls` operationId).
+func (c *Client) ListCalls(ctx context.Context, params *ListCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCallsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2248,6 +2801,28 @@ func (c *Client) UpdateCampaign(ctx context.Context, campaignId CampaignIdPath, 
 // Corresponds with DELETE /campaigns/{campaign_id}/schedule (the `CancelCampaignSchedule` operationId).
 func (c *Client) CancelCampaignSchedule(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelCampaignScheduleRequest(c.Server, campaignId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelCampaignScheduleByGet Delete Campaign schedule (alias of DELETE /campaigns/{campaign_id}/schedule)
+//
+// Cancels every schedule (start and stop) of the campaign.
+//
+// Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
+// the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
+// alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
+// schedule; there is no GET alias (ambiguity 45).
+//
+// Corresponds with GET /campaigns/{campaign_id}/schedule (the `CancelCampaignScheduleByGet` operationId).
+func (c *Client) CancelCampaignScheduleByGet(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelCampaignScheduleByGetRequest(c.Server, campaignId)
 	if err != nil {
 		return nil, err
 	}
@@ -2611,6 +3186,211 @@ func (c *Client) LinkContact(ctx context.Context, contactId ContactId, groupId G
 	return c.Client.Do(req)
 }
 
+// ListDocumentsAlias Get all Documents (alias of GET /messages/documents)
+//
+// Lists fax documents. Switchboard: the filters are the reference code's whitelist for documents; text filters match a substring; answers at most `limit` rows with the total in X-Total-Count when `count=true`.
+//
+// Corresponds with GET /documents (the `ListDocumentsAlias` operationId).
+func (c *Client) ListDocumentsAlias(ctx context.Context, params *ListDocumentsAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDocumentsAliasRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDocumentAliasWithBody Create New Document (alias of POST /messages/documents)
+//
+// Creates a fax document record. Upload its file next with PUT /messages/documents/{document_id}/media. Switchboard: answers `{"document_id": n}` as the guide shows, not the reference code's bare number (ambiguity 48).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /documents (the `CreateDocumentAlias` operationId).
+func (c *Client) CreateDocumentAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDocumentAliasRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDocumentAlias Create New Document (alias of POST /messages/documents)
+//
+// Creates a fax document record. Upload its file next with PUT /messages/documents/{document_id}/media. Switchboard: answers `{"document_id": n}` as the guide shows, not the reference code's bare number (ambiguity 48).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /documents (the `CreateDocumentAlias` operationId).
+func (c *Client) CreateDocumentAlias(ctx context.Context, body CreateDocumentAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDocumentAliasRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteDocumentAlias Delete Document (alias of DELETE /messages/documents/{document_id})
+//
+// Deletes a document and its stored file. Switchboard: answers `true`.
+//
+// Corresponds with DELETE /documents/{document_id} (the `DeleteDocumentAlias` operationId).
+func (c *Client) DeleteDocumentAlias(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteDocumentAliasRequest(c.Server, documentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDocumentAlias View a Document Detail (alias of GET /messages/documents/{document_id})
+//
+// Reads one document. The file itself is downloaded separately with GET /messages/documents/{document_id}/media.
+//
+// Corresponds with GET /documents/{document_id} (the `GetDocumentAlias` operationId).
+func (c *Client) GetDocumentAlias(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDocumentAliasRequest(c.Server, documentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDocumentAliasWithBody Update Document (alias of PUT /messages/documents/{document_id})
+//
+// Updates a document. Switchboard: only the fields present in the body change, as in the reference code; answer-only fields such as `document_id` or `pages` are ignored, so a Document read with GET can be sent back.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /documents/{document_id} (the `UpdateDocumentAlias` operationId).
+func (c *Client) UpdateDocumentAliasWithBody(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDocumentAliasRequestWithBody(c.Server, documentId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDocumentAlias Update Document (alias of PUT /messages/documents/{document_id})
+//
+// Updates a document. Switchboard: only the fields present in the body change, as in the reference code; answer-only fields such as `document_id` or `pages` are ignored, so a Document read with GET can be sent back.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /documents/{document_id} (the `UpdateDocumentAlias` operationId).
+func (c *Client) UpdateDocumentAlias(ctx context.Context, documentId int64, body UpdateDocumentAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDocumentAliasRequest(c.Server, documentId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DownloadDocumentMediaAlias Get Document (alias of GET /messages/documents/{document_id}/media)
+//
+// Downloads the document file. Switchboard: answers the stored file with the media type it was uploaded with and `Content-Disposition: attachment`; the reference code converts every file to PDF, Switchboard does not convert, so a PDF upload (the guide's case) downloads as application/pdf. 404 when the document does not exist or has no file yet.
+//
+// Corresponds with GET /documents/{document_id}/media (the `DownloadDocumentMediaAlias` operationId).
+func (c *Client) DownloadDocumentMediaAlias(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDownloadDocumentMediaAliasRequest(c.Server, documentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostDocumentMediaAliasWithBody Add / Update Document file (POST alias) (alias of POST /messages/documents/{document_id}/media)
+//
+// Switchboard: POST alias of PUT /messages/documents/{document_id}/media, because real clients (the official web UI, the MCP server) upload with POST (ambiguity 63). It behaves exactly like PUT and replaces the file (the reference code's POST appends a second file; Switchboard keeps one file per document). Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /documents/{document_id}/media (the `PostDocumentMediaAlias` operationId).
+func (c *Client) PostDocumentMediaAliasWithBody(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostDocumentMediaAliasRequestWithBody(c.Server, documentId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadDocumentMediaAliasWithBody Add / Update Document file (alias of PUT /messages/documents/{document_id}/media)
+//
+// Uploads the media (PDF or other supported file) of an existing document; call it after POST /messages/documents. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. The file replaces any previous one and sets the document's `type` (pdf, tif, png, jpg, doc, ...). Answers `{"document_id": n}` as the guide shows.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /documents/{document_id}/media (the `UploadDocumentMediaAlias` operationId).
+func (c *Client) UploadDocumentMediaAliasWithBody(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadDocumentMediaAliasRequestWithBody(c.Server, documentId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFaxes Get all fax Transmissions (alias of GET /transmissions with service_flag)
+//
+// Switchboard: the fax transmissions (`service_flag=2`), as the n8n node lists them (review R9).
+// Lists transmissions, optionally filtered.
+//
+// Switchboard: the guide types the answer as one Transmission; it is a list, answered as an array and
+// paged with `limit`/`offset` (ambiguity 49). The filters are the reference code's whitelist, including
+// `service_flag` and `direction` used by real clients (ambiguity 63); `is_deleted` is not offered because
+// deletes are hard deletes.
+//
+// Corresponds with GET /faxes (the `ListFaxes` operationId).
+func (c *Client) ListFaxes(ctx context.Context, params *ListFaxesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFaxesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListGroups Get All Groups
 //
 // List contact groups, ordered by `group_id`.
@@ -2808,8 +3588,9 @@ func (c *Client) ExportGroupCsv(ctx context.Context, groupId GroupId, reqEditors
 // Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
 // every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
 // upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
-// The body must be `text/csv` (else 415; the reference code also took `text/plain`, which Switchboard does not), not empty (else 412) and not larger than the
-// server's upload limit (else 413, 512 MiB by default).
+// The body must be `text/csv` or `text/plain` (what the reference code and real clients send; review R9),
+// else 415; not empty (else 412) and not larger than the server's upload limit (else 413, 512 MiB by
+// default).
 // Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
 // `+`, `-`, `@`, a tab or a CR (what the export writes to protect such cells from formula injection) is
 // removed, so an exported file re-imports unchanged. A field longer than 4 KiB, a line longer than 64 KiB
@@ -2821,6 +3602,40 @@ func (c *Client) ExportGroupCsv(ctx context.Context, groupId GroupId, reqEditors
 // Corresponds with POST /groups/{group_id}/csv (the `ImportGroupCsv` operationId).
 func (c *Client) ImportGroupCsvWithBody(ctx context.Context, groupId GroupId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewImportGroupCsvRequestWithBody(c.Server, groupId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportGroupCsvWithTextBody Import Contacts into Group
+//
+// Import contacts from a CSV file into the group.
+// Switchboard: the file has no header row and the columns `phone, first_name, last_name, email, address,
+// custom1, custom2, custom3, description` (the reference code's format, ambiguity 60); a row with a single
+// column is a phone number alone. Each valid row creates a contact linked to the group; each bad row
+// (wrong number of columns, bad UTF-8, bad phone or e-mail, a field too long) is skipped and reported.
+// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
+// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
+// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
+// The body must be `text/csv` or `text/plain` (what the reference code and real clients send; review R9),
+// else 415; not empty (else 412) and not larger than the server's upload limit (else 413, 512 MiB by
+// default).
+// Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
+// `+`, `-`, `@`, a tab or a CR (what the export writes to protect such cells from formula injection) is
+// removed, so an exported file re-imports unchanged. A field longer than 4 KiB, a line longer than 64 KiB
+// and an unterminated quote are reported as the error of their row (`unterminated quote at line N`)
+// instead of reading on.
+//
+// Takes a body of the `text/plain` content type.
+//
+// Corresponds with POST /groups/{group_id}/csv (the `ImportGroupCsv` operationId).
+func (c *Client) ImportGroupCsvWithTextBody(ctx context.Context, groupId GroupId, body ImportGroupCsvTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportGroupCsvRequestWithTextBody(c.Server, groupId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4270,7 +5085,7 @@ func (c *Client) ListProviders(ctx context.Context, params *ListProvidersParams,
 
 // CreateProviderWithBody Create Provider
 //
-// Creates a trunk / termination provider. Switchboard: `gateway_flag` is accepted and ignored, the delivery back end follows `type` (the reference code does not store it either); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
+// Creates a trunk / termination provider. Switchboard: `gateway_flag` is stored and answered, but the delivery back end follows `type` (review R26); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4289,7 +5104,7 @@ func (c *Client) CreateProviderWithBody(ctx context.Context, contentType string,
 
 // CreateProvider Create Provider
 //
-// Creates a trunk / termination provider. Switchboard: `gateway_flag` is accepted and ignored, the delivery back end follows `type` (the reference code does not store it either); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
+// Creates a trunk / termination provider. Switchboard: `gateway_flag` is stored and answered, but the delivery back end follows `type` (review R26); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4378,6 +5193,188 @@ func (c *Client) UpdateProvider(ctx context.Context, providerId int64, body Upda
 	return c.Client.Do(req)
 }
 
+// ListRecordingsAlias Get all Recordings (alias of GET /messages/recordings)
+//
+// Lists voice recordings. Switchboard: answers Recording objects, not the guide's Document (ambiguity 55); text filters match a substring; total in X-Total-Count when `count=true`.
+//
+// Corresponds with GET /recordings (the `ListRecordingsAlias` operationId).
+func (c *Client) ListRecordingsAlias(ctx context.Context, params *ListRecordingsAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRecordingsAliasRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRecordingAliasWithBody Create New Recording (alias of POST /messages/recordings)
+//
+// Creates a voice recording record; upload its audio next with PUT /messages/recordings/{recording_id}/media. Switchboard: the guide creates recordings with its Document structure (name, description, type); RecordingInput has exactly those fields, and the audio properties of Recording are read from the uploaded file (ambiguity 55). Answers `{"recording_id": n}` (ambiguity 48).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /recordings (the `CreateRecordingAlias` operationId).
+func (c *Client) CreateRecordingAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRecordingAliasRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRecordingAlias Create New Recording (alias of POST /messages/recordings)
+//
+// Creates a voice recording record; upload its audio next with PUT /messages/recordings/{recording_id}/media. Switchboard: the guide creates recordings with its Document structure (name, description, type); RecordingInput has exactly those fields, and the audio properties of Recording are read from the uploaded file (ambiguity 55). Answers `{"recording_id": n}` (ambiguity 48).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /recordings (the `CreateRecordingAlias` operationId).
+func (c *Client) CreateRecordingAlias(ctx context.Context, body CreateRecordingAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRecordingAliasRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRecordingAlias Delete Recording (alias of DELETE /messages/recordings/{recording_id})
+//
+// Deletes a recording and its stored audio file. Switchboard: answers `true`.
+//
+// Corresponds with DELETE /recordings/{recording_id} (the `DeleteRecordingAlias` operationId).
+func (c *Client) DeleteRecordingAlias(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRecordingAliasRequest(c.Server, recordingId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRecordingAlias View a Recording Detail (alias of GET /messages/recordings/{recording_id})
+//
+// Reads one recording. Switchboard: answers a Recording (ambiguity 55). The audio is downloaded with GET /messages/recordings/{recording_id}/media.
+//
+// Corresponds with GET /recordings/{recording_id} (the `GetRecordingAlias` operationId).
+func (c *Client) GetRecordingAlias(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRecordingAliasRequest(c.Server, recordingId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRecordingAliasWithBody Update Recording (alias of PUT /messages/recordings/{recording_id})
+//
+// Updates a recording. Switchboard: takes the guide's Document structure (ambiguity 55); only the fields present in the body change; answer-only fields (`recording_id`, audio properties) are ignored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /recordings/{recording_id} (the `UpdateRecordingAlias` operationId).
+func (c *Client) UpdateRecordingAliasWithBody(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRecordingAliasRequestWithBody(c.Server, recordingId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRecordingAlias Update Recording (alias of PUT /messages/recordings/{recording_id})
+//
+// Updates a recording. Switchboard: takes the guide's Document structure (ambiguity 55); only the fields present in the body change; answer-only fields (`recording_id`, audio properties) are ignored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /recordings/{recording_id} (the `UpdateRecordingAlias` operationId).
+func (c *Client) UpdateRecordingAlias(ctx context.Context, recordingId int64, body UpdateRecordingAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRecordingAliasRequest(c.Server, recordingId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DownloadRecordingMediaAlias Get Recording (alias of GET /messages/recordings/{recording_id}/media)
+//
+// Downloads the recording file. Switchboard: answers the stored file as uploaded, with its media type (audio/wav for the guide's case). The guide's note spelling the path `messages/recording/{id}/media` (singular) is a slip: only the plural path exists (ambiguity 55). 404 when the recording does not exist or has no file yet.
+//
+// Corresponds with GET /recordings/{recording_id}/media (the `DownloadRecordingMediaAlias` operationId).
+func (c *Client) DownloadRecordingMediaAlias(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDownloadRecordingMediaAliasRequest(c.Server, recordingId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostRecordingMediaAliasWithBody Add / Update Recording File (POST alias) (alias of POST /messages/recordings/{recording_id}/media)
+//
+// Switchboard: POST alias of PUT /messages/recordings/{recording_id}/media used by real clients (ambiguity 63); it behaves exactly like PUT and replaces the file. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /recordings/{recording_id}/media (the `PostRecordingMediaAlias` operationId).
+func (c *Client) PostRecordingMediaAliasWithBody(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostRecordingMediaAliasRequestWithBody(c.Server, recordingId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadRecordingMediaAliasWithBody Add / Update Recording File (alias of PUT /messages/recordings/{recording_id}/media)
+//
+// Uploads the media (wav file) of an existing recording; call it after POST /messages/recordings. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. audio/mpeg3 and audio/x-mpeg-3 are the reference code's names for MP3 and are accepted too. The file replaces any previous one; `type`, `length`, `codec`, `channel`, `sample` and `bitrate` are taken from it. Answers `{"recording_id": n}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /recordings/{recording_id}/media (the `UploadRecordingMediaAlias` operationId).
+func (c *Client) UploadRecordingMediaAliasWithBody(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadRecordingMediaAliasRequestWithBody(c.Server, recordingId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListRoles Get All Roles
 //
 // Switchboard: not in the guide, which has no route to list roles (ambiguity 57); the reference code serves GET roles with the permission `role_list`. Lists the two fixed roles a user can be given with PUT /users/{user_id}/roles/{role_id}: 1 = admin (every permission), 2 = user (ICTCore's `user` role: no administration of users, providers, roles or permissions). Filtered as in the reference code: `role_id` exact, `name` by its start.
@@ -4449,6 +5446,315 @@ func (c *Client) GetSpoolStatus(ctx context.Context, spoolId SpoolIdPath, reqEdi
 // Corresponds with GET /statistics (the `GetStatistics` operationId).
 func (c *Client) GetStatistics(ctx context.Context, params *GetStatisticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetStatisticsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTemplatesAlias Get all Templates (alias of GET /messages/templates)
+//
+// Lists e-mail templates. Switchboard: text filters match a substring; total in X-Total-Count when `count=true`. The attachment is downloaded separately with GET /messages/templates/{template_id}/media.
+//
+// Corresponds with GET /templates (the `ListTemplatesAlias` operationId).
+func (c *Client) ListTemplatesAlias(ctx context.Context, params *ListTemplatesAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTemplatesAliasRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTemplateAliasWithBody Create New Template (alias of POST /messages/templates)
+//
+// Creates an e-mail template. Its attachment, if any, is uploaded next with PUT /messages/templates/{template_id}/media. Switchboard: answers `{"template_id": n}` (ambiguity 48).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /templates (the `CreateTemplateAlias` operationId).
+func (c *Client) CreateTemplateAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTemplateAliasRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTemplateAlias Create New Template (alias of POST /messages/templates)
+//
+// Creates an e-mail template. Its attachment, if any, is uploaded next with PUT /messages/templates/{template_id}/media. Switchboard: answers `{"template_id": n}` (ambiguity 48).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /templates (the `CreateTemplateAlias` operationId).
+func (c *Client) CreateTemplateAlias(ctx context.Context, body CreateTemplateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTemplateAliasRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTemplateAlias Delete Template (alias of DELETE /messages/templates/{template_id})
+//
+// Deletes an e-mail template and its attachment. Switchboard: answers `true`.
+//
+// Corresponds with DELETE /templates/{template_id} (the `DeleteTemplateAlias` operationId).
+func (c *Client) DeleteTemplateAlias(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTemplateAliasRequest(c.Server, templateId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTemplateAlias View a Template Detail (alias of GET /messages/templates/{template_id})
+//
+// Reads one e-mail template.
+//
+// Corresponds with GET /templates/{template_id} (the `GetTemplateAlias` operationId).
+func (c *Client) GetTemplateAlias(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTemplateAliasRequest(c.Server, templateId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemplateAliasWithBody Update Template (alias of PUT /messages/templates/{template_id})
+//
+// Updates an e-mail template. Switchboard: only the fields present in the body change; answer-only fields (`template_id`, `length`, `user_id`) are ignored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /templates/{template_id} (the `UpdateTemplateAlias` operationId).
+func (c *Client) UpdateTemplateAliasWithBody(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemplateAliasRequestWithBody(c.Server, templateId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemplateAlias Update Template (alias of PUT /messages/templates/{template_id})
+//
+// Updates an e-mail template. Switchboard: only the fields present in the body change; answer-only fields (`template_id`, `length`, `user_id`) are ignored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /templates/{template_id} (the `UpdateTemplateAlias` operationId).
+func (c *Client) UpdateTemplateAlias(ctx context.Context, templateId int64, body UpdateTemplateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemplateAliasRequest(c.Server, templateId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DownloadTemplateMediaAlias Get Template file (alias of GET /messages/templates/{template_id}/media)
+//
+// Downloads the template's attachment. Switchboard: answered with the media type it was uploaded with: text/html as the guide shows for an HTML upload, text/plain for a text/plain upload (the guide's upload example), application/octet-stream otherwise (ambiguity 55). 404 when the template does not exist or has no attachment.
+//
+// Corresponds with GET /templates/{template_id}/media (the `DownloadTemplateMediaAlias` operationId).
+func (c *Client) DownloadTemplateMediaAlias(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDownloadTemplateMediaAliasRequest(c.Server, templateId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostTemplateMediaAliasWithBody Add / Update Template File (POST alias) (alias of POST /messages/templates/{template_id}/media)
+//
+// Switchboard: POST alias of PUT /messages/templates/{template_id}/media used by real clients (ambiguity 63); it behaves exactly like PUT and replaces the attachment. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) with any Content-Type (415 only when it is missing); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /templates/{template_id}/media (the `PostTemplateMediaAlias` operationId).
+func (c *Client) PostTemplateMediaAliasWithBody(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostTemplateMediaAliasRequestWithBody(c.Server, templateId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadTemplateMediaAliasWithBody Add / Update Template File (alias of PUT /messages/templates/{template_id}/media)
+//
+// Uploads the media / attachment of an existing template; call it after POST /messages/templates. Switchboard: the media is the template's e-mail attachment, as in the reference code (the e-mail text itself is `body` / `body_alt`); Switchboard keeps one attachment per template and a new upload replaces it. The guide uploads text/plain and downloads text/html (ambiguity 55): Switchboard keeps the media type of the upload and answers the download with it (text/html or text/plain; any other type downloads as application/octet-stream). Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) with any Content-Type (415 only when it is missing); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. Answers `{"template_id": n}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /templates/{template_id}/media (the `UploadTemplateMediaAlias` operationId).
+func (c *Client) UploadTemplateMediaAliasWithBody(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadTemplateMediaAliasRequestWithBody(c.Server, templateId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTextsAlias Get all Text Messages (alias of GET /messages/texts)
+//
+// Lists SMS text messages. Switchboard: text filters match a substring; total in X-Total-Count when `count=true`.
+//
+// Corresponds with GET /texts (the `ListTextsAlias` operationId).
+func (c *Client) ListTextsAlias(ctx context.Context, params *ListTextsAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTextsAliasRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTextAliasWithBody Create New Text (alias of POST /messages/texts)
+//
+// Creates an SMS text message. Switchboard: `type` takes the reference code's character set names, and the guide's unicode / plain / binary are accepted and stored as a character set plus `encoding` (see TextInput.type; ambiguity 61). Answers `{"text_id": n}` (ambiguity 48).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /texts (the `CreateTextAlias` operationId).
+func (c *Client) CreateTextAliasWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTextAliasRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTextAlias Create New Text (alias of POST /messages/texts)
+//
+// Creates an SMS text message. Switchboard: `type` takes the reference code's character set names, and the guide's unicode / plain / binary are accepted and stored as a character set plus `encoding` (see TextInput.type; ambiguity 61). Answers `{"text_id": n}` (ambiguity 48).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /texts (the `CreateTextAlias` operationId).
+func (c *Client) CreateTextAlias(ctx context.Context, body CreateTextAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTextAliasRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTextAlias Delete Text (alias of DELETE /messages/texts/{text_id})
+//
+// Deletes an SMS text message. Switchboard: answers `true`.
+//
+// Corresponds with DELETE /texts/{text_id} (the `DeleteTextAlias` operationId).
+func (c *Client) DeleteTextAlias(ctx context.Context, textId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTextAliasRequest(c.Server, textId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTextAlias View a Text Detail (alias of GET /messages/texts/{text_id})
+//
+// Reads one SMS text message.
+//
+// Corresponds with GET /texts/{text_id} (the `GetTextAlias` operationId).
+func (c *Client) GetTextAlias(ctx context.Context, textId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTextAliasRequest(c.Server, textId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTextAliasWithBody Update Text (alias of PUT /messages/texts/{text_id})
+//
+// Updates an SMS text message. Switchboard: only the fields present in the body change; answer-only fields (`text_id`, `length`, `user_id`) are ignored; `length` is recomputed from `data`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /texts/{text_id} (the `UpdateTextAlias` operationId).
+func (c *Client) UpdateTextAliasWithBody(ctx context.Context, textId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTextAliasRequestWithBody(c.Server, textId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTextAlias Update Text (alias of PUT /messages/texts/{text_id})
+//
+// Updates an SMS text message. Switchboard: only the fields present in the body change; answer-only fields (`text_id`, `length`, `user_id`) are ignored; `length` is recomputed from `data`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /texts/{text_id} (the `UpdateTextAlias` operationId).
+func (c *Client) UpdateTextAlias(ctx context.Context, textId int64, body UpdateTextAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTextAliasRequest(c.Server, textId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4671,6 +5977,26 @@ func (c *Client) RetryTransmission(ctx context.Context, transmissionId Transmiss
 // Corresponds with DELETE /transmissions/{transmission_id}/schedule (the `CancelTransmissionSchedule` operationId).
 func (c *Client) CancelTransmissionSchedule(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelTransmissionScheduleRequest(c.Server, transmissionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelTransmissionScheduleByGet Delete Transmission schedule (alias of DELETE /transmissions/{transmission_id}/schedule)
+//
+// Cancels every schedule of the transmission.
+//
+// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
+// (ambiguity 45).
+//
+// Corresponds with GET /transmissions/{transmission_id}/schedule (the `CancelTransmissionScheduleByGet` operationId).
+func (c *Client) CancelTransmissionScheduleByGet(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelTransmissionScheduleByGetRequest(c.Server, transmissionId)
 	if err != nil {
 		return nil, err
 	}
@@ -4954,6 +6280,23 @@ func (c *Client) RemoveUserPermission(ctx context.Context, userId int64, permiss
 	return c.Client.Do(req)
 }
 
+// RemoveUserPermissionByGet Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
+//
+// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+//
+// Corresponds with GET /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermissionByGet` operationId).
+func (c *Client) RemoveUserPermissionByGet(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveUserPermissionByGetRequest(c.Server, userId, permissionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // AddUserPermission Update User Permissions
 //
 // Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57), so Switchboard adds GET /permissions. Granting twice is harmless; a grant takes effect on the user's next request (within 5 seconds on other nodes of a cluster). Answers the User, as the guide shows. 404 when the user or the permission does not exist. Only an admin grants permissions (403 for anyone else).
@@ -4978,6 +6321,23 @@ func (c *Client) AddUserPermission(ctx context.Context, userId int64, permission
 // Corresponds with DELETE /users/{user_id}/roles/{role_id} (the `RemoveUserRole` operationId).
 func (c *Client) RemoveUserRole(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRemoveUserRoleRequest(c.Server, userId, roleId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveUserRoleByGet Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
+//
+// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+//
+// Corresponds with GET /users/{user_id}/roles/{role_id} (the `RemoveUserRoleByGet` operationId).
+func (c *Client) RemoveUserRoleByGet(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveUserRoleByGetRequest(c.Server, userId, roleId)
 	if err != nil {
 		return nil, err
 	}
@@ -5404,6 +6764,40 @@ func NewClearAccountProgramsRequest(server string, accountId int64) (*http.Reque
 	return req, nil
 }
 
+// NewClearAccountProgramsByGetRequest constructs an http.Request for the ClearAccountProgramsByGet method
+func NewClearAccountProgramsByGetRequest(server string, accountId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "account_id", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/accounts/%s/programs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewUnsubscribeAccountProgramRequest constructs an http.Request for the UnsubscribeAccountProgram method
 func NewUnsubscribeAccountProgramRequest(server string, accountId int64, programId int64) (*http.Request, error) {
 	var err error
@@ -5438,6 +6832,47 @@ func NewUnsubscribeAccountProgramRequest(server string, accountId int64, program
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnsubscribeAccountProgramByGetRequest constructs an http.Request for the UnsubscribeAccountProgramByGet method
+func NewUnsubscribeAccountProgramByGetRequest(server string, accountId int64, programId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "account_id", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "program_id", programId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/accounts/%s/programs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5656,6 +7091,40 @@ func NewDissociateAccountUserRequest(server string, accountId int64) (*http.Requ
 	return req, nil
 }
 
+// NewDissociateAccountUserByGetRequest constructs an http.Request for the DissociateAccountUserByGet method
+func NewDissociateAccountUserByGetRequest(server string, accountId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "account_id", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/accounts/%s/users", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewAssignAccountUserRequest constructs an http.Request for the AssignAccountUser method
 func NewAssignAccountUserRequest(server string, accountId int64, userId int64) (*http.Request, error) {
 	var err error
@@ -5733,6 +7202,364 @@ func NewAuthenticateRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAuthenticateAliasRequest calls the generic AuthenticateAlias builder with application/json body
+func NewAuthenticateAliasRequest(server string, body AuthenticateAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthenticateAliasRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAuthenticateAliasRequestWithBody constructs an http.Request for the AuthenticateAlias method, with any body, and a specified content type
+func NewAuthenticateAliasRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/authentication")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListCallsRequest constructs an http.Request for the ListCalls method
+func NewListCallsRequest(server string, params *ListCallsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/calls")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TransmissionId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transmission_id", *params.TransmissionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProgramId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "program_id", *params.ProgramId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", *params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContactId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "contact_id", *params.ContactId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CampaignId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "campaign_id", *params.CampaignId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Title != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "title", *params.Title, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Origin != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "origin", *params.Origin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Direction != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "direction", *params.Direction, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Response != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response", *params.Response, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Phone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "phone", *params.Phone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Email != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", *params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountPhone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_phone", *params.AccountPhone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountEmail != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_email", *params.AccountEmail, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContactPhone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "contact_phone", *params.ContactPhone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContactEmail != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "contact_email", *params.ContactEmail, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", *params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CreatedBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "created_by", *params.CreatedBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6093,6 +7920,40 @@ func NewCancelCampaignScheduleRequest(server string, campaignId CampaignIdPath) 
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelCampaignScheduleByGetRequest constructs an http.Request for the CancelCampaignScheduleByGet method
+func NewCancelCampaignScheduleByGetRequest(server string, campaignId CampaignIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "campaign_id", campaignId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/campaigns/%s/schedule", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6784,6 +8645,747 @@ func NewLinkContactRequest(server string, contactId ContactId, groupId GroupId) 
 	return req, nil
 }
 
+// NewListDocumentsAliasRequest constructs an http.Request for the ListDocumentsAlias method
+func NewListDocumentsAliasRequest(server string, params *ListDocumentsAliasParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.DocumentId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "document_id", *params.DocumentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Description != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "description", *params.Description, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", *params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateDocumentAliasRequest calls the generic CreateDocumentAlias builder with application/json body
+func NewCreateDocumentAliasRequest(server string, body CreateDocumentAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateDocumentAliasRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateDocumentAliasRequestWithBody constructs an http.Request for the CreateDocumentAlias method, with any body, and a specified content type
+func NewCreateDocumentAliasRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteDocumentAliasRequest constructs an http.Request for the DeleteDocumentAlias method
+func NewDeleteDocumentAliasRequest(server string, documentId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "document_id", documentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDocumentAliasRequest constructs an http.Request for the GetDocumentAlias method
+func NewGetDocumentAliasRequest(server string, documentId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "document_id", documentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateDocumentAliasRequest calls the generic UpdateDocumentAlias builder with application/json body
+func NewUpdateDocumentAliasRequest(server string, documentId int64, body UpdateDocumentAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateDocumentAliasRequestWithBody(server, documentId, "application/json", bodyReader)
+}
+
+// NewUpdateDocumentAliasRequestWithBody constructs an http.Request for the UpdateDocumentAlias method, with any body, and a specified content type
+func NewUpdateDocumentAliasRequestWithBody(server string, documentId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "document_id", documentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDownloadDocumentMediaAliasRequest constructs an http.Request for the DownloadDocumentMediaAlias method
+func NewDownloadDocumentMediaAliasRequest(server string, documentId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "document_id", documentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostDocumentMediaAliasRequestWithBody constructs an http.Request for the PostDocumentMediaAlias method, with any body, and a specified content type
+func NewPostDocumentMediaAliasRequestWithBody(server string, documentId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "document_id", documentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUploadDocumentMediaAliasRequestWithBody constructs an http.Request for the UploadDocumentMediaAlias method, with any body, and a specified content type
+func NewUploadDocumentMediaAliasRequestWithBody(server string, documentId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "document_id", documentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListFaxesRequest constructs an http.Request for the ListFaxes method
+func NewListFaxesRequest(server string, params *ListFaxesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/faxes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TransmissionId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transmission_id", *params.TransmissionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProgramId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "program_id", *params.ProgramId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", *params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContactId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "contact_id", *params.ContactId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CampaignId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "campaign_id", *params.CampaignId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Title != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "title", *params.Title, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Origin != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "origin", *params.Origin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Direction != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "direction", *params.Direction, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Response != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response", *params.Response, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Phone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "phone", *params.Phone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Email != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", *params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountPhone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_phone", *params.AccountPhone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountEmail != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_email", *params.AccountEmail, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContactPhone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "contact_phone", *params.ContactPhone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContactEmail != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "contact_email", *params.ContactEmail, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", *params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CreatedBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "created_by", *params.CreatedBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListGroupsRequest constructs an http.Request for the ListGroups method
 func NewListGroupsRequest(server string, params *ListGroupsParams) (*http.Request, error) {
 	var err error
@@ -7365,6 +9967,17 @@ func NewExportGroupCsvRequest(server string, groupId GroupId) (*http.Request, er
 	}
 
 	return req, nil
+}
+
+// NewImportGroupCsvRequestWithTextBody calls the generic ImportGroupCsv builder with text/plain body
+func NewImportGroupCsvRequestWithTextBody(server string, groupId GroupId, body ImportGroupCsvTextRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
+		bodyReader = strings.NewReader(stringer.String())
+	} else {
+		bodyReader = strings.NewReader(fmt.Sprint(body))
+	}
+	return NewImportGroupCsvRequestWithBody(server, groupId, "text/plain", bodyReader)
 }
 
 // NewImportGroupCsvRequestWithBody constructs an http.Request for the ImportGroupCsv method, with any body, and a specified content type
@@ -10169,6 +12782,393 @@ func NewUpdateProviderRequestWithBody(server string, providerId int64, contentTy
 	return req, nil
 }
 
+// NewListRecordingsAliasRequest constructs an http.Request for the ListRecordingsAlias method
+func NewListRecordingsAliasRequest(server string, params *ListRecordingsAliasParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/recordings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RecordingId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "recording_id", *params.RecordingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Description != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "description", *params.Description, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateRecordingAliasRequest calls the generic CreateRecordingAlias builder with application/json body
+func NewCreateRecordingAliasRequest(server string, body CreateRecordingAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRecordingAliasRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateRecordingAliasRequestWithBody constructs an http.Request for the CreateRecordingAlias method, with any body, and a specified content type
+func NewCreateRecordingAliasRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/recordings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteRecordingAliasRequest constructs an http.Request for the DeleteRecordingAlias method
+func NewDeleteRecordingAliasRequest(server string, recordingId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "recording_id", recordingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/recordings/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRecordingAliasRequest constructs an http.Request for the GetRecordingAlias method
+func NewGetRecordingAliasRequest(server string, recordingId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "recording_id", recordingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/recordings/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRecordingAliasRequest calls the generic UpdateRecordingAlias builder with application/json body
+func NewUpdateRecordingAliasRequest(server string, recordingId int64, body UpdateRecordingAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRecordingAliasRequestWithBody(server, recordingId, "application/json", bodyReader)
+}
+
+// NewUpdateRecordingAliasRequestWithBody constructs an http.Request for the UpdateRecordingAlias method, with any body, and a specified content type
+func NewUpdateRecordingAliasRequestWithBody(server string, recordingId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "recording_id", recordingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/recordings/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDownloadRecordingMediaAliasRequest constructs an http.Request for the DownloadRecordingMediaAlias method
+func NewDownloadRecordingMediaAliasRequest(server string, recordingId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "recording_id", recordingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/recordings/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostRecordingMediaAliasRequestWithBody constructs an http.Request for the PostRecordingMediaAlias method, with any body, and a specified content type
+func NewPostRecordingMediaAliasRequestWithBody(server string, recordingId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "recording_id", recordingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/recordings/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUploadRecordingMediaAliasRequestWithBody constructs an http.Request for the UploadRecordingMediaAlias method, with any body, and a specified content type
+func NewUploadRecordingMediaAliasRequestWithBody(server string, recordingId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "recording_id", recordingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/recordings/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListRolesRequest constructs an http.Request for the ListRoles method
 func NewListRolesRequest(server string, params *ListRolesParams) (*http.Request, error) {
 	var err error
@@ -10536,6 +13536,710 @@ func NewGetStatisticsRequest(server string, params *GetStatisticsParams) (*http.
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListTemplatesAliasRequest constructs an http.Request for the ListTemplatesAlias method
+func NewListTemplatesAliasRequest(server string, params *ListTemplatesAliasParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/templates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TemplateId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "template_id", *params.TemplateId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Subject != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "subject", *params.Subject, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Description != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "description", *params.Description, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Body != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "body", *params.Body, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.BodyAlt != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "body_alt", *params.BodyAlt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTemplateAliasRequest calls the generic CreateTemplateAlias builder with application/json body
+func NewCreateTemplateAliasRequest(server string, body CreateTemplateAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTemplateAliasRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateTemplateAliasRequestWithBody constructs an http.Request for the CreateTemplateAlias method, with any body, and a specified content type
+func NewCreateTemplateAliasRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/templates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteTemplateAliasRequest constructs an http.Request for the DeleteTemplateAlias method
+func NewDeleteTemplateAliasRequest(server string, templateId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "template_id", templateId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/templates/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTemplateAliasRequest constructs an http.Request for the GetTemplateAlias method
+func NewGetTemplateAliasRequest(server string, templateId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "template_id", templateId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/templates/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateTemplateAliasRequest calls the generic UpdateTemplateAlias builder with application/json body
+func NewUpdateTemplateAliasRequest(server string, templateId int64, body UpdateTemplateAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTemplateAliasRequestWithBody(server, templateId, "application/json", bodyReader)
+}
+
+// NewUpdateTemplateAliasRequestWithBody constructs an http.Request for the UpdateTemplateAlias method, with any body, and a specified content type
+func NewUpdateTemplateAliasRequestWithBody(server string, templateId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "template_id", templateId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/templates/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDownloadTemplateMediaAliasRequest constructs an http.Request for the DownloadTemplateMediaAlias method
+func NewDownloadTemplateMediaAliasRequest(server string, templateId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "template_id", templateId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/templates/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostTemplateMediaAliasRequestWithBody constructs an http.Request for the PostTemplateMediaAlias method, with any body, and a specified content type
+func NewPostTemplateMediaAliasRequestWithBody(server string, templateId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "template_id", templateId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/templates/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUploadTemplateMediaAliasRequestWithBody constructs an http.Request for the UploadTemplateMediaAlias method, with any body, and a specified content type
+func NewUploadTemplateMediaAliasRequestWithBody(server string, templateId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "template_id", templateId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/templates/%s/media", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListTextsAliasRequest constructs an http.Request for the ListTextsAlias method
+func NewListTextsAliasRequest(server string, params *ListTextsAliasParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/texts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TextId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "text_id", *params.TextId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Description != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "description", *params.Description, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTextAliasRequest calls the generic CreateTextAlias builder with application/json body
+func NewCreateTextAliasRequest(server string, body CreateTextAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTextAliasRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateTextAliasRequestWithBody constructs an http.Request for the CreateTextAlias method, with any body, and a specified content type
+func NewCreateTextAliasRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/texts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteTextAliasRequest constructs an http.Request for the DeleteTextAlias method
+func NewDeleteTextAliasRequest(server string, textId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "text_id", textId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/texts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTextAliasRequest constructs an http.Request for the GetTextAlias method
+func NewGetTextAliasRequest(server string, textId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "text_id", textId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/texts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateTextAliasRequest calls the generic UpdateTextAlias builder with application/json body
+func NewUpdateTextAliasRequest(server string, textId int64, body UpdateTextAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTextAliasRequestWithBody(server, textId, "application/json", bodyReader)
+}
+
+// NewUpdateTextAliasRequestWithBody constructs an http.Request for the UpdateTextAlias method, with any body, and a specified content type
+func NewUpdateTextAliasRequestWithBody(server string, textId int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "text_id", textId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/texts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -11370,6 +15074,40 @@ func NewCancelTransmissionScheduleRequest(server string, transmissionId Transmis
 	return req, nil
 }
 
+// NewCancelTransmissionScheduleByGetRequest constructs an http.Request for the CancelTransmissionScheduleByGet method
+func NewCancelTransmissionScheduleByGetRequest(server string, transmissionId TransmissionIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "transmission_id", transmissionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/transmissions/%s/schedule", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewScheduleTransmissionRequest calls the generic ScheduleTransmission builder with application/json body
 func NewScheduleTransmissionRequest(server string, transmissionId TransmissionIdPath, body ScheduleTransmissionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -11914,6 +15652,47 @@ func NewRemoveUserPermissionRequest(server string, userId int64, permissionId in
 	return req, nil
 }
 
+// NewRemoveUserPermissionByGetRequest constructs an http.Request for the RemoveUserPermissionByGet method
+func NewRemoveUserPermissionByGetRequest(server string, userId int64, permissionId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "permission_id", permissionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/permissions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewAddUserPermissionRequest constructs an http.Request for the AddUserPermission method
 func NewAddUserPermissionRequest(server string, userId int64, permissionId int64) (*http.Request, error) {
 	var err error
@@ -11989,6 +15768,47 @@ func NewRemoveUserRoleRequest(server string, userId int64, roleId int64) (*http.
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRemoveUserRoleByGetRequest constructs an http.Request for the RemoveUserRoleByGet method
+func NewRemoveUserRoleByGetRequest(server string, userId int64, roleId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "role_id", roleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/roles/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -12153,6 +15973,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /accounts/{account_id}/programs (the `ClearAccountPrograms` operationId).
 	ClearAccountProgramsWithResponse(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*ClearAccountProgramsResponse, error)
 
+	// ClearAccountProgramsByGetWithResponse Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
+	//
+	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /accounts/{account_id}/programs (the `ClearAccountProgramsByGet` operationId).
+	ClearAccountProgramsByGetWithResponse(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*ClearAccountProgramsByGetResponse, error)
+
 	// UnsubscribeAccountProgramWithResponse Unsubscribe an account from given program
 	//
 	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
@@ -12161,6 +15990,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgram` operationId).
 	UnsubscribeAccountProgramWithResponse(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*UnsubscribeAccountProgramResponse, error)
+
+	// UnsubscribeAccountProgramByGetWithResponse Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
+	//
+	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgramByGet` operationId).
+	UnsubscribeAccountProgramByGetWithResponse(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*UnsubscribeAccountProgramByGetResponse, error)
 
 	// SubscribeAccountProgramWithResponse Subscribe an account to some existing program
 	//
@@ -12191,7 +16029,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateAccountSettingWithBodyWithResponse Update Account Setting
 	//
-	// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body, which has no place for the value (ambiguity 56); the body is `{"value": "..."}` as the reference code reads it (its alternative `data` key is not accepted). Answers `true`.
+	// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body (ambiguity 56); the value is taken from `value`, else `data` (both as the reference code reads them), else the Account body's `settings` entry named `{name}` (review R6); none of them answers 412. The reference code's bare scalar body is not accepted. Answers `true`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12200,7 +16038,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateAccountSettingWithResponse Update Account Setting
 	//
-	// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body, which has no place for the value (ambiguity 56); the body is `{"value": "..."}` as the reference code reads it (its alternative `data` key is not accepted). Answers `true`.
+	// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body (ambiguity 56); the value is taken from `value`, else `data` (both as the reference code reads them), else the Account body's `settings` entry named `{name}` (review R6); none of them answers 412. The reference code's bare scalar body is not accepted. Answers `true`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12215,6 +16053,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /accounts/{account_id}/users (the `DissociateAccountUser` operationId).
 	DissociateAccountUserWithResponse(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*DissociateAccountUserResponse, error)
+
+	// DissociateAccountUserByGetWithResponse Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
+	//
+	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /accounts/{account_id}/users (the `DissociateAccountUserByGet` operationId).
+	DissociateAccountUserByGetWithResponse(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*DissociateAccountUserByGetResponse, error)
 
 	// AssignAccountUserWithResponse Change account ownership
 	//
@@ -12248,6 +16095,45 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /authenticate (the `Authenticate` operationId).
 	AuthenticateWithResponse(ctx context.Context, body AuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthenticateResponse, error)
+
+	// AuthenticateAliasWithBodyWithResponse Authenticate (alias of POST /authenticate)
+	//
+	// Create and return an authentication token. Unlike other APIs this one needs no credentials in a header.
+	// Switchboard: `username` may also be the user's e-mail address or numeric user id (ambiguity 47). The
+	// token is a JWT (HS256) that expires after `expires_in` seconds. A wrong password answers 401, not the
+	// reference code's fatal error.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /authentication (the `AuthenticateAlias` operationId).
+	AuthenticateAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthenticateAliasResponse, error)
+
+	// AuthenticateAliasWithResponse Authenticate (alias of POST /authenticate)
+	//
+	// Create and return an authentication token. Unlike other APIs this one needs no credentials in a header.
+	// Switchboard: `username` may also be the user's e-mail address or numeric user id (ambiguity 47). The
+	// token is a JWT (HS256) that expires after `expires_in` seconds. A wrong password answers 401, not the
+	// reference code's fatal error.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /authentication (the `AuthenticateAlias` operationId).
+	AuthenticateAliasWithResponse(ctx context.Context, body AuthenticateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthenticateAliasResponse, error)
+
+	// ListCallsWithResponse Get all voice Transmissions (alias of GET /transmissions with service_flag)
+	//
+	// Switchboard: the voice transmissions (`service_flag=1`), as the n8n node lists them (review R9).
+	// Lists transmissions, optionally filtered.
+	//
+	// Switchboard: the guide types the answer as one Transmission; it is a list, answered as an array and
+	// paged with `limit`/`offset` (ambiguity 49). The filters are the reference code's whitelist, including
+	// `service_flag` and `direction` used by real clients (ambiguity 63); `is_deleted` is not offered because
+	// deletes are hard deletes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /calls (the `ListCalls` operationId).
+	ListCallsWithResponse(ctx context.Context, params *ListCallsParams, reqEditors ...RequestEditorFn) (*ListCallsResponse, error)
 
 	// ListCampaignsWithResponse Get all Campaign
 	//
@@ -12347,6 +16233,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /campaigns/{campaign_id}/schedule (the `CancelCampaignSchedule` operationId).
 	CancelCampaignScheduleWithResponse(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*CancelCampaignScheduleResponse, error)
+
+	// CancelCampaignScheduleByGetWithResponse Delete Campaign schedule (alias of DELETE /campaigns/{campaign_id}/schedule)
+	//
+	// Cancels every schedule (start and stop) of the campaign.
+	//
+	// Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
+	// the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
+	// alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
+	// schedule; there is no GET alias (ambiguity 45).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /campaigns/{campaign_id}/schedule (the `CancelCampaignScheduleByGet` operationId).
+	CancelCampaignScheduleByGetWithResponse(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*CancelCampaignScheduleByGetResponse, error)
 
 	// CancelCampaignScheduleByPostWithResponse Delete Campaign schedule (POST alias)
 	//
@@ -12549,6 +16449,111 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /contacts/{contact_id}/link/{group_id} (the `LinkContact` operationId).
 	LinkContactWithResponse(ctx context.Context, contactId ContactId, groupId GroupId, reqEditors ...RequestEditorFn) (*LinkContactResponse, error)
 
+	// ListDocumentsAliasWithResponse Get all Documents (alias of GET /messages/documents)
+	//
+	// Lists fax documents. Switchboard: the filters are the reference code's whitelist for documents; text filters match a substring; answers at most `limit` rows with the total in X-Total-Count when `count=true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /documents (the `ListDocumentsAlias` operationId).
+	ListDocumentsAliasWithResponse(ctx context.Context, params *ListDocumentsAliasParams, reqEditors ...RequestEditorFn) (*ListDocumentsAliasResponse, error)
+
+	// CreateDocumentAliasWithBodyWithResponse Create New Document (alias of POST /messages/documents)
+	//
+	// Creates a fax document record. Upload its file next with PUT /messages/documents/{document_id}/media. Switchboard: answers `{"document_id": n}` as the guide shows, not the reference code's bare number (ambiguity 48).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /documents (the `CreateDocumentAlias` operationId).
+	CreateDocumentAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDocumentAliasResponse, error)
+
+	// CreateDocumentAliasWithResponse Create New Document (alias of POST /messages/documents)
+	//
+	// Creates a fax document record. Upload its file next with PUT /messages/documents/{document_id}/media. Switchboard: answers `{"document_id": n}` as the guide shows, not the reference code's bare number (ambiguity 48).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /documents (the `CreateDocumentAlias` operationId).
+	CreateDocumentAliasWithResponse(ctx context.Context, body CreateDocumentAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDocumentAliasResponse, error)
+
+	// DeleteDocumentAliasWithResponse Delete Document (alias of DELETE /messages/documents/{document_id})
+	//
+	// Deletes a document and its stored file. Switchboard: answers `true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /documents/{document_id} (the `DeleteDocumentAlias` operationId).
+	DeleteDocumentAliasWithResponse(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*DeleteDocumentAliasResponse, error)
+
+	// GetDocumentAliasWithResponse View a Document Detail (alias of GET /messages/documents/{document_id})
+	//
+	// Reads one document. The file itself is downloaded separately with GET /messages/documents/{document_id}/media.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /documents/{document_id} (the `GetDocumentAlias` operationId).
+	GetDocumentAliasWithResponse(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*GetDocumentAliasResponse, error)
+
+	// UpdateDocumentAliasWithBodyWithResponse Update Document (alias of PUT /messages/documents/{document_id})
+	//
+	// Updates a document. Switchboard: only the fields present in the body change, as in the reference code; answer-only fields such as `document_id` or `pages` are ignored, so a Document read with GET can be sent back.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /documents/{document_id} (the `UpdateDocumentAlias` operationId).
+	UpdateDocumentAliasWithBodyWithResponse(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDocumentAliasResponse, error)
+
+	// UpdateDocumentAliasWithResponse Update Document (alias of PUT /messages/documents/{document_id})
+	//
+	// Updates a document. Switchboard: only the fields present in the body change, as in the reference code; answer-only fields such as `document_id` or `pages` are ignored, so a Document read with GET can be sent back.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /documents/{document_id} (the `UpdateDocumentAlias` operationId).
+	UpdateDocumentAliasWithResponse(ctx context.Context, documentId int64, body UpdateDocumentAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDocumentAliasResponse, error)
+
+	// DownloadDocumentMediaAliasWithResponse Get Document (alias of GET /messages/documents/{document_id}/media)
+	//
+	// Downloads the document file. Switchboard: answers the stored file with the media type it was uploaded with and `Content-Disposition: attachment`; the reference code converts every file to PDF, Switchboard does not convert, so a PDF upload (the guide's case) downloads as application/pdf. 404 when the document does not exist or has no file yet.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /documents/{document_id}/media (the `DownloadDocumentMediaAlias` operationId).
+	DownloadDocumentMediaAliasWithResponse(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*DownloadDocumentMediaAliasResponse, error)
+
+	// PostDocumentMediaAliasWithBodyWithResponse Add / Update Document file (POST alias) (alias of POST /messages/documents/{document_id}/media)
+	//
+	// Switchboard: POST alias of PUT /messages/documents/{document_id}/media, because real clients (the official web UI, the MCP server) upload with POST (ambiguity 63). It behaves exactly like PUT and replaces the file (the reference code's POST appends a second file; Switchboard keeps one file per document). Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /documents/{document_id}/media (the `PostDocumentMediaAlias` operationId).
+	PostDocumentMediaAliasWithBodyWithResponse(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostDocumentMediaAliasResponse, error)
+
+	// UploadDocumentMediaAliasWithBodyWithResponse Add / Update Document file (alias of PUT /messages/documents/{document_id}/media)
+	//
+	// Uploads the media (PDF or other supported file) of an existing document; call it after POST /messages/documents. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. The file replaces any previous one and sets the document's `type` (pdf, tif, png, jpg, doc, ...). Answers `{"document_id": n}` as the guide shows.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /documents/{document_id}/media (the `UploadDocumentMediaAlias` operationId).
+	UploadDocumentMediaAliasWithBodyWithResponse(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadDocumentMediaAliasResponse, error)
+
+	// ListFaxesWithResponse Get all fax Transmissions (alias of GET /transmissions with service_flag)
+	//
+	// Switchboard: the fax transmissions (`service_flag=2`), as the n8n node lists them (review R9).
+	// Lists transmissions, optionally filtered.
+	//
+	// Switchboard: the guide types the answer as one Transmission; it is a list, answered as an array and
+	// paged with `limit`/`offset` (ambiguity 49). The filters are the reference code's whitelist, including
+	// `service_flag` and `direction` used by real clients (ambiguity 63); `is_deleted` is not offered because
+	// deletes are hard deletes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /faxes (the `ListFaxes` operationId).
+	ListFaxesWithResponse(ctx context.Context, params *ListFaxesParams, reqEditors ...RequestEditorFn) (*ListFaxesResponse, error)
+
 	// ListGroupsWithResponse Get All Groups
 	//
 	// List contact groups, ordered by `group_id`.
@@ -12658,8 +16663,9 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
 	// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
 	// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
-	// The body must be `text/csv` (else 415; the reference code also took `text/plain`, which Switchboard does not), not empty (else 412) and not larger than the
-	// server's upload limit (else 413, 512 MiB by default).
+	// The body must be `text/csv` or `text/plain` (what the reference code and real clients send; review R9),
+	// else 415; not empty (else 412) and not larger than the server's upload limit (else 413, 512 MiB by
+	// default).
 	// Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
 	// `+`, `-`, `@`, a tab or a CR (what the export writes to protect such cells from formula injection) is
 	// removed, so an exported file re-imports unchanged. A field longer than 4 KiB, a line longer than 64 KiB
@@ -12670,6 +16676,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /groups/{group_id}/csv (the `ImportGroupCsv` operationId).
 	ImportGroupCsvWithBodyWithResponse(ctx context.Context, groupId GroupId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportGroupCsvResponse, error)
+
+	// ImportGroupCsvWithTextBodyWithResponse Import Contacts into Group
+	//
+	// Import contacts from a CSV file into the group.
+	// Switchboard: the file has no header row and the columns `phone, first_name, last_name, email, address,
+	// custom1, custom2, custom3, description` (the reference code's format, ambiguity 60); a row with a single
+	// column is a phone number alone. Each valid row creates a contact linked to the group; each bad row
+	// (wrong number of columns, bad UTF-8, bad phone or e-mail, a field too long) is skipped and reported.
+	// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
+	// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
+	// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
+	// The body must be `text/csv` or `text/plain` (what the reference code and real clients send; review R9),
+	// else 415; not empty (else 412) and not larger than the server's upload limit (else 413, 512 MiB by
+	// default).
+	// Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
+	// `+`, `-`, `@`, a tab or a CR (what the export writes to protect such cells from formula injection) is
+	// removed, so an exported file re-imports unchanged. A field longer than 4 KiB, a line longer than 64 KiB
+	// and an unterminated quote are reported as the error of their row (`unterminated quote at line N`)
+	// instead of reading on.
+	//
+	// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /groups/{group_id}/csv (the `ImportGroupCsv` operationId).
+	ImportGroupCsvWithTextBodyWithResponse(ctx context.Context, groupId GroupId, body ImportGroupCsvTextRequestBody, reqEditors ...RequestEditorFn) (*ImportGroupCsvResponse, error)
 
 	// ListDocumentsWithResponse Get all Documents
 	//
@@ -13482,7 +17512,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateProviderWithBodyWithResponse Create Provider
 	//
-	// Creates a trunk / termination provider. Switchboard: `gateway_flag` is accepted and ignored, the delivery back end follows `type` (the reference code does not store it either); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
+	// Creates a trunk / termination provider. Switchboard: `gateway_flag` is stored and answered, but the delivery back end follows `type` (review R26); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13491,7 +17521,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateProviderWithResponse Create Provider
 	//
-	// Creates a trunk / termination provider. Switchboard: `gateway_flag` is accepted and ignored, the delivery back end follows `type` (the reference code does not store it either); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
+	// Creates a trunk / termination provider. Switchboard: `gateway_flag` is stored and answered, but the delivery back end follows `type` (review R26); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13533,6 +17563,96 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /providers/{provider_id} (the `UpdateProvider` operationId).
 	UpdateProviderWithResponse(ctx context.Context, providerId int64, body UpdateProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProviderResponse, error)
+
+	// ListRecordingsAliasWithResponse Get all Recordings (alias of GET /messages/recordings)
+	//
+	// Lists voice recordings. Switchboard: answers Recording objects, not the guide's Document (ambiguity 55); text filters match a substring; total in X-Total-Count when `count=true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /recordings (the `ListRecordingsAlias` operationId).
+	ListRecordingsAliasWithResponse(ctx context.Context, params *ListRecordingsAliasParams, reqEditors ...RequestEditorFn) (*ListRecordingsAliasResponse, error)
+
+	// CreateRecordingAliasWithBodyWithResponse Create New Recording (alias of POST /messages/recordings)
+	//
+	// Creates a voice recording record; upload its audio next with PUT /messages/recordings/{recording_id}/media. Switchboard: the guide creates recordings with its Document structure (name, description, type); RecordingInput has exactly those fields, and the audio properties of Recording are read from the uploaded file (ambiguity 55). Answers `{"recording_id": n}` (ambiguity 48).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /recordings (the `CreateRecordingAlias` operationId).
+	CreateRecordingAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRecordingAliasResponse, error)
+
+	// CreateRecordingAliasWithResponse Create New Recording (alias of POST /messages/recordings)
+	//
+	// Creates a voice recording record; upload its audio next with PUT /messages/recordings/{recording_id}/media. Switchboard: the guide creates recordings with its Document structure (name, description, type); RecordingInput has exactly those fields, and the audio properties of Recording are read from the uploaded file (ambiguity 55). Answers `{"recording_id": n}` (ambiguity 48).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /recordings (the `CreateRecordingAlias` operationId).
+	CreateRecordingAliasWithResponse(ctx context.Context, body CreateRecordingAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRecordingAliasResponse, error)
+
+	// DeleteRecordingAliasWithResponse Delete Recording (alias of DELETE /messages/recordings/{recording_id})
+	//
+	// Deletes a recording and its stored audio file. Switchboard: answers `true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /recordings/{recording_id} (the `DeleteRecordingAlias` operationId).
+	DeleteRecordingAliasWithResponse(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*DeleteRecordingAliasResponse, error)
+
+	// GetRecordingAliasWithResponse View a Recording Detail (alias of GET /messages/recordings/{recording_id})
+	//
+	// Reads one recording. Switchboard: answers a Recording (ambiguity 55). The audio is downloaded with GET /messages/recordings/{recording_id}/media.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /recordings/{recording_id} (the `GetRecordingAlias` operationId).
+	GetRecordingAliasWithResponse(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*GetRecordingAliasResponse, error)
+
+	// UpdateRecordingAliasWithBodyWithResponse Update Recording (alias of PUT /messages/recordings/{recording_id})
+	//
+	// Updates a recording. Switchboard: takes the guide's Document structure (ambiguity 55); only the fields present in the body change; answer-only fields (`recording_id`, audio properties) are ignored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /recordings/{recording_id} (the `UpdateRecordingAlias` operationId).
+	UpdateRecordingAliasWithBodyWithResponse(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRecordingAliasResponse, error)
+
+	// UpdateRecordingAliasWithResponse Update Recording (alias of PUT /messages/recordings/{recording_id})
+	//
+	// Updates a recording. Switchboard: takes the guide's Document structure (ambiguity 55); only the fields present in the body change; answer-only fields (`recording_id`, audio properties) are ignored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /recordings/{recording_id} (the `UpdateRecordingAlias` operationId).
+	UpdateRecordingAliasWithResponse(ctx context.Context, recordingId int64, body UpdateRecordingAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRecordingAliasResponse, error)
+
+	// DownloadRecordingMediaAliasWithResponse Get Recording (alias of GET /messages/recordings/{recording_id}/media)
+	//
+	// Downloads the recording file. Switchboard: answers the stored file as uploaded, with its media type (audio/wav for the guide's case). The guide's note spelling the path `messages/recording/{id}/media` (singular) is a slip: only the plural path exists (ambiguity 55). 404 when the recording does not exist or has no file yet.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /recordings/{recording_id}/media (the `DownloadRecordingMediaAlias` operationId).
+	DownloadRecordingMediaAliasWithResponse(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*DownloadRecordingMediaAliasResponse, error)
+
+	// PostRecordingMediaAliasWithBodyWithResponse Add / Update Recording File (POST alias) (alias of POST /messages/recordings/{recording_id}/media)
+	//
+	// Switchboard: POST alias of PUT /messages/recordings/{recording_id}/media used by real clients (ambiguity 63); it behaves exactly like PUT and replaces the file. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /recordings/{recording_id}/media (the `PostRecordingMediaAlias` operationId).
+	PostRecordingMediaAliasWithBodyWithResponse(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostRecordingMediaAliasResponse, error)
+
+	// UploadRecordingMediaAliasWithBodyWithResponse Add / Update Recording File (alias of PUT /messages/recordings/{recording_id}/media)
+	//
+	// Uploads the media (wav file) of an existing recording; call it after POST /messages/recordings. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. audio/mpeg3 and audio/x-mpeg-3 are the reference code's names for MP3 and are accepted too. The file replaces any previous one; `type`, `length`, `codec`, `channel`, `sample` and `bitrate` are taken from it. Answers `{"recording_id": n}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /recordings/{recording_id}/media (the `UploadRecordingMediaAlias` operationId).
+	UploadRecordingMediaAliasWithBodyWithResponse(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadRecordingMediaAliasResponse, error)
 
 	// ListRolesWithResponse Get All Roles
 	//
@@ -13582,6 +17702,159 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /statistics (the `GetStatistics` operationId).
 	GetStatisticsWithResponse(ctx context.Context, params *GetStatisticsParams, reqEditors ...RequestEditorFn) (*GetStatisticsResponse, error)
+
+	// ListTemplatesAliasWithResponse Get all Templates (alias of GET /messages/templates)
+	//
+	// Lists e-mail templates. Switchboard: text filters match a substring; total in X-Total-Count when `count=true`. The attachment is downloaded separately with GET /messages/templates/{template_id}/media.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /templates (the `ListTemplatesAlias` operationId).
+	ListTemplatesAliasWithResponse(ctx context.Context, params *ListTemplatesAliasParams, reqEditors ...RequestEditorFn) (*ListTemplatesAliasResponse, error)
+
+	// CreateTemplateAliasWithBodyWithResponse Create New Template (alias of POST /messages/templates)
+	//
+	// Creates an e-mail template. Its attachment, if any, is uploaded next with PUT /messages/templates/{template_id}/media. Switchboard: answers `{"template_id": n}` (ambiguity 48).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /templates (the `CreateTemplateAlias` operationId).
+	CreateTemplateAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTemplateAliasResponse, error)
+
+	// CreateTemplateAliasWithResponse Create New Template (alias of POST /messages/templates)
+	//
+	// Creates an e-mail template. Its attachment, if any, is uploaded next with PUT /messages/templates/{template_id}/media. Switchboard: answers `{"template_id": n}` (ambiguity 48).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /templates (the `CreateTemplateAlias` operationId).
+	CreateTemplateAliasWithResponse(ctx context.Context, body CreateTemplateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTemplateAliasResponse, error)
+
+	// DeleteTemplateAliasWithResponse Delete Template (alias of DELETE /messages/templates/{template_id})
+	//
+	// Deletes an e-mail template and its attachment. Switchboard: answers `true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /templates/{template_id} (the `DeleteTemplateAlias` operationId).
+	DeleteTemplateAliasWithResponse(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*DeleteTemplateAliasResponse, error)
+
+	// GetTemplateAliasWithResponse View a Template Detail (alias of GET /messages/templates/{template_id})
+	//
+	// Reads one e-mail template.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /templates/{template_id} (the `GetTemplateAlias` operationId).
+	GetTemplateAliasWithResponse(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*GetTemplateAliasResponse, error)
+
+	// UpdateTemplateAliasWithBodyWithResponse Update Template (alias of PUT /messages/templates/{template_id})
+	//
+	// Updates an e-mail template. Switchboard: only the fields present in the body change; answer-only fields (`template_id`, `length`, `user_id`) are ignored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /templates/{template_id} (the `UpdateTemplateAlias` operationId).
+	UpdateTemplateAliasWithBodyWithResponse(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTemplateAliasResponse, error)
+
+	// UpdateTemplateAliasWithResponse Update Template (alias of PUT /messages/templates/{template_id})
+	//
+	// Updates an e-mail template. Switchboard: only the fields present in the body change; answer-only fields (`template_id`, `length`, `user_id`) are ignored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /templates/{template_id} (the `UpdateTemplateAlias` operationId).
+	UpdateTemplateAliasWithResponse(ctx context.Context, templateId int64, body UpdateTemplateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateAliasResponse, error)
+
+	// DownloadTemplateMediaAliasWithResponse Get Template file (alias of GET /messages/templates/{template_id}/media)
+	//
+	// Downloads the template's attachment. Switchboard: answered with the media type it was uploaded with: text/html as the guide shows for an HTML upload, text/plain for a text/plain upload (the guide's upload example), application/octet-stream otherwise (ambiguity 55). 404 when the template does not exist or has no attachment.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /templates/{template_id}/media (the `DownloadTemplateMediaAlias` operationId).
+	DownloadTemplateMediaAliasWithResponse(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*DownloadTemplateMediaAliasResponse, error)
+
+	// PostTemplateMediaAliasWithBodyWithResponse Add / Update Template File (POST alias) (alias of POST /messages/templates/{template_id}/media)
+	//
+	// Switchboard: POST alias of PUT /messages/templates/{template_id}/media used by real clients (ambiguity 63); it behaves exactly like PUT and replaces the attachment. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) with any Content-Type (415 only when it is missing); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /templates/{template_id}/media (the `PostTemplateMediaAlias` operationId).
+	PostTemplateMediaAliasWithBodyWithResponse(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostTemplateMediaAliasResponse, error)
+
+	// UploadTemplateMediaAliasWithBodyWithResponse Add / Update Template File (alias of PUT /messages/templates/{template_id}/media)
+	//
+	// Uploads the media / attachment of an existing template; call it after POST /messages/templates. Switchboard: the media is the template's e-mail attachment, as in the reference code (the e-mail text itself is `body` / `body_alt`); Switchboard keeps one attachment per template and a new upload replaces it. The guide uploads text/plain and downloads text/html (ambiguity 55): Switchboard keeps the media type of the upload and answers the download with it (text/html or text/plain; any other type downloads as application/octet-stream). Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) with any Content-Type (415 only when it is missing); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. Answers `{"template_id": n}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /templates/{template_id}/media (the `UploadTemplateMediaAlias` operationId).
+	UploadTemplateMediaAliasWithBodyWithResponse(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadTemplateMediaAliasResponse, error)
+
+	// ListTextsAliasWithResponse Get all Text Messages (alias of GET /messages/texts)
+	//
+	// Lists SMS text messages. Switchboard: text filters match a substring; total in X-Total-Count when `count=true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /texts (the `ListTextsAlias` operationId).
+	ListTextsAliasWithResponse(ctx context.Context, params *ListTextsAliasParams, reqEditors ...RequestEditorFn) (*ListTextsAliasResponse, error)
+
+	// CreateTextAliasWithBodyWithResponse Create New Text (alias of POST /messages/texts)
+	//
+	// Creates an SMS text message. Switchboard: `type` takes the reference code's character set names, and the guide's unicode / plain / binary are accepted and stored as a character set plus `encoding` (see TextInput.type; ambiguity 61). Answers `{"text_id": n}` (ambiguity 48).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /texts (the `CreateTextAlias` operationId).
+	CreateTextAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTextAliasResponse, error)
+
+	// CreateTextAliasWithResponse Create New Text (alias of POST /messages/texts)
+	//
+	// Creates an SMS text message. Switchboard: `type` takes the reference code's character set names, and the guide's unicode / plain / binary are accepted and stored as a character set plus `encoding` (see TextInput.type; ambiguity 61). Answers `{"text_id": n}` (ambiguity 48).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /texts (the `CreateTextAlias` operationId).
+	CreateTextAliasWithResponse(ctx context.Context, body CreateTextAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTextAliasResponse, error)
+
+	// DeleteTextAliasWithResponse Delete Text (alias of DELETE /messages/texts/{text_id})
+	//
+	// Deletes an SMS text message. Switchboard: answers `true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /texts/{text_id} (the `DeleteTextAlias` operationId).
+	DeleteTextAliasWithResponse(ctx context.Context, textId int64, reqEditors ...RequestEditorFn) (*DeleteTextAliasResponse, error)
+
+	// GetTextAliasWithResponse View a Text Detail (alias of GET /messages/texts/{text_id})
+	//
+	// Reads one SMS text message.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /texts/{text_id} (the `GetTextAlias` operationId).
+	GetTextAliasWithResponse(ctx context.Context, textId int64, reqEditors ...RequestEditorFn) (*GetTextAliasResponse, error)
+
+	// UpdateTextAliasWithBodyWithResponse Update Text (alias of PUT /messages/texts/{text_id})
+	//
+	// Updates an SMS text message. Switchboard: only the fields present in the body change; answer-only fields (`text_id`, `length`, `user_id`) are ignored; `length` is recomputed from `data`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /texts/{text_id} (the `UpdateTextAlias` operationId).
+	UpdateTextAliasWithBodyWithResponse(ctx context.Context, textId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTextAliasResponse, error)
+
+	// UpdateTextAliasWithResponse Update Text (alias of PUT /messages/texts/{text_id})
+	//
+	// Updates an SMS text message. Switchboard: only the fields present in the body change; answer-only fields (`text_id`, `length`, `user_id`) are ignored; `length` is recomputed from `data`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /texts/{text_id} (the `UpdateTextAlias` operationId).
+	UpdateTextAliasWithResponse(ctx context.Context, textId int64, body UpdateTextAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTextAliasResponse, error)
 
 	// ListTransmissionsWithResponse Get all Transmissions
 	//
@@ -13720,6 +17993,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /transmissions/{transmission_id}/schedule (the `CancelTransmissionSchedule` operationId).
 	CancelTransmissionScheduleWithResponse(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*CancelTransmissionScheduleResponse, error)
+
+	// CancelTransmissionScheduleByGetWithResponse Delete Transmission schedule (alias of DELETE /transmissions/{transmission_id}/schedule)
+	//
+	// Cancels every schedule of the transmission.
+	//
+	// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
+	// (ambiguity 45).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /transmissions/{transmission_id}/schedule (the `CancelTransmissionScheduleByGet` operationId).
+	CancelTransmissionScheduleByGetWithResponse(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*CancelTransmissionScheduleByGetResponse, error)
 
 	// ScheduleTransmissionWithBodyWithResponse Schedule Transmission
 	//
@@ -13866,6 +18151,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermission` operationId).
 	RemoveUserPermissionWithResponse(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*RemoveUserPermissionResponse, error)
 
+	// RemoveUserPermissionByGetWithResponse Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
+	//
+	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermissionByGet` operationId).
+	RemoveUserPermissionByGetWithResponse(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*RemoveUserPermissionByGetResponse, error)
+
 	// AddUserPermissionWithResponse Update User Permissions
 	//
 	// Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57), so Switchboard adds GET /permissions. Granting twice is harmless; a grant takes effect on the user's next request (within 5 seconds on other nodes of a cluster). Answers the User, as the guide shows. 404 when the user or the permission does not exist. Only an admin grants permissions (403 for anyone else).
@@ -13883,6 +18177,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /users/{user_id}/roles/{role_id} (the `RemoveUserRole` operationId).
 	RemoveUserRoleWithResponse(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*RemoveUserRoleResponse, error)
+
+	// RemoveUserRoleByGetWithResponse Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
+	//
+	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{user_id}/roles/{role_id} (the `RemoveUserRoleByGet` operationId).
+	RemoveUserRoleByGetWithResponse(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*RemoveUserRoleByGetResponse, error)
 
 	// AddUserRoleWithResponse Update User Role
 	//
@@ -14624,6 +18927,131 @@ func (r ClearAccountProgramsResponse) ContentType() string {
 	return ""
 }
 
+// ClearAccountProgramsByGetResponse401Headers the declared response headers of an HTTP 401 response for ClearAccountProgramsByGet
+type ClearAccountProgramsByGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ClearAccountProgramsByGetResponse429Headers the declared response headers of an HTTP 429 response for ClearAccountProgramsByGet
+type ClearAccountProgramsByGetResponse429Headers struct {
+	RetryAfter int
+}
+
+// ClearAccountProgramsByGetResponse503Headers the declared response headers of an HTTP 503 response for ClearAccountProgramsByGet
+type ClearAccountProgramsByGetResponse503Headers struct {
+	RetryAfter int
+}
+
+type ClearAccountProgramsByGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Account
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ClearAccountProgramsByGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ClearAccountProgramsByGetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ClearAccountProgramsByGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON200() *Account {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ClearAccountProgramsByGetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ClearAccountProgramsByGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClearAccountProgramsByGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClearAccountProgramsByGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClearAccountProgramsByGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UnsubscribeAccountProgramResponse401Headers the declared response headers of an HTTP 401 response for UnsubscribeAccountProgram
 type UnsubscribeAccountProgramResponse401Headers struct {
 	WWWAuthenticate *string
@@ -14743,6 +19171,131 @@ func (r UnsubscribeAccountProgramResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UnsubscribeAccountProgramResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UnsubscribeAccountProgramByGetResponse401Headers the declared response headers of an HTTP 401 response for UnsubscribeAccountProgramByGet
+type UnsubscribeAccountProgramByGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UnsubscribeAccountProgramByGetResponse429Headers the declared response headers of an HTTP 429 response for UnsubscribeAccountProgramByGet
+type UnsubscribeAccountProgramByGetResponse429Headers struct {
+	RetryAfter int
+}
+
+// UnsubscribeAccountProgramByGetResponse503Headers the declared response headers of an HTTP 503 response for UnsubscribeAccountProgramByGet
+type UnsubscribeAccountProgramByGetResponse503Headers struct {
+	RetryAfter int
+}
+
+type UnsubscribeAccountProgramByGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Account
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnsubscribeAccountProgramByGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UnsubscribeAccountProgramByGetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnsubscribeAccountProgramByGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON200() *Account {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UnsubscribeAccountProgramByGetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribeAccountProgramByGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribeAccountProgramByGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribeAccountProgramByGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribeAccountProgramByGetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15367,6 +19920,131 @@ func (r DissociateAccountUserResponse) ContentType() string {
 	return ""
 }
 
+// DissociateAccountUserByGetResponse401Headers the declared response headers of an HTTP 401 response for DissociateAccountUserByGet
+type DissociateAccountUserByGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DissociateAccountUserByGetResponse429Headers the declared response headers of an HTTP 429 response for DissociateAccountUserByGet
+type DissociateAccountUserByGetResponse429Headers struct {
+	RetryAfter int
+}
+
+// DissociateAccountUserByGetResponse503Headers the declared response headers of an HTTP 503 response for DissociateAccountUserByGet
+type DissociateAccountUserByGetResponse503Headers struct {
+	RetryAfter int
+}
+
+type DissociateAccountUserByGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Account
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DissociateAccountUserByGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DissociateAccountUserByGetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DissociateAccountUserByGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON200() *Account {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DissociateAccountUserByGetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DissociateAccountUserByGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DissociateAccountUserByGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DissociateAccountUserByGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DissociateAccountUserByGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AssignAccountUserResponse401Headers the declared response headers of an HTTP 401 response for AssignAccountUser
 type AssignAccountUserResponse401Headers struct {
 	WWWAuthenticate *string
@@ -15590,6 +20268,229 @@ func (r AuthenticateResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AuthenticateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuthenticateAliasResponse401Headers the declared response headers of an HTTP 401 response for AuthenticateAlias
+type AuthenticateAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AuthenticateAliasResponse429Headers the declared response headers of an HTTP 429 response for AuthenticateAlias
+type AuthenticateAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// AuthenticateAliasResponse503Headers the declared response headers of an HTTP 503 response for AuthenticateAlias
+type AuthenticateAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type AuthenticateAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthToken
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AuthenticateAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AuthenticateAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AuthenticateAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthenticateAliasResponse) GetJSON200() *AuthToken {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthenticateAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r AuthenticateAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthenticateAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AuthenticateAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r AuthenticateAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AuthenticateAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthenticateAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthenticateAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthenticateAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthenticateAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCallsResponse200Headers the declared response headers of an HTTP 200 response for ListCalls
+type ListCallsResponse200Headers struct {
+	Link        *string
+	XTotalCount *int64
+}
+
+// ListCallsResponse401Headers the declared response headers of an HTTP 401 response for ListCalls
+type ListCallsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListCallsResponse429Headers the declared response headers of an HTTP 429 response for ListCalls
+type ListCallsResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListCallsResponse503Headers the declared response headers of an HTTP 503 response for ListCalls
+type ListCallsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListCallsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Transmission
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCallsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCallsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListCallsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCallsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCallsResponse) GetJSON200() *[]Transmission {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCallsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCallsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ListCallsResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListCallsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCallsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ListCallsResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCallsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCallsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCallsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCallsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCallsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16320,6 +21221,131 @@ func (r CancelCampaignScheduleResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CancelCampaignScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelCampaignScheduleByGetResponse401Headers the declared response headers of an HTTP 401 response for CancelCampaignScheduleByGet
+type CancelCampaignScheduleByGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CancelCampaignScheduleByGetResponse429Headers the declared response headers of an HTTP 429 response for CancelCampaignScheduleByGet
+type CancelCampaignScheduleByGetResponse429Headers struct {
+	RetryAfter int
+}
+
+// CancelCampaignScheduleByGetResponse503Headers the declared response headers of an HTTP 503 response for CancelCampaignScheduleByGet
+type CancelCampaignScheduleByGetResponse503Headers struct {
+	RetryAfter int
+}
+
+type CancelCampaignScheduleByGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *bool
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelCampaignScheduleByGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CancelCampaignScheduleByGetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CancelCampaignScheduleByGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON200() *bool {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CancelCampaignScheduleByGetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelCampaignScheduleByGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelCampaignScheduleByGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelCampaignScheduleByGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelCampaignScheduleByGetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17939,6 +22965,1126 @@ func (r LinkContactResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LinkContactResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListDocumentsAliasResponse200Headers the declared response headers of an HTTP 200 response for ListDocumentsAlias
+type ListDocumentsAliasResponse200Headers struct {
+	Link        *string
+	XTotalCount *int
+}
+
+// ListDocumentsAliasResponse401Headers the declared response headers of an HTTP 401 response for ListDocumentsAlias
+type ListDocumentsAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListDocumentsAliasResponse429Headers the declared response headers of an HTTP 429 response for ListDocumentsAlias
+type ListDocumentsAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListDocumentsAliasResponse503Headers the declared response headers of an HTTP 503 response for ListDocumentsAlias
+type ListDocumentsAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListDocumentsAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Document
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListDocumentsAliasResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDocumentsAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListDocumentsAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListDocumentsAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDocumentsAliasResponse) GetJSON200() *[]Document {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDocumentsAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDocumentsAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ListDocumentsAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListDocumentsAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListDocumentsAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ListDocumentsAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListDocumentsAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDocumentsAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDocumentsAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDocumentsAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDocumentsAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateDocumentAliasResponse401Headers the declared response headers of an HTTP 401 response for CreateDocumentAlias
+type CreateDocumentAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateDocumentAliasResponse429Headers the declared response headers of an HTTP 429 response for CreateDocumentAlias
+type CreateDocumentAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreateDocumentAliasResponse503Headers the declared response headers of an HTTP 503 response for CreateDocumentAlias
+type CreateDocumentAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateDocumentAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DocumentCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateDocumentAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateDocumentAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateDocumentAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON200() *DocumentCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateDocumentAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateDocumentAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateDocumentAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateDocumentAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateDocumentAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteDocumentAliasResponse401Headers the declared response headers of an HTTP 401 response for DeleteDocumentAlias
+type DeleteDocumentAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteDocumentAliasResponse429Headers the declared response headers of an HTTP 429 response for DeleteDocumentAlias
+type DeleteDocumentAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// DeleteDocumentAliasResponse503Headers the declared response headers of an HTTP 503 response for DeleteDocumentAlias
+type DeleteDocumentAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteDocumentAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Deleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteDocumentAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteDocumentAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteDocumentAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON200() *Deleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteDocumentAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteDocumentAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteDocumentAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteDocumentAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteDocumentAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDocumentAliasResponse401Headers the declared response headers of an HTTP 401 response for GetDocumentAlias
+type GetDocumentAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetDocumentAliasResponse429Headers the declared response headers of an HTTP 429 response for GetDocumentAlias
+type GetDocumentAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetDocumentAliasResponse503Headers the declared response headers of an HTTP 503 response for GetDocumentAlias
+type GetDocumentAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetDocumentAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Document
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDocumentAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDocumentAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDocumentAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON200() *Document {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetDocumentAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDocumentAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDocumentAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDocumentAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDocumentAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateDocumentAliasResponse401Headers the declared response headers of an HTTP 401 response for UpdateDocumentAlias
+type UpdateDocumentAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UpdateDocumentAliasResponse429Headers the declared response headers of an HTTP 429 response for UpdateDocumentAlias
+type UpdateDocumentAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// UpdateDocumentAliasResponse503Headers the declared response headers of an HTTP 503 response for UpdateDocumentAlias
+type UpdateDocumentAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type UpdateDocumentAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Document
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateDocumentAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateDocumentAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateDocumentAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON200() *Document {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateDocumentAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateDocumentAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateDocumentAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateDocumentAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateDocumentAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DownloadDocumentMediaAliasResponse200Headers the declared response headers of an HTTP 200 response for DownloadDocumentMediaAlias
+type DownloadDocumentMediaAliasResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// DownloadDocumentMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for DownloadDocumentMediaAlias
+type DownloadDocumentMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DownloadDocumentMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for DownloadDocumentMediaAlias
+type DownloadDocumentMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// DownloadDocumentMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for DownloadDocumentMediaAlias
+type DownloadDocumentMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type DownloadDocumentMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DownloadDocumentMediaAliasResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DownloadDocumentMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DownloadDocumentMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DownloadDocumentMediaAliasResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DownloadDocumentMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DownloadDocumentMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DownloadDocumentMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DownloadDocumentMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DownloadDocumentMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DownloadDocumentMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r DownloadDocumentMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DownloadDocumentMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DownloadDocumentMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DownloadDocumentMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DownloadDocumentMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DownloadDocumentMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostDocumentMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for PostDocumentMediaAlias
+type PostDocumentMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PostDocumentMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for PostDocumentMediaAlias
+type PostDocumentMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// PostDocumentMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for PostDocumentMediaAlias
+type PostDocumentMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type PostDocumentMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DocumentCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PostDocumentMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostDocumentMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostDocumentMediaAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON200() *DocumentCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostDocumentMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostDocumentMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostDocumentMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostDocumentMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostDocumentMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadDocumentMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for UploadDocumentMediaAlias
+type UploadDocumentMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UploadDocumentMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for UploadDocumentMediaAlias
+type UploadDocumentMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// UploadDocumentMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for UploadDocumentMediaAlias
+type UploadDocumentMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type UploadDocumentMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DocumentCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadDocumentMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UploadDocumentMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UploadDocumentMediaAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON200() *DocumentCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UploadDocumentMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadDocumentMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadDocumentMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadDocumentMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadDocumentMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListFaxesResponse200Headers the declared response headers of an HTTP 200 response for ListFaxes
+type ListFaxesResponse200Headers struct {
+	Link        *string
+	XTotalCount *int64
+}
+
+// ListFaxesResponse401Headers the declared response headers of an HTTP 401 response for ListFaxes
+type ListFaxesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListFaxesResponse429Headers the declared response headers of an HTTP 429 response for ListFaxes
+type ListFaxesResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListFaxesResponse503Headers the declared response headers of an HTTP 503 response for ListFaxes
+type ListFaxesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListFaxesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Transmission
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListFaxesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListFaxesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListFaxesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListFaxesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFaxesResponse) GetJSON200() *[]Transmission {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListFaxesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListFaxesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ListFaxesResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListFaxesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListFaxesResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ListFaxesResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListFaxesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFaxesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFaxesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFaxesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFaxesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25357,6 +31503,1007 @@ func (r UpdateProviderResponse) ContentType() string {
 	return ""
 }
 
+// ListRecordingsAliasResponse200Headers the declared response headers of an HTTP 200 response for ListRecordingsAlias
+type ListRecordingsAliasResponse200Headers struct {
+	Link        *string
+	XTotalCount *int
+}
+
+// ListRecordingsAliasResponse401Headers the declared response headers of an HTTP 401 response for ListRecordingsAlias
+type ListRecordingsAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListRecordingsAliasResponse429Headers the declared response headers of an HTTP 429 response for ListRecordingsAlias
+type ListRecordingsAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListRecordingsAliasResponse503Headers the declared response headers of an HTTP 503 response for ListRecordingsAlias
+type ListRecordingsAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListRecordingsAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Recording
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRecordingsAliasResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListRecordingsAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListRecordingsAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRecordingsAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRecordingsAliasResponse) GetJSON200() *[]Recording {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRecordingsAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRecordingsAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ListRecordingsAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListRecordingsAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListRecordingsAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ListRecordingsAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListRecordingsAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRecordingsAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRecordingsAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRecordingsAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRecordingsAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateRecordingAliasResponse401Headers the declared response headers of an HTTP 401 response for CreateRecordingAlias
+type CreateRecordingAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateRecordingAliasResponse429Headers the declared response headers of an HTTP 429 response for CreateRecordingAlias
+type CreateRecordingAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreateRecordingAliasResponse503Headers the declared response headers of an HTTP 503 response for CreateRecordingAlias
+type CreateRecordingAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateRecordingAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecordingCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateRecordingAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateRecordingAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateRecordingAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON200() *RecordingCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateRecordingAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRecordingAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRecordingAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRecordingAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRecordingAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteRecordingAliasResponse401Headers the declared response headers of an HTTP 401 response for DeleteRecordingAlias
+type DeleteRecordingAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteRecordingAliasResponse429Headers the declared response headers of an HTTP 429 response for DeleteRecordingAlias
+type DeleteRecordingAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// DeleteRecordingAliasResponse503Headers the declared response headers of an HTTP 503 response for DeleteRecordingAlias
+type DeleteRecordingAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteRecordingAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Deleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteRecordingAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteRecordingAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteRecordingAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON200() *Deleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteRecordingAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRecordingAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRecordingAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRecordingAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRecordingAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetRecordingAliasResponse401Headers the declared response headers of an HTTP 401 response for GetRecordingAlias
+type GetRecordingAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetRecordingAliasResponse429Headers the declared response headers of an HTTP 429 response for GetRecordingAlias
+type GetRecordingAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetRecordingAliasResponse503Headers the declared response headers of an HTTP 503 response for GetRecordingAlias
+type GetRecordingAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetRecordingAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Recording
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetRecordingAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRecordingAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRecordingAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON200() *Recording {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRecordingAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRecordingAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRecordingAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRecordingAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRecordingAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateRecordingAliasResponse401Headers the declared response headers of an HTTP 401 response for UpdateRecordingAlias
+type UpdateRecordingAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UpdateRecordingAliasResponse429Headers the declared response headers of an HTTP 429 response for UpdateRecordingAlias
+type UpdateRecordingAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// UpdateRecordingAliasResponse503Headers the declared response headers of an HTTP 503 response for UpdateRecordingAlias
+type UpdateRecordingAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type UpdateRecordingAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Recording
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateRecordingAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateRecordingAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateRecordingAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON200() *Recording {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateRecordingAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRecordingAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRecordingAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRecordingAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRecordingAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DownloadRecordingMediaAliasResponse200Headers the declared response headers of an HTTP 200 response for DownloadRecordingMediaAlias
+type DownloadRecordingMediaAliasResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// DownloadRecordingMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for DownloadRecordingMediaAlias
+type DownloadRecordingMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DownloadRecordingMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for DownloadRecordingMediaAlias
+type DownloadRecordingMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// DownloadRecordingMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for DownloadRecordingMediaAlias
+type DownloadRecordingMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type DownloadRecordingMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DownloadRecordingMediaAliasResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DownloadRecordingMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DownloadRecordingMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DownloadRecordingMediaAliasResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DownloadRecordingMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DownloadRecordingMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DownloadRecordingMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DownloadRecordingMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DownloadRecordingMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DownloadRecordingMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r DownloadRecordingMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DownloadRecordingMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DownloadRecordingMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DownloadRecordingMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DownloadRecordingMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DownloadRecordingMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostRecordingMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for PostRecordingMediaAlias
+type PostRecordingMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PostRecordingMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for PostRecordingMediaAlias
+type PostRecordingMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// PostRecordingMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for PostRecordingMediaAlias
+type PostRecordingMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type PostRecordingMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecordingCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PostRecordingMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostRecordingMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostRecordingMediaAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON200() *RecordingCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostRecordingMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostRecordingMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostRecordingMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostRecordingMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostRecordingMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadRecordingMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for UploadRecordingMediaAlias
+type UploadRecordingMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UploadRecordingMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for UploadRecordingMediaAlias
+type UploadRecordingMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// UploadRecordingMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for UploadRecordingMediaAlias
+type UploadRecordingMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type UploadRecordingMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecordingCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadRecordingMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UploadRecordingMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UploadRecordingMediaAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON200() *RecordingCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UploadRecordingMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadRecordingMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadRecordingMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadRecordingMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadRecordingMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListRolesResponse401Headers the declared response headers of an HTTP 401 response for ListRoles
 type ListRolesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -25817,6 +32964,1612 @@ func (r GetStatisticsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetStatisticsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListTemplatesAliasResponse200Headers the declared response headers of an HTTP 200 response for ListTemplatesAlias
+type ListTemplatesAliasResponse200Headers struct {
+	Link        *string
+	XTotalCount *int
+}
+
+// ListTemplatesAliasResponse401Headers the declared response headers of an HTTP 401 response for ListTemplatesAlias
+type ListTemplatesAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListTemplatesAliasResponse429Headers the declared response headers of an HTTP 429 response for ListTemplatesAlias
+type ListTemplatesAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListTemplatesAliasResponse503Headers the declared response headers of an HTTP 503 response for ListTemplatesAlias
+type ListTemplatesAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListTemplatesAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Template
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListTemplatesAliasResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListTemplatesAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListTemplatesAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListTemplatesAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTemplatesAliasResponse) GetJSON200() *[]Template {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTemplatesAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListTemplatesAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ListTemplatesAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListTemplatesAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListTemplatesAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ListTemplatesAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListTemplatesAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTemplatesAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTemplatesAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTemplatesAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTemplatesAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateTemplateAliasResponse401Headers the declared response headers of an HTTP 401 response for CreateTemplateAlias
+type CreateTemplateAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateTemplateAliasResponse429Headers the declared response headers of an HTTP 429 response for CreateTemplateAlias
+type CreateTemplateAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreateTemplateAliasResponse503Headers the declared response headers of an HTTP 503 response for CreateTemplateAlias
+type CreateTemplateAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateTemplateAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateTemplateAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateTemplateAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateTemplateAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON200() *TemplateCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateTemplateAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTemplateAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTemplateAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTemplateAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTemplateAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteTemplateAliasResponse401Headers the declared response headers of an HTTP 401 response for DeleteTemplateAlias
+type DeleteTemplateAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteTemplateAliasResponse429Headers the declared response headers of an HTTP 429 response for DeleteTemplateAlias
+type DeleteTemplateAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// DeleteTemplateAliasResponse503Headers the declared response headers of an HTTP 503 response for DeleteTemplateAlias
+type DeleteTemplateAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteTemplateAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Deleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteTemplateAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteTemplateAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteTemplateAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON200() *Deleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteTemplateAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTemplateAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTemplateAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTemplateAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTemplateAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTemplateAliasResponse401Headers the declared response headers of an HTTP 401 response for GetTemplateAlias
+type GetTemplateAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetTemplateAliasResponse429Headers the declared response headers of an HTTP 429 response for GetTemplateAlias
+type GetTemplateAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetTemplateAliasResponse503Headers the declared response headers of an HTTP 503 response for GetTemplateAlias
+type GetTemplateAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetTemplateAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Template
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetTemplateAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTemplateAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTemplateAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON200() *Template {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTemplateAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTemplateAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTemplateAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTemplateAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTemplateAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateTemplateAliasResponse401Headers the declared response headers of an HTTP 401 response for UpdateTemplateAlias
+type UpdateTemplateAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UpdateTemplateAliasResponse429Headers the declared response headers of an HTTP 429 response for UpdateTemplateAlias
+type UpdateTemplateAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// UpdateTemplateAliasResponse503Headers the declared response headers of an HTTP 503 response for UpdateTemplateAlias
+type UpdateTemplateAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type UpdateTemplateAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Template
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateTemplateAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateTemplateAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateTemplateAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON200() *Template {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateTemplateAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTemplateAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTemplateAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTemplateAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTemplateAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DownloadTemplateMediaAliasResponse200Headers the declared response headers of an HTTP 200 response for DownloadTemplateMediaAlias
+type DownloadTemplateMediaAliasResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// DownloadTemplateMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for DownloadTemplateMediaAlias
+type DownloadTemplateMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DownloadTemplateMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for DownloadTemplateMediaAlias
+type DownloadTemplateMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// DownloadTemplateMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for DownloadTemplateMediaAlias
+type DownloadTemplateMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type DownloadTemplateMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DownloadTemplateMediaAliasResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DownloadTemplateMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DownloadTemplateMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DownloadTemplateMediaAliasResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DownloadTemplateMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DownloadTemplateMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DownloadTemplateMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DownloadTemplateMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DownloadTemplateMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DownloadTemplateMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r DownloadTemplateMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DownloadTemplateMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DownloadTemplateMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DownloadTemplateMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DownloadTemplateMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DownloadTemplateMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostTemplateMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for PostTemplateMediaAlias
+type PostTemplateMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PostTemplateMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for PostTemplateMediaAlias
+type PostTemplateMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// PostTemplateMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for PostTemplateMediaAlias
+type PostTemplateMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type PostTemplateMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PostTemplateMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostTemplateMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostTemplateMediaAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON200() *TemplateCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostTemplateMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostTemplateMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostTemplateMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostTemplateMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostTemplateMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadTemplateMediaAliasResponse401Headers the declared response headers of an HTTP 401 response for UploadTemplateMediaAlias
+type UploadTemplateMediaAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UploadTemplateMediaAliasResponse429Headers the declared response headers of an HTTP 429 response for UploadTemplateMediaAlias
+type UploadTemplateMediaAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// UploadTemplateMediaAliasResponse503Headers the declared response headers of an HTTP 503 response for UploadTemplateMediaAlias
+type UploadTemplateMediaAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type UploadTemplateMediaAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadTemplateMediaAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UploadTemplateMediaAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UploadTemplateMediaAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON200() *TemplateCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UploadTemplateMediaAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadTemplateMediaAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadTemplateMediaAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadTemplateMediaAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadTemplateMediaAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListTextsAliasResponse200Headers the declared response headers of an HTTP 200 response for ListTextsAlias
+type ListTextsAliasResponse200Headers struct {
+	Link        *string
+	XTotalCount *int
+}
+
+// ListTextsAliasResponse401Headers the declared response headers of an HTTP 401 response for ListTextsAlias
+type ListTextsAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListTextsAliasResponse429Headers the declared response headers of an HTTP 429 response for ListTextsAlias
+type ListTextsAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListTextsAliasResponse503Headers the declared response headers of an HTTP 503 response for ListTextsAlias
+type ListTextsAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListTextsAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Text
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListTextsAliasResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListTextsAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListTextsAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListTextsAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTextsAliasResponse) GetJSON200() *[]Text {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTextsAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListTextsAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ListTextsAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListTextsAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListTextsAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ListTextsAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListTextsAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTextsAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTextsAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTextsAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTextsAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateTextAliasResponse401Headers the declared response headers of an HTTP 401 response for CreateTextAlias
+type CreateTextAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateTextAliasResponse429Headers the declared response headers of an HTTP 429 response for CreateTextAlias
+type CreateTextAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreateTextAliasResponse503Headers the declared response headers of an HTTP 503 response for CreateTextAlias
+type CreateTextAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateTextAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TextCreated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateTextAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateTextAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateTextAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateTextAliasResponse) GetJSON200() *TextCreated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateTextAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTextAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateTextAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r CreateTextAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateTextAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateTextAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r CreateTextAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateTextAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTextAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTextAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTextAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTextAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteTextAliasResponse401Headers the declared response headers of an HTTP 401 response for DeleteTextAlias
+type DeleteTextAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteTextAliasResponse429Headers the declared response headers of an HTTP 429 response for DeleteTextAlias
+type DeleteTextAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// DeleteTextAliasResponse503Headers the declared response headers of an HTTP 503 response for DeleteTextAlias
+type DeleteTextAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteTextAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Deleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteTextAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteTextAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteTextAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON200() *Deleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteTextAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTextAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTextAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTextAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTextAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTextAliasResponse401Headers the declared response headers of an HTTP 401 response for GetTextAlias
+type GetTextAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetTextAliasResponse429Headers the declared response headers of an HTTP 429 response for GetTextAlias
+type GetTextAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetTextAliasResponse503Headers the declared response headers of an HTTP 503 response for GetTextAlias
+type GetTextAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetTextAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Text
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetTextAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTextAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTextAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTextAliasResponse) GetJSON200() *Text {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTextAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTextAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTextAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r GetTextAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTextAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTextAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r GetTextAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTextAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTextAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTextAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTextAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTextAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateTextAliasResponse401Headers the declared response headers of an HTTP 401 response for UpdateTextAlias
+type UpdateTextAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UpdateTextAliasResponse429Headers the declared response headers of an HTTP 429 response for UpdateTextAlias
+type UpdateTextAliasResponse429Headers struct {
+	RetryAfter int
+}
+
+// UpdateTextAliasResponse503Headers the declared response headers of an HTTP 503 response for UpdateTextAlias
+type UpdateTextAliasResponse503Headers struct {
+	RetryAfter int
+}
+
+type UpdateTextAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Text
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateTextAliasResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateTextAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateTextAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON200() *Text {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateTextAliasResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTextAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTextAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTextAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTextAliasResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -26938,6 +35691,131 @@ func (r CancelTransmissionScheduleResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CancelTransmissionScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelTransmissionScheduleByGetResponse401Headers the declared response headers of an HTTP 401 response for CancelTransmissionScheduleByGet
+type CancelTransmissionScheduleByGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CancelTransmissionScheduleByGetResponse429Headers the declared response headers of an HTTP 429 response for CancelTransmissionScheduleByGet
+type CancelTransmissionScheduleByGetResponse429Headers struct {
+	RetryAfter int
+}
+
+// CancelTransmissionScheduleByGetResponse503Headers the declared response headers of an HTTP 503 response for CancelTransmissionScheduleByGet
+type CancelTransmissionScheduleByGetResponse503Headers struct {
+	RetryAfter int
+}
+
+type CancelTransmissionScheduleByGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *bool
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelTransmissionScheduleByGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CancelTransmissionScheduleByGetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CancelTransmissionScheduleByGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON200() *bool {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CancelTransmissionScheduleByGetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelTransmissionScheduleByGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelTransmissionScheduleByGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelTransmissionScheduleByGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelTransmissionScheduleByGetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -28174,6 +37052,131 @@ func (r RemoveUserPermissionResponse) ContentType() string {
 	return ""
 }
 
+// RemoveUserPermissionByGetResponse401Headers the declared response headers of an HTTP 401 response for RemoveUserPermissionByGet
+type RemoveUserPermissionByGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RemoveUserPermissionByGetResponse429Headers the declared response headers of an HTTP 429 response for RemoveUserPermissionByGet
+type RemoveUserPermissionByGetResponse429Headers struct {
+	RetryAfter int
+}
+
+// RemoveUserPermissionByGetResponse503Headers the declared response headers of an HTTP 503 response for RemoveUserPermissionByGet
+type RemoveUserPermissionByGetResponse503Headers struct {
+	RetryAfter int
+}
+
+type RemoveUserPermissionByGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Deleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveUserPermissionByGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RemoveUserPermissionByGetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RemoveUserPermissionByGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON200() *Deleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RemoveUserPermissionByGetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveUserPermissionByGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveUserPermissionByGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveUserPermissionByGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveUserPermissionByGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AddUserPermissionResponse401Headers the declared response headers of an HTTP 401 response for AddUserPermission
 type AddUserPermissionResponse401Headers struct {
 	WWWAuthenticate *string
@@ -28418,6 +37421,131 @@ func (r RemoveUserRoleResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RemoveUserRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RemoveUserRoleByGetResponse401Headers the declared response headers of an HTTP 401 response for RemoveUserRoleByGet
+type RemoveUserRoleByGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RemoveUserRoleByGetResponse429Headers the declared response headers of an HTTP 429 response for RemoveUserRoleByGet
+type RemoveUserRoleByGetResponse429Headers struct {
+	RetryAfter int
+}
+
+// RemoveUserRoleByGetResponse503Headers the declared response headers of an HTTP 503 response for RemoveUserRoleByGet
+type RemoveUserRoleByGetResponse503Headers struct {
+	RetryAfter int
+}
+
+type RemoveUserRoleByGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Deleted
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveUserRoleByGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RemoveUserRoleByGetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RemoveUserRoleByGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON200() *Deleted {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON412() *ValidationFailed {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RemoveUserRoleByGetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveUserRoleByGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveUserRoleByGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveUserRoleByGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveUserRoleByGetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -28669,6 +37797,21 @@ func (c *ClientWithResponses) ClearAccountProgramsWithResponse(ctx context.Conte
 	return ParseClearAccountProgramsResponse(rsp)
 }
 
+// ClearAccountProgramsByGetWithResponse Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
+//
+// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /accounts/{account_id}/programs (the `ClearAccountProgramsByGet` operationId).
+func (c *ClientWithResponses) ClearAccountProgramsByGetWithResponse(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*ClearAccountProgramsByGetResponse, error) {
+	rsp, err := c.ClearAccountProgramsByGet(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearAccountProgramsByGetResponse(rsp)
+}
+
 // UnsubscribeAccountProgramWithResponse Unsubscribe an account from given program
 //
 // Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
@@ -28682,6 +37825,21 @@ func (c *ClientWithResponses) UnsubscribeAccountProgramWithResponse(ctx context.
 		return nil, err
 	}
 	return ParseUnsubscribeAccountProgramResponse(rsp)
+}
+
+// UnsubscribeAccountProgramByGetWithResponse Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
+//
+// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgramByGet` operationId).
+func (c *ClientWithResponses) UnsubscribeAccountProgramByGetWithResponse(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*UnsubscribeAccountProgramByGetResponse, error) {
+	rsp, err := c.UnsubscribeAccountProgramByGet(ctx, accountId, programId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeAccountProgramByGetResponse(rsp)
 }
 
 // SubscribeAccountProgramWithResponse Subscribe an account to some existing program
@@ -28731,7 +37889,7 @@ func (c *ClientWithResponses) GetAccountSettingWithResponse(ctx context.Context,
 
 // UpdateAccountSettingWithBodyWithResponse Update Account Setting
 //
-// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body, which has no place for the value (ambiguity 56); the body is `{"value": "..."}` as the reference code reads it (its alternative `data` key is not accepted). Answers `true`.
+// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body (ambiguity 56); the value is taken from `value`, else `data` (both as the reference code reads them), else the Account body's `settings` entry named `{name}` (review R6); none of them answers 412. The reference code's bare scalar body is not accepted. Answers `true`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -28746,7 +37904,7 @@ func (c *ClientWithResponses) UpdateAccountSettingWithBodyWithResponse(ctx conte
 
 // UpdateAccountSettingWithResponse Update Account Setting
 //
-// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body, which has no place for the value (ambiguity 56); the body is `{"value": "..."}` as the reference code reads it (its alternative `data` key is not accepted). Answers `true`.
+// Creates a new or updates an existing account setting. Switchboard: the guide documents an Account as the body (ambiguity 56); the value is taken from `value`, else `data` (both as the reference code reads them), else the Account body's `settings` entry named `{name}` (review R6); none of them answers 412. The reference code's bare scalar body is not accepted. Answers `true`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -28772,6 +37930,21 @@ func (c *ClientWithResponses) DissociateAccountUserWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseDissociateAccountUserResponse(rsp)
+}
+
+// DissociateAccountUserByGetWithResponse Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
+//
+// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /accounts/{account_id}/users (the `DissociateAccountUserByGet` operationId).
+func (c *ClientWithResponses) DissociateAccountUserByGetWithResponse(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*DissociateAccountUserByGetResponse, error) {
+	rsp, err := c.DissociateAccountUserByGet(ctx, accountId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDissociateAccountUserByGetResponse(rsp)
 }
 
 // AssignAccountUserWithResponse Change account ownership
@@ -28823,6 +37996,63 @@ func (c *ClientWithResponses) AuthenticateWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParseAuthenticateResponse(rsp)
+}
+
+// AuthenticateAliasWithBodyWithResponse Authenticate (alias of POST /authenticate)
+//
+// Create and return an authentication token. Unlike other APIs this one needs no credentials in a header.
+// Switchboard: `username` may also be the user's e-mail address or numeric user id (ambiguity 47). The
+// token is a JWT (HS256) that expires after `expires_in` seconds. A wrong password answers 401, not the
+// reference code's fatal error.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /authentication (the `AuthenticateAlias` operationId).
+func (c *ClientWithResponses) AuthenticateAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthenticateAliasResponse, error) {
+	rsp, err := c.AuthenticateAliasWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthenticateAliasResponse(rsp)
+}
+
+// AuthenticateAliasWithResponse Authenticate (alias of POST /authenticate)
+//
+// Create and return an authentication token. Unlike other APIs this one needs no credentials in a header.
+// Switchboard: `username` may also be the user's e-mail address or numeric user id (ambiguity 47). The
+// token is a JWT (HS256) that expires after `expires_in` seconds. A wrong password answers 401, not the
+// reference code's fatal error.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /authentication (the `AuthenticateAlias` operationId).
+func (c *ClientWithResponses) AuthenticateAliasWithResponse(ctx context.Context, body AuthenticateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthenticateAliasResponse, error) {
+	rsp, err := c.AuthenticateAlias(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthenticateAliasResponse(rsp)
+}
+
+// ListCallsWithResponse Get all voice Transmissions (alias of GET /transmissions with service_flag)
+//
+// Switchboard: the voice transmissions (`service_flag=1`), as the n8n node lists them (review R9).
+// Lists transmissions, optionally filtered.
+//
+// Switchboard: the guide types the answer as one Transmission; it is a list, answered as an array and
+// paged with `limit`/`offset` (ambiguity 49). The filters are the reference code's whitelist, including
+// `service_flag` and `direction` used by real clients (ambiguity 63); `is_deleted` is not offered because
+// deletes are hard deletes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /calls (the `ListCalls` operationId).
+func (c *ClientWithResponses) ListCallsWithResponse(ctx context.Context, params *ListCallsParams, reqEditors ...RequestEditorFn) (*ListCallsResponse, error) {
+	rsp, err := c.ListCalls(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCallsResponse(rsp)
 }
 
 // ListCampaignsWithResponse Get all Campaign
@@ -28970,6 +38200,26 @@ func (c *ClientWithResponses) CancelCampaignScheduleWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseCancelCampaignScheduleResponse(rsp)
+}
+
+// CancelCampaignScheduleByGetWithResponse Delete Campaign schedule (alias of DELETE /campaigns/{campaign_id}/schedule)
+//
+// Cancels every schedule (start and stop) of the campaign.
+//
+// Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
+// the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
+// alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
+// schedule; there is no GET alias (ambiguity 45).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /campaigns/{campaign_id}/schedule (the `CancelCampaignScheduleByGet` operationId).
+func (c *ClientWithResponses) CancelCampaignScheduleByGetWithResponse(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*CancelCampaignScheduleByGetResponse, error) {
+	rsp, err := c.CancelCampaignScheduleByGet(ctx, campaignId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelCampaignScheduleByGetResponse(rsp)
 }
 
 // CancelCampaignScheduleByPostWithResponse Delete Campaign schedule (POST alias)
@@ -29275,6 +38525,177 @@ func (c *ClientWithResponses) LinkContactWithResponse(ctx context.Context, conta
 	return ParseLinkContactResponse(rsp)
 }
 
+// ListDocumentsAliasWithResponse Get all Documents (alias of GET /messages/documents)
+//
+// Lists fax documents. Switchboard: the filters are the reference code's whitelist for documents; text filters match a substring; answers at most `limit` rows with the total in X-Total-Count when `count=true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /documents (the `ListDocumentsAlias` operationId).
+func (c *ClientWithResponses) ListDocumentsAliasWithResponse(ctx context.Context, params *ListDocumentsAliasParams, reqEditors ...RequestEditorFn) (*ListDocumentsAliasResponse, error) {
+	rsp, err := c.ListDocumentsAlias(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDocumentsAliasResponse(rsp)
+}
+
+// CreateDocumentAliasWithBodyWithResponse Create New Document (alias of POST /messages/documents)
+//
+// Creates a fax document record. Upload its file next with PUT /messages/documents/{document_id}/media. Switchboard: answers `{"document_id": n}` as the guide shows, not the reference code's bare number (ambiguity 48).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /documents (the `CreateDocumentAlias` operationId).
+func (c *ClientWithResponses) CreateDocumentAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDocumentAliasResponse, error) {
+	rsp, err := c.CreateDocumentAliasWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDocumentAliasResponse(rsp)
+}
+
+// CreateDocumentAliasWithResponse Create New Document (alias of POST /messages/documents)
+//
+// Creates a fax document record. Upload its file next with PUT /messages/documents/{document_id}/media. Switchboard: answers `{"document_id": n}` as the guide shows, not the reference code's bare number (ambiguity 48).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /documents (the `CreateDocumentAlias` operationId).
+func (c *ClientWithResponses) CreateDocumentAliasWithResponse(ctx context.Context, body CreateDocumentAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDocumentAliasResponse, error) {
+	rsp, err := c.CreateDocumentAlias(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDocumentAliasResponse(rsp)
+}
+
+// DeleteDocumentAliasWithResponse Delete Document (alias of DELETE /messages/documents/{document_id})
+//
+// Deletes a document and its stored file. Switchboard: answers `true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /documents/{document_id} (the `DeleteDocumentAlias` operationId).
+func (c *ClientWithResponses) DeleteDocumentAliasWithResponse(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*DeleteDocumentAliasResponse, error) {
+	rsp, err := c.DeleteDocumentAlias(ctx, documentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteDocumentAliasResponse(rsp)
+}
+
+// GetDocumentAliasWithResponse View a Document Detail (alias of GET /messages/documents/{document_id})
+//
+// Reads one document. The file itself is downloaded separately with GET /messages/documents/{document_id}/media.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /documents/{document_id} (the `GetDocumentAlias` operationId).
+func (c *ClientWithResponses) GetDocumentAliasWithResponse(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*GetDocumentAliasResponse, error) {
+	rsp, err := c.GetDocumentAlias(ctx, documentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDocumentAliasResponse(rsp)
+}
+
+// UpdateDocumentAliasWithBodyWithResponse Update Document (alias of PUT /messages/documents/{document_id})
+//
+// Updates a document. Switchboard: only the fields present in the body change, as in the reference code; answer-only fields such as `document_id` or `pages` are ignored, so a Document read with GET can be sent back.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /documents/{document_id} (the `UpdateDocumentAlias` operationId).
+func (c *ClientWithResponses) UpdateDocumentAliasWithBodyWithResponse(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDocumentAliasResponse, error) {
+	rsp, err := c.UpdateDocumentAliasWithBody(ctx, documentId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDocumentAliasResponse(rsp)
+}
+
+// UpdateDocumentAliasWithResponse Update Document (alias of PUT /messages/documents/{document_id})
+//
+// Updates a document. Switchboard: only the fields present in the body change, as in the reference code; answer-only fields such as `document_id` or `pages` are ignored, so a Document read with GET can be sent back.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /documents/{document_id} (the `UpdateDocumentAlias` operationId).
+func (c *ClientWithResponses) UpdateDocumentAliasWithResponse(ctx context.Context, documentId int64, body UpdateDocumentAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDocumentAliasResponse, error) {
+	rsp, err := c.UpdateDocumentAlias(ctx, documentId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDocumentAliasResponse(rsp)
+}
+
+// DownloadDocumentMediaAliasWithResponse Get Document (alias of GET /messages/documents/{document_id}/media)
+//
+// Downloads the document file. Switchboard: answers the stored file with the media type it was uploaded with and `Content-Disposition: attachment`; the reference code converts every file to PDF, Switchboard does not convert, so a PDF upload (the guide's case) downloads as application/pdf. 404 when the document does not exist or has no file yet.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /documents/{document_id}/media (the `DownloadDocumentMediaAlias` operationId).
+func (c *ClientWithResponses) DownloadDocumentMediaAliasWithResponse(ctx context.Context, documentId int64, reqEditors ...RequestEditorFn) (*DownloadDocumentMediaAliasResponse, error) {
+	rsp, err := c.DownloadDocumentMediaAlias(ctx, documentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDownloadDocumentMediaAliasResponse(rsp)
+}
+
+// PostDocumentMediaAliasWithBodyWithResponse Add / Update Document file (POST alias) (alias of POST /messages/documents/{document_id}/media)
+//
+// Switchboard: POST alias of PUT /messages/documents/{document_id}/media, because real clients (the official web UI, the MCP server) upload with POST (ambiguity 63). It behaves exactly like PUT and replaces the file (the reference code's POST appends a second file; Switchboard keeps one file per document). Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /documents/{document_id}/media (the `PostDocumentMediaAlias` operationId).
+func (c *ClientWithResponses) PostDocumentMediaAliasWithBodyWithResponse(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostDocumentMediaAliasResponse, error) {
+	rsp, err := c.PostDocumentMediaAliasWithBody(ctx, documentId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostDocumentMediaAliasResponse(rsp)
+}
+
+// UploadDocumentMediaAliasWithBodyWithResponse Add / Update Document file (alias of PUT /messages/documents/{document_id}/media)
+//
+// Uploads the media (PDF or other supported file) of an existing document; call it after POST /messages/documents. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. The file replaces any previous one and sets the document's `type` (pdf, tif, png, jpg, doc, ...). Answers `{"document_id": n}` as the guide shows.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /documents/{document_id}/media (the `UploadDocumentMediaAlias` operationId).
+func (c *ClientWithResponses) UploadDocumentMediaAliasWithBodyWithResponse(ctx context.Context, documentId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadDocumentMediaAliasResponse, error) {
+	rsp, err := c.UploadDocumentMediaAliasWithBody(ctx, documentId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadDocumentMediaAliasResponse(rsp)
+}
+
+// ListFaxesWithResponse Get all fax Transmissions (alias of GET /transmissions with service_flag)
+//
+// Switchboard: the fax transmissions (`service_flag=2`), as the n8n node lists them (review R9).
+// Lists transmissions, optionally filtered.
+//
+// Switchboard: the guide types the answer as one Transmission; it is a list, answered as an array and
+// paged with `limit`/`offset` (ambiguity 49). The filters are the reference code's whitelist, including
+// `service_flag` and `direction` used by real clients (ambiguity 63); `is_deleted` is not offered because
+// deletes are hard deletes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /faxes (the `ListFaxes` operationId).
+func (c *ClientWithResponses) ListFaxesWithResponse(ctx context.Context, params *ListFaxesParams, reqEditors ...RequestEditorFn) (*ListFaxesResponse, error) {
+	rsp, err := c.ListFaxes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFaxesResponse(rsp)
+}
+
 // ListGroupsWithResponse Get All Groups
 //
 // List contact groups, ordered by `group_id`.
@@ -29444,8 +38865,9 @@ func (c *ClientWithResponses) ExportGroupCsvWithResponse(ctx context.Context, gr
 // Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
 // every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
 // upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
-// The body must be `text/csv` (else 415; the reference code also took `text/plain`, which Switchboard does not), not empty (else 412) and not larger than the
-// server's upload limit (else 413, 512 MiB by default).
+// The body must be `text/csv` or `text/plain` (what the reference code and real clients send; review R9),
+// else 415; not empty (else 412) and not larger than the server's upload limit (else 413, 512 MiB by
+// default).
 // Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
 // `+`, `-`, `@`, a tab or a CR (what the export writes to protect such cells from formula injection) is
 // removed, so an exported file re-imports unchanged. A field longer than 4 KiB, a line longer than 64 KiB
@@ -29457,6 +38879,36 @@ func (c *ClientWithResponses) ExportGroupCsvWithResponse(ctx context.Context, gr
 // Corresponds with POST /groups/{group_id}/csv (the `ImportGroupCsv` operationId).
 func (c *ClientWithResponses) ImportGroupCsvWithBodyWithResponse(ctx context.Context, groupId GroupId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportGroupCsvResponse, error) {
 	rsp, err := c.ImportGroupCsvWithBody(ctx, groupId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportGroupCsvResponse(rsp)
+}
+
+// ImportGroupCsvWithTextBodyWithResponse Import Contacts into Group
+//
+// Import contacts from a CSV file into the group.
+// Switchboard: the file has no header row and the columns `phone, first_name, last_name, email, address,
+// custom1, custom2, custom3, description` (the reference code's format, ambiguity 60); a row with a single
+// column is a phone number alone. Each valid row creates a contact linked to the group; each bad row
+// (wrong number of columns, bad UTF-8, bad phone or e-mail, a field too long) is skipped and reported.
+// Switchboard: the import is all or nothing. Its rows are written batch by batch but stay invisible to
+// every read, list and export until the last one is in, so other requests keep writing meanwhile; if the
+// upload breaks off or is too large, or the group is deleted meanwhile (404), nothing of it stays.
+// The body must be `text/csv` or `text/plain` (what the reference code and real clients send; review R9),
+// else 415; not empty (else 412) and not larger than the server's upload limit (else 413, 512 MiB by
+// default).
+// Switchboard: a UTF-8 byte-order mark at the start of the file is ignored. A leading `'` followed by `=`,
+// `+`, `-`, `@`, a tab or a CR (what the export writes to protect such cells from formula injection) is
+// removed, so an exported file re-imports unchanged. A field longer than 4 KiB, a line longer than 64 KiB
+// and an unterminated quote are reported as the error of their row (`unterminated quote at line N`)
+// instead of reading on.
+//
+// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /groups/{group_id}/csv (the `ImportGroupCsv` operationId).
+func (c *ClientWithResponses) ImportGroupCsvWithTextBodyWithResponse(ctx context.Context, groupId GroupId, body ImportGroupCsvTextRequestBody, reqEditors ...RequestEditorFn) (*ImportGroupCsvResponse, error) {
+	rsp, err := c.ImportGroupCsvWithTextBody(ctx, groupId, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -30676,7 +40128,7 @@ func (c *ClientWithResponses) ListProvidersWithResponse(ctx context.Context, par
 
 // CreateProviderWithBodyWithResponse Create Provider
 //
-// Creates a trunk / termination provider. Switchboard: `gateway_flag` is accepted and ignored, the delivery back end follows `type` (the reference code does not store it either); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
+// Creates a trunk / termination provider. Switchboard: `gateway_flag` is stored and answered, but the delivery back end follows `type` (review R26); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30691,7 +40143,7 @@ func (c *ClientWithResponses) CreateProviderWithBodyWithResponse(ctx context.Con
 
 // CreateProviderWithResponse Create Provider
 //
-// Creates a trunk / termination provider. Switchboard: `gateway_flag` is accepted and ignored, the delivery back end follows `type` (the reference code does not store it either); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
+// Creates a trunk / termination provider. Switchboard: `gateway_flag` is stored and answered, but the delivery back end follows `type` (review R26); `username` is optional because not every trunk authenticates, though the guide marks it required (ambiguity 58). `password` is stored and never answered. Answers `{"provider_id": n}` (ambiguity 48).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30762,6 +40214,156 @@ func (c *ClientWithResponses) UpdateProviderWithResponse(ctx context.Context, pr
 		return nil, err
 	}
 	return ParseUpdateProviderResponse(rsp)
+}
+
+// ListRecordingsAliasWithResponse Get all Recordings (alias of GET /messages/recordings)
+//
+// Lists voice recordings. Switchboard: answers Recording objects, not the guide's Document (ambiguity 55); text filters match a substring; total in X-Total-Count when `count=true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /recordings (the `ListRecordingsAlias` operationId).
+func (c *ClientWithResponses) ListRecordingsAliasWithResponse(ctx context.Context, params *ListRecordingsAliasParams, reqEditors ...RequestEditorFn) (*ListRecordingsAliasResponse, error) {
+	rsp, err := c.ListRecordingsAlias(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRecordingsAliasResponse(rsp)
+}
+
+// CreateRecordingAliasWithBodyWithResponse Create New Recording (alias of POST /messages/recordings)
+//
+// Creates a voice recording record; upload its audio next with PUT /messages/recordings/{recording_id}/media. Switchboard: the guide creates recordings with its Document structure (name, description, type); RecordingInput has exactly those fields, and the audio properties of Recording are read from the uploaded file (ambiguity 55). Answers `{"recording_id": n}` (ambiguity 48).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /recordings (the `CreateRecordingAlias` operationId).
+func (c *ClientWithResponses) CreateRecordingAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRecordingAliasResponse, error) {
+	rsp, err := c.CreateRecordingAliasWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRecordingAliasResponse(rsp)
+}
+
+// CreateRecordingAliasWithResponse Create New Recording (alias of POST /messages/recordings)
+//
+// Creates a voice recording record; upload its audio next with PUT /messages/recordings/{recording_id}/media. Switchboard: the guide creates recordings with its Document structure (name, description, type); RecordingInput has exactly those fields, and the audio properties of Recording are read from the uploaded file (ambiguity 55). Answers `{"recording_id": n}` (ambiguity 48).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /recordings (the `CreateRecordingAlias` operationId).
+func (c *ClientWithResponses) CreateRecordingAliasWithResponse(ctx context.Context, body CreateRecordingAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRecordingAliasResponse, error) {
+	rsp, err := c.CreateRecordingAlias(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRecordingAliasResponse(rsp)
+}
+
+// DeleteRecordingAliasWithResponse Delete Recording (alias of DELETE /messages/recordings/{recording_id})
+//
+// Deletes a recording and its stored audio file. Switchboard: answers `true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /recordings/{recording_id} (the `DeleteRecordingAlias` operationId).
+func (c *ClientWithResponses) DeleteRecordingAliasWithResponse(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*DeleteRecordingAliasResponse, error) {
+	rsp, err := c.DeleteRecordingAlias(ctx, recordingId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRecordingAliasResponse(rsp)
+}
+
+// GetRecordingAliasWithResponse View a Recording Detail (alias of GET /messages/recordings/{recording_id})
+//
+// Reads one recording. Switchboard: answers a Recording (ambiguity 55). The audio is downloaded with GET /messages/recordings/{recording_id}/media.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /recordings/{recording_id} (the `GetRecordingAlias` operationId).
+func (c *ClientWithResponses) GetRecordingAliasWithResponse(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*GetRecordingAliasResponse, error) {
+	rsp, err := c.GetRecordingAlias(ctx, recordingId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRecordingAliasResponse(rsp)
+}
+
+// UpdateRecordingAliasWithBodyWithResponse Update Recording (alias of PUT /messages/recordings/{recording_id})
+//
+// Updates a recording. Switchboard: takes the guide's Document structure (ambiguity 55); only the fields present in the body change; answer-only fields (`recording_id`, audio properties) are ignored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /recordings/{recording_id} (the `UpdateRecordingAlias` operationId).
+func (c *ClientWithResponses) UpdateRecordingAliasWithBodyWithResponse(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRecordingAliasResponse, error) {
+	rsp, err := c.UpdateRecordingAliasWithBody(ctx, recordingId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRecordingAliasResponse(rsp)
+}
+
+// UpdateRecordingAliasWithResponse Update Recording (alias of PUT /messages/recordings/{recording_id})
+//
+// Updates a recording. Switchboard: takes the guide's Document structure (ambiguity 55); only the fields present in the body change; answer-only fields (`recording_id`, audio properties) are ignored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /recordings/{recording_id} (the `UpdateRecordingAlias` operationId).
+func (c *ClientWithResponses) UpdateRecordingAliasWithResponse(ctx context.Context, recordingId int64, body UpdateRecordingAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRecordingAliasResponse, error) {
+	rsp, err := c.UpdateRecordingAlias(ctx, recordingId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRecordingAliasResponse(rsp)
+}
+
+// DownloadRecordingMediaAliasWithResponse Get Recording (alias of GET /messages/recordings/{recording_id}/media)
+//
+// Downloads the recording file. Switchboard: answers the stored file as uploaded, with its media type (audio/wav for the guide's case). The guide's note spelling the path `messages/recording/{id}/media` (singular) is a slip: only the plural path exists (ambiguity 55). 404 when the recording does not exist or has no file yet.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /recordings/{recording_id}/media (the `DownloadRecordingMediaAlias` operationId).
+func (c *ClientWithResponses) DownloadRecordingMediaAliasWithResponse(ctx context.Context, recordingId int64, reqEditors ...RequestEditorFn) (*DownloadRecordingMediaAliasResponse, error) {
+	rsp, err := c.DownloadRecordingMediaAlias(ctx, recordingId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDownloadRecordingMediaAliasResponse(rsp)
+}
+
+// PostRecordingMediaAliasWithBodyWithResponse Add / Update Recording File (POST alias) (alias of POST /messages/recordings/{recording_id}/media)
+//
+// Switchboard: POST alias of PUT /messages/recordings/{recording_id}/media used by real clients (ambiguity 63); it behaves exactly like PUT and replaces the file. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /recordings/{recording_id}/media (the `PostRecordingMediaAlias` operationId).
+func (c *ClientWithResponses) PostRecordingMediaAliasWithBodyWithResponse(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostRecordingMediaAliasResponse, error) {
+	rsp, err := c.PostRecordingMediaAliasWithBody(ctx, recordingId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostRecordingMediaAliasResponse(rsp)
+}
+
+// UploadRecordingMediaAliasWithBodyWithResponse Add / Update Recording File (alias of PUT /messages/recordings/{recording_id}/media)
+//
+// Uploads the media (wav file) of an existing recording; call it after POST /messages/recordings. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) and its Content-Type must be one of those listed in the request body (415 otherwise); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. audio/mpeg3 and audio/x-mpeg-3 are the reference code's names for MP3 and are accepted too. The file replaces any previous one; `type`, `length`, `codec`, `channel`, `sample` and `bitrate` are taken from it. Answers `{"recording_id": n}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /recordings/{recording_id}/media (the `UploadRecordingMediaAlias` operationId).
+func (c *ClientWithResponses) UploadRecordingMediaAliasWithBodyWithResponse(ctx context.Context, recordingId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadRecordingMediaAliasResponse, error) {
+	rsp, err := c.UploadRecordingMediaAliasWithBody(ctx, recordingId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadRecordingMediaAliasResponse(rsp)
 }
 
 // ListRolesWithResponse Get All Roles
@@ -30835,6 +40437,261 @@ func (c *ClientWithResponses) GetStatisticsWithResponse(ctx context.Context, par
 		return nil, err
 	}
 	return ParseGetStatisticsResponse(rsp)
+}
+
+// ListTemplatesAliasWithResponse Get all Templates (alias of GET /messages/templates)
+//
+// Lists e-mail templates. Switchboard: text filters match a substring; total in X-Total-Count when `count=true`. The attachment is downloaded separately with GET /messages/templates/{template_id}/media.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /templates (the `ListTemplatesAlias` operationId).
+func (c *ClientWithResponses) ListTemplatesAliasWithResponse(ctx context.Context, params *ListTemplatesAliasParams, reqEditors ...RequestEditorFn) (*ListTemplatesAliasResponse, error) {
+	rsp, err := c.ListTemplatesAlias(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTemplatesAliasResponse(rsp)
+}
+
+// CreateTemplateAliasWithBodyWithResponse Create New Template (alias of POST /messages/templates)
+//
+// Creates an e-mail template. Its attachment, if any, is uploaded next with PUT /messages/templates/{template_id}/media. Switchboard: answers `{"template_id": n}` (ambiguity 48).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /templates (the `CreateTemplateAlias` operationId).
+func (c *ClientWithResponses) CreateTemplateAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTemplateAliasResponse, error) {
+	rsp, err := c.CreateTemplateAliasWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTemplateAliasResponse(rsp)
+}
+
+// CreateTemplateAliasWithResponse Create New Template (alias of POST /messages/templates)
+//
+// Creates an e-mail template. Its attachment, if any, is uploaded next with PUT /messages/templates/{template_id}/media. Switchboard: answers `{"template_id": n}` (ambiguity 48).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /templates (the `CreateTemplateAlias` operationId).
+func (c *ClientWithResponses) CreateTemplateAliasWithResponse(ctx context.Context, body CreateTemplateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTemplateAliasResponse, error) {
+	rsp, err := c.CreateTemplateAlias(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTemplateAliasResponse(rsp)
+}
+
+// DeleteTemplateAliasWithResponse Delete Template (alias of DELETE /messages/templates/{template_id})
+//
+// Deletes an e-mail template and its attachment. Switchboard: answers `true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /templates/{template_id} (the `DeleteTemplateAlias` operationId).
+func (c *ClientWithResponses) DeleteTemplateAliasWithResponse(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*DeleteTemplateAliasResponse, error) {
+	rsp, err := c.DeleteTemplateAlias(ctx, templateId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTemplateAliasResponse(rsp)
+}
+
+// GetTemplateAliasWithResponse View a Template Detail (alias of GET /messages/templates/{template_id})
+//
+// Reads one e-mail template.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /templates/{template_id} (the `GetTemplateAlias` operationId).
+func (c *ClientWithResponses) GetTemplateAliasWithResponse(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*GetTemplateAliasResponse, error) {
+	rsp, err := c.GetTemplateAlias(ctx, templateId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTemplateAliasResponse(rsp)
+}
+
+// UpdateTemplateAliasWithBodyWithResponse Update Template (alias of PUT /messages/templates/{template_id})
+//
+// Updates an e-mail template. Switchboard: only the fields present in the body change; answer-only fields (`template_id`, `length`, `user_id`) are ignored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /templates/{template_id} (the `UpdateTemplateAlias` operationId).
+func (c *ClientWithResponses) UpdateTemplateAliasWithBodyWithResponse(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTemplateAliasResponse, error) {
+	rsp, err := c.UpdateTemplateAliasWithBody(ctx, templateId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemplateAliasResponse(rsp)
+}
+
+// UpdateTemplateAliasWithResponse Update Template (alias of PUT /messages/templates/{template_id})
+//
+// Updates an e-mail template. Switchboard: only the fields present in the body change; answer-only fields (`template_id`, `length`, `user_id`) are ignored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /templates/{template_id} (the `UpdateTemplateAlias` operationId).
+func (c *ClientWithResponses) UpdateTemplateAliasWithResponse(ctx context.Context, templateId int64, body UpdateTemplateAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateAliasResponse, error) {
+	rsp, err := c.UpdateTemplateAlias(ctx, templateId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemplateAliasResponse(rsp)
+}
+
+// DownloadTemplateMediaAliasWithResponse Get Template file (alias of GET /messages/templates/{template_id}/media)
+//
+// Downloads the template's attachment. Switchboard: answered with the media type it was uploaded with: text/html as the guide shows for an HTML upload, text/plain for a text/plain upload (the guide's upload example), application/octet-stream otherwise (ambiguity 55). 404 when the template does not exist or has no attachment.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /templates/{template_id}/media (the `DownloadTemplateMediaAlias` operationId).
+func (c *ClientWithResponses) DownloadTemplateMediaAliasWithResponse(ctx context.Context, templateId int64, reqEditors ...RequestEditorFn) (*DownloadTemplateMediaAliasResponse, error) {
+	rsp, err := c.DownloadTemplateMediaAlias(ctx, templateId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDownloadTemplateMediaAliasResponse(rsp)
+}
+
+// PostTemplateMediaAliasWithBodyWithResponse Add / Update Template File (POST alias) (alias of POST /messages/templates/{template_id}/media)
+//
+// Switchboard: POST alias of PUT /messages/templates/{template_id}/media used by real clients (ambiguity 63); it behaves exactly like PUT and replaces the attachment. Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) with any Content-Type (415 only when it is missing); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /templates/{template_id}/media (the `PostTemplateMediaAlias` operationId).
+func (c *ClientWithResponses) PostTemplateMediaAliasWithBodyWithResponse(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostTemplateMediaAliasResponse, error) {
+	rsp, err := c.PostTemplateMediaAliasWithBody(ctx, templateId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostTemplateMediaAliasResponse(rsp)
+}
+
+// UploadTemplateMediaAliasWithBodyWithResponse Add / Update Template File (alias of PUT /messages/templates/{template_id}/media)
+//
+// Uploads the media / attachment of an existing template; call it after POST /messages/templates. Switchboard: the media is the template's e-mail attachment, as in the reference code (the e-mail text itself is `body` / `body_alt`); Switchboard keeps one attachment per template and a new upload replaces it. The guide uploads text/plain and downloads text/html (ambiguity 55): Switchboard keeps the media type of the upload and answers the download with it (text/html or text/plain; any other type downloads as application/octet-stream). Switchboard: the request body is the raw file (not JSON, not multipart/form-data; ambiguity 46) with any Content-Type (415 only when it is missing); an empty body answers 412; a body larger than the configured upload limit (default 20 MiB) answers 413. Answers `{"template_id": n}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /templates/{template_id}/media (the `UploadTemplateMediaAlias` operationId).
+func (c *ClientWithResponses) UploadTemplateMediaAliasWithBodyWithResponse(ctx context.Context, templateId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadTemplateMediaAliasResponse, error) {
+	rsp, err := c.UploadTemplateMediaAliasWithBody(ctx, templateId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadTemplateMediaAliasResponse(rsp)
+}
+
+// ListTextsAliasWithResponse Get all Text Messages (alias of GET /messages/texts)
+//
+// Lists SMS text messages. Switchboard: text filters match a substring; total in X-Total-Count when `count=true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /texts (the `ListTextsAlias` operationId).
+func (c *ClientWithResponses) ListTextsAliasWithResponse(ctx context.Context, params *ListTextsAliasParams, reqEditors ...RequestEditorFn) (*ListTextsAliasResponse, error) {
+	rsp, err := c.ListTextsAlias(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTextsAliasResponse(rsp)
+}
+
+// CreateTextAliasWithBodyWithResponse Create New Text (alias of POST /messages/texts)
+//
+// Creates an SMS text message. Switchboard: `type` takes the reference code's character set names, and the guide's unicode / plain / binary are accepted and stored as a character set plus `encoding` (see TextInput.type; ambiguity 61). Answers `{"text_id": n}` (ambiguity 48).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /texts (the `CreateTextAlias` operationId).
+func (c *ClientWithResponses) CreateTextAliasWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTextAliasResponse, error) {
+	rsp, err := c.CreateTextAliasWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTextAliasResponse(rsp)
+}
+
+// CreateTextAliasWithResponse Create New Text (alias of POST /messages/texts)
+//
+// Creates an SMS text message. Switchboard: `type` takes the reference code's character set names, and the guide's unicode / plain / binary are accepted and stored as a character set plus `encoding` (see TextInput.type; ambiguity 61). Answers `{"text_id": n}` (ambiguity 48).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /texts (the `CreateTextAlias` operationId).
+func (c *ClientWithResponses) CreateTextAliasWithResponse(ctx context.Context, body CreateTextAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTextAliasResponse, error) {
+	rsp, err := c.CreateTextAlias(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTextAliasResponse(rsp)
+}
+
+// DeleteTextAliasWithResponse Delete Text (alias of DELETE /messages/texts/{text_id})
+//
+// Deletes an SMS text message. Switchboard: answers `true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /texts/{text_id} (the `DeleteTextAlias` operationId).
+func (c *ClientWithResponses) DeleteTextAliasWithResponse(ctx context.Context, textId int64, reqEditors ...RequestEditorFn) (*DeleteTextAliasResponse, error) {
+	rsp, err := c.DeleteTextAlias(ctx, textId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTextAliasResponse(rsp)
+}
+
+// GetTextAliasWithResponse View a Text Detail (alias of GET /messages/texts/{text_id})
+//
+// Reads one SMS text message.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /texts/{text_id} (the `GetTextAlias` operationId).
+func (c *ClientWithResponses) GetTextAliasWithResponse(ctx context.Context, textId int64, reqEditors ...RequestEditorFn) (*GetTextAliasResponse, error) {
+	rsp, err := c.GetTextAlias(ctx, textId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTextAliasResponse(rsp)
+}
+
+// UpdateTextAliasWithBodyWithResponse Update Text (alias of PUT /messages/texts/{text_id})
+//
+// Updates an SMS text message. Switchboard: only the fields present in the body change; answer-only fields (`text_id`, `length`, `user_id`) are ignored; `length` is recomputed from `data`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /texts/{text_id} (the `UpdateTextAlias` operationId).
+func (c *ClientWithResponses) UpdateTextAliasWithBodyWithResponse(ctx context.Context, textId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTextAliasResponse, error) {
+	rsp, err := c.UpdateTextAliasWithBody(ctx, textId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTextAliasResponse(rsp)
+}
+
+// UpdateTextAliasWithResponse Update Text (alias of PUT /messages/texts/{text_id})
+//
+// Updates an SMS text message. Switchboard: only the fields present in the body change; answer-only fields (`text_id`, `length`, `user_id`) are ignored; `length` is recomputed from `data`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /texts/{text_id} (the `UpdateTextAlias` operationId).
+func (c *ClientWithResponses) UpdateTextAliasWithResponse(ctx context.Context, textId int64, body UpdateTextAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTextAliasResponse, error) {
+	rsp, err := c.UpdateTextAlias(ctx, textId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTextAliasResponse(rsp)
 }
 
 // ListTransmissionsWithResponse Get all Transmissions
@@ -31033,6 +40890,24 @@ func (c *ClientWithResponses) CancelTransmissionScheduleWithResponse(ctx context
 		return nil, err
 	}
 	return ParseCancelTransmissionScheduleResponse(rsp)
+}
+
+// CancelTransmissionScheduleByGetWithResponse Delete Transmission schedule (alias of DELETE /transmissions/{transmission_id}/schedule)
+//
+// Cancels every schedule of the transmission.
+//
+// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
+// (ambiguity 45).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /transmissions/{transmission_id}/schedule (the `CancelTransmissionScheduleByGet` operationId).
+func (c *ClientWithResponses) CancelTransmissionScheduleByGetWithResponse(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*CancelTransmissionScheduleByGetResponse, error) {
+	rsp, err := c.CancelTransmissionScheduleByGet(ctx, transmissionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelTransmissionScheduleByGetResponse(rsp)
 }
 
 // ScheduleTransmissionWithBodyWithResponse Schedule Transmission
@@ -31264,6 +41139,21 @@ func (c *ClientWithResponses) RemoveUserPermissionWithResponse(ctx context.Conte
 	return ParseRemoveUserPermissionResponse(rsp)
 }
 
+// RemoveUserPermissionByGetWithResponse Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
+//
+// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermissionByGet` operationId).
+func (c *ClientWithResponses) RemoveUserPermissionByGetWithResponse(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*RemoveUserPermissionByGetResponse, error) {
+	rsp, err := c.RemoveUserPermissionByGet(ctx, userId, permissionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveUserPermissionByGetResponse(rsp)
+}
+
 // AddUserPermissionWithResponse Update User Permissions
 //
 // Grants the permission directly to the user, on top of those of their roles. Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); the guide has no route to list them (ambiguity 57), so Switchboard adds GET /permissions. Granting twice is harmless; a grant takes effect on the user's next request (within 5 seconds on other nodes of a cluster). Answers the User, as the guide shows. 404 when the user or the permission does not exist. Only an admin grants permissions (403 for anyone else).
@@ -31292,6 +41182,21 @@ func (c *ClientWithResponses) RemoveUserRoleWithResponse(ctx context.Context, us
 		return nil, err
 	}
 	return ParseRemoveUserRoleResponse(rsp)
+}
+
+// RemoveUserRoleByGetWithResponse Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
+//
+// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{user_id}/roles/{role_id} (the `RemoveUserRoleByGet` operationId).
+func (c *ClientWithResponses) RemoveUserRoleByGetWithResponse(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*RemoveUserRoleByGetResponse, error) {
+	rsp, err := c.RemoveUserRoleByGet(ctx, userId, roleId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveUserRoleByGetResponse(rsp)
 }
 
 // AddUserRoleWithResponse Update User Role
@@ -32030,6 +41935,128 @@ func ParseClearAccountProgramsResponse(rsp *http.Response) (*ClearAccountProgram
 	return response, nil
 }
 
+// ParseClearAccountProgramsByGetResponse parses an HTTP response from a ClearAccountProgramsByGetWithResponse call
+func ParseClearAccountProgramsByGetResponse(rsp *http.Response) (*ClearAccountProgramsByGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClearAccountProgramsByGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Account
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ClearAccountProgramsByGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ClearAccountProgramsByGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ClearAccountProgramsByGetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseUnsubscribeAccountProgramResponse parses an HTTP response from a UnsubscribeAccountProgramWithResponse call
 func ParseUnsubscribeAccountProgramResponse(rsp *http.Response) (*UnsubscribeAccountProgramResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -32139,6 +42166,128 @@ func ParseUnsubscribeAccountProgramResponse(rsp *http.Response) (*UnsubscribeAcc
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UnsubscribeAccountProgramResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnsubscribeAccountProgramByGetResponse parses an HTTP response from a UnsubscribeAccountProgramByGetWithResponse call
+func ParseUnsubscribeAccountProgramByGetResponse(rsp *http.Response) (*UnsubscribeAccountProgramByGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribeAccountProgramByGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Account
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UnsubscribeAccountProgramByGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UnsubscribeAccountProgramByGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnsubscribeAccountProgramByGetResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -32755,6 +42904,128 @@ func ParseDissociateAccountUserResponse(rsp *http.Response) (*DissociateAccountU
 	return response, nil
 }
 
+// ParseDissociateAccountUserByGetResponse parses an HTTP response from a DissociateAccountUserByGetWithResponse call
+func ParseDissociateAccountUserByGetResponse(rsp *http.Response) (*DissociateAccountUserByGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DissociateAccountUserByGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Account
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DissociateAccountUserByGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DissociateAccountUserByGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DissociateAccountUserByGetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseAssignAccountUserResponse parses an HTTP response from a AssignAccountUserWithResponse call
 func ParseAssignAccountUserResponse(rsp *http.Response) (*AssignAccountUserResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -32965,6 +43236,232 @@ func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers AuthenticateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuthenticateAliasResponse parses an HTTP response from a AuthenticateAliasWithResponse call
+func ParseAuthenticateAliasResponse(rsp *http.Response) (*AuthenticateAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthenticateAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AuthenticateAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AuthenticateAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers AuthenticateAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCallsResponse parses an HTTP response from a ListCallsWithResponse call
+func ParseListCallsResponse(rsp *http.Response) (*ListCallsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCallsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Transmission
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCallsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCallsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListCallsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCallsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -33686,6 +44183,128 @@ func ParseCancelCampaignScheduleResponse(rsp *http.Response) (*CancelCampaignSch
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CancelCampaignScheduleResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelCampaignScheduleByGetResponse parses an HTTP response from a CancelCampaignScheduleByGetWithResponse call
+func ParseCancelCampaignScheduleByGetResponse(rsp *http.Response) (*CancelCampaignScheduleByGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelCampaignScheduleByGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest bool
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CancelCampaignScheduleByGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CancelCampaignScheduleByGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CancelCampaignScheduleByGetResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -35275,6 +45894,1120 @@ func ParseLinkContactResponse(rsp *http.Response) (*LinkContactResponse, error) 
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers LinkContactResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListDocumentsAliasResponse parses an HTTP response from a ListDocumentsAliasWithResponse call
+func ParseListDocumentsAliasResponse(rsp *http.Response) (*ListDocumentsAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDocumentsAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Document
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListDocumentsAliasResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListDocumentsAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListDocumentsAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListDocumentsAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateDocumentAliasResponse parses an HTTP response from a CreateDocumentAliasWithResponse call
+func ParseCreateDocumentAliasResponse(rsp *http.Response) (*CreateDocumentAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateDocumentAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DocumentCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateDocumentAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateDocumentAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateDocumentAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteDocumentAliasResponse parses an HTTP response from a DeleteDocumentAliasWithResponse call
+func ParseDeleteDocumentAliasResponse(rsp *http.Response) (*DeleteDocumentAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteDocumentAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Deleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteDocumentAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteDocumentAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteDocumentAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDocumentAliasResponse parses an HTTP response from a GetDocumentAliasWithResponse call
+func ParseGetDocumentAliasResponse(rsp *http.Response) (*GetDocumentAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDocumentAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Document
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetDocumentAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDocumentAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDocumentAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateDocumentAliasResponse parses an HTTP response from a UpdateDocumentAliasWithResponse call
+func ParseUpdateDocumentAliasResponse(rsp *http.Response) (*UpdateDocumentAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateDocumentAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Document
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateDocumentAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateDocumentAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateDocumentAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDownloadDocumentMediaAliasResponse parses an HTTP response from a DownloadDocumentMediaAliasWithResponse call
+func ParseDownloadDocumentMediaAliasResponse(rsp *http.Response) (*DownloadDocumentMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DownloadDocumentMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DownloadDocumentMediaAliasResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers DownloadDocumentMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DownloadDocumentMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DownloadDocumentMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostDocumentMediaAliasResponse parses an HTTP response from a PostDocumentMediaAliasWithResponse call
+func ParsePostDocumentMediaAliasResponse(rsp *http.Response) (*PostDocumentMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostDocumentMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DocumentCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PostDocumentMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PostDocumentMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostDocumentMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadDocumentMediaAliasResponse parses an HTTP response from a UploadDocumentMediaAliasWithResponse call
+func ParseUploadDocumentMediaAliasResponse(rsp *http.Response) (*UploadDocumentMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadDocumentMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DocumentCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UploadDocumentMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UploadDocumentMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UploadDocumentMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListFaxesResponse parses an HTTP response from a ListFaxesWithResponse call
+func ParseListFaxesResponse(rsp *http.Response) (*ListFaxesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFaxesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Transmission
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListFaxesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListFaxesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListFaxesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListFaxesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -42625,6 +54358,995 @@ func ParseUpdateProviderResponse(rsp *http.Response) (*UpdateProviderResponse, e
 	return response, nil
 }
 
+// ParseListRecordingsAliasResponse parses an HTTP response from a ListRecordingsAliasWithResponse call
+func ParseListRecordingsAliasResponse(rsp *http.Response) (*ListRecordingsAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRecordingsAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Recording
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRecordingsAliasResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListRecordingsAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListRecordingsAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRecordingsAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateRecordingAliasResponse parses an HTTP response from a CreateRecordingAliasWithResponse call
+func ParseCreateRecordingAliasResponse(rsp *http.Response) (*CreateRecordingAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRecordingAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecordingCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateRecordingAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateRecordingAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateRecordingAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRecordingAliasResponse parses an HTTP response from a DeleteRecordingAliasWithResponse call
+func ParseDeleteRecordingAliasResponse(rsp *http.Response) (*DeleteRecordingAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRecordingAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Deleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteRecordingAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteRecordingAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteRecordingAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetRecordingAliasResponse parses an HTTP response from a GetRecordingAliasWithResponse call
+func ParseGetRecordingAliasResponse(rsp *http.Response) (*GetRecordingAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRecordingAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Recording
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetRecordingAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetRecordingAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRecordingAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRecordingAliasResponse parses an HTTP response from a UpdateRecordingAliasWithResponse call
+func ParseUpdateRecordingAliasResponse(rsp *http.Response) (*UpdateRecordingAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRecordingAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Recording
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateRecordingAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateRecordingAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateRecordingAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDownloadRecordingMediaAliasResponse parses an HTTP response from a DownloadRecordingMediaAliasWithResponse call
+func ParseDownloadRecordingMediaAliasResponse(rsp *http.Response) (*DownloadRecordingMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DownloadRecordingMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DownloadRecordingMediaAliasResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers DownloadRecordingMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DownloadRecordingMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DownloadRecordingMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostRecordingMediaAliasResponse parses an HTTP response from a PostRecordingMediaAliasWithResponse call
+func ParsePostRecordingMediaAliasResponse(rsp *http.Response) (*PostRecordingMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostRecordingMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecordingCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PostRecordingMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PostRecordingMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostRecordingMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadRecordingMediaAliasResponse parses an HTTP response from a UploadRecordingMediaAliasWithResponse call
+func ParseUploadRecordingMediaAliasResponse(rsp *http.Response) (*UploadRecordingMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadRecordingMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecordingCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UploadRecordingMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UploadRecordingMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UploadRecordingMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListRolesResponse parses an HTTP response from a ListRolesWithResponse call
 func ParseListRolesResponse(rsp *http.Response) (*ListRolesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -43075,6 +55797,1594 @@ func ParseGetStatisticsResponse(rsp *http.Response) (*GetStatisticsResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetStatisticsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListTemplatesAliasResponse parses an HTTP response from a ListTemplatesAliasWithResponse call
+func ParseListTemplatesAliasResponse(rsp *http.Response) (*ListTemplatesAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTemplatesAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Template
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListTemplatesAliasResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListTemplatesAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListTemplatesAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListTemplatesAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTemplateAliasResponse parses an HTTP response from a CreateTemplateAliasWithResponse call
+func ParseCreateTemplateAliasResponse(rsp *http.Response) (*CreateTemplateAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTemplateAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateTemplateAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateTemplateAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateTemplateAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTemplateAliasResponse parses an HTTP response from a DeleteTemplateAliasWithResponse call
+func ParseDeleteTemplateAliasResponse(rsp *http.Response) (*DeleteTemplateAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTemplateAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Deleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteTemplateAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteTemplateAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteTemplateAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTemplateAliasResponse parses an HTTP response from a GetTemplateAliasWithResponse call
+func ParseGetTemplateAliasResponse(rsp *http.Response) (*GetTemplateAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTemplateAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Template
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetTemplateAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetTemplateAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTemplateAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTemplateAliasResponse parses an HTTP response from a UpdateTemplateAliasWithResponse call
+func ParseUpdateTemplateAliasResponse(rsp *http.Response) (*UpdateTemplateAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTemplateAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Template
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateTemplateAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateTemplateAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateTemplateAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDownloadTemplateMediaAliasResponse parses an HTTP response from a DownloadTemplateMediaAliasWithResponse call
+func ParseDownloadTemplateMediaAliasResponse(rsp *http.Response) (*DownloadTemplateMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DownloadTemplateMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DownloadTemplateMediaAliasResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers DownloadTemplateMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DownloadTemplateMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DownloadTemplateMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostTemplateMediaAliasResponse parses an HTTP response from a PostTemplateMediaAliasWithResponse call
+func ParsePostTemplateMediaAliasResponse(rsp *http.Response) (*PostTemplateMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostTemplateMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PostTemplateMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PostTemplateMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostTemplateMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadTemplateMediaAliasResponse parses an HTTP response from a UploadTemplateMediaAliasWithResponse call
+func ParseUploadTemplateMediaAliasResponse(rsp *http.Response) (*UploadTemplateMediaAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadTemplateMediaAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UploadTemplateMediaAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UploadTemplateMediaAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UploadTemplateMediaAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListTextsAliasResponse parses an HTTP response from a ListTextsAliasWithResponse call
+func ParseListTextsAliasResponse(rsp *http.Response) (*ListTextsAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTextsAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Text
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListTextsAliasResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListTextsAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListTextsAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListTextsAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTextAliasResponse parses an HTTP response from a CreateTextAliasWithResponse call
+func ParseCreateTextAliasResponse(rsp *http.Response) (*CreateTextAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTextAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TextCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateTextAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateTextAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateTextAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTextAliasResponse parses an HTTP response from a DeleteTextAliasWithResponse call
+func ParseDeleteTextAliasResponse(rsp *http.Response) (*DeleteTextAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTextAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Deleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteTextAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteTextAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteTextAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTextAliasResponse parses an HTTP response from a GetTextAliasWithResponse call
+func ParseGetTextAliasResponse(rsp *http.Response) (*GetTextAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTextAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Text
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetTextAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetTextAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTextAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTextAliasResponse parses an HTTP response from a UpdateTextAliasWithResponse call
+func ParseUpdateTextAliasResponse(rsp *http.Response) (*UpdateTextAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTextAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Text
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateTextAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateTextAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateTextAliasResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -44196,6 +58506,128 @@ func ParseCancelTransmissionScheduleResponse(rsp *http.Response) (*CancelTransmi
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CancelTransmissionScheduleResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelTransmissionScheduleByGetResponse parses an HTTP response from a CancelTransmissionScheduleByGetWithResponse call
+func ParseCancelTransmissionScheduleByGetResponse(rsp *http.Response) (*CancelTransmissionScheduleByGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelTransmissionScheduleByGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest bool
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CancelTransmissionScheduleByGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CancelTransmissionScheduleByGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CancelTransmissionScheduleByGetResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -45418,6 +59850,128 @@ func ParseRemoveUserPermissionResponse(rsp *http.Response) (*RemoveUserPermissio
 	return response, nil
 }
 
+// ParseRemoveUserPermissionByGetResponse parses an HTTP response from a RemoveUserPermissionByGetWithResponse call
+func ParseRemoveUserPermissionByGetResponse(rsp *http.Response) (*RemoveUserPermissionByGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveUserPermissionByGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Deleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RemoveUserPermissionByGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RemoveUserPermissionByGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RemoveUserPermissionByGetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseAddUserPermissionResponse parses an HTTP response from a AddUserPermissionWithResponse call
 func ParseAddUserPermissionResponse(rsp *http.Response) (*AddUserPermissionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -45662,6 +60216,128 @@ func ParseRemoveUserRoleResponse(rsp *http.Response) (*RemoveUserRoleResponse, e
 	return response, nil
 }
 
+// ParseRemoveUserRoleByGetResponse parses an HTTP response from a RemoveUserRoleByGetWithResponse call
+func ParseRemoveUserRoleByGetResponse(rsp *http.Response) (*RemoveUserRoleByGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveUserRoleByGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Deleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RemoveUserRoleByGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RemoveUserRoleByGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RemoveUserRoleByGetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseAddUserRoleResponse parses an HTTP response from a AddUserRoleWithResponse call
 func ParseAddUserRoleResponse(rsp *http.Response) (*AddUserRoleResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -45804,9 +60480,15 @@ type ServerInterface interface {
 	// ClearAccountPrograms Clear an account from all subscribed programs
 	// (DELETE /accounts/{account_id}/programs)
 	ClearAccountPrograms(ctx echo.Context, accountId int64) error
+	// ClearAccountProgramsByGet Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
+	// (GET /accounts/{account_id}/programs)
+	ClearAccountProgramsByGet(ctx echo.Context, accountId int64) error
 	// UnsubscribeAccountProgram Unsubscribe an account from given program
 	// (DELETE /accounts/{account_id}/programs/{program_id})
 	UnsubscribeAccountProgram(ctx echo.Context, accountId int64, programId int64) error
+	// UnsubscribeAccountProgramByGet Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
+	// (GET /accounts/{account_id}/programs/{program_id})
+	UnsubscribeAccountProgramByGet(ctx echo.Context, accountId int64, programId int64) error
 	// SubscribeAccountProgram Subscribe an account to some existing program
 	// (PUT /accounts/{account_id}/programs/{program_id})
 	SubscribeAccountProgram(ctx echo.Context, accountId int64, programId int64) error
@@ -45822,12 +60504,21 @@ type ServerInterface interface {
 	// DissociateAccountUser Dissociate an account from any user
 	// (DELETE /accounts/{account_id}/users)
 	DissociateAccountUser(ctx echo.Context, accountId int64) error
+	// DissociateAccountUserByGet Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
+	// (GET /accounts/{account_id}/users)
+	DissociateAccountUserByGet(ctx echo.Context, accountId int64) error
 	// AssignAccountUser Change account ownership
 	// (PUT /accounts/{account_id}/users/{user_id})
 	AssignAccountUser(ctx echo.Context, accountId int64, userId int64) error
 	// Authenticate Authenticate
 	// (POST /authenticate)
 	Authenticate(ctx echo.Context) error
+	// AuthenticateAlias Authenticate (alias of POST /authenticate)
+	// (POST /authentication)
+	AuthenticateAlias(ctx echo.Context) error
+	// ListCalls Get all voice Transmissions (alias of GET /transmissions with service_flag)
+	// (GET /calls)
+	ListCalls(ctx echo.Context, params ListCallsParams) error
 	// ListCampaigns Get all Campaign
 	// (GET /campaigns)
 	ListCampaigns(ctx echo.Context, params ListCampaignsParams) error
@@ -45846,6 +60537,9 @@ type ServerInterface interface {
 	// CancelCampaignSchedule Delete Campaign schedule
 	// (DELETE /campaigns/{campaign_id}/schedule)
 	CancelCampaignSchedule(ctx echo.Context, campaignId CampaignIdPath) error
+	// CancelCampaignScheduleByGet Delete Campaign schedule (alias of DELETE /campaigns/{campaign_id}/schedule)
+	// (GET /campaigns/{campaign_id}/schedule)
+	CancelCampaignScheduleByGet(ctx echo.Context, campaignId CampaignIdPath) error
 	// CancelCampaignScheduleByPost Delete Campaign schedule (POST alias)
 	// (POST /campaigns/{campaign_id}/schedule)
 	CancelCampaignScheduleByPost(ctx echo.Context, campaignId CampaignIdPath) error
@@ -45885,6 +60579,33 @@ type ServerInterface interface {
 	// LinkContact Create association
 	// (PUT /contacts/{contact_id}/link/{group_id})
 	LinkContact(ctx echo.Context, contactId ContactId, groupId GroupId) error
+	// ListDocumentsAlias Get all Documents (alias of GET /messages/documents)
+	// (GET /documents)
+	ListDocumentsAlias(ctx echo.Context, params ListDocumentsAliasParams) error
+	// CreateDocumentAlias Create New Document (alias of POST /messages/documents)
+	// (POST /documents)
+	CreateDocumentAlias(ctx echo.Context) error
+	// DeleteDocumentAlias Delete Document (alias of DELETE /messages/documents/{document_id})
+	// (DELETE /documents/{document_id})
+	DeleteDocumentAlias(ctx echo.Context, documentId int64) error
+	// GetDocumentAlias View a Document Detail (alias of GET /messages/documents/{document_id})
+	// (GET /documents/{document_id})
+	GetDocumentAlias(ctx echo.Context, documentId int64) error
+	// UpdateDocumentAlias Update Document (alias of PUT /messages/documents/{document_id})
+	// (PUT /documents/{document_id})
+	UpdateDocumentAlias(ctx echo.Context, documentId int64) error
+	// DownloadDocumentMediaAlias Get Document (alias of GET /messages/documents/{document_id}/media)
+	// (GET /documents/{document_id}/media)
+	DownloadDocumentMediaAlias(ctx echo.Context, documentId int64) error
+	// PostDocumentMediaAlias Add / Update Document file (POST alias) (alias of POST /messages/documents/{document_id}/media)
+	// (POST /documents/{document_id}/media)
+	PostDocumentMediaAlias(ctx echo.Context, documentId int64) error
+	// UploadDocumentMediaAlias Add / Update Document file (alias of PUT /messages/documents/{document_id}/media)
+	// (PUT /documents/{document_id}/media)
+	UploadDocumentMediaAlias(ctx echo.Context, documentId int64) error
+	// ListFaxes Get all fax Transmissions (alias of GET /transmissions with service_flag)
+	// (GET /faxes)
+	ListFaxes(ctx echo.Context, params ListFaxesParams) error
 	// ListGroups Get All Groups
 	// (GET /groups)
 	ListGroups(ctx echo.Context, params ListGroupsParams) error
@@ -46065,6 +60786,30 @@ type ServerInterface interface {
 	// UpdateProvider Update Provider
 	// (PUT /providers/{provider_id})
 	UpdateProvider(ctx echo.Context, providerId int64) error
+	// ListRecordingsAlias Get all Recordings (alias of GET /messages/recordings)
+	// (GET /recordings)
+	ListRecordingsAlias(ctx echo.Context, params ListRecordingsAliasParams) error
+	// CreateRecordingAlias Create New Recording (alias of POST /messages/recordings)
+	// (POST /recordings)
+	CreateRecordingAlias(ctx echo.Context) error
+	// DeleteRecordingAlias Delete Recording (alias of DELETE /messages/recordings/{recording_id})
+	// (DELETE /recordings/{recording_id})
+	DeleteRecordingAlias(ctx echo.Context, recordingId int64) error
+	// GetRecordingAlias View a Recording Detail (alias of GET /messages/recordings/{recording_id})
+	// (GET /recordings/{recording_id})
+	GetRecordingAlias(ctx echo.Context, recordingId int64) error
+	// UpdateRecordingAlias Update Recording (alias of PUT /messages/recordings/{recording_id})
+	// (PUT /recordings/{recording_id})
+	UpdateRecordingAlias(ctx echo.Context, recordingId int64) error
+	// DownloadRecordingMediaAlias Get Recording (alias of GET /messages/recordings/{recording_id}/media)
+	// (GET /recordings/{recording_id}/media)
+	DownloadRecordingMediaAlias(ctx echo.Context, recordingId int64) error
+	// PostRecordingMediaAlias Add / Update Recording File (POST alias) (alias of POST /messages/recordings/{recording_id}/media)
+	// (POST /recordings/{recording_id}/media)
+	PostRecordingMediaAlias(ctx echo.Context, recordingId int64) error
+	// UploadRecordingMediaAlias Add / Update Recording File (alias of PUT /messages/recordings/{recording_id}/media)
+	// (PUT /recordings/{recording_id}/media)
+	UploadRecordingMediaAlias(ctx echo.Context, recordingId int64) error
 	// ListRoles Get All Roles
 	// (GET /roles)
 	ListRoles(ctx echo.Context, params ListRolesParams) error
@@ -46077,6 +60822,45 @@ type ServerInterface interface {
 	// GetStatistics Get Statistics
 	// (GET /statistics)
 	GetStatistics(ctx echo.Context, params GetStatisticsParams) error
+	// ListTemplatesAlias Get all Templates (alias of GET /messages/templates)
+	// (GET /templates)
+	ListTemplatesAlias(ctx echo.Context, params ListTemplatesAliasParams) error
+	// CreateTemplateAlias Create New Template (alias of POST /messages/templates)
+	// (POST /templates)
+	CreateTemplateAlias(ctx echo.Context) error
+	// DeleteTemplateAlias Delete Template (alias of DELETE /messages/templates/{template_id})
+	// (DELETE /templates/{template_id})
+	DeleteTemplateAlias(ctx echo.Context, templateId int64) error
+	// GetTemplateAlias View a Template Detail (alias of GET /messages/templates/{template_id})
+	// (GET /templates/{template_id})
+	GetTemplateAlias(ctx echo.Context, templateId int64) error
+	// UpdateTemplateAlias Update Template (alias of PUT /messages/templates/{template_id})
+	// (PUT /templates/{template_id})
+	UpdateTemplateAlias(ctx echo.Context, templateId int64) error
+	// DownloadTemplateMediaAlias Get Template file (alias of GET /messages/templates/{template_id}/media)
+	// (GET /templates/{template_id}/media)
+	DownloadTemplateMediaAlias(ctx echo.Context, templateId int64) error
+	// PostTemplateMediaAlias Add / Update Template File (POST alias) (alias of POST /messages/templates/{template_id}/media)
+	// (POST /templates/{template_id}/media)
+	PostTemplateMediaAlias(ctx echo.Context, templateId int64) error
+	// UploadTemplateMediaAlias Add / Update Template File (alias of PUT /messages/templates/{template_id}/media)
+	// (PUT /templates/{template_id}/media)
+	UploadTemplateMediaAlias(ctx echo.Context, templateId int64) error
+	// ListTextsAlias Get all Text Messages (alias of GET /messages/texts)
+	// (GET /texts)
+	ListTextsAlias(ctx echo.Context, params ListTextsAliasParams) error
+	// CreateTextAlias Create New Text (alias of POST /messages/texts)
+	// (POST /texts)
+	CreateTextAlias(ctx echo.Context) error
+	// DeleteTextAlias Delete Text (alias of DELETE /messages/texts/{text_id})
+	// (DELETE /texts/{text_id})
+	DeleteTextAlias(ctx echo.Context, textId int64) error
+	// GetTextAlias View a Text Detail (alias of GET /messages/texts/{text_id})
+	// (GET /texts/{text_id})
+	GetTextAlias(ctx echo.Context, textId int64) error
+	// UpdateTextAlias Update Text (alias of PUT /messages/texts/{text_id})
+	// (PUT /texts/{text_id})
+	UpdateTextAlias(ctx echo.Context, textId int64) error
 	// ListTransmissions Get all Transmissions
 	// (GET /transmissions)
 	ListTransmissions(ctx echo.Context, params ListTransmissionsParams) error
@@ -46104,6 +60888,9 @@ type ServerInterface interface {
 	// CancelTransmissionSchedule Delete Transmission schedule
 	// (DELETE /transmissions/{transmission_id}/schedule)
 	CancelTransmissionSchedule(ctx echo.Context, transmissionId TransmissionIdPath) error
+	// CancelTransmissionScheduleByGet Delete Transmission schedule (alias of DELETE /transmissions/{transmission_id}/schedule)
+	// (GET /transmissions/{transmission_id}/schedule)
+	CancelTransmissionScheduleByGet(ctx echo.Context, transmissionId TransmissionIdPath) error
 	// ScheduleTransmission Schedule Transmission
 	// (PUT /transmissions/{transmission_id}/schedule)
 	ScheduleTransmission(ctx echo.Context, transmissionId TransmissionIdPath) error
@@ -46134,12 +60921,18 @@ type ServerInterface interface {
 	// RemoveUserPermission Delete User Permissions
 	// (DELETE /users/{user_id}/permissions/{permission_id})
 	RemoveUserPermission(ctx echo.Context, userId int64, permissionId int64) error
+	// RemoveUserPermissionByGet Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
+	// (GET /users/{user_id}/permissions/{permission_id})
+	RemoveUserPermissionByGet(ctx echo.Context, userId int64, permissionId int64) error
 	// AddUserPermission Update User Permissions
 	// (PUT /users/{user_id}/permissions/{permission_id})
 	AddUserPermission(ctx echo.Context, userId int64, permissionId int64) error
 	// RemoveUserRole Delete User Role
 	// (DELETE /users/{user_id}/roles/{role_id})
 	RemoveUserRole(ctx echo.Context, userId int64, roleId int64) error
+	// RemoveUserRoleByGet Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
+	// (GET /users/{user_id}/roles/{role_id})
+	RemoveUserRoleByGet(ctx echo.Context, userId int64, roleId int64) error
 	// AddUserRole Update User Role
 	// (PUT /users/{user_id}/roles/{role_id})
 	AddUserRole(ctx echo.Context, userId int64, roleId int64) error
@@ -46332,6 +61125,22 @@ func (w *ServerInterfaceWrapper) ClearAccountPrograms(ctx echo.Context) error {
 	return err
 }
 
+// ClearAccountProgramsByGet converts echo context to params.
+func (w *ServerInterfaceWrapper) ClearAccountProgramsByGet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "account_id" -------------
+	var accountId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "account_id", ctx.Param("account_id"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ClearAccountProgramsByGet(ctx, accountId)
+	return err
+}
+
 // UnsubscribeAccountProgram converts echo context to params.
 func (w *ServerInterfaceWrapper) UnsubscribeAccountProgram(ctx echo.Context) error {
 	var err error
@@ -46353,6 +61162,30 @@ func (w *ServerInterfaceWrapper) UnsubscribeAccountProgram(ctx echo.Context) err
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UnsubscribeAccountProgram(ctx, accountId, programId)
+	return err
+}
+
+// UnsubscribeAccountProgramByGet converts echo context to params.
+func (w *ServerInterfaceWrapper) UnsubscribeAccountProgramByGet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "account_id" -------------
+	var accountId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "account_id", ctx.Param("account_id"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_id: %s", err))
+	}
+
+	// ------------- Path parameter "program_id" -------------
+	var programId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "program_id", ctx.Param("program_id"), &programId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter program_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnsubscribeAccountProgramByGet(ctx, accountId, programId)
 	return err
 }
 
@@ -46468,6 +61301,22 @@ func (w *ServerInterfaceWrapper) DissociateAccountUser(ctx echo.Context) error {
 	return err
 }
 
+// DissociateAccountUserByGet converts echo context to params.
+func (w *ServerInterfaceWrapper) DissociateAccountUserByGet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "account_id" -------------
+	var accountId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "account_id", ctx.Param("account_id"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DissociateAccountUserByGet(ctx, accountId)
+	return err
+}
+
 // AssignAccountUser converts echo context to params.
 func (w *ServerInterfaceWrapper) AssignAccountUser(ctx echo.Context) error {
 	var err error
@@ -46498,6 +61347,187 @@ func (w *ServerInterfaceWrapper) Authenticate(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Authenticate(ctx)
+	return err
+}
+
+// AuthenticateAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthenticateAlias(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthenticateAlias(ctx)
+	return err
+}
+
+// ListCalls converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCalls(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCallsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "transmission_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "transmission_id", ctx.QueryParams(), &params.TransmissionId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter transmission_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "program_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "program_id", ctx.QueryParams(), &params.ProgramId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter program_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "account_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_id", ctx.QueryParams(), &params.AccountId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "contact_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "contact_id", ctx.QueryParams(), &params.ContactId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "campaign_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "campaign_id", ctx.QueryParams(), &params.CampaignId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "title" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "title", ctx.QueryParams(), &params.Title, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter title: %s", err))
+	}
+
+	// ------------- Optional query parameter "origin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "origin", ctx.QueryParams(), &params.Origin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter origin: %s", err))
+	}
+
+	// ------------- Optional query parameter "direction" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "direction", ctx.QueryParams(), &params.Direction, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter direction: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "response" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "response", ctx.QueryParams(), &params.Response, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter response: %s", err))
+	}
+
+	// ------------- Optional query parameter "phone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "phone", ctx.QueryParams(), &params.Phone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter phone: %s", err))
+	}
+
+	// ------------- Optional query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", ctx.QueryParams(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// ------------- Optional query parameter "account_phone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_phone", ctx.QueryParams(), &params.AccountPhone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_phone: %s", err))
+	}
+
+	// ------------- Optional query parameter "account_email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_email", ctx.QueryParams(), &params.AccountEmail, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_email: %s", err))
+	}
+
+	// ------------- Optional query parameter "contact_phone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "contact_phone", ctx.QueryParams(), &params.ContactPhone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_phone: %s", err))
+	}
+
+	// ------------- Optional query parameter "contact_email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "contact_email", ctx.QueryParams(), &params.ContactEmail, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_email: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "created_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_by", ctx.QueryParams(), &params.CreatedBy, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter created_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "before", ctx.QueryParams(), &params.Before, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter before: %s", err))
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", ctx.QueryParams(), &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter after: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCalls(ctx, params)
 	return err
 }
 
@@ -46659,6 +61689,22 @@ func (w *ServerInterfaceWrapper) CancelCampaignSchedule(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CancelCampaignSchedule(ctx, campaignId)
+	return err
+}
+
+// CancelCampaignScheduleByGet converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelCampaignScheduleByGet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "campaign_id" -------------
+	var campaignId CampaignIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "campaign_id", ctx.Param("campaign_id"), &campaignId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelCampaignScheduleByGet(ctx, campaignId)
 	return err
 }
 
@@ -46977,6 +62023,364 @@ func (w *ServerInterfaceWrapper) LinkContact(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.LinkContact(ctx, contactId, groupId)
+	return err
+}
+
+// ListDocumentsAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDocumentsAlias(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDocumentsAliasParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "document_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "document_id", ctx.QueryParams(), &params.DocumentId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter document_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "description", ctx.QueryParams(), &params.Description, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "before", ctx.QueryParams(), &params.Before, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter before: %s", err))
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", ctx.QueryParams(), &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter after: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDocumentsAlias(ctx, params)
+	return err
+}
+
+// CreateDocumentAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateDocumentAlias(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateDocumentAlias(ctx)
+	return err
+}
+
+// DeleteDocumentAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteDocumentAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "document_id" -------------
+	var documentId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", ctx.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter document_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteDocumentAlias(ctx, documentId)
+	return err
+}
+
+// GetDocumentAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDocumentAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "document_id" -------------
+	var documentId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", ctx.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter document_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDocumentAlias(ctx, documentId)
+	return err
+}
+
+// UpdateDocumentAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateDocumentAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "document_id" -------------
+	var documentId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", ctx.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter document_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateDocumentAlias(ctx, documentId)
+	return err
+}
+
+// DownloadDocumentMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadDocumentMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "document_id" -------------
+	var documentId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", ctx.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter document_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadDocumentMediaAlias(ctx, documentId)
+	return err
+}
+
+// PostDocumentMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) PostDocumentMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "document_id" -------------
+	var documentId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", ctx.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter document_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostDocumentMediaAlias(ctx, documentId)
+	return err
+}
+
+// UploadDocumentMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadDocumentMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "document_id" -------------
+	var documentId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", ctx.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter document_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadDocumentMediaAlias(ctx, documentId)
+	return err
+}
+
+// ListFaxes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFaxes(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFaxesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "transmission_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "transmission_id", ctx.QueryParams(), &params.TransmissionId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter transmission_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "program_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "program_id", ctx.QueryParams(), &params.ProgramId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter program_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "account_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_id", ctx.QueryParams(), &params.AccountId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "contact_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "contact_id", ctx.QueryParams(), &params.ContactId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "campaign_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "campaign_id", ctx.QueryParams(), &params.CampaignId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "title" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "title", ctx.QueryParams(), &params.Title, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter title: %s", err))
+	}
+
+	// ------------- Optional query parameter "origin" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "origin", ctx.QueryParams(), &params.Origin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter origin: %s", err))
+	}
+
+	// ------------- Optional query parameter "direction" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "direction", ctx.QueryParams(), &params.Direction, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter direction: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "response" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "response", ctx.QueryParams(), &params.Response, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter response: %s", err))
+	}
+
+	// ------------- Optional query parameter "phone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "phone", ctx.QueryParams(), &params.Phone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter phone: %s", err))
+	}
+
+	// ------------- Optional query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", ctx.QueryParams(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// ------------- Optional query parameter "account_phone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_phone", ctx.QueryParams(), &params.AccountPhone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_phone: %s", err))
+	}
+
+	// ------------- Optional query parameter "account_email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_email", ctx.QueryParams(), &params.AccountEmail, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_email: %s", err))
+	}
+
+	// ------------- Optional query parameter "contact_phone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "contact_phone", ctx.QueryParams(), &params.ContactPhone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_phone: %s", err))
+	}
+
+	// ------------- Optional query parameter "contact_email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "contact_email", ctx.QueryParams(), &params.ContactEmail, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_email: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "created_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_by", ctx.QueryParams(), &params.CreatedBy, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter created_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "before", ctx.QueryParams(), &params.Before, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter before: %s", err))
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", ctx.QueryParams(), &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter after: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFaxes(ctx, params)
 	return err
 }
 
@@ -48394,6 +63798,171 @@ func (w *ServerInterfaceWrapper) UpdateProvider(ctx echo.Context) error {
 	return err
 }
 
+// ListRecordingsAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRecordingsAlias(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRecordingsAliasParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "recording_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "recording_id", ctx.QueryParams(), &params.RecordingId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recording_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "description", ctx.QueryParams(), &params.Description, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRecordingsAlias(ctx, params)
+	return err
+}
+
+// CreateRecordingAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateRecordingAlias(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateRecordingAlias(ctx)
+	return err
+}
+
+// DeleteRecordingAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRecordingAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "recording_id" -------------
+	var recordingId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "recording_id", ctx.Param("recording_id"), &recordingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recording_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRecordingAlias(ctx, recordingId)
+	return err
+}
+
+// GetRecordingAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRecordingAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "recording_id" -------------
+	var recordingId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "recording_id", ctx.Param("recording_id"), &recordingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recording_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRecordingAlias(ctx, recordingId)
+	return err
+}
+
+// UpdateRecordingAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRecordingAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "recording_id" -------------
+	var recordingId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "recording_id", ctx.Param("recording_id"), &recordingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recording_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRecordingAlias(ctx, recordingId)
+	return err
+}
+
+// DownloadRecordingMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadRecordingMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "recording_id" -------------
+	var recordingId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "recording_id", ctx.Param("recording_id"), &recordingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recording_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadRecordingMediaAlias(ctx, recordingId)
+	return err
+}
+
+// PostRecordingMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) PostRecordingMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "recording_id" -------------
+	var recordingId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "recording_id", ctx.Param("recording_id"), &recordingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recording_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostRecordingMediaAlias(ctx, recordingId)
+	return err
+}
+
+// UploadRecordingMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadRecordingMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "recording_id" -------------
+	var recordingId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "recording_id", ctx.Param("recording_id"), &recordingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recording_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadRecordingMediaAlias(ctx, recordingId)
+	return err
+}
+
 // ListRoles converts echo context to params.
 func (w *ServerInterfaceWrapper) ListRoles(ctx echo.Context) error {
 	var err error
@@ -48566,6 +64135,309 @@ func (w *ServerInterfaceWrapper) GetStatistics(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetStatistics(ctx, params)
+	return err
+}
+
+// ListTemplatesAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTemplatesAlias(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTemplatesAliasParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "template_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "template_id", ctx.QueryParams(), &params.TemplateId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter template_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "subject" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subject", ctx.QueryParams(), &params.Subject, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subject: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "description", ctx.QueryParams(), &params.Description, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description: %s", err))
+	}
+
+	// ------------- Optional query parameter "body" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "body", ctx.QueryParams(), &params.Body, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter body: %s", err))
+	}
+
+	// ------------- Optional query parameter "body_alt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "body_alt", ctx.QueryParams(), &params.BodyAlt, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter body_alt: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTemplatesAlias(ctx, params)
+	return err
+}
+
+// CreateTemplateAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTemplateAlias(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTemplateAlias(ctx)
+	return err
+}
+
+// DeleteTemplateAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTemplateAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "template_id" -------------
+	var templateId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "template_id", ctx.Param("template_id"), &templateId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter template_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTemplateAlias(ctx, templateId)
+	return err
+}
+
+// GetTemplateAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTemplateAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "template_id" -------------
+	var templateId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "template_id", ctx.Param("template_id"), &templateId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter template_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTemplateAlias(ctx, templateId)
+	return err
+}
+
+// UpdateTemplateAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateTemplateAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "template_id" -------------
+	var templateId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "template_id", ctx.Param("template_id"), &templateId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter template_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateTemplateAlias(ctx, templateId)
+	return err
+}
+
+// DownloadTemplateMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadTemplateMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "template_id" -------------
+	var templateId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "template_id", ctx.Param("template_id"), &templateId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter template_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadTemplateMediaAlias(ctx, templateId)
+	return err
+}
+
+// PostTemplateMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) PostTemplateMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "template_id" -------------
+	var templateId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "template_id", ctx.Param("template_id"), &templateId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter template_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostTemplateMediaAlias(ctx, templateId)
+	return err
+}
+
+// UploadTemplateMediaAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadTemplateMediaAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "template_id" -------------
+	var templateId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "template_id", ctx.Param("template_id"), &templateId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter template_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadTemplateMediaAlias(ctx, templateId)
+	return err
+}
+
+// ListTextsAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTextsAlias(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTextsAliasParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "text_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "text_id", ctx.QueryParams(), &params.TextId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter text_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "description", ctx.QueryParams(), &params.Description, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTextsAlias(ctx, params)
+	return err
+}
+
+// CreateTextAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTextAlias(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTextAlias(ctx)
+	return err
+}
+
+// DeleteTextAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTextAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "text_id" -------------
+	var textId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "text_id", ctx.Param("text_id"), &textId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter text_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTextAlias(ctx, textId)
+	return err
+}
+
+// GetTextAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTextAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "text_id" -------------
+	var textId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "text_id", ctx.Param("text_id"), &textId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter text_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTextAlias(ctx, textId)
+	return err
+}
+
+// UpdateTextAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateTextAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "text_id" -------------
+	var textId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "text_id", ctx.Param("text_id"), &textId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter text_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateTextAlias(ctx, textId)
 	return err
 }
 
@@ -48985,6 +64857,22 @@ func (w *ServerInterfaceWrapper) CancelTransmissionSchedule(ctx echo.Context) er
 	return err
 }
 
+// CancelTransmissionScheduleByGet converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelTransmissionScheduleByGet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "transmission_id" -------------
+	var transmissionId TransmissionIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transmission_id", ctx.Param("transmission_id"), &transmissionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter transmission_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelTransmissionScheduleByGet(ctx, transmissionId)
+	return err
+}
+
 // ScheduleTransmission converts echo context to params.
 func (w *ServerInterfaceWrapper) ScheduleTransmission(ctx echo.Context) error {
 	var err error
@@ -49225,6 +65113,30 @@ func (w *ServerInterfaceWrapper) RemoveUserPermission(ctx echo.Context) error {
 	return err
 }
 
+// RemoveUserPermissionByGet converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveUserPermissionByGet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "user_id" -------------
+	var userId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Path parameter "permission_id" -------------
+	var permissionId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "permission_id", ctx.Param("permission_id"), &permissionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter permission_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveUserPermissionByGet(ctx, userId, permissionId)
+	return err
+}
+
 // AddUserPermission converts echo context to params.
 func (w *ServerInterfaceWrapper) AddUserPermission(ctx echo.Context) error {
 	var err error
@@ -49270,6 +65182,30 @@ func (w *ServerInterfaceWrapper) RemoveUserRole(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RemoveUserRole(ctx, userId, roleId)
+	return err
+}
+
+// RemoveUserRoleByGet converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveUserRoleByGet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "user_id" -------------
+	var userId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Path parameter "role_id" -------------
+	var roleId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "role_id", ctx.Param("role_id"), &roleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveUserRoleByGet(ctx, userId, roleId)
 	return err
 }
 
@@ -49385,6 +65321,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/transmissions/:transmission_id/send", wrapper.SendTransmission, options.OperationMiddlewares["sendTransmission"]...)
 	router.POST(options.BaseURL+"/transmissions/:transmission_id/retry", wrapper.RetryTransmission, options.OperationMiddlewares["retryTransmission"]...)
 	router.DELETE(options.BaseURL+"/transmissions/:transmission_id/schedule", wrapper.CancelTransmissionSchedule, options.OperationMiddlewares["cancelTransmissionSchedule"]...)
+	router.GET(options.BaseURL+"/transmissions/:transmission_id/schedule", wrapper.CancelTransmissionScheduleByGet, options.OperationMiddlewares["cancelTransmissionScheduleByGet"]...)
 	router.PUT(options.BaseURL+"/transmissions/:transmission_id/schedule", wrapper.ScheduleTransmission, options.OperationMiddlewares["scheduleTransmission"]...)
 	router.GET(options.BaseURL+"/transmissions/:transmission_id/clone", wrapper.CloneTransmission, options.OperationMiddlewares["cloneTransmission"]...)
 	router.GET(options.BaseURL+"/transmissions/:transmission_id/status", wrapper.GetTransmissionStatus, options.OperationMiddlewares["getTransmissionStatus"]...)
@@ -49402,6 +65339,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/campaigns/:campaign_id/start/schedule", wrapper.ScheduleCampaignStart, options.OperationMiddlewares["scheduleCampaignStart"]...)
 	router.POST(options.BaseURL+"/campaigns/:campaign_id/stop/schedule", wrapper.ScheduleCampaignStop, options.OperationMiddlewares["scheduleCampaignStop"]...)
 	router.DELETE(options.BaseURL+"/campaigns/:campaign_id/schedule", wrapper.CancelCampaignSchedule, options.OperationMiddlewares["cancelCampaignSchedule"]...)
+	router.GET(options.BaseURL+"/campaigns/:campaign_id/schedule", wrapper.CancelCampaignScheduleByGet, options.OperationMiddlewares["cancelCampaignScheduleByGet"]...)
 	router.POST(options.BaseURL+"/campaigns/:campaign_id/schedule", wrapper.CancelCampaignScheduleByPost, options.OperationMiddlewares["cancelCampaignScheduleByPost"]...)
 	router.GET(options.BaseURL+"/statistics", wrapper.GetStatistics, options.OperationMiddlewares["getStatistics"]...)
 	router.GET(options.BaseURL+"/messages/documents", wrapper.ListDocuments, options.OperationMiddlewares["listDocuments"]...)
@@ -49439,10 +65377,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/accounts/:account_id", wrapper.GetAccount, options.OperationMiddlewares["getAccount"]...)
 	router.PUT(options.BaseURL+"/accounts/:account_id", wrapper.UpdateAccount, options.OperationMiddlewares["updateAccount"]...)
 	router.DELETE(options.BaseURL+"/accounts/:account_id/programs/:program_id", wrapper.UnsubscribeAccountProgram, options.OperationMiddlewares["unsubscribeAccountProgram"]...)
+	router.GET(options.BaseURL+"/accounts/:account_id/programs/:program_id", wrapper.UnsubscribeAccountProgramByGet, options.OperationMiddlewares["unsubscribeAccountProgramByGet"]...)
 	router.PUT(options.BaseURL+"/accounts/:account_id/programs/:program_id", wrapper.SubscribeAccountProgram, options.OperationMiddlewares["subscribeAccountProgram"]...)
 	router.DELETE(options.BaseURL+"/accounts/:account_id/programs", wrapper.ClearAccountPrograms, options.OperationMiddlewares["clearAccountPrograms"]...)
+	router.GET(options.BaseURL+"/accounts/:account_id/programs", wrapper.ClearAccountProgramsByGet, options.OperationMiddlewares["clearAccountProgramsByGet"]...)
 	router.PUT(options.BaseURL+"/accounts/:account_id/users/:user_id", wrapper.AssignAccountUser, options.OperationMiddlewares["assignAccountUser"]...)
 	router.DELETE(options.BaseURL+"/accounts/:account_id/users", wrapper.DissociateAccountUser, options.OperationMiddlewares["dissociateAccountUser"]...)
+	router.GET(options.BaseURL+"/accounts/:account_id/users", wrapper.DissociateAccountUserByGet, options.OperationMiddlewares["dissociateAccountUserByGet"]...)
 	router.DELETE(options.BaseURL+"/accounts/:account_id/settings/:name", wrapper.DeleteAccountSetting, options.OperationMiddlewares["deleteAccountSetting"]...)
 	router.GET(options.BaseURL+"/accounts/:account_id/settings/:name", wrapper.GetAccountSetting, options.OperationMiddlewares["getAccountSetting"]...)
 	router.PUT(options.BaseURL+"/accounts/:account_id/settings/:name", wrapper.UpdateAccountSetting, options.OperationMiddlewares["updateAccountSetting"]...)
@@ -49453,8 +65394,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/users/:user_id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.PUT(options.BaseURL+"/users/:user_id/password", wrapper.UpdateUserPassword, options.OperationMiddlewares["updateUserPassword"]...)
 	router.DELETE(options.BaseURL+"/users/:user_id/roles/:role_id", wrapper.RemoveUserRole, options.OperationMiddlewares["removeUserRole"]...)
+	router.GET(options.BaseURL+"/users/:user_id/roles/:role_id", wrapper.RemoveUserRoleByGet, options.OperationMiddlewares["removeUserRoleByGet"]...)
 	router.PUT(options.BaseURL+"/users/:user_id/roles/:role_id", wrapper.AddUserRole, options.OperationMiddlewares["addUserRole"]...)
 	router.DELETE(options.BaseURL+"/users/:user_id/permissions/:permission_id", wrapper.RemoveUserPermission, options.OperationMiddlewares["removeUserPermission"]...)
+	router.GET(options.BaseURL+"/users/:user_id/permissions/:permission_id", wrapper.RemoveUserPermissionByGet, options.OperationMiddlewares["removeUserPermissionByGet"]...)
 	router.PUT(options.BaseURL+"/users/:user_id/permissions/:permission_id", wrapper.AddUserPermission, options.OperationMiddlewares["addUserPermission"]...)
 	router.GET(options.BaseURL+"/roles", wrapper.ListRoles, options.OperationMiddlewares["listRoles"]...)
 	router.GET(options.BaseURL+"/permissions", wrapper.ListPermissions, options.OperationMiddlewares["listPermissions"]...)
@@ -49463,6 +65406,38 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/providers/:provider_id", wrapper.DeleteProvider, options.OperationMiddlewares["deleteProvider"]...)
 	router.GET(options.BaseURL+"/providers/:provider_id", wrapper.GetProvider, options.OperationMiddlewares["getProvider"]...)
 	router.PUT(options.BaseURL+"/providers/:provider_id", wrapper.UpdateProvider, options.OperationMiddlewares["updateProvider"]...)
+	router.GET(options.BaseURL+"/documents", wrapper.ListDocumentsAlias, options.OperationMiddlewares["listDocumentsAlias"]...)
+	router.POST(options.BaseURL+"/documents", wrapper.CreateDocumentAlias, options.OperationMiddlewares["createDocumentAlias"]...)
+	router.DELETE(options.BaseURL+"/documents/:document_id", wrapper.DeleteDocumentAlias, options.OperationMiddlewares["deleteDocumentAlias"]...)
+	router.GET(options.BaseURL+"/documents/:document_id", wrapper.GetDocumentAlias, options.OperationMiddlewares["getDocumentAlias"]...)
+	router.PUT(options.BaseURL+"/documents/:document_id", wrapper.UpdateDocumentAlias, options.OperationMiddlewares["updateDocumentAlias"]...)
+	router.GET(options.BaseURL+"/documents/:document_id/media", wrapper.DownloadDocumentMediaAlias, options.OperationMiddlewares["downloadDocumentMediaAlias"]...)
+	router.POST(options.BaseURL+"/documents/:document_id/media", wrapper.PostDocumentMediaAlias, options.OperationMiddlewares["postDocumentMediaAlias"]...)
+	router.PUT(options.BaseURL+"/documents/:document_id/media", wrapper.UploadDocumentMediaAlias, options.OperationMiddlewares["uploadDocumentMediaAlias"]...)
+	router.GET(options.BaseURL+"/recordings", wrapper.ListRecordingsAlias, options.OperationMiddlewares["listRecordingsAlias"]...)
+	router.POST(options.BaseURL+"/recordings", wrapper.CreateRecordingAlias, options.OperationMiddlewares["createRecordingAlias"]...)
+	router.DELETE(options.BaseURL+"/recordings/:recording_id", wrapper.DeleteRecordingAlias, options.OperationMiddlewares["deleteRecordingAlias"]...)
+	router.GET(options.BaseURL+"/recordings/:recording_id", wrapper.GetRecordingAlias, options.OperationMiddlewares["getRecordingAlias"]...)
+	router.PUT(options.BaseURL+"/recordings/:recording_id", wrapper.UpdateRecordingAlias, options.OperationMiddlewares["updateRecordingAlias"]...)
+	router.GET(options.BaseURL+"/recordings/:recording_id/media", wrapper.DownloadRecordingMediaAlias, options.OperationMiddlewares["downloadRecordingMediaAlias"]...)
+	router.POST(options.BaseURL+"/recordings/:recording_id/media", wrapper.PostRecordingMediaAlias, options.OperationMiddlewares["postRecordingMediaAlias"]...)
+	router.PUT(options.BaseURL+"/recordings/:recording_id/media", wrapper.UploadRecordingMediaAlias, options.OperationMiddlewares["uploadRecordingMediaAlias"]...)
+	router.GET(options.BaseURL+"/templates", wrapper.ListTemplatesAlias, options.OperationMiddlewares["listTemplatesAlias"]...)
+	router.POST(options.BaseURL+"/templates", wrapper.CreateTemplateAlias, options.OperationMiddlewares["createTemplateAlias"]...)
+	router.DELETE(options.BaseURL+"/templates/:template_id", wrapper.DeleteTemplateAlias, options.OperationMiddlewares["deleteTemplateAlias"]...)
+	router.GET(options.BaseURL+"/templates/:template_id", wrapper.GetTemplateAlias, options.OperationMiddlewares["getTemplateAlias"]...)
+	router.PUT(options.BaseURL+"/templates/:template_id", wrapper.UpdateTemplateAlias, options.OperationMiddlewares["updateTemplateAlias"]...)
+	router.GET(options.BaseURL+"/templates/:template_id/media", wrapper.DownloadTemplateMediaAlias, options.OperationMiddlewares["downloadTemplateMediaAlias"]...)
+	router.POST(options.BaseURL+"/templates/:template_id/media", wrapper.PostTemplateMediaAlias, options.OperationMiddlewares["postTemplateMediaAlias"]...)
+	router.PUT(options.BaseURL+"/templates/:template_id/media", wrapper.UploadTemplateMediaAlias, options.OperationMiddlewares["uploadTemplateMediaAlias"]...)
+	router.GET(options.BaseURL+"/texts", wrapper.ListTextsAlias, options.OperationMiddlewares["listTextsAlias"]...)
+	router.POST(options.BaseURL+"/texts", wrapper.CreateTextAlias, options.OperationMiddlewares["createTextAlias"]...)
+	router.DELETE(options.BaseURL+"/texts/:text_id", wrapper.DeleteTextAlias, options.OperationMiddlewares["deleteTextAlias"]...)
+	router.GET(options.BaseURL+"/texts/:text_id", wrapper.GetTextAlias, options.OperationMiddlewares["getTextAlias"]...)
+	router.PUT(options.BaseURL+"/texts/:text_id", wrapper.UpdateTextAlias, options.OperationMiddlewares["updateTextAlias"]...)
+	router.POST(options.BaseURL+"/authentication", wrapper.AuthenticateAlias, options.OperationMiddlewares["authenticateAlias"]...)
+	router.GET(options.BaseURL+"/faxes", wrapper.ListFaxes, options.OperationMiddlewares["listFaxes"]...)
+	router.GET(options.BaseURL+"/calls", wrapper.ListCalls, options.OperationMiddlewares["listCalls"]...)
 
 }
 
@@ -50404,6 +66379,159 @@ func (response ClearAccountPrograms503JSONResponse) VisitClearAccountProgramsRes
 	return err
 }
 
+type ClearAccountProgramsByGetRequestObject struct {
+	AccountId int64 `json:"account_id"`
+}
+
+type ClearAccountProgramsByGetResponseObject interface {
+	VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error
+}
+
+type ClearAccountProgramsByGet200JSONResponse Account
+
+func (response ClearAccountProgramsByGet200JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ClearAccountProgramsByGet401JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ClearAccountProgramsByGet403JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ClearAccountProgramsByGet404JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ClearAccountProgramsByGet409JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ClearAccountProgramsByGet412JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ClearAccountProgramsByGet429JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ClearAccountProgramsByGet500JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ClearAccountProgramsByGet501JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearAccountProgramsByGet503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ClearAccountProgramsByGet503JSONResponse) VisitClearAccountProgramsByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnsubscribeAccountProgramRequestObject struct {
 	AccountId int64 `json:"account_id"`
 	ProgramId int64 `json:"program_id"`
@@ -50546,6 +66674,160 @@ func (response UnsubscribeAccountProgram501JSONResponse) VisitUnsubscribeAccount
 type UnsubscribeAccountProgram503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UnsubscribeAccountProgram503JSONResponse) VisitUnsubscribeAccountProgramResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGetRequestObject struct {
+	AccountId int64 `json:"account_id"`
+	ProgramId int64 `json:"program_id"`
+}
+
+type UnsubscribeAccountProgramByGetResponseObject interface {
+	VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribeAccountProgramByGet200JSONResponse Account
+
+func (response UnsubscribeAccountProgramByGet200JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet401JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet403JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet404JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet409JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet412JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet429JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet500JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet501JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeAccountProgramByGet503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UnsubscribeAccountProgramByGet503JSONResponse) VisitUnsubscribeAccountProgramByGetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -51314,6 +67596,159 @@ func (response DissociateAccountUser503JSONResponse) VisitDissociateAccountUserR
 	return err
 }
 
+type DissociateAccountUserByGetRequestObject struct {
+	AccountId int64 `json:"account_id"`
+}
+
+type DissociateAccountUserByGetResponseObject interface {
+	VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error
+}
+
+type DissociateAccountUserByGet200JSONResponse Account
+
+func (response DissociateAccountUserByGet200JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DissociateAccountUserByGet401JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DissociateAccountUserByGet403JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DissociateAccountUserByGet404JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DissociateAccountUserByGet409JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response DissociateAccountUserByGet412JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DissociateAccountUserByGet429JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DissociateAccountUserByGet500JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response DissociateAccountUserByGet501JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DissociateAccountUserByGet503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DissociateAccountUserByGet503JSONResponse) VisitDissociateAccountUserByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AssignAccountUserRequestObject struct {
 	AccountId int64 `json:"account_id"`
 	UserId    int64 `json:"user_id"`
@@ -51567,6 +68002,256 @@ func (response Authenticate501JSONResponse) VisitAuthenticateResponse(w http.Res
 type Authenticate503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response Authenticate503JSONResponse) VisitAuthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthenticateAliasRequestObject struct {
+	Body *AuthenticateAliasJSONRequestBody
+}
+
+type AuthenticateAliasResponseObject interface {
+	VisitAuthenticateAliasResponse(w http.ResponseWriter) error
+}
+
+type AuthenticateAlias200JSONResponse AuthToken
+
+func (response AuthenticateAlias200JSONResponse) VisitAuthenticateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthenticateAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AuthenticateAlias401JSONResponse) VisitAuthenticateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthenticateAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response AuthenticateAlias412JSONResponse) VisitAuthenticateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthenticateAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AuthenticateAlias429JSONResponse) VisitAuthenticateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthenticateAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AuthenticateAlias500JSONResponse) VisitAuthenticateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthenticateAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response AuthenticateAlias501JSONResponse) VisitAuthenticateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthenticateAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AuthenticateAlias503JSONResponse) VisitAuthenticateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallsRequestObject struct {
+	Params ListCallsParams
+}
+
+type ListCallsResponseObject interface {
+	VisitListCallsResponse(w http.ResponseWriter) error
+}
+
+type ListCalls200ResponseHeaders struct {
+	Link        *string
+	XTotalCount *int64
+}
+
+type ListCalls200JSONResponse struct {
+	Body    []Transmission
+	Headers ListCalls200ResponseHeaders
+}
+
+func (response ListCalls200JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCalls401JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListCalls403JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ListCalls412JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListCalls429JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListCalls500JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ListCalls501JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListCalls503JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -52444,6 +69129,159 @@ func (response CancelCampaignSchedule501JSONResponse) VisitCancelCampaignSchedul
 type CancelCampaignSchedule503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CancelCampaignSchedule503JSONResponse) VisitCancelCampaignScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGetRequestObject struct {
+	CampaignId CampaignIdPath `json:"campaign_id"`
+}
+
+type CancelCampaignScheduleByGetResponseObject interface {
+	VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error
+}
+
+type CancelCampaignScheduleByGet200JSONResponse bool
+
+func (response CancelCampaignScheduleByGet200JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CancelCampaignScheduleByGet401JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CancelCampaignScheduleByGet403JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CancelCampaignScheduleByGet404JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CancelCampaignScheduleByGet409JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response CancelCampaignScheduleByGet412JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CancelCampaignScheduleByGet429JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CancelCampaignScheduleByGet500JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response CancelCampaignScheduleByGet501JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelCampaignScheduleByGet503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CancelCampaignScheduleByGet503JSONResponse) VisitCancelCampaignScheduleByGetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -54441,6 +71279,1728 @@ func (response LinkContact503JSONResponse) VisitLinkContactResponse(w http.Respo
 	return err
 }
 
+type ListDocumentsAliasRequestObject struct {
+	Params ListDocumentsAliasParams
+}
+
+type ListDocumentsAliasResponseObject interface {
+	VisitListDocumentsAliasResponse(w http.ResponseWriter) error
+}
+
+type ListDocumentsAlias200ResponseHeaders struct {
+	Link        *string
+	XTotalCount *int
+}
+
+type ListDocumentsAlias200JSONResponse struct {
+	Body    []Document
+	Headers ListDocumentsAlias200ResponseHeaders
+}
+
+func (response ListDocumentsAlias200JSONResponse) VisitListDocumentsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentsAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListDocumentsAlias401JSONResponse) VisitListDocumentsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentsAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListDocumentsAlias403JSONResponse) VisitListDocumentsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentsAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ListDocumentsAlias412JSONResponse) VisitListDocumentsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentsAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListDocumentsAlias429JSONResponse) VisitListDocumentsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentsAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListDocumentsAlias500JSONResponse) VisitListDocumentsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentsAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ListDocumentsAlias501JSONResponse) VisitListDocumentsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentsAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListDocumentsAlias503JSONResponse) VisitListDocumentsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAliasRequestObject struct {
+	Body *CreateDocumentAliasJSONRequestBody
+}
+
+type CreateDocumentAliasResponseObject interface {
+	VisitCreateDocumentAliasResponse(w http.ResponseWriter) error
+}
+
+type CreateDocumentAlias200JSONResponse DocumentCreated
+
+func (response CreateDocumentAlias200JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateDocumentAlias401JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateDocumentAlias403JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateDocumentAlias409JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response CreateDocumentAlias412JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateDocumentAlias429JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateDocumentAlias500JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response CreateDocumentAlias501JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDocumentAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateDocumentAlias503JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAliasRequestObject struct {
+	DocumentId int64 `json:"document_id"`
+}
+
+type DeleteDocumentAliasResponseObject interface {
+	VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error
+}
+
+type DeleteDocumentAlias200JSONResponse Deleted
+
+func (response DeleteDocumentAlias200JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteDocumentAlias401JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteDocumentAlias403JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteDocumentAlias404JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteDocumentAlias409JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response DeleteDocumentAlias412JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteDocumentAlias429JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteDocumentAlias500JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response DeleteDocumentAlias501JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDocumentAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteDocumentAlias503JSONResponse) VisitDeleteDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAliasRequestObject struct {
+	DocumentId int64 `json:"document_id"`
+}
+
+type GetDocumentAliasResponseObject interface {
+	VisitGetDocumentAliasResponse(w http.ResponseWriter) error
+}
+
+type GetDocumentAlias200JSONResponse Document
+
+func (response GetDocumentAlias200JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetDocumentAlias401JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetDocumentAlias403JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetDocumentAlias404JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response GetDocumentAlias412JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetDocumentAlias429JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetDocumentAlias500JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response GetDocumentAlias501JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetDocumentAlias503JSONResponse) VisitGetDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAliasRequestObject struct {
+	DocumentId int64 `json:"document_id"`
+	Body       *UpdateDocumentAliasJSONRequestBody
+}
+
+type UpdateDocumentAliasResponseObject interface {
+	VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error
+}
+
+type UpdateDocumentAlias200JSONResponse Document
+
+func (response UpdateDocumentAlias200JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateDocumentAlias401JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateDocumentAlias403JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateDocumentAlias404JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateDocumentAlias409JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response UpdateDocumentAlias412JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateDocumentAlias429JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateDocumentAlias500JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response UpdateDocumentAlias501JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDocumentAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateDocumentAlias503JSONResponse) VisitUpdateDocumentAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocumentMediaAliasRequestObject struct {
+	DocumentId int64 `json:"document_id"`
+}
+
+type DownloadDocumentMediaAliasResponseObject interface {
+	VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type DownloadDocumentMediaAlias200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadDocumentMediaAlias200ApplicationmswordResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationmswordResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/msword")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationpdfResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationpdfResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationvndMsExcelResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationvndMsExcelResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.ms-excel")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationvndMsPowerpointResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationvndMsPowerpointResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.ms-powerpoint")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationvndOasisOpendocumentPresentationResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationvndOasisOpendocumentPresentationResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.oasis.opendocument.presentation")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationvndOasisOpendocumentSpreadsheetResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationvndOasisOpendocumentSpreadsheetResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.oasis.opendocument.spreadsheet")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationvndOasisOpendocumentTextResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationvndOasisOpendocumentTextResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.oasis.opendocument.text")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationvndOpenxmlformatsOfficedocumentPresentationmlPresentationResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationvndOpenxmlformatsOfficedocumentPresentationmlPresentationResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.presentationml.presentation")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ImagejpegResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ImagepngResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ImagetiffResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ImagetiffResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/tiff")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ImagexCitrixJpegResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ImagexCitrixJpegResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/x-citrix-jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias200ImagexTiffResponse struct {
+	Body          io.Reader
+	Headers       DownloadDocumentMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadDocumentMediaAlias200ImagexTiffResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/x-tiff")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocumentMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DownloadDocumentMediaAlias401JSONResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocumentMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DownloadDocumentMediaAlias403JSONResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocumentMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DownloadDocumentMediaAlias404JSONResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocumentMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response DownloadDocumentMediaAlias412JSONResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocumentMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DownloadDocumentMediaAlias429JSONResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocumentMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DownloadDocumentMediaAlias500JSONResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocumentMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response DownloadDocumentMediaAlias501JSONResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocumentMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DownloadDocumentMediaAlias503JSONResponse) VisitDownloadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAliasRequestObject struct {
+	DocumentId  int64 `json:"document_id"`
+	ContentType string
+	Body        io.Reader
+}
+
+type PostDocumentMediaAliasResponseObject interface {
+	VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type PostDocumentMediaAlias200JSONResponse DocumentCreated
+
+func (response PostDocumentMediaAlias200JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostDocumentMediaAlias401JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostDocumentMediaAlias403JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostDocumentMediaAlias404JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostDocumentMediaAlias409JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response PostDocumentMediaAlias412JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostDocumentMediaAlias413JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PostDocumentMediaAlias415JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostDocumentMediaAlias429JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PostDocumentMediaAlias500JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response PostDocumentMediaAlias501JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostDocumentMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostDocumentMediaAlias503JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAliasRequestObject struct {
+	DocumentId  int64 `json:"document_id"`
+	ContentType string
+	Body        io.Reader
+}
+
+type UploadDocumentMediaAliasResponseObject interface {
+	VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type UploadDocumentMediaAlias200JSONResponse DocumentCreated
+
+func (response UploadDocumentMediaAlias200JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UploadDocumentMediaAlias401JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UploadDocumentMediaAlias403JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UploadDocumentMediaAlias404JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UploadDocumentMediaAlias409JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response UploadDocumentMediaAlias412JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UploadDocumentMediaAlias413JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UploadDocumentMediaAlias415JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UploadDocumentMediaAlias429JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UploadDocumentMediaAlias500JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response UploadDocumentMediaAlias501JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UploadDocumentMediaAlias503JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaxesRequestObject struct {
+	Params ListFaxesParams
+}
+
+type ListFaxesResponseObject interface {
+	VisitListFaxesResponse(w http.ResponseWriter) error
+}
+
+type ListFaxes200ResponseHeaders struct {
+	Link        *string
+	XTotalCount *int64
+}
+
+type ListFaxes200JSONResponse struct {
+	Body    []Transmission
+	Headers ListFaxes200ResponseHeaders
+}
+
+func (response ListFaxes200JSONResponse) VisitListFaxesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaxes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListFaxes401JSONResponse) VisitListFaxesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaxes403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListFaxes403JSONResponse) VisitListFaxesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaxes412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ListFaxes412JSONResponse) VisitListFaxesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaxes429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListFaxes429JSONResponse) VisitListFaxesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaxes500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListFaxes500JSONResponse) VisitListFaxesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaxes501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ListFaxes501JSONResponse) VisitListFaxesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaxes503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListFaxes503JSONResponse) VisitListFaxesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGroupsRequestObject struct {
 	Params ListGroupsParams
 }
@@ -55597,8 +74157,9 @@ func (response ExportGroupCsv503JSONResponse) VisitExportGroupCsvResponse(w http
 }
 
 type ImportGroupCsvRequestObject struct {
-	GroupId GroupId `json:"group_id"`
-	Body    io.Reader
+	GroupId  GroupId `json:"group_id"`
+	Body     io.Reader
+	TextBody *ImportGroupCsvTextRequestBody
 }
 
 type ImportGroupCsvResponseObject interface {
@@ -64048,6 +82609,1373 @@ func (response UpdateProvider503JSONResponse) VisitUpdateProviderResponse(w http
 	return err
 }
 
+type ListRecordingsAliasRequestObject struct {
+	Params ListRecordingsAliasParams
+}
+
+type ListRecordingsAliasResponseObject interface {
+	VisitListRecordingsAliasResponse(w http.ResponseWriter) error
+}
+
+type ListRecordingsAlias200ResponseHeaders struct {
+	Link        *string
+	XTotalCount *int
+}
+
+type ListRecordingsAlias200JSONResponse struct {
+	Body    []Recording
+	Headers ListRecordingsAlias200ResponseHeaders
+}
+
+func (response ListRecordingsAlias200JSONResponse) VisitListRecordingsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecordingsAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListRecordingsAlias401JSONResponse) VisitListRecordingsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecordingsAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListRecordingsAlias403JSONResponse) VisitListRecordingsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecordingsAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ListRecordingsAlias412JSONResponse) VisitListRecordingsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecordingsAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListRecordingsAlias429JSONResponse) VisitListRecordingsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecordingsAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRecordingsAlias500JSONResponse) VisitListRecordingsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecordingsAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ListRecordingsAlias501JSONResponse) VisitListRecordingsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecordingsAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListRecordingsAlias503JSONResponse) VisitListRecordingsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAliasRequestObject struct {
+	Body *CreateRecordingAliasJSONRequestBody
+}
+
+type CreateRecordingAliasResponseObject interface {
+	VisitCreateRecordingAliasResponse(w http.ResponseWriter) error
+}
+
+type CreateRecordingAlias200JSONResponse RecordingCreated
+
+func (response CreateRecordingAlias200JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateRecordingAlias401JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateRecordingAlias403JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateRecordingAlias409JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response CreateRecordingAlias412JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateRecordingAlias429JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateRecordingAlias500JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response CreateRecordingAlias501JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecordingAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateRecordingAlias503JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAliasRequestObject struct {
+	RecordingId int64 `json:"recording_id"`
+}
+
+type DeleteRecordingAliasResponseObject interface {
+	VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error
+}
+
+type DeleteRecordingAlias200JSONResponse Deleted
+
+func (response DeleteRecordingAlias200JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteRecordingAlias401JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteRecordingAlias403JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteRecordingAlias404JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteRecordingAlias409JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response DeleteRecordingAlias412JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteRecordingAlias429JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteRecordingAlias500JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response DeleteRecordingAlias501JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRecordingAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteRecordingAlias503JSONResponse) VisitDeleteRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAliasRequestObject struct {
+	RecordingId int64 `json:"recording_id"`
+}
+
+type GetRecordingAliasResponseObject interface {
+	VisitGetRecordingAliasResponse(w http.ResponseWriter) error
+}
+
+type GetRecordingAlias200JSONResponse Recording
+
+func (response GetRecordingAlias200JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRecordingAlias401JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetRecordingAlias403JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetRecordingAlias404JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response GetRecordingAlias412JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetRecordingAlias429JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetRecordingAlias500JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response GetRecordingAlias501JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetRecordingAlias503JSONResponse) VisitGetRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAliasRequestObject struct {
+	RecordingId int64 `json:"recording_id"`
+	Body        *UpdateRecordingAliasJSONRequestBody
+}
+
+type UpdateRecordingAliasResponseObject interface {
+	VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error
+}
+
+type UpdateRecordingAlias200JSONResponse Recording
+
+func (response UpdateRecordingAlias200JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateRecordingAlias401JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateRecordingAlias403JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateRecordingAlias404JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateRecordingAlias409JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response UpdateRecordingAlias412JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateRecordingAlias429JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateRecordingAlias500JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response UpdateRecordingAlias501JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRecordingAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateRecordingAlias503JSONResponse) VisitUpdateRecordingAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadRecordingMediaAliasRequestObject struct {
+	RecordingId int64 `json:"recording_id"`
+}
+
+type DownloadRecordingMediaAliasResponseObject interface {
+	VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type DownloadRecordingMediaAlias200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadRecordingMediaAlias200AudiompegResponse struct {
+	Body          io.Reader
+	Headers       DownloadRecordingMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadRecordingMediaAlias200AudiompegResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/mpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadRecordingMediaAlias200Audiompeg3Response struct {
+	Body          io.Reader
+	Headers       DownloadRecordingMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadRecordingMediaAlias200Audiompeg3Response) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/mpeg3")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadRecordingMediaAlias200AudiowavResponse struct {
+	Body          io.Reader
+	Headers       DownloadRecordingMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadRecordingMediaAlias200AudiowavResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/wav")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadRecordingMediaAlias200AudioxGsmResponse struct {
+	Body          io.Reader
+	Headers       DownloadRecordingMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadRecordingMediaAlias200AudioxGsmResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/x-gsm")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadRecordingMediaAlias200AudioxMpeg3Response struct {
+	Body          io.Reader
+	Headers       DownloadRecordingMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadRecordingMediaAlias200AudioxMpeg3Response) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/x-mpeg-3")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadRecordingMediaAlias200AudioxWavResponse struct {
+	Body          io.Reader
+	Headers       DownloadRecordingMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadRecordingMediaAlias200AudioxWavResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/x-wav")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadRecordingMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DownloadRecordingMediaAlias401JSONResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadRecordingMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DownloadRecordingMediaAlias403JSONResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadRecordingMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DownloadRecordingMediaAlias404JSONResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadRecordingMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response DownloadRecordingMediaAlias412JSONResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadRecordingMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DownloadRecordingMediaAlias429JSONResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadRecordingMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DownloadRecordingMediaAlias500JSONResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadRecordingMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response DownloadRecordingMediaAlias501JSONResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadRecordingMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DownloadRecordingMediaAlias503JSONResponse) VisitDownloadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAliasRequestObject struct {
+	RecordingId int64 `json:"recording_id"`
+	ContentType string
+	Body        io.Reader
+}
+
+type PostRecordingMediaAliasResponseObject interface {
+	VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type PostRecordingMediaAlias200JSONResponse RecordingCreated
+
+func (response PostRecordingMediaAlias200JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostRecordingMediaAlias401JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostRecordingMediaAlias403JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostRecordingMediaAlias404JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostRecordingMediaAlias409JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response PostRecordingMediaAlias412JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostRecordingMediaAlias413JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PostRecordingMediaAlias415JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostRecordingMediaAlias429JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PostRecordingMediaAlias500JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response PostRecordingMediaAlias501JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRecordingMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostRecordingMediaAlias503JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAliasRequestObject struct {
+	RecordingId int64 `json:"recording_id"`
+	ContentType string
+	Body        io.Reader
+}
+
+type UploadRecordingMediaAliasResponseObject interface {
+	VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type UploadRecordingMediaAlias200JSONResponse RecordingCreated
+
+func (response UploadRecordingMediaAlias200JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UploadRecordingMediaAlias401JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UploadRecordingMediaAlias403JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UploadRecordingMediaAlias404JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UploadRecordingMediaAlias409JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response UploadRecordingMediaAlias412JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UploadRecordingMediaAlias413JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UploadRecordingMediaAlias415JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UploadRecordingMediaAlias429JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UploadRecordingMediaAlias500JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response UploadRecordingMediaAlias501JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadRecordingMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UploadRecordingMediaAlias503JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRolesRequestObject struct {
 	Params ListRolesParams
 }
@@ -64571,6 +84499,2018 @@ func (response GetStatistics501JSONResponse) VisitGetStatisticsResponse(w http.R
 type GetStatistics503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetStatistics503JSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplatesAliasRequestObject struct {
+	Params ListTemplatesAliasParams
+}
+
+type ListTemplatesAliasResponseObject interface {
+	VisitListTemplatesAliasResponse(w http.ResponseWriter) error
+}
+
+type ListTemplatesAlias200ResponseHeaders struct {
+	Link        *string
+	XTotalCount *int
+}
+
+type ListTemplatesAlias200JSONResponse struct {
+	Body    []Template
+	Headers ListTemplatesAlias200ResponseHeaders
+}
+
+func (response ListTemplatesAlias200JSONResponse) VisitListTemplatesAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplatesAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTemplatesAlias401JSONResponse) VisitListTemplatesAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplatesAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListTemplatesAlias403JSONResponse) VisitListTemplatesAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplatesAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ListTemplatesAlias412JSONResponse) VisitListTemplatesAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplatesAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListTemplatesAlias429JSONResponse) VisitListTemplatesAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplatesAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListTemplatesAlias500JSONResponse) VisitListTemplatesAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplatesAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ListTemplatesAlias501JSONResponse) VisitListTemplatesAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplatesAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListTemplatesAlias503JSONResponse) VisitListTemplatesAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAliasRequestObject struct {
+	Body *CreateTemplateAliasJSONRequestBody
+}
+
+type CreateTemplateAliasResponseObject interface {
+	VisitCreateTemplateAliasResponse(w http.ResponseWriter) error
+}
+
+type CreateTemplateAlias200JSONResponse TemplateCreated
+
+func (response CreateTemplateAlias200JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateTemplateAlias401JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateTemplateAlias403JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateTemplateAlias409JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response CreateTemplateAlias412JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateTemplateAlias429JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateTemplateAlias500JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response CreateTemplateAlias501JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateTemplateAlias503JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAliasRequestObject struct {
+	TemplateId int64 `json:"template_id"`
+}
+
+type DeleteTemplateAliasResponseObject interface {
+	VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error
+}
+
+type DeleteTemplateAlias200JSONResponse Deleted
+
+func (response DeleteTemplateAlias200JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteTemplateAlias401JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteTemplateAlias403JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteTemplateAlias404JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteTemplateAlias409JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response DeleteTemplateAlias412JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteTemplateAlias429JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteTemplateAlias500JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response DeleteTemplateAlias501JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteTemplateAlias503JSONResponse) VisitDeleteTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAliasRequestObject struct {
+	TemplateId int64 `json:"template_id"`
+}
+
+type GetTemplateAliasResponseObject interface {
+	VisitGetTemplateAliasResponse(w http.ResponseWriter) error
+}
+
+type GetTemplateAlias200JSONResponse Template
+
+func (response GetTemplateAlias200JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetTemplateAlias401JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetTemplateAlias403JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetTemplateAlias404JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response GetTemplateAlias412JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetTemplateAlias429JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetTemplateAlias500JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response GetTemplateAlias501JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetTemplateAlias503JSONResponse) VisitGetTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAliasRequestObject struct {
+	TemplateId int64 `json:"template_id"`
+	Body       *UpdateTemplateAliasJSONRequestBody
+}
+
+type UpdateTemplateAliasResponseObject interface {
+	VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error
+}
+
+type UpdateTemplateAlias200JSONResponse Template
+
+func (response UpdateTemplateAlias200JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateTemplateAlias401JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateTemplateAlias403JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateTemplateAlias404JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateTemplateAlias409JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response UpdateTemplateAlias412JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateTemplateAlias429JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateTemplateAlias500JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response UpdateTemplateAlias501JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateTemplateAlias503JSONResponse) VisitUpdateTemplateAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTemplateMediaAliasRequestObject struct {
+	TemplateId int64 `json:"template_id"`
+}
+
+type DownloadTemplateMediaAliasResponseObject interface {
+	VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type DownloadTemplateMediaAlias200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadTemplateMediaAlias200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       DownloadTemplateMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadTemplateMediaAlias200ApplicationoctetStreamResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadTemplateMediaAlias200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       DownloadTemplateMediaAlias200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadTemplateMediaAlias200TexthtmlResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadTemplateMediaAlias200TextResponse struct {
+	Body    openapi_types.File
+	Headers DownloadTemplateMediaAlias200ResponseHeaders
+}
+
+func (response DownloadTemplateMediaAlias200TextResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type DownloadTemplateMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DownloadTemplateMediaAlias401JSONResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTemplateMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DownloadTemplateMediaAlias403JSONResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTemplateMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DownloadTemplateMediaAlias404JSONResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTemplateMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response DownloadTemplateMediaAlias412JSONResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTemplateMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DownloadTemplateMediaAlias429JSONResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTemplateMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DownloadTemplateMediaAlias500JSONResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTemplateMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response DownloadTemplateMediaAlias501JSONResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTemplateMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DownloadTemplateMediaAlias503JSONResponse) VisitDownloadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAliasRequestObject struct {
+	TemplateId  int64 `json:"template_id"`
+	ContentType string
+	Body        io.Reader
+}
+
+type PostTemplateMediaAliasResponseObject interface {
+	VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type PostTemplateMediaAlias200JSONResponse TemplateCreated
+
+func (response PostTemplateMediaAlias200JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostTemplateMediaAlias401JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostTemplateMediaAlias403JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostTemplateMediaAlias404JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PostTemplateMediaAlias409JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response PostTemplateMediaAlias412JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostTemplateMediaAlias413JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PostTemplateMediaAlias415JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PostTemplateMediaAlias429JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PostTemplateMediaAlias500JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response PostTemplateMediaAlias501JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostTemplateMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PostTemplateMediaAlias503JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAliasRequestObject struct {
+	TemplateId  int64 `json:"template_id"`
+	ContentType string
+	Body        io.Reader
+}
+
+type UploadTemplateMediaAliasResponseObject interface {
+	VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error
+}
+
+type UploadTemplateMediaAlias200JSONResponse TemplateCreated
+
+func (response UploadTemplateMediaAlias200JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UploadTemplateMediaAlias401JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UploadTemplateMediaAlias403JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UploadTemplateMediaAlias404JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UploadTemplateMediaAlias409JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response UploadTemplateMediaAlias412JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UploadTemplateMediaAlias413JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UploadTemplateMediaAlias415JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UploadTemplateMediaAlias429JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UploadTemplateMediaAlias500JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response UploadTemplateMediaAlias501JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadTemplateMediaAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UploadTemplateMediaAlias503JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTextsAliasRequestObject struct {
+	Params ListTextsAliasParams
+}
+
+type ListTextsAliasResponseObject interface {
+	VisitListTextsAliasResponse(w http.ResponseWriter) error
+}
+
+type ListTextsAlias200ResponseHeaders struct {
+	Link        *string
+	XTotalCount *int
+}
+
+type ListTextsAlias200JSONResponse struct {
+	Body    []Text
+	Headers ListTextsAlias200ResponseHeaders
+}
+
+func (response ListTextsAlias200JSONResponse) VisitListTextsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTextsAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTextsAlias401JSONResponse) VisitListTextsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTextsAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListTextsAlias403JSONResponse) VisitListTextsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTextsAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response ListTextsAlias412JSONResponse) VisitListTextsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTextsAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListTextsAlias429JSONResponse) VisitListTextsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTextsAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListTextsAlias500JSONResponse) VisitListTextsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTextsAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response ListTextsAlias501JSONResponse) VisitListTextsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTextsAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListTextsAlias503JSONResponse) VisitListTextsAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAliasRequestObject struct {
+	Body *CreateTextAliasJSONRequestBody
+}
+
+type CreateTextAliasResponseObject interface {
+	VisitCreateTextAliasResponse(w http.ResponseWriter) error
+}
+
+type CreateTextAlias200JSONResponse TextCreated
+
+func (response CreateTextAlias200JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateTextAlias401JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateTextAlias403JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateTextAlias409JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response CreateTextAlias412JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateTextAlias429JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateTextAlias500JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response CreateTextAlias501JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTextAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateTextAlias503JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAliasRequestObject struct {
+	TextId int64 `json:"text_id"`
+}
+
+type DeleteTextAliasResponseObject interface {
+	VisitDeleteTextAliasResponse(w http.ResponseWriter) error
+}
+
+type DeleteTextAlias200JSONResponse Deleted
+
+func (response DeleteTextAlias200JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteTextAlias401JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteTextAlias403JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteTextAlias404JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteTextAlias409JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response DeleteTextAlias412JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteTextAlias429JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteTextAlias500JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response DeleteTextAlias501JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTextAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteTextAlias503JSONResponse) VisitDeleteTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAliasRequestObject struct {
+	TextId int64 `json:"text_id"`
+}
+
+type GetTextAliasResponseObject interface {
+	VisitGetTextAliasResponse(w http.ResponseWriter) error
+}
+
+type GetTextAlias200JSONResponse Text
+
+func (response GetTextAlias200JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetTextAlias401JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetTextAlias403JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetTextAlias404JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response GetTextAlias412JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetTextAlias429JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetTextAlias500JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response GetTextAlias501JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTextAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetTextAlias503JSONResponse) VisitGetTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAliasRequestObject struct {
+	TextId int64 `json:"text_id"`
+	Body   *UpdateTextAliasJSONRequestBody
+}
+
+type UpdateTextAliasResponseObject interface {
+	VisitUpdateTextAliasResponse(w http.ResponseWriter) error
+}
+
+type UpdateTextAlias200JSONResponse Text
+
+func (response UpdateTextAlias200JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateTextAlias401JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateTextAlias403JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateTextAlias404JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateTextAlias409JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response UpdateTextAlias412JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateTextAlias429JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateTextAlias500JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response UpdateTextAlias501JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTextAlias503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateTextAlias503JSONResponse) VisitUpdateTextAliasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -65928,6 +87868,159 @@ func (response CancelTransmissionSchedule501JSONResponse) VisitCancelTransmissio
 type CancelTransmissionSchedule503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CancelTransmissionSchedule503JSONResponse) VisitCancelTransmissionScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGetRequestObject struct {
+	TransmissionId TransmissionIdPath `json:"transmission_id"`
+}
+
+type CancelTransmissionScheduleByGetResponseObject interface {
+	VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error
+}
+
+type CancelTransmissionScheduleByGet200JSONResponse bool
+
+func (response CancelTransmissionScheduleByGet200JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CancelTransmissionScheduleByGet401JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CancelTransmissionScheduleByGet403JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CancelTransmissionScheduleByGet404JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CancelTransmissionScheduleByGet409JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response CancelTransmissionScheduleByGet412JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CancelTransmissionScheduleByGet429JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CancelTransmissionScheduleByGet500JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response CancelTransmissionScheduleByGet501JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelTransmissionScheduleByGet503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CancelTransmissionScheduleByGet503JSONResponse) VisitCancelTransmissionScheduleByGetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -67434,6 +89527,160 @@ func (response RemoveUserPermission503JSONResponse) VisitRemoveUserPermissionRes
 	return err
 }
 
+type RemoveUserPermissionByGetRequestObject struct {
+	UserId       int64 `json:"user_id"`
+	PermissionId int64 `json:"permission_id"`
+}
+
+type RemoveUserPermissionByGetResponseObject interface {
+	VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error
+}
+
+type RemoveUserPermissionByGet200JSONResponse Deleted
+
+func (response RemoveUserPermissionByGet200JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RemoveUserPermissionByGet401JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RemoveUserPermissionByGet403JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RemoveUserPermissionByGet404JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RemoveUserPermissionByGet409JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response RemoveUserPermissionByGet412JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RemoveUserPermissionByGet429JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RemoveUserPermissionByGet500JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response RemoveUserPermissionByGet501JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserPermissionByGet503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RemoveUserPermissionByGet503JSONResponse) VisitRemoveUserPermissionByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddUserPermissionRequestObject struct {
 	UserId       int64 `json:"user_id"`
 	PermissionId int64 `json:"permission_id"`
@@ -67742,6 +89989,160 @@ func (response RemoveUserRole503JSONResponse) VisitRemoveUserRoleResponse(w http
 	return err
 }
 
+type RemoveUserRoleByGetRequestObject struct {
+	UserId int64 `json:"user_id"`
+	RoleId int64 `json:"role_id"`
+}
+
+type RemoveUserRoleByGetResponseObject interface {
+	VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error
+}
+
+type RemoveUserRoleByGet200JSONResponse Deleted
+
+func (response RemoveUserRoleByGet200JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RemoveUserRoleByGet401JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RemoveUserRoleByGet403JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RemoveUserRoleByGet404JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RemoveUserRoleByGet409JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet412JSONResponse struct{ ValidationFailedJSONResponse }
+
+func (response RemoveUserRoleByGet412JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RemoveUserRoleByGet429JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RemoveUserRoleByGet500JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response RemoveUserRoleByGet501JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserRoleByGet503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RemoveUserRoleByGet503JSONResponse) VisitRemoveUserRoleByGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddUserRoleRequestObject struct {
 	UserId int64 `json:"user_id"`
 	RoleId int64 `json:"role_id"`
@@ -67916,9 +90317,15 @@ type StrictServerInterface interface {
 	// ClearAccountPrograms Clear an account from all subscribed programs
 	// (DELETE /accounts/{account_id}/programs)
 	ClearAccountPrograms(ctx context.Context, request ClearAccountProgramsRequestObject) (ClearAccountProgramsResponseObject, error)
+	// ClearAccountProgramsByGet Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
+	// (GET /accounts/{account_id}/programs)
+	ClearAccountProgramsByGet(ctx context.Context, request ClearAccountProgramsByGetRequestObject) (ClearAccountProgramsByGetResponseObject, error)
 	// UnsubscribeAccountProgram Unsubscribe an account from given program
 	// (DELETE /accounts/{account_id}/programs/{program_id})
 	UnsubscribeAccountProgram(ctx context.Context, request UnsubscribeAccountProgramRequestObject) (UnsubscribeAccountProgramResponseObject, error)
+	// UnsubscribeAccountProgramByGet Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
+	// (GET /accounts/{account_id}/programs/{program_id})
+	UnsubscribeAccountProgramByGet(ctx context.Context, request UnsubscribeAccountProgramByGetRequestObject) (UnsubscribeAccountProgramByGetResponseObject, error)
 	// SubscribeAccountProgram Subscribe an account to some existing program
 	// (PUT /accounts/{account_id}/programs/{program_id})
 	SubscribeAccountProgram(ctx context.Context, request SubscribeAccountProgramRequestObject) (SubscribeAccountProgramResponseObject, error)
@@ -67934,12 +90341,21 @@ type StrictServerInterface interface {
 	// DissociateAccountUser Dissociate an account from any user
 	// (DELETE /accounts/{account_id}/users)
 	DissociateAccountUser(ctx context.Context, request DissociateAccountUserRequestObject) (DissociateAccountUserResponseObject, error)
+	// DissociateAccountUserByGet Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
+	// (GET /accounts/{account_id}/users)
+	DissociateAccountUserByGet(ctx context.Context, request DissociateAccountUserByGetRequestObject) (DissociateAccountUserByGetResponseObject, error)
 	// AssignAccountUser Change account ownership
 	// (PUT /accounts/{account_id}/users/{user_id})
 	AssignAccountUser(ctx context.Context, request AssignAccountUserRequestObject) (AssignAccountUserResponseObject, error)
 	// Authenticate Authenticate
 	// (POST /authenticate)
 	Authenticate(ctx context.Context, request AuthenticateRequestObject) (AuthenticateResponseObject, error)
+	// AuthenticateAlias Authenticate (alias of POST /authenticate)
+	// (POST /authentication)
+	AuthenticateAlias(ctx context.Context, request AuthenticateAliasRequestObject) (AuthenticateAliasResponseObject, error)
+	// ListCalls Get all voice Transmissions (alias of GET /transmissions with service_flag)
+	// (GET /calls)
+	ListCalls(ctx context.Context, request ListCallsRequestObject) (ListCallsResponseObject, error)
 	// ListCampaigns Get all Campaign
 	// (GET /campaigns)
 	ListCampaigns(ctx context.Context, request ListCampaignsRequestObject) (ListCampaignsResponseObject, error)
@@ -67958,6 +90374,9 @@ type StrictServerInterface interface {
 	// CancelCampaignSchedule Delete Campaign schedule
 	// (DELETE /campaigns/{campaign_id}/schedule)
 	CancelCampaignSchedule(ctx context.Context, request CancelCampaignScheduleRequestObject) (CancelCampaignScheduleResponseObject, error)
+	// CancelCampaignScheduleByGet Delete Campaign schedule (alias of DELETE /campaigns/{campaign_id}/schedule)
+	// (GET /campaigns/{campaign_id}/schedule)
+	CancelCampaignScheduleByGet(ctx context.Context, request CancelCampaignScheduleByGetRequestObject) (CancelCampaignScheduleByGetResponseObject, error)
 	// CancelCampaignScheduleByPost Delete Campaign schedule (POST alias)
 	// (POST /campaigns/{campaign_id}/schedule)
 	CancelCampaignScheduleByPost(ctx context.Context, request CancelCampaignScheduleByPostRequestObject) (CancelCampaignScheduleByPostResponseObject, error)
@@ -67997,6 +90416,33 @@ type StrictServerInterface interface {
 	// LinkContact Create association
 	// (PUT /contacts/{contact_id}/link/{group_id})
 	LinkContact(ctx context.Context, request LinkContactRequestObject) (LinkContactResponseObject, error)
+	// ListDocumentsAlias Get all Documents (alias of GET /messages/documents)
+	// (GET /documents)
+	ListDocumentsAlias(ctx context.Context, request ListDocumentsAliasRequestObject) (ListDocumentsAliasResponseObject, error)
+	// CreateDocumentAlias Create New Document (alias of POST /messages/documents)
+	// (POST /documents)
+	CreateDocumentAlias(ctx context.Context, request CreateDocumentAliasRequestObject) (CreateDocumentAliasResponseObject, error)
+	// DeleteDocumentAlias Delete Document (alias of DELETE /messages/documents/{document_id})
+	// (DELETE /documents/{document_id})
+	DeleteDocumentAlias(ctx context.Context, request DeleteDocumentAliasRequestObject) (DeleteDocumentAliasResponseObject, error)
+	// GetDocumentAlias View a Document Detail (alias of GET /messages/documents/{document_id})
+	// (GET /documents/{document_id})
+	GetDocumentAlias(ctx context.Context, request GetDocumentAliasRequestObject) (GetDocumentAliasResponseObject, error)
+	// UpdateDocumentAlias Update Document (alias of PUT /messages/documents/{document_id})
+	// (PUT /documents/{document_id})
+	UpdateDocumentAlias(ctx context.Context, request UpdateDocumentAliasRequestObject) (UpdateDocumentAliasResponseObject, error)
+	// DownloadDocumentMediaAlias Get Document (alias of GET /messages/documents/{document_id}/media)
+	// (GET /documents/{document_id}/media)
+	DownloadDocumentMediaAlias(ctx context.Context, request DownloadDocumentMediaAliasRequestObject) (DownloadDocumentMediaAliasResponseObject, error)
+	// PostDocumentMediaAlias Add / Update Document file (POST alias) (alias of POST /messages/documents/{document_id}/media)
+	// (POST /documents/{document_id}/media)
+	PostDocumentMediaAlias(ctx context.Context, request PostDocumentMediaAliasRequestObject) (PostDocumentMediaAliasResponseObject, error)
+	// UploadDocumentMediaAlias Add / Update Document file (alias of PUT /messages/documents/{document_id}/media)
+	// (PUT /documents/{document_id}/media)
+	UploadDocumentMediaAlias(ctx context.Context, request UploadDocumentMediaAliasRequestObject) (UploadDocumentMediaAliasResponseObject, error)
+	// ListFaxes Get all fax Transmissions (alias of GET /transmissions with service_flag)
+	// (GET /faxes)
+	ListFaxes(ctx context.Context, request ListFaxesRequestObject) (ListFaxesResponseObject, error)
 	// ListGroups Get All Groups
 	// (GET /groups)
 	ListGroups(ctx context.Context, request ListGroupsRequestObject) (ListGroupsResponseObject, error)
@@ -68177,6 +90623,30 @@ type StrictServerInterface interface {
 	// UpdateProvider Update Provider
 	// (PUT /providers/{provider_id})
 	UpdateProvider(ctx context.Context, request UpdateProviderRequestObject) (UpdateProviderResponseObject, error)
+	// ListRecordingsAlias Get all Recordings (alias of GET /messages/recordings)
+	// (GET /recordings)
+	ListRecordingsAlias(ctx context.Context, request ListRecordingsAliasRequestObject) (ListRecordingsAliasResponseObject, error)
+	// CreateRecordingAlias Create New Recording (alias of POST /messages/recordings)
+	// (POST /recordings)
+	CreateRecordingAlias(ctx context.Context, request CreateRecordingAliasRequestObject) (CreateRecordingAliasResponseObject, error)
+	// DeleteRecordingAlias Delete Recording (alias of DELETE /messages/recordings/{recording_id})
+	// (DELETE /recordings/{recording_id})
+	DeleteRecordingAlias(ctx context.Context, request DeleteRecordingAliasRequestObject) (DeleteRecordingAliasResponseObject, error)
+	// GetRecordingAlias View a Recording Detail (alias of GET /messages/recordings/{recording_id})
+	// (GET /recordings/{recording_id})
+	GetRecordingAlias(ctx context.Context, request GetRecordingAliasRequestObject) (GetRecordingAliasResponseObject, error)
+	// UpdateRecordingAlias Update Recording (alias of PUT /messages/recordings/{recording_id})
+	// (PUT /recordings/{recording_id})
+	UpdateRecordingAlias(ctx context.Context, request UpdateRecordingAliasRequestObject) (UpdateRecordingAliasResponseObject, error)
+	// DownloadRecordingMediaAlias Get Recording (alias of GET /messages/recordings/{recording_id}/media)
+	// (GET /recordings/{recording_id}/media)
+	DownloadRecordingMediaAlias(ctx context.Context, request DownloadRecordingMediaAliasRequestObject) (DownloadRecordingMediaAliasResponseObject, error)
+	// PostRecordingMediaAlias Add / Update Recording File (POST alias) (alias of POST /messages/recordings/{recording_id}/media)
+	// (POST /recordings/{recording_id}/media)
+	PostRecordingMediaAlias(ctx context.Context, request PostRecordingMediaAliasRequestObject) (PostRecordingMediaAliasResponseObject, error)
+	// UploadRecordingMediaAlias Add / Update Recording File (alias of PUT /messages/recordings/{recording_id}/media)
+	// (PUT /recordings/{recording_id}/media)
+	UploadRecordingMediaAlias(ctx context.Context, request UploadRecordingMediaAliasRequestObject) (UploadRecordingMediaAliasResponseObject, error)
 	// ListRoles Get All Roles
 	// (GET /roles)
 	ListRoles(ctx context.Context, request ListRolesRequestObject) (ListRolesResponseObject, error)
@@ -68189,6 +90659,45 @@ type StrictServerInterface interface {
 	// GetStatistics Get Statistics
 	// (GET /statistics)
 	GetStatistics(ctx context.Context, request GetStatisticsRequestObject) (GetStatisticsResponseObject, error)
+	// ListTemplatesAlias Get all Templates (alias of GET /messages/templates)
+	// (GET /templates)
+	ListTemplatesAlias(ctx context.Context, request ListTemplatesAliasRequestObject) (ListTemplatesAliasResponseObject, error)
+	// CreateTemplateAlias Create New Template (alias of POST /messages/templates)
+	// (POST /templates)
+	CreateTemplateAlias(ctx context.Context, request CreateTemplateAliasRequestObject) (CreateTemplateAliasResponseObject, error)
+	// DeleteTemplateAlias Delete Template (alias of DELETE /messages/templates/{template_id})
+	// (DELETE /templates/{template_id})
+	DeleteTemplateAlias(ctx context.Context, request DeleteTemplateAliasRequestObject) (DeleteTemplateAliasResponseObject, error)
+	// GetTemplateAlias View a Template Detail (alias of GET /messages/templates/{template_id})
+	// (GET /templates/{template_id})
+	GetTemplateAlias(ctx context.Context, request GetTemplateAliasRequestObject) (GetTemplateAliasResponseObject, error)
+	// UpdateTemplateAlias Update Template (alias of PUT /messages/templates/{template_id})
+	// (PUT /templates/{template_id})
+	UpdateTemplateAlias(ctx context.Context, request UpdateTemplateAliasRequestObject) (UpdateTemplateAliasResponseObject, error)
+	// DownloadTemplateMediaAlias Get Template file (alias of GET /messages/templates/{template_id}/media)
+	// (GET /templates/{template_id}/media)
+	DownloadTemplateMediaAlias(ctx context.Context, request DownloadTemplateMediaAliasRequestObject) (DownloadTemplateMediaAliasResponseObject, error)
+	// PostTemplateMediaAlias Add / Update Template File (POST alias) (alias of POST /messages/templates/{template_id}/media)
+	// (POST /templates/{template_id}/media)
+	PostTemplateMediaAlias(ctx context.Context, request PostTemplateMediaAliasRequestObject) (PostTemplateMediaAliasResponseObject, error)
+	// UploadTemplateMediaAlias Add / Update Template File (alias of PUT /messages/templates/{template_id}/media)
+	// (PUT /templates/{template_id}/media)
+	UploadTemplateMediaAlias(ctx context.Context, request UploadTemplateMediaAliasRequestObject) (UploadTemplateMediaAliasResponseObject, error)
+	// ListTextsAlias Get all Text Messages (alias of GET /messages/texts)
+	// (GET /texts)
+	ListTextsAlias(ctx context.Context, request ListTextsAliasRequestObject) (ListTextsAliasResponseObject, error)
+	// CreateTextAlias Create New Text (alias of POST /messages/texts)
+	// (POST /texts)
+	CreateTextAlias(ctx context.Context, request CreateTextAliasRequestObject) (CreateTextAliasResponseObject, error)
+	// DeleteTextAlias Delete Text (alias of DELETE /messages/texts/{text_id})
+	// (DELETE /texts/{text_id})
+	DeleteTextAlias(ctx context.Context, request DeleteTextAliasRequestObject) (DeleteTextAliasResponseObject, error)
+	// GetTextAlias View a Text Detail (alias of GET /messages/texts/{text_id})
+	// (GET /texts/{text_id})
+	GetTextAlias(ctx context.Context, request GetTextAliasRequestObject) (GetTextAliasResponseObject, error)
+	// UpdateTextAlias Update Text (alias of PUT /messages/texts/{text_id})
+	// (PUT /texts/{text_id})
+	UpdateTextAlias(ctx context.Context, request UpdateTextAliasRequestObject) (UpdateTextAliasResponseObject, error)
 	// ListTransmissions Get all Transmissions
 	// (GET /transmissions)
 	ListTransmissions(ctx context.Context, request ListTransmissionsRequestObject) (ListTransmissionsResponseObject, error)
@@ -68216,6 +90725,9 @@ type StrictServerInterface interface {
 	// CancelTransmissionSchedule Delete Transmission schedule
 	// (DELETE /transmissions/{transmission_id}/schedule)
 	CancelTransmissionSchedule(ctx context.Context, request CancelTransmissionScheduleRequestObject) (CancelTransmissionScheduleResponseObject, error)
+	// CancelTransmissionScheduleByGet Delete Transmission schedule (alias of DELETE /transmissions/{transmission_id}/schedule)
+	// (GET /transmissions/{transmission_id}/schedule)
+	CancelTransmissionScheduleByGet(ctx context.Context, request CancelTransmissionScheduleByGetRequestObject) (CancelTransmissionScheduleByGetResponseObject, error)
 	// ScheduleTransmission Schedule Transmission
 	// (PUT /transmissions/{transmission_id}/schedule)
 	ScheduleTransmission(ctx context.Context, request ScheduleTransmissionRequestObject) (ScheduleTransmissionResponseObject, error)
@@ -68246,12 +90758,18 @@ type StrictServerInterface interface {
 	// RemoveUserPermission Delete User Permissions
 	// (DELETE /users/{user_id}/permissions/{permission_id})
 	RemoveUserPermission(ctx context.Context, request RemoveUserPermissionRequestObject) (RemoveUserPermissionResponseObject, error)
+	// RemoveUserPermissionByGet Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
+	// (GET /users/{user_id}/permissions/{permission_id})
+	RemoveUserPermissionByGet(ctx context.Context, request RemoveUserPermissionByGetRequestObject) (RemoveUserPermissionByGetResponseObject, error)
 	// AddUserPermission Update User Permissions
 	// (PUT /users/{user_id}/permissions/{permission_id})
 	AddUserPermission(ctx context.Context, request AddUserPermissionRequestObject) (AddUserPermissionResponseObject, error)
 	// RemoveUserRole Delete User Role
 	// (DELETE /users/{user_id}/roles/{role_id})
 	RemoveUserRole(ctx context.Context, request RemoveUserRoleRequestObject) (RemoveUserRoleResponseObject, error)
+	// RemoveUserRoleByGet Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
+	// (GET /users/{user_id}/roles/{role_id})
+	RemoveUserRoleByGet(ctx context.Context, request RemoveUserRoleByGetRequestObject) (RemoveUserRoleByGetResponseObject, error)
 	// AddUserRole Update User Role
 	// (PUT /users/{user_id}/roles/{role_id})
 	AddUserRole(ctx context.Context, request AddUserRoleRequestObject) (AddUserRoleResponseObject, error)
@@ -68463,6 +90981,31 @@ func (sh *strictHandler) ClearAccountPrograms(ctx echo.Context, accountId int64)
 	return nil
 }
 
+// ClearAccountProgramsByGet operation middleware
+func (sh *strictHandler) ClearAccountProgramsByGet(ctx echo.Context, accountId int64) error {
+	var request ClearAccountProgramsByGetRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ClearAccountProgramsByGet(ctx.Request().Context(), request.(ClearAccountProgramsByGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClearAccountProgramsByGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ClearAccountProgramsByGetResponseObject); ok {
+		return validResponse.VisitClearAccountProgramsByGetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // UnsubscribeAccountProgram operation middleware
 func (sh *strictHandler) UnsubscribeAccountProgram(ctx echo.Context, accountId int64, programId int64) error {
 	var request UnsubscribeAccountProgramRequestObject
@@ -68483,6 +91026,32 @@ func (sh *strictHandler) UnsubscribeAccountProgram(ctx echo.Context, accountId i
 		return err
 	} else if validResponse, ok := response.(UnsubscribeAccountProgramResponseObject); ok {
 		return validResponse.VisitUnsubscribeAccountProgramResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnsubscribeAccountProgramByGet operation middleware
+func (sh *strictHandler) UnsubscribeAccountProgramByGet(ctx echo.Context, accountId int64, programId int64) error {
+	var request UnsubscribeAccountProgramByGetRequestObject
+
+	request.AccountId = accountId
+	request.ProgramId = programId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribeAccountProgramByGet(ctx.Request().Context(), request.(UnsubscribeAccountProgramByGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribeAccountProgramByGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnsubscribeAccountProgramByGetResponseObject); ok {
+		return validResponse.VisitUnsubscribeAccountProgramByGetResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -68641,6 +91210,31 @@ func (sh *strictHandler) DissociateAccountUser(ctx echo.Context, accountId int64
 	return nil
 }
 
+// DissociateAccountUserByGet operation middleware
+func (sh *strictHandler) DissociateAccountUserByGet(ctx echo.Context, accountId int64) error {
+	var request DissociateAccountUserByGetRequestObject
+
+	request.AccountId = accountId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DissociateAccountUserByGet(ctx.Request().Context(), request.(DissociateAccountUserByGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DissociateAccountUserByGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DissociateAccountUserByGetResponseObject); ok {
+		return validResponse.VisitDissociateAccountUserByGetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // AssignAccountUser operation middleware
 func (sh *strictHandler) AssignAccountUser(ctx echo.Context, accountId int64, userId int64) error {
 	var request AssignAccountUserRequestObject
@@ -68707,6 +91301,77 @@ func (sh *strictHandler) Authenticate(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(AuthenticateResponseObject); ok {
 		return validResponse.VisitAuthenticateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthenticateAlias operation middleware
+func (sh *strictHandler) AuthenticateAlias(ctx echo.Context) error {
+	var request AuthenticateAliasRequestObject
+
+	var body AuthenticateAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthenticateAlias(ctx.Request().Context(), request.(AuthenticateAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthenticateAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthenticateAliasResponseObject); ok {
+		return validResponse.VisitAuthenticateAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCalls operation middleware
+func (sh *strictHandler) ListCalls(ctx echo.Context, params ListCallsParams) error {
+	var request ListCallsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCalls(ctx.Request().Context(), request.(ListCallsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCalls")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCallsResponseObject); ok {
+		return validResponse.VisitListCallsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -68901,6 +91566,31 @@ func (sh *strictHandler) CancelCampaignSchedule(ctx echo.Context, campaignId Cam
 		return err
 	} else if validResponse, ok := response.(CancelCampaignScheduleResponseObject); ok {
 		return validResponse.VisitCancelCampaignScheduleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelCampaignScheduleByGet operation middleware
+func (sh *strictHandler) CancelCampaignScheduleByGet(ctx echo.Context, campaignId CampaignIdPath) error {
+	var request CancelCampaignScheduleByGetRequestObject
+
+	request.CampaignId = campaignId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelCampaignScheduleByGet(ctx.Request().Context(), request.(CancelCampaignScheduleByGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelCampaignScheduleByGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelCampaignScheduleByGetResponseObject); ok {
+		return validResponse.VisitCancelCampaignScheduleByGetResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -69325,6 +92015,281 @@ func (sh *strictHandler) LinkContact(ctx echo.Context, contactId ContactId, grou
 	return nil
 }
 
+// ListDocumentsAlias operation middleware
+func (sh *strictHandler) ListDocumentsAlias(ctx echo.Context, params ListDocumentsAliasParams) error {
+	var request ListDocumentsAliasRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDocumentsAlias(ctx.Request().Context(), request.(ListDocumentsAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDocumentsAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDocumentsAliasResponseObject); ok {
+		return validResponse.VisitListDocumentsAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateDocumentAlias operation middleware
+func (sh *strictHandler) CreateDocumentAlias(ctx echo.Context) error {
+	var request CreateDocumentAliasRequestObject
+
+	var body CreateDocumentAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDocumentAlias(ctx.Request().Context(), request.(CreateDocumentAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDocumentAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateDocumentAliasResponseObject); ok {
+		return validResponse.VisitCreateDocumentAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteDocumentAlias operation middleware
+func (sh *strictHandler) DeleteDocumentAlias(ctx echo.Context, documentId int64) error {
+	var request DeleteDocumentAliasRequestObject
+
+	request.DocumentId = documentId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteDocumentAlias(ctx.Request().Context(), request.(DeleteDocumentAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteDocumentAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteDocumentAliasResponseObject); ok {
+		return validResponse.VisitDeleteDocumentAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDocumentAlias operation middleware
+func (sh *strictHandler) GetDocumentAlias(ctx echo.Context, documentId int64) error {
+	var request GetDocumentAliasRequestObject
+
+	request.DocumentId = documentId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocumentAlias(ctx.Request().Context(), request.(GetDocumentAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocumentAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDocumentAliasResponseObject); ok {
+		return validResponse.VisitGetDocumentAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateDocumentAlias operation middleware
+func (sh *strictHandler) UpdateDocumentAlias(ctx echo.Context, documentId int64) error {
+	var request UpdateDocumentAliasRequestObject
+
+	request.DocumentId = documentId
+
+	var body UpdateDocumentAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDocumentAlias(ctx.Request().Context(), request.(UpdateDocumentAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDocumentAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateDocumentAliasResponseObject); ok {
+		return validResponse.VisitUpdateDocumentAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadDocumentMediaAlias operation middleware
+func (sh *strictHandler) DownloadDocumentMediaAlias(ctx echo.Context, documentId int64) error {
+	var request DownloadDocumentMediaAliasRequestObject
+
+	request.DocumentId = documentId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadDocumentMediaAlias(ctx.Request().Context(), request.(DownloadDocumentMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadDocumentMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadDocumentMediaAliasResponseObject); ok {
+		return validResponse.VisitDownloadDocumentMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostDocumentMediaAlias operation middleware
+func (sh *strictHandler) PostDocumentMediaAlias(ctx echo.Context, documentId int64) error {
+	var request PostDocumentMediaAliasRequestObject
+
+	request.DocumentId = documentId
+	request.ContentType = ctx.Request().Header.Get("Content-Type")
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostDocumentMediaAlias(ctx.Request().Context(), request.(PostDocumentMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostDocumentMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostDocumentMediaAliasResponseObject); ok {
+		return validResponse.VisitPostDocumentMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadDocumentMediaAlias operation middleware
+func (sh *strictHandler) UploadDocumentMediaAlias(ctx echo.Context, documentId int64) error {
+	var request UploadDocumentMediaAliasRequestObject
+
+	request.DocumentId = documentId
+	request.ContentType = ctx.Request().Header.Get("Content-Type")
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadDocumentMediaAlias(ctx.Request().Context(), request.(UploadDocumentMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadDocumentMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadDocumentMediaAliasResponseObject); ok {
+		return validResponse.VisitUploadDocumentMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFaxes operation middleware
+func (sh *strictHandler) ListFaxes(ctx echo.Context, params ListFaxesParams) error {
+	var request ListFaxesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFaxes(ctx.Request().Context(), request.(ListFaxesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFaxes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFaxesResponseObject); ok {
+		return validResponse.VisitListFaxesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListGroups operation middleware
 func (sh *strictHandler) ListGroups(ctx echo.Context, params ListGroupsParams) error {
 	var request ListGroupsRequestObject
@@ -69573,8 +92538,17 @@ func (sh *strictHandler) ImportGroupCsv(ctx echo.Context, groupId GroupId) error
 	var request ImportGroupCsvRequestObject
 
 	request.GroupId = groupId
-
-	request.Body = ctx.Request().Body
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "text/csv") {
+		request.Body = ctx.Request().Body
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "text/plain") {
+		data, err := io.ReadAll(ctx.Request().Body)
+		if err != nil {
+			return err
+		}
+		body := ImportGroupCsvTextRequestBody(data)
+		request.TextBody = &body
+	}
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ImportGroupCsv(ctx.Request().Context(), request.(ImportGroupCsvRequestObject))
@@ -71365,6 +94339,256 @@ func (sh *strictHandler) UpdateProvider(ctx echo.Context, providerId int64) erro
 	return nil
 }
 
+// ListRecordingsAlias operation middleware
+func (sh *strictHandler) ListRecordingsAlias(ctx echo.Context, params ListRecordingsAliasParams) error {
+	var request ListRecordingsAliasRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRecordingsAlias(ctx.Request().Context(), request.(ListRecordingsAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRecordingsAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRecordingsAliasResponseObject); ok {
+		return validResponse.VisitListRecordingsAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateRecordingAlias operation middleware
+func (sh *strictHandler) CreateRecordingAlias(ctx echo.Context) error {
+	var request CreateRecordingAliasRequestObject
+
+	var body CreateRecordingAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRecordingAlias(ctx.Request().Context(), request.(CreateRecordingAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRecordingAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateRecordingAliasResponseObject); ok {
+		return validResponse.VisitCreateRecordingAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteRecordingAlias operation middleware
+func (sh *strictHandler) DeleteRecordingAlias(ctx echo.Context, recordingId int64) error {
+	var request DeleteRecordingAliasRequestObject
+
+	request.RecordingId = recordingId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRecordingAlias(ctx.Request().Context(), request.(DeleteRecordingAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRecordingAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteRecordingAliasResponseObject); ok {
+		return validResponse.VisitDeleteRecordingAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRecordingAlias operation middleware
+func (sh *strictHandler) GetRecordingAlias(ctx echo.Context, recordingId int64) error {
+	var request GetRecordingAliasRequestObject
+
+	request.RecordingId = recordingId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRecordingAlias(ctx.Request().Context(), request.(GetRecordingAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRecordingAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRecordingAliasResponseObject); ok {
+		return validResponse.VisitGetRecordingAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRecordingAlias operation middleware
+func (sh *strictHandler) UpdateRecordingAlias(ctx echo.Context, recordingId int64) error {
+	var request UpdateRecordingAliasRequestObject
+
+	request.RecordingId = recordingId
+
+	var body UpdateRecordingAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRecordingAlias(ctx.Request().Context(), request.(UpdateRecordingAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRecordingAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRecordingAliasResponseObject); ok {
+		return validResponse.VisitUpdateRecordingAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadRecordingMediaAlias operation middleware
+func (sh *strictHandler) DownloadRecordingMediaAlias(ctx echo.Context, recordingId int64) error {
+	var request DownloadRecordingMediaAliasRequestObject
+
+	request.RecordingId = recordingId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadRecordingMediaAlias(ctx.Request().Context(), request.(DownloadRecordingMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadRecordingMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadRecordingMediaAliasResponseObject); ok {
+		return validResponse.VisitDownloadRecordingMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostRecordingMediaAlias operation middleware
+func (sh *strictHandler) PostRecordingMediaAlias(ctx echo.Context, recordingId int64) error {
+	var request PostRecordingMediaAliasRequestObject
+
+	request.RecordingId = recordingId
+	request.ContentType = ctx.Request().Header.Get("Content-Type")
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostRecordingMediaAlias(ctx.Request().Context(), request.(PostRecordingMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostRecordingMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostRecordingMediaAliasResponseObject); ok {
+		return validResponse.VisitPostRecordingMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadRecordingMediaAlias operation middleware
+func (sh *strictHandler) UploadRecordingMediaAlias(ctx echo.Context, recordingId int64) error {
+	var request UploadRecordingMediaAliasRequestObject
+
+	request.RecordingId = recordingId
+	request.ContentType = ctx.Request().Header.Get("Content-Type")
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadRecordingMediaAlias(ctx.Request().Context(), request.(UploadRecordingMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadRecordingMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadRecordingMediaAliasResponseObject); ok {
+		return validResponse.VisitUploadRecordingMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListRoles operation middleware
 func (sh *strictHandler) ListRoles(ctx echo.Context, params ListRolesParams) error {
 	var request ListRolesRequestObject
@@ -71460,6 +94684,425 @@ func (sh *strictHandler) GetStatistics(ctx echo.Context, params GetStatisticsPar
 		return err
 	} else if validResponse, ok := response.(GetStatisticsResponseObject); ok {
 		return validResponse.VisitGetStatisticsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTemplatesAlias operation middleware
+func (sh *strictHandler) ListTemplatesAlias(ctx echo.Context, params ListTemplatesAliasParams) error {
+	var request ListTemplatesAliasRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTemplatesAlias(ctx.Request().Context(), request.(ListTemplatesAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTemplatesAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTemplatesAliasResponseObject); ok {
+		return validResponse.VisitListTemplatesAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTemplateAlias operation middleware
+func (sh *strictHandler) CreateTemplateAlias(ctx echo.Context) error {
+	var request CreateTemplateAliasRequestObject
+
+	var body CreateTemplateAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTemplateAlias(ctx.Request().Context(), request.(CreateTemplateAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTemplateAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTemplateAliasResponseObject); ok {
+		return validResponse.VisitCreateTemplateAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTemplateAlias operation middleware
+func (sh *strictHandler) DeleteTemplateAlias(ctx echo.Context, templateId int64) error {
+	var request DeleteTemplateAliasRequestObject
+
+	request.TemplateId = templateId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTemplateAlias(ctx.Request().Context(), request.(DeleteTemplateAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTemplateAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTemplateAliasResponseObject); ok {
+		return validResponse.VisitDeleteTemplateAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTemplateAlias operation middleware
+func (sh *strictHandler) GetTemplateAlias(ctx echo.Context, templateId int64) error {
+	var request GetTemplateAliasRequestObject
+
+	request.TemplateId = templateId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTemplateAlias(ctx.Request().Context(), request.(GetTemplateAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTemplateAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTemplateAliasResponseObject); ok {
+		return validResponse.VisitGetTemplateAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateTemplateAlias operation middleware
+func (sh *strictHandler) UpdateTemplateAlias(ctx echo.Context, templateId int64) error {
+	var request UpdateTemplateAliasRequestObject
+
+	request.TemplateId = templateId
+
+	var body UpdateTemplateAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTemplateAlias(ctx.Request().Context(), request.(UpdateTemplateAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTemplateAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateTemplateAliasResponseObject); ok {
+		return validResponse.VisitUpdateTemplateAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadTemplateMediaAlias operation middleware
+func (sh *strictHandler) DownloadTemplateMediaAlias(ctx echo.Context, templateId int64) error {
+	var request DownloadTemplateMediaAliasRequestObject
+
+	request.TemplateId = templateId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadTemplateMediaAlias(ctx.Request().Context(), request.(DownloadTemplateMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadTemplateMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadTemplateMediaAliasResponseObject); ok {
+		return validResponse.VisitDownloadTemplateMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostTemplateMediaAlias operation middleware
+func (sh *strictHandler) PostTemplateMediaAlias(ctx echo.Context, templateId int64) error {
+	var request PostTemplateMediaAliasRequestObject
+
+	request.TemplateId = templateId
+	request.ContentType = ctx.Request().Header.Get("Content-Type")
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostTemplateMediaAlias(ctx.Request().Context(), request.(PostTemplateMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostTemplateMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostTemplateMediaAliasResponseObject); ok {
+		return validResponse.VisitPostTemplateMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadTemplateMediaAlias operation middleware
+func (sh *strictHandler) UploadTemplateMediaAlias(ctx echo.Context, templateId int64) error {
+	var request UploadTemplateMediaAliasRequestObject
+
+	request.TemplateId = templateId
+	request.ContentType = ctx.Request().Header.Get("Content-Type")
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadTemplateMediaAlias(ctx.Request().Context(), request.(UploadTemplateMediaAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadTemplateMediaAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadTemplateMediaAliasResponseObject); ok {
+		return validResponse.VisitUploadTemplateMediaAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTextsAlias operation middleware
+func (sh *strictHandler) ListTextsAlias(ctx echo.Context, params ListTextsAliasParams) error {
+	var request ListTextsAliasRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTextsAlias(ctx.Request().Context(), request.(ListTextsAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTextsAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTextsAliasResponseObject); ok {
+		return validResponse.VisitListTextsAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTextAlias operation middleware
+func (sh *strictHandler) CreateTextAlias(ctx echo.Context) error {
+	var request CreateTextAliasRequestObject
+
+	var body CreateTextAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTextAlias(ctx.Request().Context(), request.(CreateTextAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTextAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTextAliasResponseObject); ok {
+		return validResponse.VisitCreateTextAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTextAlias operation middleware
+func (sh *strictHandler) DeleteTextAlias(ctx echo.Context, textId int64) error {
+	var request DeleteTextAliasRequestObject
+
+	request.TextId = textId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTextAlias(ctx.Request().Context(), request.(DeleteTextAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTextAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTextAliasResponseObject); ok {
+		return validResponse.VisitDeleteTextAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTextAlias operation middleware
+func (sh *strictHandler) GetTextAlias(ctx echo.Context, textId int64) error {
+	var request GetTextAliasRequestObject
+
+	request.TextId = textId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTextAlias(ctx.Request().Context(), request.(GetTextAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTextAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTextAliasResponseObject); ok {
+		return validResponse.VisitGetTextAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateTextAlias operation middleware
+func (sh *strictHandler) UpdateTextAlias(ctx echo.Context, textId int64) error {
+	var request UpdateTextAliasRequestObject
+
+	request.TextId = textId
+
+	var body UpdateTextAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTextAlias(ctx.Request().Context(), request.(UpdateTextAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTextAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateTextAliasResponseObject); ok {
+		return validResponse.VisitUpdateTextAliasResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -71708,6 +95351,31 @@ func (sh *strictHandler) CancelTransmissionSchedule(ctx echo.Context, transmissi
 		return err
 	} else if validResponse, ok := response.(CancelTransmissionScheduleResponseObject); ok {
 		return validResponse.VisitCancelTransmissionScheduleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelTransmissionScheduleByGet operation middleware
+func (sh *strictHandler) CancelTransmissionScheduleByGet(ctx echo.Context, transmissionId TransmissionIdPath) error {
+	var request CancelTransmissionScheduleByGetRequestObject
+
+	request.TransmissionId = transmissionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelTransmissionScheduleByGet(ctx.Request().Context(), request.(CancelTransmissionScheduleByGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelTransmissionScheduleByGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelTransmissionScheduleByGetResponseObject); ok {
+		return validResponse.VisitCancelTransmissionScheduleByGetResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -72055,6 +95723,32 @@ func (sh *strictHandler) RemoveUserPermission(ctx echo.Context, userId int64, pe
 	return nil
 }
 
+// RemoveUserPermissionByGet operation middleware
+func (sh *strictHandler) RemoveUserPermissionByGet(ctx echo.Context, userId int64, permissionId int64) error {
+	var request RemoveUserPermissionByGetRequestObject
+
+	request.UserId = userId
+	request.PermissionId = permissionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveUserPermissionByGet(ctx.Request().Context(), request.(RemoveUserPermissionByGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveUserPermissionByGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveUserPermissionByGetResponseObject); ok {
+		return validResponse.VisitRemoveUserPermissionByGetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // AddUserPermission operation middleware
 func (sh *strictHandler) AddUserPermission(ctx echo.Context, userId int64, permissionId int64) error {
 	var request AddUserPermissionRequestObject
@@ -72101,6 +95795,32 @@ func (sh *strictHandler) RemoveUserRole(ctx echo.Context, userId int64, roleId i
 		return err
 	} else if validResponse, ok := response.(RemoveUserRoleResponseObject); ok {
 		return validResponse.VisitRemoveUserRoleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveUserRoleByGet operation middleware
+func (sh *strictHandler) RemoveUserRoleByGet(ctx echo.Context, userId int64, roleId int64) error {
+	var request RemoveUserRoleByGetRequestObject
+
+	request.UserId = userId
+	request.RoleId = roleId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveUserRoleByGet(ctx.Request().Context(), request.(RemoveUserRoleByGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveUserRoleByGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveUserRoleByGetResponseObject); ok {
+		return validResponse.VisitRemoveUserRoleByGetResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -38,8 +38,18 @@ func (Unimplemented) Authenticate(context.Context, AuthenticateRequestObject) (A
 	return nil, ErrNotImplemented
 }
 
+// AuthenticateAlias answers ErrNotImplemented.
+func (Unimplemented) AuthenticateAlias(context.Context, AuthenticateAliasRequestObject) (AuthenticateAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // CancelCampaignSchedule answers ErrNotImplemented.
 func (Unimplemented) CancelCampaignSchedule(context.Context, CancelCampaignScheduleRequestObject) (CancelCampaignScheduleResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CancelCampaignScheduleByGet answers ErrNotImplemented.
+func (Unimplemented) CancelCampaignScheduleByGet(context.Context, CancelCampaignScheduleByGetRequestObject) (CancelCampaignScheduleByGetResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -53,8 +63,18 @@ func (Unimplemented) CancelTransmissionSchedule(context.Context, CancelTransmiss
 	return nil, ErrNotImplemented
 }
 
+// CancelTransmissionScheduleByGet answers ErrNotImplemented.
+func (Unimplemented) CancelTransmissionScheduleByGet(context.Context, CancelTransmissionScheduleByGetRequestObject) (CancelTransmissionScheduleByGetResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // ClearAccountPrograms answers ErrNotImplemented.
 func (Unimplemented) ClearAccountPrograms(context.Context, ClearAccountProgramsRequestObject) (ClearAccountProgramsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ClearAccountProgramsByGet answers ErrNotImplemented.
+func (Unimplemented) ClearAccountProgramsByGet(context.Context, ClearAccountProgramsByGetRequestObject) (ClearAccountProgramsByGetResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -80,6 +100,11 @@ func (Unimplemented) CreateContact(context.Context, CreateContactRequestObject) 
 
 // CreateDocument answers ErrNotImplemented.
 func (Unimplemented) CreateDocument(context.Context, CreateDocumentRequestObject) (CreateDocumentResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateDocumentAlias answers ErrNotImplemented.
+func (Unimplemented) CreateDocumentAlias(context.Context, CreateDocumentAliasRequestObject) (CreateDocumentAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -128,6 +153,11 @@ func (Unimplemented) CreateRecording(context.Context, CreateRecordingRequestObje
 	return nil, ErrNotImplemented
 }
 
+// CreateRecordingAlias answers ErrNotImplemented.
+func (Unimplemented) CreateRecordingAlias(context.Context, CreateRecordingAliasRequestObject) (CreateRecordingAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // CreateSendemailProgram answers ErrNotImplemented.
 func (Unimplemented) CreateSendemailProgram(context.Context, CreateSendemailProgramRequestObject) (CreateSendemailProgramResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -148,8 +178,18 @@ func (Unimplemented) CreateTemplate(context.Context, CreateTemplateRequestObject
 	return nil, ErrNotImplemented
 }
 
+// CreateTemplateAlias answers ErrNotImplemented.
+func (Unimplemented) CreateTemplateAlias(context.Context, CreateTemplateAliasRequestObject) (CreateTemplateAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // CreateText answers ErrNotImplemented.
 func (Unimplemented) CreateText(context.Context, CreateTextRequestObject) (CreateTextResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateTextAlias answers ErrNotImplemented.
+func (Unimplemented) CreateTextAlias(context.Context, CreateTextAliasRequestObject) (CreateTextAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -198,6 +238,11 @@ func (Unimplemented) DeleteDocument(context.Context, DeleteDocumentRequestObject
 	return nil, ErrNotImplemented
 }
 
+// DeleteDocumentAlias answers ErrNotImplemented.
+func (Unimplemented) DeleteDocumentAlias(context.Context, DeleteDocumentAliasRequestObject) (DeleteDocumentAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // DeleteGroup answers ErrNotImplemented.
 func (Unimplemented) DeleteGroup(context.Context, DeleteGroupRequestObject) (DeleteGroupResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -218,13 +263,28 @@ func (Unimplemented) DeleteRecording(context.Context, DeleteRecordingRequestObje
 	return nil, ErrNotImplemented
 }
 
+// DeleteRecordingAlias answers ErrNotImplemented.
+func (Unimplemented) DeleteRecordingAlias(context.Context, DeleteRecordingAliasRequestObject) (DeleteRecordingAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // DeleteTemplate answers ErrNotImplemented.
 func (Unimplemented) DeleteTemplate(context.Context, DeleteTemplateRequestObject) (DeleteTemplateResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
+// DeleteTemplateAlias answers ErrNotImplemented.
+func (Unimplemented) DeleteTemplateAlias(context.Context, DeleteTemplateAliasRequestObject) (DeleteTemplateAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // DeleteText answers ErrNotImplemented.
 func (Unimplemented) DeleteText(context.Context, DeleteTextRequestObject) (DeleteTextResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteTextAlias answers ErrNotImplemented.
+func (Unimplemented) DeleteTextAlias(context.Context, DeleteTextAliasRequestObject) (DeleteTextAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -243,8 +303,18 @@ func (Unimplemented) DissociateAccountUser(context.Context, DissociateAccountUse
 	return nil, ErrNotImplemented
 }
 
+// DissociateAccountUserByGet answers ErrNotImplemented.
+func (Unimplemented) DissociateAccountUserByGet(context.Context, DissociateAccountUserByGetRequestObject) (DissociateAccountUserByGetResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // DownloadDocumentMedia answers ErrNotImplemented.
 func (Unimplemented) DownloadDocumentMedia(context.Context, DownloadDocumentMediaRequestObject) (DownloadDocumentMediaResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DownloadDocumentMediaAlias answers ErrNotImplemented.
+func (Unimplemented) DownloadDocumentMediaAlias(context.Context, DownloadDocumentMediaAliasRequestObject) (DownloadDocumentMediaAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -253,8 +323,18 @@ func (Unimplemented) DownloadRecordingMedia(context.Context, DownloadRecordingMe
 	return nil, ErrNotImplemented
 }
 
+// DownloadRecordingMediaAlias answers ErrNotImplemented.
+func (Unimplemented) DownloadRecordingMediaAlias(context.Context, DownloadRecordingMediaAliasRequestObject) (DownloadRecordingMediaAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // DownloadTemplateMedia answers ErrNotImplemented.
 func (Unimplemented) DownloadTemplateMedia(context.Context, DownloadTemplateMediaRequestObject) (DownloadTemplateMediaResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DownloadTemplateMediaAlias answers ErrNotImplemented.
+func (Unimplemented) DownloadTemplateMediaAlias(context.Context, DownloadTemplateMediaAliasRequestObject) (DownloadTemplateMediaAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -288,6 +368,11 @@ func (Unimplemented) GetDocument(context.Context, GetDocumentRequestObject) (Get
 	return nil, ErrNotImplemented
 }
 
+// GetDocumentAlias answers ErrNotImplemented.
+func (Unimplemented) GetDocumentAlias(context.Context, GetDocumentAliasRequestObject) (GetDocumentAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // GetGroup answers ErrNotImplemented.
 func (Unimplemented) GetGroup(context.Context, GetGroupRequestObject) (GetGroupResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -313,6 +398,11 @@ func (Unimplemented) GetRecording(context.Context, GetRecordingRequestObject) (G
 	return nil, ErrNotImplemented
 }
 
+// GetRecordingAlias answers ErrNotImplemented.
+func (Unimplemented) GetRecordingAlias(context.Context, GetRecordingAliasRequestObject) (GetRecordingAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // GetSpoolStatus answers ErrNotImplemented.
 func (Unimplemented) GetSpoolStatus(context.Context, GetSpoolStatusRequestObject) (GetSpoolStatusResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -328,8 +418,18 @@ func (Unimplemented) GetTemplate(context.Context, GetTemplateRequestObject) (Get
 	return nil, ErrNotImplemented
 }
 
+// GetTemplateAlias answers ErrNotImplemented.
+func (Unimplemented) GetTemplateAlias(context.Context, GetTemplateAliasRequestObject) (GetTemplateAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // GetText answers ErrNotImplemented.
 func (Unimplemented) GetText(context.Context, GetTextRequestObject) (GetTextResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetTextAlias answers ErrNotImplemented.
+func (Unimplemented) GetTextAlias(context.Context, GetTextAliasRequestObject) (GetTextAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -363,6 +463,11 @@ func (Unimplemented) ListAccounts(context.Context, ListAccountsRequestObject) (L
 	return nil, ErrNotImplemented
 }
 
+// ListCalls answers ErrNotImplemented.
+func (Unimplemented) ListCalls(context.Context, ListCallsRequestObject) (ListCallsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // ListCampaigns answers ErrNotImplemented.
 func (Unimplemented) ListCampaigns(context.Context, ListCampaignsRequestObject) (ListCampaignsResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -375,6 +480,16 @@ func (Unimplemented) ListContacts(context.Context, ListContactsRequestObject) (L
 
 // ListDocuments answers ErrNotImplemented.
 func (Unimplemented) ListDocuments(context.Context, ListDocumentsRequestObject) (ListDocumentsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListDocumentsAlias answers ErrNotImplemented.
+func (Unimplemented) ListDocumentsAlias(context.Context, ListDocumentsAliasRequestObject) (ListDocumentsAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListFaxes answers ErrNotImplemented.
+func (Unimplemented) ListFaxes(context.Context, ListFaxesRequestObject) (ListFaxesResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -413,6 +528,11 @@ func (Unimplemented) ListRecordings(context.Context, ListRecordingsRequestObject
 	return nil, ErrNotImplemented
 }
 
+// ListRecordingsAlias answers ErrNotImplemented.
+func (Unimplemented) ListRecordingsAlias(context.Context, ListRecordingsAliasRequestObject) (ListRecordingsAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // ListRoles answers ErrNotImplemented.
 func (Unimplemented) ListRoles(context.Context, ListRolesRequestObject) (ListRolesResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -428,8 +548,18 @@ func (Unimplemented) ListTemplates(context.Context, ListTemplatesRequestObject) 
 	return nil, ErrNotImplemented
 }
 
+// ListTemplatesAlias answers ErrNotImplemented.
+func (Unimplemented) ListTemplatesAlias(context.Context, ListTemplatesAliasRequestObject) (ListTemplatesAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // ListTexts answers ErrNotImplemented.
 func (Unimplemented) ListTexts(context.Context, ListTextsRequestObject) (ListTextsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListTextsAlias answers ErrNotImplemented.
+func (Unimplemented) ListTextsAlias(context.Context, ListTextsAliasRequestObject) (ListTextsAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -458,13 +588,28 @@ func (Unimplemented) PostDocumentMedia(context.Context, PostDocumentMediaRequest
 	return nil, ErrNotImplemented
 }
 
+// PostDocumentMediaAlias answers ErrNotImplemented.
+func (Unimplemented) PostDocumentMediaAlias(context.Context, PostDocumentMediaAliasRequestObject) (PostDocumentMediaAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // PostRecordingMedia answers ErrNotImplemented.
 func (Unimplemented) PostRecordingMedia(context.Context, PostRecordingMediaRequestObject) (PostRecordingMediaResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
+// PostRecordingMediaAlias answers ErrNotImplemented.
+func (Unimplemented) PostRecordingMediaAlias(context.Context, PostRecordingMediaAliasRequestObject) (PostRecordingMediaAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // PostTemplateMedia answers ErrNotImplemented.
 func (Unimplemented) PostTemplateMedia(context.Context, PostTemplateMediaRequestObject) (PostTemplateMediaResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// PostTemplateMediaAlias answers ErrNotImplemented.
+func (Unimplemented) PostTemplateMediaAlias(context.Context, PostTemplateMediaAliasRequestObject) (PostTemplateMediaAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -478,8 +623,18 @@ func (Unimplemented) RemoveUserPermission(context.Context, RemoveUserPermissionR
 	return nil, ErrNotImplemented
 }
 
+// RemoveUserPermissionByGet answers ErrNotImplemented.
+func (Unimplemented) RemoveUserPermissionByGet(context.Context, RemoveUserPermissionByGetRequestObject) (RemoveUserPermissionByGetResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // RemoveUserRole answers ErrNotImplemented.
 func (Unimplemented) RemoveUserRole(context.Context, RemoveUserRoleRequestObject) (RemoveUserRoleResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// RemoveUserRoleByGet answers ErrNotImplemented.
+func (Unimplemented) RemoveUserRoleByGet(context.Context, RemoveUserRoleByGetRequestObject) (RemoveUserRoleByGetResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -538,6 +693,11 @@ func (Unimplemented) UnsubscribeAccountProgram(context.Context, UnsubscribeAccou
 	return nil, ErrNotImplemented
 }
 
+// UnsubscribeAccountProgramByGet answers ErrNotImplemented.
+func (Unimplemented) UnsubscribeAccountProgramByGet(context.Context, UnsubscribeAccountProgramByGetRequestObject) (UnsubscribeAccountProgramByGetResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // UpdateAccount answers ErrNotImplemented.
 func (Unimplemented) UpdateAccount(context.Context, UpdateAccountRequestObject) (UpdateAccountResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -563,6 +723,11 @@ func (Unimplemented) UpdateDocument(context.Context, UpdateDocumentRequestObject
 	return nil, ErrNotImplemented
 }
 
+// UpdateDocumentAlias answers ErrNotImplemented.
+func (Unimplemented) UpdateDocumentAlias(context.Context, UpdateDocumentAliasRequestObject) (UpdateDocumentAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // UpdateGroup answers ErrNotImplemented.
 func (Unimplemented) UpdateGroup(context.Context, UpdateGroupRequestObject) (UpdateGroupResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -578,13 +743,28 @@ func (Unimplemented) UpdateRecording(context.Context, UpdateRecordingRequestObje
 	return nil, ErrNotImplemented
 }
 
+// UpdateRecordingAlias answers ErrNotImplemented.
+func (Unimplemented) UpdateRecordingAlias(context.Context, UpdateRecordingAliasRequestObject) (UpdateRecordingAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // UpdateTemplate answers ErrNotImplemented.
 func (Unimplemented) UpdateTemplate(context.Context, UpdateTemplateRequestObject) (UpdateTemplateResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
+// UpdateTemplateAlias answers ErrNotImplemented.
+func (Unimplemented) UpdateTemplateAlias(context.Context, UpdateTemplateAliasRequestObject) (UpdateTemplateAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // UpdateText answers ErrNotImplemented.
 func (Unimplemented) UpdateText(context.Context, UpdateTextRequestObject) (UpdateTextResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// UpdateTextAlias answers ErrNotImplemented.
+func (Unimplemented) UpdateTextAlias(context.Context, UpdateTextAliasRequestObject) (UpdateTextAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -603,12 +783,27 @@ func (Unimplemented) UploadDocumentMedia(context.Context, UploadDocumentMediaReq
 	return nil, ErrNotImplemented
 }
 
+// UploadDocumentMediaAlias answers ErrNotImplemented.
+func (Unimplemented) UploadDocumentMediaAlias(context.Context, UploadDocumentMediaAliasRequestObject) (UploadDocumentMediaAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // UploadRecordingMedia answers ErrNotImplemented.
 func (Unimplemented) UploadRecordingMedia(context.Context, UploadRecordingMediaRequestObject) (UploadRecordingMediaResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
+// UploadRecordingMediaAlias answers ErrNotImplemented.
+func (Unimplemented) UploadRecordingMediaAlias(context.Context, UploadRecordingMediaAliasRequestObject) (UploadRecordingMediaAliasResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // UploadTemplateMedia answers ErrNotImplemented.
 func (Unimplemented) UploadTemplateMedia(context.Context, UploadTemplateMediaRequestObject) (UploadTemplateMediaResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// UploadTemplateMediaAlias answers ErrNotImplemented.
+func (Unimplemented) UploadTemplateMediaAlias(context.Context, UploadTemplateMediaAliasRequestObject) (UploadTemplateMediaAliasResponseObject, error) {
 	return nil, ErrNotImplemented
 }

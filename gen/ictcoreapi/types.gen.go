@@ -480,6 +480,30 @@ func (e ProviderActive) Valid() bool {
 	}
 }
 
+// Defines values for ProviderGatewayFlag.
+const (
+	ProviderGatewayFlagN1 ProviderGatewayFlag = 1
+	ProviderGatewayFlagN2 ProviderGatewayFlag = 2
+	ProviderGatewayFlagN4 ProviderGatewayFlag = 4
+	ProviderGatewayFlagN8 ProviderGatewayFlag = 8
+)
+
+// Valid indicates whether the value is a known member of the ProviderGatewayFlag enum.
+func (e ProviderGatewayFlag) Valid() bool {
+	switch e {
+	case ProviderGatewayFlagN1:
+		return true
+	case ProviderGatewayFlagN2:
+		return true
+	case ProviderGatewayFlagN4:
+		return true
+	case ProviderGatewayFlagN8:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProviderRegister.
 const (
 	ProviderRegisterN0 ProviderRegister = 0
@@ -741,14 +765,38 @@ func (e ServiceFlag) Valid() bool {
 	}
 }
 
+// Defines values for SpoolState.
+const (
+	SpoolStateCompleted SpoolState = "completed"
+	SpoolStateFailed    SpoolState = "failed"
+	SpoolStateInvalid   SpoolState = "invalid"
+	SpoolStateQueued    SpoolState = "queued"
+	SpoolStateStarted   SpoolState = "started"
+)
+
+// Valid indicates whether the value is a known member of the SpoolState enum.
+func (e SpoolState) Valid() bool {
+	switch e {
+	case SpoolStateCompleted:
+		return true
+	case SpoolStateFailed:
+		return true
+	case SpoolStateInvalid:
+		return true
+	case SpoolStateQueued:
+		return true
+	case SpoolStateStarted:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SpoolStatus.
 const (
 	SpoolStatusCompleted SpoolStatus = "completed"
-	SpoolStatusConnected SpoolStatus = "connected"
 	SpoolStatusFailed    SpoolStatus = "failed"
-	SpoolStatusInvalid   SpoolStatus = "invalid"
-	SpoolStatusQueued    SpoolStatus = "queued"
-	SpoolStatusStarted   SpoolStatus = "started"
+	SpoolStatusInitiated SpoolStatus = "initiated"
 )
 
 // Valid indicates whether the value is a known member of the SpoolStatus enum.
@@ -756,15 +804,9 @@ func (e SpoolStatus) Valid() bool {
 	switch e {
 	case SpoolStatusCompleted:
 		return true
-	case SpoolStatusConnected:
-		return true
 	case SpoolStatusFailed:
 		return true
-	case SpoolStatusInvalid:
-		return true
-	case SpoolStatusQueued:
-		return true
-	case SpoolStatusStarted:
+	case SpoolStatusInitiated:
 		return true
 	default:
 		return false
@@ -822,11 +864,14 @@ func (e TextEncoding) Valid() bool {
 // Defines values for TextType.
 const (
 	TextTypeASCII       TextType = "ASCII"
+	TextTypeBinary      TextType = "binary"
 	TextTypeGSM         TextType = "GSM"
 	TextTypeISO88591    TextType = "ISO-8859-1"
 	TextTypeISO88597    TextType = "ISO-8859-7"
+	TextTypePlain       TextType = "plain"
 	TextTypeUTF16BE     TextType = "UTF-16BE"
 	TextTypeUTF8        TextType = "UTF-8"
+	TextTypeUnicode     TextType = "unicode"
 	TextTypeWindows1252 TextType = "windows-1252"
 )
 
@@ -835,15 +880,21 @@ func (e TextType) Valid() bool {
 	switch e {
 	case TextTypeASCII:
 		return true
+	case TextTypeBinary:
+		return true
 	case TextTypeGSM:
 		return true
 	case TextTypeISO88591:
 		return true
 	case TextTypeISO88597:
 		return true
+	case TextTypePlain:
+		return true
 	case TextTypeUTF16BE:
 		return true
 	case TextTypeUTF8:
+		return true
+	case TextTypeUnicode:
 		return true
 	case TextTypeWindows1252:
 		return true
@@ -1050,16 +1101,43 @@ func (e TransmissionDirection) Valid() bool {
 	}
 }
 
+// Defines values for TransmissionState.
+const (
+	TransmissionStateCompleted    TransmissionState = "completed"
+	TransmissionStateFailed       TransmissionState = "failed"
+	TransmissionStateInvalid      TransmissionState = "invalid"
+	TransmissionStatePending      TransmissionState = "pending"
+	TransmissionStatePendingRetry TransmissionState = "pending_retry"
+	TransmissionStateProcessing   TransmissionState = "processing"
+)
+
+// Valid indicates whether the value is a known member of the TransmissionState enum.
+func (e TransmissionState) Valid() bool {
+	switch e {
+	case TransmissionStateCompleted:
+		return true
+	case TransmissionStateFailed:
+		return true
+	case TransmissionStateInvalid:
+		return true
+	case TransmissionStatePending:
+		return true
+	case TransmissionStatePendingRetry:
+		return true
+	case TransmissionStateProcessing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TransmissionStatus.
 const (
-	TransmissionStatusCompleted    TransmissionStatus = "completed"
-	TransmissionStatusDone         TransmissionStatus = "done"
-	TransmissionStatusFailed       TransmissionStatus = "failed"
-	TransmissionStatusInitializing TransmissionStatus = "initializing"
-	TransmissionStatusInvalid      TransmissionStatus = "invalid"
-	TransmissionStatusPending      TransmissionStatus = "pending"
-	TransmissionStatusPendingRetry TransmissionStatus = "pending_retry"
-	TransmissionStatusProcessing   TransmissionStatus = "processing"
+	TransmissionStatusCompleted  TransmissionStatus = "completed"
+	TransmissionStatusFailed     TransmissionStatus = "failed"
+	TransmissionStatusInvalid    TransmissionStatus = "invalid"
+	TransmissionStatusPending    TransmissionStatus = "pending"
+	TransmissionStatusProcessing TransmissionStatus = "processing"
 )
 
 // Valid indicates whether the value is a known member of the TransmissionStatus enum.
@@ -1067,17 +1145,11 @@ func (e TransmissionStatus) Valid() bool {
 	switch e {
 	case TransmissionStatusCompleted:
 		return true
-	case TransmissionStatusDone:
-		return true
 	case TransmissionStatusFailed:
-		return true
-	case TransmissionStatusInitializing:
 		return true
 	case TransmissionStatusInvalid:
 		return true
 	case TransmissionStatusPending:
-		return true
-	case TransmissionStatusPendingRetry:
 		return true
 	case TransmissionStatusProcessing:
 		return true
@@ -1265,7 +1337,7 @@ type Account struct {
 	// Example: last name
 	LastName *string `json:"last_name,omitempty"`
 
-	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52).
+	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52); a JSON number is accepted too and stored as its digits.
 	//
 	// Example: 03001234567
 	Phone *string `json:"phone,omitempty"`
@@ -1309,7 +1381,7 @@ type AccountCreated struct {
 	AccountId int64 `json:"account_id"`
 }
 
-// AccountInput The guide's Account structure, used to create and to update an account. Switchboard: `passwd` and `passwd_pin` are write-only: accepted here, never answered.
+// AccountInput The guide's Account structure, used to create and to update an account. Switchboard: `passwd` and `passwd_pin` are write-only: accepted here, never answered. Switchboard: `username` is required though the guide marks it optional, because it is the account's address (the e-mail, DID or extension that receives and sends for it), unique per type, and an account without one could never be reached or told apart (review R3).
 type AccountInput struct {
 	// AccountId Ignored (answer-only).
 	AccountId *int64 `json:"account_id,omitempty"`
@@ -1349,7 +1421,7 @@ type AccountInput struct {
 	// Example: password pin
 	PasswdPin *string `json:"passwd_pin,omitempty"`
 
-	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52).
+	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52); a JSON number is accepted too and stored as its digits.
 	//
 	// Example: 03001234567
 	Phone *string `json:"phone,omitempty"`
@@ -1383,12 +1455,23 @@ type AccountInputActive int
 // Example: did
 type AccountInputType string
 
-// AccountSettingInput Switchboard: the body of PUT /accounts/{account_id}/settings/{name} (ambiguity 56).
+// AccountSettingInput Switchboard: the body of PUT /accounts/{account_id}/settings/{name} (ambiguity 56). The value is taken
+// from `value`, else from `data` (the reference code's key), else from `settings.{name}` of the guide's
+// body, which is an Account (review R6); the Account's other attributes are accepted and ignored. A body
+// with none of the three answers 412.
 type AccountSettingInput struct {
+	// Data New value of the setting (the reference code's key), when `value` is not given.
+	//
+	// Example: sendcover
+	Data *string `json:"data,omitempty"`
+
+	// Settings The guide's Account body; the setting's new value is its entry named `{name}`.
+	Settings *map[string]string `json:"settings,omitempty"`
+
 	// Value New value of the setting.
 	//
 	// Example: sendcover
-	Value string `json:"value"`
+	Value *string `json:"value,omitempty"`
 }
 
 // AccountSettingValue The current value of an account setting (ambiguity 56).
@@ -1439,7 +1522,7 @@ type AccountUpdate struct {
 	// Example: password pin
 	PasswdPin *string `json:"passwd_pin,omitempty"`
 
-	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52).
+	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52); a JSON number is accepted too and stored as its digits.
 	//
 	// Example: 03001234567
 	Phone *string `json:"phone,omitempty"`
@@ -1552,8 +1635,9 @@ type CampaignCreated struct {
 	CampaignId int64 `json:"campaign_id"`
 }
 
-// CampaignInput Body of Create New Campaign. Switchboard: `status` is read-only and not accepted; `cpm` is
-// transmissions per minute (ambiguity 54).
+// CampaignInput Body of Create New Campaign. Switchboard: `status` is read-only: accepted and ignored (review R4); `cpm` is
+// transmissions per minute (ambiguity 54). Nothing is required, as in the guide (review R3): a campaign
+// without `program_id` or `group_id` can be created and updated, and its start answers 412 until it has both.
 type CampaignInput struct {
 	// AccountId Account of the campaign's transmissions; defaults to the caller's default account.
 	//
@@ -1568,12 +1652,17 @@ type CampaignInput struct {
 	// GroupId Contact group whose contacts receive the program.
 	//
 	// Example: 2
-	GroupId int64 `json:"group_id"`
+	GroupId *int64 `json:"group_id,omitempty"`
 
 	// ProgramId Program sent to every contact.
 	//
 	// Example: 1
-	ProgramId int64 `json:"program_id"`
+	ProgramId *int64 `json:"program_id,omitempty"`
+
+	// Status Output only (the guide's Campaign shows `status: active`). Switchboard: accepted and ignored; a campaign's status changes only through start and stop (review R4).
+	//
+	// Example: active
+	Status *string `json:"status,omitempty"`
 
 	// TryAllowed Maximum number of attempts per transmission.
 	//
@@ -1589,7 +1678,7 @@ type CampaignInput struct {
 type CampaignStatus string
 
 // CampaignUpdate Body of Update Campaign; only the fields given change, at least one is needed. Switchboard: `status`
-// is read-only and not accepted; `cpm` is transmissions per minute (ambiguity 54).
+// is read-only: accepted and ignored (review R4); `cpm` is transmissions per minute (ambiguity 54).
 type CampaignUpdate struct {
 	// AccountId Account of the campaign's transmissions.
 	//
@@ -1610,6 +1699,11 @@ type CampaignUpdate struct {
 	//
 	// Example: 1
 	ProgramId *int64 `json:"program_id,omitempty"`
+
+	// Status Output only (the guide's Campaign shows `status: active`). Switchboard: accepted and ignored; a campaign's status changes only through start and stop (review R4).
+	//
+	// Example: active
+	Status *string `json:"status,omitempty"`
 
 	// TryAllowed Maximum number of attempts per transmission.
 	//
@@ -2361,7 +2455,8 @@ type ProgramSendsmsType string
 
 // ProgramTransmissionInput A transmission for an existing program: the flat body of `PUT /programs/{program_id}/transmissions`
 // and the `transmission_data` of its POST form. Switchboard: in the PUT form `program_id`, when given,
-// must equal the path's (412 otherwise); in the POST form it is ignored (ambiguity 50). `contact_id`, or
+// must equal the path's (412 otherwise); in the POST form it is ignored (ambiguity 50). `status` and
+// `response` are output only: accepted and ignored (review R4). `contact_id`, or
 // `phone` and/or `email` for a new contact, is needed (412 "contact is missing" otherwise).
 type ProgramTransmissionInput struct {
 	// AccountId Account of the transmission; defaults to the caller's default account.
@@ -2400,10 +2495,20 @@ type ProgramTransmissionInput struct {
 	// Example: 1
 	ProgramId *int64 `json:"program_id,omitempty"`
 
+	// Response Output only (the guide's Transmission shows it: "the cause of error"). Switchboard: accepted and ignored (review R4).
+	//
+	// Example: response
+	Response *string `json:"response,omitempty"`
+
 	// ServiceFlag Transmission service. 1 voice, 2 fax, 4 sms, 8 email.
 	//
 	// Example: 2
 	ServiceFlag *ServiceFlag `json:"service_flag,omitempty"`
+
+	// Status Output only (the guide's Transmission shows it: "if complete or failed"). Switchboard: accepted and ignored; a new transmission is always `pending` (review R4).
+	//
+	// Example: pending
+	Status *string `json:"status,omitempty"`
 
 	// Title Title; defaults to the program's name.
 	//
@@ -2425,7 +2530,8 @@ type ProgramTransmissionRequest struct {
 
 	// TransmissionData A transmission for an existing program: the flat body of `PUT /programs/{program_id}/transmissions`
 	// and the `transmission_data` of its POST form. Switchboard: in the PUT form `program_id`, when given,
-	// must equal the path's (412 otherwise); in the POST form it is ignored (ambiguity 50). `contact_id`, or
+	// must equal the path's (412 otherwise); in the POST form it is ignored (ambiguity 50). `status` and
+	// `response` are output only: accepted and ignored (review R4). `contact_id`, or
 	// `phone` and/or `email` for a new contact, is needed (412 "contact is missing" otherwise).
 	TransmissionData ProgramTransmissionInput `json:"transmission_data"`
 }
@@ -2516,6 +2622,11 @@ type Provider struct {
 	// Example: dailstring
 	Dialstring *string `json:"dialstring,omitempty"`
 
+	// GatewayFlag Type of gateway as the provider was created or updated with it (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch); absent when never given. Switchboard: the delivery back end follows `type` (review R26).
+	//
+	// Example: 8
+	GatewayFlag *ProviderGatewayFlag `json:"gateway_flag,omitempty"`
+
 	// Host IP address or host name of the termination server.
 	//
 	// Example: 192.0.2.10
@@ -2582,6 +2693,11 @@ type Provider struct {
 // Example: 1
 type ProviderActive int
 
+// ProviderGatewayFlag Type of gateway as the provider was created or updated with it (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch); absent when never given. Switchboard: the delivery back end follows `type` (review R26).
+//
+// Example: 8
+type ProviderGatewayFlag int
+
 // ProviderRegister 1 registers, 0 does not.
 //
 // Example: 1
@@ -2600,7 +2716,7 @@ type ProviderCreated struct {
 	ProviderId int64 `json:"provider_id"`
 }
 
-// ProviderInput The guide's Provider structure, used to create and to update a provider. Switchboard: `password` is write-only (never answered) (ambiguity 58 for gateway_flag and username).
+// ProviderInput The guide's Provider structure, used to create and to update a provider. Switchboard: `password` is write-only (never answered) (ambiguity 58 for gateway_flag and username). Switchboard: `name` and `type` are required though the guide requires only `username`: `type` selects the delivery back end, so a provider without it cannot deliver anything, and `name` is how lists and logs tell providers apart (review R3).
 type ProviderInput struct {
 	// Active 1 for active, 0 for disabled.
 	//
@@ -2617,7 +2733,7 @@ type ProviderInput struct {
 	// Example: dailstring
 	Dialstring *string `json:"dialstring,omitempty"`
 
-	// GatewayFlag Type of gateway (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch). Switchboard: accepted and ignored; the back end follows `type` (ambiguity 58).
+	// GatewayFlag Type of gateway (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch). Switchboard: stored and answered; the delivery back end follows `type` (ambiguity 58, review R26).
 	//
 	// Example: 8
 	GatewayFlag *ProviderInputGatewayFlag `json:"gateway_flag,omitempty"`
@@ -2647,7 +2763,7 @@ type ProviderInput struct {
 	// Example: 8080
 	Port *int `json:"port,omitempty"`
 
-	// Prefix Number to dial before the actual phone number. Switchboard: a string of digits (ambiguity 52).
+	// Prefix Number to dial before the actual phone number. Switchboard: a string of digits (ambiguity 52); a JSON number is accepted too and stored as its digits.
 	//
 	// Example: 12
 	Prefix *string `json:"prefix,omitempty"`
@@ -2691,7 +2807,7 @@ type ProviderInput struct {
 // Example: 1
 type ProviderInputActive int
 
-// ProviderInputGatewayFlag Type of gateway (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch). Switchboard: accepted and ignored; the back end follows `type` (ambiguity 58).
+// ProviderInputGatewayFlag Type of gateway (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch). Switchboard: stored and answered; the delivery back end follows `type` (ambiguity 58, review R26).
 //
 // Example: 8
 type ProviderInputGatewayFlag int
@@ -2723,7 +2839,7 @@ type ProviderUpdate struct {
 	// Example: dailstring
 	Dialstring *string `json:"dialstring,omitempty"`
 
-	// GatewayFlag Type of gateway (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch). Switchboard: accepted and ignored; the back end follows `type` (ambiguity 58).
+	// GatewayFlag Type of gateway (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch). Switchboard: stored and answered; the delivery back end follows `type` (ambiguity 58, review R26).
 	//
 	// Example: 8
 	GatewayFlag *ProviderUpdateGatewayFlag `json:"gateway_flag,omitempty"`
@@ -2753,7 +2869,7 @@ type ProviderUpdate struct {
 	// Example: 8080
 	Port *int `json:"port,omitempty"`
 
-	// Prefix Number to dial before the actual phone number. Switchboard: a string of digits (ambiguity 52).
+	// Prefix Number to dial before the actual phone number. Switchboard: a string of digits (ambiguity 52); a JSON number is accepted too and stored as its digits.
 	//
 	// Example: 12
 	Prefix *string `json:"prefix,omitempty"`
@@ -2797,7 +2913,7 @@ type ProviderUpdate struct {
 // Example: 1
 type ProviderUpdateActive int
 
-// ProviderUpdateGatewayFlag Type of gateway (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch). Switchboard: accepted and ignored; the back end follows `type` (ambiguity 58).
+// ProviderUpdateGatewayFlag Type of gateway (1 Asterisk, 2 Kannel, 4 Sendmail, 8 Freeswitch). Switchboard: stored and answered; the delivery back end follows `type` (ambiguity 58, review R26).
 //
 // Example: 8
 type ProviderUpdateGatewayFlag int
@@ -3078,13 +3194,20 @@ type Spool struct {
 	// SpoolId Example: 1
 	SpoolId int64 `json:"spool_id"`
 
-	// Status Status of one delivery attempt (spool): `queued` when created, `started`, `connected` when the
-	// remote side answered, then `completed`, `failed` or `invalid`. Switchboard: the guide's `initiated` is
-	// never produced (ambiguity 53).
+	// Status Status of one delivery attempt (spool), one of the guide's three: `initiated` (queued or under way),
+	// `completed` or `failed`. Switchboard: the finer state is in `status_detail` (review R24, ambiguity 53).
 	//
 	//
 	// Example: completed
 	Status SpoolStatus `json:"status"`
+
+	// StatusDetail Switchboard's finer state of an attempt (`status_detail`, not in the guide): `queued` when created,
+	// `started` while delivered (both answer `status` `initiated`), then `completed`, `failed` or `invalid`
+	// (the message could not be built or addressed; its `status` is `failed`). (review R24)
+	//
+	//
+	// Example: started
+	StatusDetail *SpoolState `json:"status_detail,omitempty"`
 
 	// TimeConnect When the remote side answered.
 	//
@@ -3162,23 +3285,36 @@ type SpoolResult struct {
 	UserId int64 `json:"user_id"`
 }
 
-// SpoolStatus Status of one delivery attempt (spool): `queued` when created, `started`, `connected` when the
-// remote side answered, then `completed`, `failed` or `invalid`. Switchboard: the guide's `initiated` is
-// never produced (ambiguity 53).
+// SpoolState Switchboard's finer state of an attempt (`status_detail`, not in the guide): `queued` when created,
+// `started` while delivered (both answer `status` `initiated`), then `completed`, `failed` or `invalid`
+// (the message could not be built or addressed; its `status` is `failed`). (review R24)
+//
+// Example: started
+type SpoolState string
+
+// SpoolStatus Status of one delivery attempt (spool), one of the guide's three: `initiated` (queued or under way),
+// `completed` or `failed`. Switchboard: the finer state is in `status_detail` (review R24, ambiguity 53).
 //
 // Example: completed
 type SpoolStatus string
 
-// SpoolStatusReport Answer of the spool status report. Switchboard: an object, not the reference code's bare string;
-// `initiated` is never produced (ambiguity 53).
+// SpoolStatusReport Answer of the spool status report. Switchboard: an object, not the reference code's bare string
+// (ambiguity 53); `status` is the guide's, `status_detail` Switchboard's finer state (review R24).
 type SpoolStatusReport struct {
-	// Status Status of one delivery attempt (spool): `queued` when created, `started`, `connected` when the
-	// remote side answered, then `completed`, `failed` or `invalid`. Switchboard: the guide's `initiated` is
-	// never produced (ambiguity 53).
+	// Status Status of one delivery attempt (spool), one of the guide's three: `initiated` (queued or under way),
+	// `completed` or `failed`. Switchboard: the finer state is in `status_detail` (review R24, ambiguity 53).
 	//
 	//
 	// Example: completed
 	Status SpoolStatus `json:"status"`
+
+	// StatusDetail Switchboard's finer state of an attempt (`status_detail`, not in the guide): `queued` when created,
+	// `started` while delivered (both answer `status` `initiated`), then `completed`, `failed` or `invalid`
+	// (the message could not be built or addressed; its `status` is `failed`). (review R24)
+	//
+	//
+	// Example: started
+	StatusDetail *SpoolState `json:"status_detail,omitempty"`
 }
 
 // Statistics Counters. Switchboard: integers, not the reference code's strings; the guide's keys plus the
@@ -3427,7 +3563,7 @@ type Text struct {
 	// Example: 1
 	TextId int64 `json:"text_id"`
 
-	// Type Character set of the message (ambiguity 61: guide names are answered as these).
+	// Type Character set of the message, as the client spelled it: a character set name or the guide's `unicode`, `plain` or `binary` (ambiguity 61, review R25).
 	//
 	// Example: UTF-8
 	Type TextType `json:"type"`
@@ -3448,7 +3584,7 @@ type TextClass int
 // Example: 0
 type TextEncoding int
 
-// TextType Character set of the message (ambiguity 61: guide names are answered as these).
+// TextType Character set of the message, as the client spelled it: a character set name or the guide's `unicode`, `plain` or `binary` (ambiguity 61, review R25).
 //
 // Example: UTF-8
 type TextType string
@@ -3494,7 +3630,7 @@ type TextInput struct {
 	// TextId Ignored (answer-only).
 	TextId *int64 `json:"text_id,omitempty"`
 
-	// Type Character set of the message. Switchboard: the guide says "unicode or plain or binary" while the reference code stores a character set name (ambiguity 61). Both are accepted: the character set names are stored as given; the guide's names are stored as `unicode` = UTF-8 with encoding 2, `plain` = GSM with encoding 0, `binary` = UTF-8 with encoding 1. An explicit `encoding` in the same body wins. Answers always carry the character set name.
+	// Type Character set of the message. Switchboard: the guide says "unicode or plain or binary" while the reference code stores a character set name (ambiguity 61). Both are accepted and stored as given, and answered as the client spelled them (review R25); the guide's names set the encoding: `unicode` 2 (UTF-8), `plain` 0 (GSM), `binary` 1. GSM and ASCII are encoded as 0, the other character sets as 2. An explicit `encoding` in the same body wins.
 	//
 	// Example: UTF-8
 	Type *TextInputType `json:"type,omitempty"`
@@ -3513,7 +3649,7 @@ type TextInputClass int
 // Example: 0
 type TextInputEncoding int
 
-// TextInputType Character set of the message. Switchboard: the guide says "unicode or plain or binary" while the reference code stores a character set name (ambiguity 61). Both are accepted: the character set names are stored as given; the guide's names are stored as `unicode` = UTF-8 with encoding 2, `plain` = GSM with encoding 0, `binary` = UTF-8 with encoding 1. An explicit `encoding` in the same body wins. Answers always carry the character set name.
+// TextInputType Character set of the message. Switchboard: the guide says "unicode or plain or binary" while the reference code stores a character set name (ambiguity 61). Both are accepted and stored as given, and answered as the client spelled them (review R25); the guide's names set the encoding: `unicode` 2 (UTF-8), `plain` 0 (GSM), `binary` 1. GSM and ASCII are encoded as 0, the other character sets as 2. An explicit `encoding` in the same body wins.
 //
 // Example: UTF-8
 type TextInputType string
@@ -3551,7 +3687,7 @@ type TextUpdate struct {
 	// TextId Ignored (answer-only).
 	TextId *int64 `json:"text_id,omitempty"`
 
-	// Type Character set of the message. Switchboard: the guide says "unicode or plain or binary" while the reference code stores a character set name (ambiguity 61). Both are accepted: the character set names are stored as given; the guide's names are stored as `unicode` = UTF-8 with encoding 2, `plain` = GSM with encoding 0, `binary` = UTF-8 with encoding 1. An explicit `encoding` in the same body wins. Answers always carry the character set name.
+	// Type Character set of the message. Switchboard: the guide says "unicode or plain or binary" while the reference code stores a character set name (ambiguity 61). Both are accepted and stored as given, and answered as the client spelled them (review R25); the guide's names set the encoding: `unicode` 2 (UTF-8), `plain` 0 (GSM), `binary` 1. GSM and ASCII are encoded as 0, the other character sets as 2. An explicit `encoding` in the same body wins.
 	//
 	// Example: UTF-8
 	Type *TextUpdateType `json:"type,omitempty"`
@@ -3570,7 +3706,7 @@ type TextUpdateClass int
 // Example: 0
 type TextUpdateEncoding int
 
-// TextUpdateType Character set of the message. Switchboard: the guide says "unicode or plain or binary" while the reference code stores a character set name (ambiguity 61). Both are accepted: the character set names are stored as given; the guide's names are stored as `unicode` = UTF-8 with encoding 2, `plain` = GSM with encoding 0, `binary` = UTF-8 with encoding 1. An explicit `encoding` in the same body wins. Answers always carry the character set name.
+// TextUpdateType Character set of the message. Switchboard: the guide says "unicode or plain or binary" while the reference code stores a character set name (ambiguity 61). Both are accepted and stored as given, and answered as the client spelled them (review R25); the guide's names set the encoding: `unicode` 2 (UTF-8), `plain` 0 (GSM), `binary` 1. GSM and ASCII are encoded as 0, the other character sets as 2. An explicit `encoding` in the same body wins.
 //
 // Example: UTF-8
 type TextUpdateType string
@@ -3617,14 +3753,21 @@ type Transmission struct {
 	// Example: 2
 	ServiceFlag ServiceFlag `json:"service_flag"`
 
-	// Status Status of a transmission. `pending` (new) and `pending_retry` (waiting for an automatic retry) can be
-	// sent; `initializing` is a new inbound transmission; `processing` is being delivered; `done` is
-	// finished but not yet judged; `completed`, `failed` and `invalid` are final (a `failed` transmission
-	// can still be sent again).
+	// Status Status of a transmission, one of the guide's five: `pending` (not sent yet, or waiting for an automatic
+	// retry), `processing` (being delivered), then `completed`, `failed` or `invalid` (a `failed` transmission
+	// can still be sent again). Switchboard: the finer state is in `status_detail` (review R24).
 	//
 	//
 	// Example: completed
 	Status TransmissionStatus `json:"status"`
+
+	// StatusDetail Switchboard's finer state of a transmission (`status_detail`, not in the guide): `status` with
+	// `pending_retry` for a transmission whose last attempt failed and whose automatic retry is due (its
+	// `status` is `pending`). (review R24)
+	//
+	//
+	// Example: pending_retry
+	StatusDetail *TransmissionState `json:"status_detail,omitempty"`
 
 	// Title Example: title
 	Title string `json:"title"`
@@ -3664,7 +3807,7 @@ type TransmissionDirection string
 
 // TransmissionInput Body of Create New Transmission (the guide's TransmissionPost). Switchboard: `contact_id`, or `phone`
 // and/or `email` for a new contact, is needed (412 "contact is missing" otherwise); `status` and
-// `response` are output only (ambiguity 49).
+// `response` are output only: accepted and ignored (ambiguity 49, review R4).
 type TransmissionInput struct {
 	// AccountId Account of the transmission; defaults to the caller's default account.
 	//
@@ -3704,10 +3847,20 @@ type TransmissionInput struct {
 	// Example: 1
 	ProgramId int64 `json:"program_id"`
 
+	// Response Output only (the guide's Transmission shows it: "the cause of error"). Switchboard: accepted and ignored (review R4).
+	//
+	// Example: response
+	Response *string `json:"response,omitempty"`
+
 	// ServiceFlag Transmission service. 1 voice, 2 fax, 4 sms, 8 email.
 	//
 	// Example: 2
 	ServiceFlag *ServiceFlag `json:"service_flag,omitempty"`
+
+	// Status Output only (the guide's Transmission shows it: "if complete or failed"). Switchboard: accepted and ignored; a new transmission is always `pending` (review R4).
+	//
+	// Example: pending
+	Status *string `json:"status,omitempty"`
 
 	// Title Title; defaults to the program's name.
 	//
@@ -3720,10 +3873,16 @@ type TransmissionInput struct {
 	TryAllowed *int `json:"try_allowed,omitempty"`
 }
 
-// TransmissionStatus Status of a transmission. `pending` (new) and `pending_retry` (waiting for an automatic retry) can be
-// sent; `initializing` is a new inbound transmission; `processing` is being delivered; `done` is
-// finished but not yet judged; `completed`, `failed` and `invalid` are final (a `failed` transmission
-// can still be sent again).
+// TransmissionState Switchboard's finer state of a transmission (`status_detail`, not in the guide): `status` with
+// `pending_retry` for a transmission whose last attempt failed and whose automatic retry is due (its
+// `status` is `pending`). (review R24)
+//
+// Example: pending_retry
+type TransmissionState string
+
+// TransmissionStatus Status of a transmission, one of the guide's five: `pending` (not sent yet, or waiting for an automatic
+// retry), `processing` (being delivered), then `completed`, `failed` or `invalid` (a `failed` transmission
+// can still be sent again). Switchboard: the finer state is in `status_detail` (review R24).
 //
 // Example: completed
 type TransmissionStatus string
@@ -3731,14 +3890,21 @@ type TransmissionStatus string
 // TransmissionStatusReport Answer of the transmission status report. Switchboard: an object with a lower-case `status` key, not
 // the guide's `Status` nor the reference code's bare string (ambiguity 53).
 type TransmissionStatusReport struct {
-	// Status Status of a transmission. `pending` (new) and `pending_retry` (waiting for an automatic retry) can be
-	// sent; `initializing` is a new inbound transmission; `processing` is being delivered; `done` is
-	// finished but not yet judged; `completed`, `failed` and `invalid` are final (a `failed` transmission
-	// can still be sent again).
+	// Status Status of a transmission, one of the guide's five: `pending` (not sent yet, or waiting for an automatic
+	// retry), `processing` (being delivered), then `completed`, `failed` or `invalid` (a `failed` transmission
+	// can still be sent again). Switchboard: the finer state is in `status_detail` (review R24).
 	//
 	//
 	// Example: completed
 	Status TransmissionStatus `json:"status"`
+
+	// StatusDetail Switchboard's finer state of a transmission (`status_detail`, not in the guide): `status` with
+	// `pending_retry` for a transmission whose last attempt failed and whose automatic retry is due (its
+	// `status` is `pending`). (review R24)
+	//
+	//
+	// Example: pending_retry
+	StatusDetail *TransmissionState `json:"status_detail,omitempty"`
 }
 
 // User A user. Switchboard: never carries a password (ambiguity 57).
@@ -3783,7 +3949,7 @@ type User struct {
 	// Example: last name
 	LastName *string `json:"last_name,omitempty"`
 
-	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52).
+	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52); a JSON number is accepted too and stored as its digits.
 	//
 	// Example: 03001234567
 	Phone *string `json:"phone,omitempty"`
@@ -3817,7 +3983,7 @@ type UserCreated struct {
 	UserId int64 `json:"user_id"`
 }
 
-// UserInput The guide's User structure, used to create and to update a user. Switchboard: give the password as `password` or `passwd` (ambiguity 57); on create one of them is required.
+// UserInput The guide's User structure, used to create and to update a user. Switchboard: give the password as `password` or `passwd` (ambiguity 57); on create one of them is required. Switchboard: `username` is required though the guide marks it optional, because it is the unique login name (a user without one could only log in by e-mail or id) (review R3).
 type UserInput struct {
 	// Active 1 for active, 0 for disabled.
 	//
@@ -3869,7 +4035,7 @@ type UserInput struct {
 	// Example: mysecret
 	Password *string `json:"password,omitempty"`
 
-	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52).
+	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52); a JSON number is accepted too and stored as its digits.
 	//
 	// Example: 03001234567
 	Phone *string `json:"phone,omitempty"`
@@ -3953,7 +4119,7 @@ type UserUpdate struct {
 	// Example: mysecret
 	Password *string `json:"password,omitempty"`
 
-	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52).
+	// Phone Phone number: digits, optionally a leading + and spaces, dots, dashes or parentheses. Switchboard: a string, because the guide's number 03001234567 is not valid JSON (ambiguity 52); a JSON number is accepted too and stored as its digits.
 	//
 	// Example: 03001234567
 	Phone *string `json:"phone,omitempty"`
@@ -4174,6 +4340,78 @@ type ListAccountsParams struct {
 // ListAccountsParamsType defines parameters for ListAccounts.
 type ListAccountsParamsType string
 
+// ListCallsParams defines parameters for ListCalls.
+type ListCallsParams struct {
+	// Limit Largest number of items to answer.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Number of matching items to skip.
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// TransmissionId Only the transmission with this id.
+	TransmissionId *int64 `form:"transmission_id,omitempty" json:"transmission_id,omitempty"`
+
+	// ProgramId Only transmissions of this program.
+	ProgramId *int64 `form:"program_id,omitempty" json:"program_id,omitempty"`
+
+	// AccountId Only transmissions of this account.
+	AccountId *int64 `form:"account_id,omitempty" json:"account_id,omitempty"`
+
+	// ContactId Only transmissions to or from this contact.
+	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
+
+	// CampaignId Only transmissions created by this campaign.
+	CampaignId *int64 `form:"campaign_id,omitempty" json:"campaign_id,omitempty"`
+
+	// Title Transmissions whose title contains this text.
+	Title *string `form:"title,omitempty" json:"title,omitempty"`
+
+	// Origin Transmissions whose origin contains this text.
+	Origin *string `form:"origin,omitempty" json:"origin,omitempty"`
+
+	// Direction Only transmissions in this direction.
+	Direction *DirectionFilter `form:"direction,omitempty" json:"direction,omitempty"`
+
+	// Status Transmissions whose status contains this text, as in ICTCore: `pending` also matches `pending_retry`.
+	Status *TransmissionStatusFilter `form:"status,omitempty" json:"status,omitempty"`
+
+	// Response Transmissions whose response contains this text.
+	Response *string `form:"response,omitempty" json:"response,omitempty"`
+
+	// Phone Transmissions whose account phone or contact phone contains this text.
+	Phone *string `form:"phone,omitempty" json:"phone,omitempty"`
+
+	// Email Transmissions whose account e-mail or contact e-mail contains this text.
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// AccountPhone Transmissions whose account phone contains this text.
+	AccountPhone *string `form:"account_phone,omitempty" json:"account_phone,omitempty"`
+
+	// AccountEmail Transmissions whose account e-mail contains this text.
+	AccountEmail *string `form:"account_email,omitempty" json:"account_email,omitempty"`
+
+	// ContactPhone Transmissions whose contact phone contains this text.
+	ContactPhone *string `form:"contact_phone,omitempty" json:"contact_phone,omitempty"`
+
+	// ContactEmail Transmissions whose contact e-mail contains this text.
+	ContactEmail *string `form:"contact_email,omitempty" json:"contact_email,omitempty"`
+
+	// UserId Only rows owned (created) by this user.
+	UserId *UserIdFilter `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// CreatedBy Same as `user_id`.
+	CreatedBy *CreatedByFilter `form:"created_by,omitempty" json:"created_by,omitempty"`
+
+	// Before Only rows created at or before this time (unix seconds).
+	Before *BeforeFilter `form:"before,omitempty" json:"before,omitempty"`
+
+	// After Only rows created at or after this time (unix seconds).
+	After *AfterFilter `form:"after,omitempty" json:"after,omitempty"`
+}
+
 // ListCampaignsParams defines parameters for ListCampaigns.
 type ListCampaignsParams struct {
 	// Limit Largest number of items to answer.
@@ -4255,6 +4493,111 @@ type ListContactsParams struct {
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
+// ListDocumentsAliasParams defines parameters for ListDocumentsAlias.
+type ListDocumentsAliasParams struct {
+	// Limit Switchboard: maximum number of rows to answer (the guide has no pagination).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Switchboard: number of rows to skip, in id order.
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// DocumentId Only the document with this id.
+	DocumentId *int64 `form:"document_id,omitempty" json:"document_id,omitempty"`
+
+	// Name Documents whose name contains this text.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Type Documents whose type (file extension) contains this text.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Description Documents whose description contains this text.
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+
+	// UserId Only documents owned (created) by this user.
+	UserId *int64 `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// Before Only rows created at or before this time (unix seconds).
+	Before *int64 `form:"before,omitempty" json:"before,omitempty"`
+
+	// After Only rows created at or after this time (unix seconds).
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListFaxesParams defines parameters for ListFaxes.
+type ListFaxesParams struct {
+	// Limit Largest number of items to answer.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Number of matching items to skip.
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// TransmissionId Only the transmission with this id.
+	TransmissionId *int64 `form:"transmission_id,omitempty" json:"transmission_id,omitempty"`
+
+	// ProgramId Only transmissions of this program.
+	ProgramId *int64 `form:"program_id,omitempty" json:"program_id,omitempty"`
+
+	// AccountId Only transmissions of this account.
+	AccountId *int64 `form:"account_id,omitempty" json:"account_id,omitempty"`
+
+	// ContactId Only transmissions to or from this contact.
+	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
+
+	// CampaignId Only transmissions created by this campaign.
+	CampaignId *int64 `form:"campaign_id,omitempty" json:"campaign_id,omitempty"`
+
+	// Title Transmissions whose title contains this text.
+	Title *string `form:"title,omitempty" json:"title,omitempty"`
+
+	// Origin Transmissions whose origin contains this text.
+	Origin *string `form:"origin,omitempty" json:"origin,omitempty"`
+
+	// Direction Only transmissions in this direction.
+	Direction *DirectionFilter `form:"direction,omitempty" json:"direction,omitempty"`
+
+	// Status Transmissions whose status contains this text, as in ICTCore: `pending` also matches `pending_retry`.
+	Status *TransmissionStatusFilter `form:"status,omitempty" json:"status,omitempty"`
+
+	// Response Transmissions whose response contains this text.
+	Response *string `form:"response,omitempty" json:"response,omitempty"`
+
+	// Phone Transmissions whose account phone or contact phone contains this text.
+	Phone *string `form:"phone,omitempty" json:"phone,omitempty"`
+
+	// Email Transmissions whose account e-mail or contact e-mail contains this text.
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// AccountPhone Transmissions whose account phone contains this text.
+	AccountPhone *string `form:"account_phone,omitempty" json:"account_phone,omitempty"`
+
+	// AccountEmail Transmissions whose account e-mail contains this text.
+	AccountEmail *string `form:"account_email,omitempty" json:"account_email,omitempty"`
+
+	// ContactPhone Transmissions whose contact phone contains this text.
+	ContactPhone *string `form:"contact_phone,omitempty" json:"contact_phone,omitempty"`
+
+	// ContactEmail Transmissions whose contact e-mail contains this text.
+	ContactEmail *string `form:"contact_email,omitempty" json:"contact_email,omitempty"`
+
+	// UserId Only rows owned (created) by this user.
+	UserId *UserIdFilter `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// CreatedBy Same as `user_id`.
+	CreatedBy *CreatedByFilter `form:"created_by,omitempty" json:"created_by,omitempty"`
+
+	// Before Only rows created at or before this time (unix seconds).
+	Before *BeforeFilter `form:"before,omitempty" json:"before,omitempty"`
+
+	// After Only rows created at or after this time (unix seconds).
+	After *AfterFilter `form:"after,omitempty" json:"after,omitempty"`
+}
+
 // ListGroupsParams defines parameters for ListGroups.
 type ListGroupsParams struct {
 	// GroupId Exact group id.
@@ -4329,6 +4672,9 @@ type ListGroupContactsParams struct {
 	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
+
+// ImportGroupCsvTextBody defines parameters for ImportGroupCsv.
+type ImportGroupCsvTextBody = string
 
 // ListDocumentsParams defines parameters for ListDocuments.
 type ListDocumentsParams struct {
@@ -4552,6 +4898,30 @@ type ListProvidersParamsType string
 // ListProvidersParamsActive defines parameters for ListProviders.
 type ListProvidersParamsActive int
 
+// ListRecordingsAliasParams defines parameters for ListRecordingsAlias.
+type ListRecordingsAliasParams struct {
+	// Limit Switchboard: maximum number of rows to answer (the guide has no pagination).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Switchboard: number of rows to skip, in id order.
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// RecordingId Only the recording with this id.
+	RecordingId *int64 `form:"recording_id,omitempty" json:"recording_id,omitempty"`
+
+	// Name Recordings whose name contains this text.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Type Recordings whose type (file extension) contains this text.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Description Recordings whose description contains this text.
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+}
+
 // ListRolesParams defines parameters for ListRoles.
 type ListRolesParams struct {
 	// RoleId Only the role with this id.
@@ -4614,6 +4984,63 @@ type GetStatisticsParams struct {
 
 // GetStatisticsParamsAccountType defines parameters for GetStatistics.
 type GetStatisticsParamsAccountType string
+
+// ListTemplatesAliasParams defines parameters for ListTemplatesAlias.
+type ListTemplatesAliasParams struct {
+	// Limit Switchboard: maximum number of rows to answer (the guide has no pagination).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Switchboard: number of rows to skip, in id order.
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// TemplateId Only the template with this id.
+	TemplateId *int64 `form:"template_id,omitempty" json:"template_id,omitempty"`
+
+	// Name Templates whose name contains this text.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Subject Templates whose subject contains this text.
+	Subject *string `form:"subject,omitempty" json:"subject,omitempty"`
+
+	// Type Templates whose type (attachment file extension) contains this text.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Description Templates whose description contains this text.
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+
+	// Body Templates whose HTML body contains this text.
+	Body *string `form:"body,omitempty" json:"body,omitempty"`
+
+	// BodyAlt Templates whose plain-text body contains this text.
+	BodyAlt *string `form:"body_alt,omitempty" json:"body_alt,omitempty"`
+}
+
+// ListTextsAliasParams defines parameters for ListTextsAlias.
+type ListTextsAliasParams struct {
+	// Limit Switchboard: maximum number of rows to answer (the guide has no pagination).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Switchboard: number of rows to skip, in id order.
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count Switchboard: set to true to receive X-Total-Count, the number of all matches (costs a full count)
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// TextId Only the text with this id.
+	TextId *int64 `form:"text_id,omitempty" json:"text_id,omitempty"`
+
+	// Name Texts whose name contains this text.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Type Texts with this character set type (substring match).
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Description Texts whose description contains this text.
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+}
 
 // ListTransmissionsParams defines parameters for ListTransmissions.
 type ListTransmissionsParams struct {
@@ -4711,8 +5138,8 @@ type ListTransmissionSpoolsParams struct {
 	// ServiceFlag Service bitmask (1 voice, 2 fax, 4 sms, 8 email); all the given bits must be set.
 	ServiceFlag *int `form:"service_flag,omitempty" json:"service_flag,omitempty"`
 
-	// Status Only spools with this status.
-	Status *SpoolStatus `form:"status,omitempty" json:"status,omitempty"`
+	// Status Only spools with this `status_detail` (Switchboard's finer state; review R24).
+	Status *SpoolState `form:"status,omitempty" json:"status,omitempty"`
 
 	// Response Only spools with exactly this response.
 	Response *string `form:"response,omitempty" json:"response,omitempty"`
@@ -4796,6 +5223,9 @@ type UpdateAccountSettingJSONRequestBody = AccountSettingInput
 // AuthenticateJSONRequestBody defines body for Authenticate for application/json ContentType.
 type AuthenticateJSONRequestBody = Credentials
 
+// AuthenticateAliasJSONRequestBody defines body for AuthenticateAlias for application/json ContentType.
+type AuthenticateAliasJSONRequestBody = Credentials
+
 // CreateCampaignJSONRequestBody defines body for CreateCampaign for application/json ContentType.
 type CreateCampaignJSONRequestBody = CampaignInput
 
@@ -4814,11 +5244,20 @@ type CreateContactJSONRequestBody = ContactInput
 // UpdateContactJSONRequestBody defines body for UpdateContact for application/json ContentType.
 type UpdateContactJSONRequestBody = ContactUpdate
 
+// CreateDocumentAliasJSONRequestBody defines body for CreateDocumentAlias for application/json ContentType.
+type CreateDocumentAliasJSONRequestBody = DocumentInput
+
+// UpdateDocumentAliasJSONRequestBody defines body for UpdateDocumentAlias for application/json ContentType.
+type UpdateDocumentAliasJSONRequestBody = DocumentUpdate
+
 // CreateGroupJSONRequestBody defines body for CreateGroup for application/json ContentType.
 type CreateGroupJSONRequestBody = GroupInput
 
 // UpdateGroupJSONRequestBody defines body for UpdateGroup for application/json ContentType.
 type UpdateGroupJSONRequestBody = GroupUpdate
+
+// ImportGroupCsvTextRequestBody defines body for ImportGroupCsv for text/plain ContentType.
+type ImportGroupCsvTextRequestBody = ImportGroupCsvTextBody
 
 // CreateDocumentJSONRequestBody defines body for CreateDocument for application/json ContentType.
 type CreateDocumentJSONRequestBody = DocumentInput
@@ -4885,6 +5324,24 @@ type CreateProviderJSONRequestBody = ProviderInput
 
 // UpdateProviderJSONRequestBody defines body for UpdateProvider for application/json ContentType.
 type UpdateProviderJSONRequestBody = ProviderUpdate
+
+// CreateRecordingAliasJSONRequestBody defines body for CreateRecordingAlias for application/json ContentType.
+type CreateRecordingAliasJSONRequestBody = RecordingInput
+
+// UpdateRecordingAliasJSONRequestBody defines body for UpdateRecordingAlias for application/json ContentType.
+type UpdateRecordingAliasJSONRequestBody = RecordingUpdate
+
+// CreateTemplateAliasJSONRequestBody defines body for CreateTemplateAlias for application/json ContentType.
+type CreateTemplateAliasJSONRequestBody = TemplateInput
+
+// UpdateTemplateAliasJSONRequestBody defines body for UpdateTemplateAlias for application/json ContentType.
+type UpdateTemplateAliasJSONRequestBody = TemplateUpdate
+
+// CreateTextAliasJSONRequestBody defines body for CreateTextAlias for application/json ContentType.
+type CreateTextAliasJSONRequestBody = TextInput
+
+// UpdateTextAliasJSONRequestBody defines body for UpdateTextAlias for application/json ContentType.
+type UpdateTextAliasJSONRequestBody = TextUpdate
 
 // CreateTransmissionJSONRequestBody defines body for CreateTransmission for application/json ContentType.
 type CreateTransmissionJSONRequestBody = TransmissionInput

@@ -150,7 +150,11 @@ func (h *Handler) GetAccountSetting(ctx context.Context, req ictcoreapi.GetAccou
 
 // UpdateAccountSetting (PUT /accounts/{account_id}/settings/{name}): creates or replaces the setting.
 func (h *Handler) UpdateAccountSetting(ctx context.Context, req ictcoreapi.UpdateAccountSettingRequestObject) (ictcoreapi.UpdateAccountSettingResponseObject, error) {
-	if err := ictcore.PutAccountSetting(ctx, h.db, ownerOf(ctx), req.AccountId, req.Name, req.Body.Value); err != nil {
+	v, err := settingValue(req.Name, req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := ictcore.PutAccountSetting(ctx, h.db, ownerOf(ctx), req.AccountId, req.Name, v); err != nil {
 		return nil, err
 	}
 	return ictcoreapi.UpdateAccountSetting200JSONResponse(true), nil
@@ -188,4 +192,47 @@ func toAPIAccount(a *ictcore.Account) ictcoreapi.Account {
 	return ictcoreapi.Account{AccountId: a.ID, Type: ictcoreapi.AccountType(a.Type), Username: a.Username,
 		FirstName: &a.FirstName, LastName: &a.LastName, Phone: &a.Phone, Email: &a.Email, Address: &a.Address,
 		Active: ictcoreapi.AccountActive(a.Active), Settings: &settings, UserId: a.UserID}
+}
+
+// SubscribeAccountProgram (PUT /accounts/{account_id}/programs/{program_id}): answers the account.
+func (h *Handler) SubscribeAccountProgram(ctx context.Context, req ictcoreapi.SubscribeAccountProgramRequestObject) (ictcoreapi.SubscribeAccountProgramResponseObject, error) {
+	a, err := ictcore.SubscribeProgram(ctx, h.db, ownerOf(ctx), req.AccountId, req.ProgramId)
+	if err != nil {
+		return nil, err
+	}
+	return ictcoreapi.SubscribeAccountProgram200JSONResponse(toAPIAccount(a)), nil
+}
+
+// UnsubscribeAccountProgram (DELETE /accounts/{account_id}/programs/{program_id}): answers the account.
+func (h *Handler) UnsubscribeAccountProgram(ctx context.Context, req ictcoreapi.UnsubscribeAccountProgramRequestObject) (ictcoreapi.UnsubscribeAccountProgramResponseObject, error) {
+	a, err := ictcore.UnsubscribeProgram(ctx, h.db, ownerOf(ctx), req.AccountId, &req.ProgramId)
+	if err != nil {
+		return nil, err
+	}
+	return ictcoreapi.UnsubscribeAccountProgram200JSONResponse(toAPIAccount(a)), nil
+}
+
+// ClearAccountPrograms (DELETE /accounts/{account_id}/programs): answers the account.
+func (h *Handler) ClearAccountPrograms(ctx context.Context, req ictcoreapi.ClearAccountProgramsRequestObject) (ictcoreapi.ClearAccountProgramsResponseObject, error) {
+	a, err := ictcore.UnsubscribeProgram(ctx, h.db, ownerOf(ctx), req.AccountId, nil)
+	if err != nil {
+		return nil, err
+	}
+	return ictcoreapi.ClearAccountPrograms200JSONResponse(toAPIAccount(a)), nil
+}
+
+// settingValue reads a setting's new value from the body's value, data (the reference code's key) or the
+// guide's Account body's settings entry of that name, in that order (review R6).
+func settingValue(name string, in *ictcoreapi.AccountSettingInput) (string, error) {
+	switch {
+	case in.Value != nil:
+		return *in.Value, nil
+	case in.Data != nil:
+		return *in.Data, nil
+	case in.Settings != nil:
+		if v, ok := (*in.Settings)[name]; ok {
+			return v, nil
+		}
+	}
+	return "", models.Errorf(models.Invalid, "value is missing: give value, data or settings.%s", name)
 }

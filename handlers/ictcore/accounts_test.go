@@ -295,7 +295,7 @@ func TestAccountSettings(t *testing.T) {
 			{"missing setting", "GET", item + "/settings/coverpage", nil, 404, "Setting not found"},
 			{"delete missing setting", "DELETE", item + "/settings/coverpage", nil, 404, "Setting not found"},
 			{"setting name pattern", "PUT", item + "/settings/bad%20name", map[string]string{"value": "x"}, 412, "name"},
-			{"no value", "PUT", item + "/settings/coverpage", map[string]string{"data": "x"}, 412, "Data validation failed"},
+			{"no value", "PUT", item + "/settings/coverpage", map[string]string{"username": "x"}, 412, "value is missing"}, // data and settings.{name} are accepted (R6)
 			{"bad name in body", "PUT", item, map[string]any{"settings": map[string]string{"bad name": "x"}}, 412, "setting name"},
 			{"long name in body", "POST", "/accounts", map[string]any{"username": "n",
 				"settings": map[string]string{strings.Repeat("a", 65): "x"}}, 412, "setting name"},

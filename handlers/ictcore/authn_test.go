@@ -113,7 +113,7 @@ func TestUnknownRoutes(t *testing.T) {
 		for _, tc := range []struct{ method, path string }{
 			{"GET", "/ictcore/nothing"},
 			{"PATCH", "/ictcore/contacts/1"},
-			{"GET", "/ictcore/documents"}, // the reference code's bare alias is not served
+			{"GET", "/ictcore/messages"}, // no such path, though /messages/texts and the bare /texts exist
 		} {
 			r := e.Do(t, apitest.Request{Method: tc.method, Path: tc.path})
 			if code, _ := errorMessage(t, r); r.Status != 404 || code != 404 {

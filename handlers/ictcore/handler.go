@@ -62,9 +62,18 @@ func New(c Config) *Handler {
 // Name is the contract's name and mount prefix.
 func (h *Handler) Name() string { return "ictcore" }
 
-// Register mounts the generated routes.
+// Register mounts the generated routes, each alias operation on its target's handler (aliases.go).
+// server.New has loaded and validated the contract before, so an error here is a broken build.
 func (h *Handler) Register(g *echo.Group) {
-	ictcoreapi.RegisterHandlers(g, ictcoreapi.NewStrictHandler(h, nil))
+	aliases, err := contractAliases()
+	if err != nil {
+		panic(err)
+	}
+	rec := &routes{}
+	ictcoreapi.RegisterHandlers(rec, ictcoreapi.NewStrictHandler(h, nil))
+	if err := rec.mount(g, aliases); err != nil {
+		panic(err)
+	}
 }
 
 // Permissions is the operationId → permissions table (permissions.go).
@@ -96,3 +105,8 @@ func capitalize(s string) string {
 	}
 	return string(s[0]-'a'+'A') + s[1:]
 }
+
+// LenientScalars: ICTCore clients send ids as strings of digits (the n8n node) and phones and prefixes as
+// JSON numbers (the guide types them number); the contract middleware turns both into the contract's type
+// before validation (server.Lenient; review R1, R2).
+func (h *Handler) LenientScalars() bool { return true }

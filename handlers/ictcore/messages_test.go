@@ -105,8 +105,8 @@ func TestMessageCRUD(t *testing.T) {
 }
 
 // TestTextCharset: the guide's type names (unicode, plain, binary) and the reference code's character set
-// names are both accepted, answers carry the character set name, and an explicit encoding wins
-// (ambiguity 61).
+// names are both accepted, answers carry the type as the client spelled it (R25), and an explicit
+// encoding wins (ambiguity 61).
 func TestTextCharset(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
@@ -117,9 +117,9 @@ func TestTextCharset(t *testing.T) {
 			wantEnc  float64
 		}{
 			{map[string]any{}, "UTF-8", 2},
-			{map[string]any{"type": "unicode"}, "UTF-8", 2},
-			{map[string]any{"type": "plain"}, "GSM", 0},
-			{map[string]any{"type": "binary"}, "UTF-8", 1},
+			{map[string]any{"type": "unicode"}, "unicode", 2}, // answered as sent (R25)
+			{map[string]any{"type": "plain"}, "plain", 0},
+			{map[string]any{"type": "binary"}, "binary", 1},
 			{map[string]any{"type": "ASCII"}, "ASCII", 0},
 			{map[string]any{"type": "ISO-8859-7", "encoding": 0}, "ISO-8859-7", 0},
 		} {

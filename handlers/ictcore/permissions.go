@@ -152,4 +152,44 @@ var permissions = map[string][]string{
 	"getProvider":    {"provider_read"},
 	"updateProvider": {"provider_update"},
 	"deleteProvider": {"provider_delete"},
+
+	// Aliases (aliases.go; review R7, R8, R9): each as the operation it stands for.
+	"cancelTransmissionScheduleByGet": {"transmission_update", "task_delete"}, // as cancelTransmissionSchedule
+	"cancelCampaignScheduleByGet":     {"task_delete"},                        // as cancelCampaignSchedule
+	"unsubscribeAccountProgramByGet":  {"account_update", "program_delete"},   // as unsubscribeAccountProgram
+	"clearAccountProgramsByGet":       {"account_update", "program_delete"},   // as clearAccountPrograms
+	"dissociateAccountUserByGet":      {"account_delete", "user_update"},      // as dissociateAccountUser
+	"removeUserRoleByGet":             {"user_update", "role_update"},         // as removeUserRole
+	"removeUserPermissionByGet":       {"user_update", "permission_delete"},   // as removeUserPermission
+	"createDocumentAlias":             {"document_create"},                    // as createDocument
+	"listDocumentsAlias":              {"document_list"},                      // as listDocuments
+	"getDocumentAlias":                {"document_read"},                      // as getDocument
+	"updateDocumentAlias":             {"document_update"},                    // as updateDocument
+	"deleteDocumentAlias":             {"document_delete"},                    // as deleteDocument
+	"uploadDocumentMediaAlias":        {"document_create"},                    // as uploadDocumentMedia
+	"postDocumentMediaAlias":          {"document_create"},                    // as postDocumentMedia
+	"downloadDocumentMediaAlias":      {"document_read"},                      // as downloadDocumentMedia
+	"createRecordingAlias":            {"recording_create"},                   // as createRecording
+	"listRecordingsAlias":             {"recording_list"},                     // as listRecordings
+	"getRecordingAlias":               {"recording_read"},                     // as getRecording
+	"updateRecordingAlias":            {"recording_update"},                   // as updateRecording
+	"deleteRecordingAlias":            {"recording_delete"},                   // as deleteRecording
+	"uploadRecordingMediaAlias":       {"recording_create"},                   // as uploadRecordingMedia
+	"postRecordingMediaAlias":         {"recording_create"},                   // as postRecordingMedia
+	"downloadRecordingMediaAlias":     {"recording_read"},                     // as downloadRecordingMedia
+	"createTemplateAlias":             {"template_create"},                    // as createTemplate
+	"listTemplatesAlias":              {"template_list"},                      // as listTemplates
+	"getTemplateAlias":                {"template_read"},                      // as getTemplate
+	"updateTemplateAlias":             {"template_update"},                    // as updateTemplate
+	"deleteTemplateAlias":             {"template_delete"},                    // as deleteTemplate
+	"uploadTemplateMediaAlias":        {"template_create"},                    // as uploadTemplateMedia
+	"postTemplateMediaAlias":          {"template_create"},                    // as postTemplateMedia
+	"downloadTemplateMediaAlias":      {"template_read"},                      // as downloadTemplateMedia
+	"createTextAlias":                 {"text_create"},                        // as createText
+	"listTextsAlias":                  {"text_list"},                          // as listTexts
+	"getTextAlias":                    {"text_read"},                          // as getText
+	"updateTextAlias":                 {"text_update"},                        // as updateText
+	"deleteTextAlias":                 {"text_delete"},                        // as deleteText
+	"listFaxes":                       {"transmission_list"},                  // as listTransmissions
+	"listCalls":                       {"transmission_list"},                  // as listTransmissions
 }

@@ -20,6 +20,9 @@ func (h *Handler) CreateProvider(ctx context.Context, req ictcoreapi.CreateProvi
 		Dialstring: deref(in.Dialstring), Prefix: deref(in.Prefix), Settings: deref(in.Settings),
 		Description: deref(in.Description), Register: int(deref(in.Register)), Weight: deref(in.Weight), Active: 1}
 	set(&p.NodeID, in.NodeId)
+	if in.GatewayFlag != nil {
+		p.GatewayFlag = int(*in.GatewayFlag)
+	}
 	if in.Active != nil {
 		p.Active = int(*in.Active)
 	}
@@ -72,6 +75,9 @@ func (h *Handler) UpdateProvider(ctx context.Context, req ictcoreapi.UpdateProvi
 			p.Type = string(*in.Type)
 		}
 		set(&p.ServiceFlag, in.ServiceFlag)
+		if in.GatewayFlag != nil {
+			p.GatewayFlag = int(*in.GatewayFlag)
+		}
 		set(&p.NodeID, in.NodeId)
 		set(&p.Host, in.Host)
 		set(&p.Port, in.Port)
@@ -120,8 +126,13 @@ func providerConfig(p *ictcore.Provider) gateway.ProviderConfig {
 // toAPIProvider answers a provider without its password.
 func toAPIProvider(p *ictcore.Provider) ictcoreapi.Provider {
 	reg := ictcoreapi.ProviderRegister(p.Register)
+	var gw *ictcoreapi.ProviderGatewayFlag
+	if p.GatewayFlag != 0 {
+		f := ictcoreapi.ProviderGatewayFlag(p.GatewayFlag)
+		gw = &f
+	}
 	return ictcoreapi.Provider{ProviderId: p.ID, Name: p.Name, Type: ictcoreapi.ProviderType(p.Type),
-		ServiceFlag: &p.ServiceFlag, NodeId: &p.NodeID, Host: &p.Host, Port: portOrNil(p.Port), Username: &p.Username,
+		ServiceFlag: &p.ServiceFlag, GatewayFlag: gw, NodeId: &p.NodeID, Host: &p.Host, Port: portOrNil(p.Port), Username: &p.Username,
 		Dialstring: &p.Dialstring, Prefix: &p.Prefix, Settings: &p.Settings, Description: &p.Description,
 		Register: &reg, Weight: &p.Weight, Active: ictcoreapi.ProviderActive(p.Active)}
 }

@@ -225,7 +225,8 @@ func (h *Handler) GetTransmissionStatus(ctx context.Context, req ictcoreapi.GetT
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.GetTransmissionStatus200JSONResponse{Status: ictcoreapi.TransmissionStatus(t.Status)}, nil
+	status, detail := transmissionStatus(t.Status)
+	return ictcoreapi.GetTransmissionStatus200JSONResponse{Status: status, StatusDetail: &detail}, nil
 }
 
 func (h *Handler) ListTransmissionSpools(ctx context.Context, req ictcoreapi.ListTransmissionSpoolsRequestObject) (ictcoreapi.ListTransmissionSpoolsResponseObject, error) {
@@ -263,7 +264,8 @@ func (h *Handler) GetSpoolStatus(ctx context.Context, req ictcoreapi.GetSpoolSta
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.GetSpoolStatus200JSONResponse{Status: ictcoreapi.SpoolStatus(s.Status)}, nil
+	status, detail := spoolStatus(s.Status)
+	return ictcoreapi.GetSpoolStatus200JSONResponse{Status: status, StatusDetail: &detail}, nil
 }
 
 func (h *Handler) ListSpoolResults(ctx context.Context, req ictcoreapi.ListSpoolResultsRequestObject) (ictcoreapi.ListSpoolResultsResponseObject, error) {
@@ -288,9 +290,10 @@ func resultList(ctx context.Context, page models.PageOf[ictcore.SpoolResult]) ic
 }
 
 func toAPITransmission(t *ictcore.Transmission) ictcoreapi.Transmission {
+	status, detail := transmissionStatus(t.Status)
 	return ictcoreapi.Transmission{TransmissionId: t.ID, Title: t.Title, ServiceFlag: ictcoreapi.ServiceFlag(t.ServiceFlag),
 		ProgramId: t.ProgramID, AccountId: deref(t.AccountID), ContactId: t.ContactID, Origin: t.Origin,
-		Direction: ictcoreapi.TransmissionDirection(t.Direction), Status: ictcoreapi.TransmissionStatus(t.Status),
+		Direction: ictcoreapi.TransmissionDirection(t.Direction), Status: status, StatusDetail: &detail,
 		Response: t.Response, TryAllowed: t.TryAllowed, TryDone: t.TryDone, LastRun: t.LastRun, CampaignId: t.CampaignID,
 		UserId: t.UserID}
 }
@@ -305,7 +308,29 @@ func toAPITransmissions(ts []ictcore.Transmission) []ictcoreapi.Transmission {
 
 func toAPISpool(s *ictcore.Spool) ictcoreapi.Spool {
 	sf := ictcoreapi.ServiceFlag(s.ServiceFlag)
+	status, detail := spoolStatus(s.Status)
 	return ictcoreapi.Spool{SpoolId: s.ID, TimeSpool: s.TimeSpool, TimeStart: s.TimeStart, TimeConnect: s.TimeConnect,
-		TimeEnd: s.TimeEnd, Status: ictcoreapi.SpoolStatus(s.Status), Response: s.Response, ServiceFlag: &sf,
+		TimeEnd: s.TimeEnd, Status: status, StatusDetail: &detail, Response: s.Response, ServiceFlag: &sf,
 		AccountId: s.AccountID, TransmissionId: s.TransmissionID, UserId: s.UserID}
+}
+
+// transmissionStatus answers a stored status as the guide's five (review R24) and as Switchboard's finer
+// state: waiting for an automatic retry is pending.
+func transmissionStatus(stored string) (ictcoreapi.TransmissionStatus, ictcoreapi.TransmissionState) {
+	if stored == ictcore.StatusPendingRetry {
+		return ictcoreapi.TransmissionStatusPending, ictcoreapi.TransmissionState(stored)
+	}
+	return ictcoreapi.TransmissionStatus(stored), ictcoreapi.TransmissionState(stored)
+}
+
+// spoolStatus answers a stored spool status as the guide's three (review R24) and as the finer state:
+// queued and started are initiated, invalid is failed.
+func spoolStatus(stored string) (ictcoreapi.SpoolStatus, ictcoreapi.SpoolState) {
+	switch stored {
+	case ictcore.SpoolQueued, ictcore.SpoolStarted:
+		return ictcoreapi.SpoolStatusInitiated, ictcoreapi.SpoolState(stored)
+	case ictcore.SpoolInvalid:
+		return ictcoreapi.SpoolStatusFailed, ictcoreapi.SpoolState(stored)
+	}
+	return ictcoreapi.SpoolStatus(stored), ictcoreapi.SpoolState(stored)
 }

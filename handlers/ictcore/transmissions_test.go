@@ -95,6 +95,7 @@ type spoolRow struct {
 	TimeConnect    *int64 `json:"time_connect"`
 	TimeEnd        *int64 `json:"time_end"`
 	Status         string
+	StatusDetail   string `json:"status_detail"`
 	Response       string
 	TransmissionID int64 `json:"transmission_id"`
 }
@@ -245,7 +246,7 @@ func TestTransmissionCRUD(t *testing.T) {
 			{"missing account", "POST", "/transmissions", map[string]any{"program_id": program, "contact_id": contact, "account_id": 999}, 404, "ccount 999 not found"},
 			{"wrong service", "POST", "/transmissions", map[string]any{"program_id": program, "contact_id": contact, "service_flag": 8}, 412, "service_flag 8"},
 			{"try_allowed 0", "POST", "/transmissions", map[string]any{"program_id": program, "contact_id": contact, "try_allowed": 0}, 412, "try_allowed"},
-			{"status is read-only", "POST", "/transmissions", map[string]any{"program_id": program, "contact_id": contact, "status": "completed"}, 412, "status"},
+			{"status not a string", "POST", "/transmissions", map[string]any{"program_id": program, "contact_id": contact, "status": 5}, 412, "status"}, // a string status is accepted and ignored (R4)
 			{"PUT other program_id", "PUT", fmt.Sprintf("/programs/%d/transmissions", program), map[string]any{"contact_id": contact, "program_id": program + 1000}, 412, "program_id"},
 			{"PUT missing program", "PUT", "/programs/999/transmissions", map[string]any{"contact_id": contact}, 404, "Program 999 not found"},
 			{"POST foreign parameter", "POST", fmt.Sprintf("/programs/%d/transmissions", program), map[string]any{
@@ -508,7 +509,7 @@ func TestSendBadInput(t *testing.T) {
 			t.Fatalf("deleted text: %q", got.Response)
 		}
 		sp := e.txSpools(t, id)
-		if len(sp) != 1 || sp[0].Status != "invalid" {
+		if len(sp) != 1 || sp[0].Status != "failed" || sp[0].StatusDetail != "invalid" { // the guide's status, the finer state (R24)
 			t.Fatalf("spool of an invalid send: %+v", sp)
 		}
 

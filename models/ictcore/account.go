@@ -140,7 +140,11 @@ func AssignAccount(ctx context.Context, db *gorm.DB, o Owner, id, userID int64) 
 	}, func(tx *gorm.DB, a *Account) error {
 		a.UserID = &userID
 		stampUpdate(&a.UpdatedAt)
-		return tx.Save(a).Error
+		if err := tx.Save(a).Error; err != nil {
+			return err
+		}
+		// The subscriptions were the previous owner's (the contract, as the reference code).
+		return tx.Where("account_id = ?", id).Delete(&accountProgram{}).Error
 	})
 }
 
@@ -153,9 +157,12 @@ func DissociateAccount(ctx context.Context, db *gorm.DB, o Owner, id int64) (*Ac
 	})
 }
 
-// DeleteAccount deletes an account and its settings in one transaction.
+// DeleteAccount deletes an account, its settings and its subscriptions in one transaction.
 func DeleteAccount(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
 	return deleteOwned(ctx, db, accounts, o, id, func(tx *gorm.DB) error {
+		if err := tx.Where("account_id = ?", id).Delete(&accountProgram{}).Error; err != nil {
+			return err
+		}
 		return tx.Where("account_id = ?", id).Delete(&AccountSetting{}).Error
 	})
 }
@@ -376,3 +383,53 @@ func usernameTaken(err error, a *Account) error {
 	}
 	return err
 }
+
+// SubscribeProgram subscribes an account the owner may change to a program the owner may see; twice is
+// harmless. It answers the account.
+func SubscribeProgram(ctx context.Context, db *gorm.DB, o Owner, id, programID int64) (*Account, error) {
+	return changeAccountAfter(ctx, db, o, id, func(tx *gorm.DB) error {
+		return exists(tx, programs, o, programID)
+	}, func(tx *gorm.DB, a *Account) error {
+		stampUpdate(&a.UpdatedAt)
+		if err := tx.Save(a).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`INSERT INTO account_programs (account_id, program_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, programID).Error
+	})
+}
+
+// UnsubscribeProgram ends one subscription (programID) or all of them (nil); the programs stay. A named
+// program must exist and be the owner's.
+func UnsubscribeProgram(ctx context.Context, db *gorm.DB, o Owner, id int64, programID *int64) (*Account, error) {
+	return changeAccountAfter(ctx, db, o, id, func(tx *gorm.DB) error {
+		if programID == nil {
+			return nil
+		}
+		return exists(tx, programs, o, *programID)
+	}, func(tx *gorm.DB, a *Account) error {
+		stampUpdate(&a.UpdatedAt)
+		if err := tx.Save(a).Error; err != nil {
+			return err
+		}
+		q := tx.Where("account_id = ?", id)
+		if programID != nil {
+			q = q.Where("program_id = ?", *programID)
+		}
+		return q.Delete(&accountProgram{}).Error
+	})
+}
+
+// SubscribedPrograms answers the ids of the programs an account is subscribed to, in id order.
+func SubscribedPrograms(ctx context.Context, db *gorm.DB, id int64) ([]int64, error) {
+	var ids []int64
+	err := db.WithContext(ctx).Model(&accountProgram{}).Where("account_id = ?", id).Order("program_id").Pluck("program_id", &ids).Error
+	return ids, err
+}
+
+// accountProgram is a row of account_programs (migration step 10).
+type accountProgram struct {
+	AccountID int64 `gorm:"primaryKey"`
+	ProgramID int64 `gorm:"primaryKey"`
+}
+
+func (accountProgram) TableName() string { return "account_programs" }

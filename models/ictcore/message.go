@@ -156,9 +156,10 @@ func ListTexts(ctx context.Context, db *gorm.DB, o Owner, f MessageFilter) (mode
 }
 
 // TextCharset settles a text's character set and SMS data coding from what a client sent (ambiguity 61):
-// the guide's names unicode, plain and binary stand for a character set and a coding; a character set
-// name is kept as given, with GSM and ASCII coded as GSM and the others as unicode. An explicit encoding
-// wins. An empty typ keeps current (UTF-8 for a new text).
+// the type is kept as the client spelled it (review R25), a character set name or the guide's unicode,
+// plain or binary; the guide's names set the coding (unicode 2, plain 0, binary 1), GSM and ASCII are
+// coded as GSM (0), other character sets as unicode (2). An explicit encoding wins. An empty typ keeps
+// current (UTF-8 for a new text).
 func TextCharset(typ string, encoding *int, current string) (string, int) {
 	if typ == "" {
 		typ = current
@@ -168,14 +169,10 @@ func TextCharset(typ string, encoding *int, current string) (string, int) {
 	}
 	enc := 2
 	switch typ {
-	case "unicode":
-		typ, enc = "UTF-8", 2
-	case "plain":
-		typ, enc = "GSM", 0
-	case "binary":
-		typ, enc = "UTF-8", 1
-	case "GSM", "ASCII":
+	case "plain", "GSM", "ASCII":
 		enc = 0
+	case "binary":
+		enc = 1
 	}
 	if encoding != nil {
 		enc = *encoding

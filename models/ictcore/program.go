@@ -87,9 +87,12 @@ func GetProgram(ctx context.Context, db *gorm.DB, o Owner, id int64) (*Program, 
 	return getOwned[Program](ctx, db, programs, o, id)
 }
 
-// DeleteProgram deletes a program; transmissions made with it keep its id.
+// DeleteProgram deletes a program and the accounts' subscriptions to it; transmissions made with it keep
+// its id.
 func DeleteProgram(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
-	return deleteOwned(ctx, db, programs, o, id, nil)
+	return deleteOwned(ctx, db, programs, o, id, func(tx *gorm.DB) error {
+		return tx.Where("program_id = ?", id).Delete(&accountProgram{}).Error
+	})
 }
 
 // ListPrograms answers a page of the owner's programs.

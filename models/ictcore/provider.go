@@ -15,6 +15,7 @@ type Provider struct {
 	Name        string
 	Type        string // sip, smpp, http, smtp, emailcmd
 	ServiceFlag int    // bitmask: 1 voice, 2 fax, 4 SMS, 8 e-mail
+	GatewayFlag int    // the guide's gateway_flag, kept as given (step 11); delivery follows Type
 	NodeID      int64
 	Host        string
 	Port        int
