@@ -55,10 +55,7 @@ func (h *Handler) ListAccounts(ctx context.Context, req ictcoreapi.ListAccountsR
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.Account, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPIAccount(&page.Items[i])
-	}
+	out := each(page.Items, toAPIAccount)
 	return ictcoreapi.ListAccounts200JSONResponse{Body: out, Headers: ictcoreapi.ListAccounts200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -111,7 +108,8 @@ func (h *Handler) UpdateAccount(ctx context.Context, req ictcoreapi.UpdateAccoun
 	return ictcoreapi.UpdateAccount200JSONResponse(toAPIAccount(a)), nil
 }
 
-// DeleteAccount (DELETE /accounts/{account_id}): the account and its settings go in one transaction.
+// DeleteAccount (DELETE /accounts/{account_id}): the account, its settings and subscriptions go in one
+// transaction.
 func (h *Handler) DeleteAccount(ctx context.Context, req ictcoreapi.DeleteAccountRequestObject) (ictcoreapi.DeleteAccountResponseObject, error) {
 	if err := ictcore.DeleteAccount(ctx, h.db, ownerOf(ctx), req.AccountId); err != nil {
 		return nil, err
@@ -119,9 +117,8 @@ func (h *Handler) DeleteAccount(ctx context.Context, req ictcoreapi.DeleteAccoun
 	return ictcoreapi.DeleteAccount200JSONResponse(true), nil
 }
 
-// AssignAccountUser (PUT /accounts/{account_id}/users/{user_id}): answers the account with its new owner.
-// The contract also clears the account's program subscriptions here; there are none until programs can
-// be subscribed (subscribeAccountProgram answers 501).
+// AssignAccountUser (PUT /accounts/{account_id}/users/{user_id}): answers the account with its new owner;
+// its program subscriptions, the previous owner's, are cleared (ictcore.AssignAccount).
 func (h *Handler) AssignAccountUser(ctx context.Context, req ictcoreapi.AssignAccountUserRequestObject) (ictcoreapi.AssignAccountUserResponseObject, error) {
 	a, err := ictcore.AssignAccount(ctx, h.db, ownerOf(ctx), req.AccountId, req.UserId)
 	if err != nil {

@@ -14,13 +14,7 @@ func toAPIContact(c *ictcore.Contact) ictcoreapi.Contact {
 	}
 }
 
-func toAPIContacts(cs []ictcore.Contact) []ictcoreapi.Contact {
-	out := make([]ictcoreapi.Contact, len(cs))
-	for i := range cs {
-		out[i] = toAPIContact(&cs[i])
-	}
-	return out
-}
+func toAPIContacts(cs []ictcore.Contact) []ictcoreapi.Contact { return each(cs, toAPIContact) }
 
 func toModelContact(in *ictcoreapi.ContactInput, userID int64) *ictcore.Contact {
 	c := &ictcore.Contact{
@@ -47,13 +41,7 @@ func toAPIGroup(g *ictcore.Group) ictcoreapi.Group {
 	}
 }
 
-func toAPIGroups(gs []ictcore.Group) []ictcoreapi.Group {
-	out := make([]ictcoreapi.Group, len(gs))
-	for i := range gs {
-		out[i] = toAPIGroup(&gs[i])
-	}
-	return out
-}
+func toAPIGroups(gs []ictcore.Group) []ictcoreapi.Group { return each(gs, toAPIGroup) }
 
 // contactFilter collects the contact search parameters; list and group-contacts share them.
 type contactFilter struct {
@@ -83,6 +71,15 @@ func firstSet(userID, createdBy *int64) *int64 {
 
 func listQuery(limit *int, offset, after *int64, count *bool) models.ListQuery {
 	return models.ListQuery{Limit: deref(limit), Offset: deref(offset), After: after, Count: deref(count)}
+}
+
+// each converts every row of a page with conv, which reads the row in place.
+func each[T, U any](rows []T, conv func(*T) U) []U {
+	out := make([]U, len(rows))
+	for i := range rows {
+		out[i] = conv(&rows[i])
+	}
+	return out
 }
 
 func deref[T any](p *T) T {

@@ -66,10 +66,7 @@ func (h *Handler) ListTexts(ctx context.Context, req ictcoreapi.ListTextsRequest
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.Text, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPIText(&page.Items[i])
-	}
+	out := each(page.Items, toAPIText)
 	return ictcoreapi.ListTexts200JSONResponse{Body: out, Headers: ictcoreapi.ListTexts200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -134,10 +131,7 @@ func (h *Handler) ListTemplates(ctx context.Context, req ictcoreapi.ListTemplate
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.Template, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPITemplate(&page.Items[i])
-	}
+	out := each(page.Items, toAPITemplate)
 	return ictcoreapi.ListTemplates200JSONResponse{Body: out, Headers: ictcoreapi.ListTemplates200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -199,10 +193,7 @@ func (h *Handler) ListDocuments(ctx context.Context, req ictcoreapi.ListDocument
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.Document, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPIDocument(&page.Items[i])
-	}
+	out := each(page.Items, toAPIDocument)
 	return ictcoreapi.ListDocuments200JSONResponse{Body: out, Headers: ictcoreapi.ListDocuments200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -265,10 +256,7 @@ func (h *Handler) ListRecordings(ctx context.Context, req ictcoreapi.ListRecordi
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.Recording, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPIRecording(&page.Items[i])
-	}
+	out := each(page.Items, toAPIRecording)
 	return ictcoreapi.ListRecordings200JSONResponse{Body: out, Headers: ictcoreapi.ListRecordings200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }

@@ -89,10 +89,7 @@ func (h *Handler) ListPrograms(ctx context.Context, req ictcoreapi.ListProgramsR
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.Program, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPIProgram(&page.Items[i])
-	}
+	out := each(page.Items, toAPIProgram)
 	return ictcoreapi.ListPrograms200JSONResponse{Body: out, Headers: ictcoreapi.ListPrograms200ResponseHeaders{
 		XTotalCount: page.Total, Link: server.PageLink(ctx, page, "")}}, nil
 }

@@ -51,10 +51,7 @@ func (h *Handler) ListProviders(ctx context.Context, req ictcoreapi.ListProvider
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.Provider, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPIProvider(&page.Items[i])
-	}
+	out := each(page.Items, toAPIProvider)
 	return ictcoreapi.ListProviders200JSONResponse{Body: out, Headers: ictcoreapi.ListProviders200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }

@@ -241,10 +241,7 @@ func (h *Handler) ListTransmissionSpools(ctx context.Context, req ictcoreapi.Lis
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.Spool, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPISpool(&page.Items[i])
-	}
+	out := each(page.Items, toAPISpool)
 	return ictcoreapi.ListTransmissionSpools200JSONResponse{Body: out,
 		Headers: ictcoreapi.ListTransmissionSpools200ResponseHeaders{XTotalCount: page.Total, Link: server.PageLink(ctx, page, "")}}, nil
 }

@@ -115,10 +115,7 @@ func (h *Handler) ListUsers(ctx context.Context, req ictcoreapi.ListUsersRequest
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ictcoreapi.User, len(page.Items))
-	for i := range page.Items {
-		out[i] = toAPIUser(&page.Items[i])
-	}
+	out := each(page.Items, toAPIUser)
 	return ictcoreapi.ListUsers200JSONResponse{Body: out, Headers: ictcoreapi.ListUsers200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
