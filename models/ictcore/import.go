@@ -43,6 +43,46 @@ const visibleSQL = "(contacts.import_id IS NULL OR contacts.import_id NOT IN (SE
 // visible is the one scope every read and write of contacts goes through.
 func visible(q *gorm.DB) *gorm.DB { return q.Where(visibleSQL) }
 
+// importDone answers whether the contacts of import id are visible, as visibleSQL decides: the import is
+// done, or its row is gone. Both are final (an import leaves 'running' only for 'done' or 'failed', and
+// ids are never reused), so a yes is remembered per pool; a no is asked again each time.
+func importDone(ctx context.Context, db *gorm.DB, id int64) (bool, error) {
+	pool, _ := db.DB()
+	k := doneKey{pool, id}
+	doneMu.Lock()
+	_, ok := doneImports[k]
+	doneMu.Unlock()
+	if ok {
+		return true, nil
+	}
+	var states []string
+	if err := db.WithContext(ctx).Raw("SELECT state FROM contact_imports WHERE import_id = ?", id).Scan(&states).Error; err != nil {
+		return false, err
+	}
+	if len(states) > 0 && states[0] != "done" {
+		return false, nil
+	}
+	doneMu.Lock()
+	if len(doneImports) >= doneImportsMax {
+		clear(doneImports) // a plain bound: forgetting only costs one more read
+	}
+	doneImports[k] = struct{}{}
+	doneMu.Unlock()
+	return true, nil
+}
+
+type doneKey struct {
+	pool *sql.DB
+	id   int64
+}
+
+const doneImportsMax = 10000
+
+var (
+	doneMu      sync.Mutex
+	doneImports = map[doneKey]struct{}{}
+)
+
 // errImportLost: a sweep took the import for abandoned (its heartbeat failed for ImportStaleAfter) and
 // has failed it, or its group was deleted; nothing of it stays (groupGone answers NotFound for the latter).
 var errImportLost = models.Errorf(models.Busy, "the import was interrupted, retry it")
