@@ -25,6 +25,7 @@ import (
 	"switchboard/models"
 	"switchboard/models/identity"
 	"switchboard/queue"
+	"switchboard/schedules"
 	"switchboard/server"
 )
 
@@ -126,6 +127,7 @@ func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error
 	qc.Log = o.Log
 	q := queue.New(o.DB, qc)
 	sender, err := delivery.New(delivery.Config{DB: o.DB, Blobs: blobs, Queue: q, Log: o.Log, Sim: o.Sim,
+		Schedules:  schedules.New(o.DB, q, o.Log),
 		RetryDelay: o.RetryDelay, RetryMaxDelay: o.RetryMaxDelay})
 	if err != nil {
 		return nil, nil, fmt.Errorf("delivery: %w", err)

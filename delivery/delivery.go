@@ -25,6 +25,7 @@ import (
 	"switchboard/models"
 	"switchboard/models/ictcore"
 	"switchboard/queue"
+	"switchboard/schedules"
 )
 
 // Config is what the delivery service is built from; zero durations take the defaults.
@@ -32,7 +33,9 @@ type Config struct {
 	DB    *gorm.DB
 	Blobs blob.Store // message files (attachments, fax documents, recordings)
 	Queue *queue.Queue
-	Log   *slog.Logger
+	// Schedules fires scheduled sends (the service registers its send action on it).
+	Schedules *schedules.Service
+	Log       *slog.Logger
 	// Sim is the simulator's behaviour: the gateway of every service no active provider offers.
 	Sim gateway.SimConfig
 	// RetryDelay is the wait before the first automatic retry; each further one waits twice the last, up
@@ -54,6 +57,7 @@ type Service struct {
 	log                 *slog.Logger
 	sim                 *gateway.Simulator
 	retryDelay, maxWait time.Duration
+	schedules           *schedules.Service
 }
 
 // New builds the service and registers its workers on the queue (before the queue starts). A simulator
@@ -67,7 +71,7 @@ func New(c Config) (*Service, error) {
 		c.Log = slog.Default()
 	}
 	s := &Service{db: c.DB, blobs: c.Blobs, queue: c.Queue, log: c.Log, sim: sim,
-		retryDelay: c.RetryDelay, maxWait: c.RetryMaxDelay}
+		retryDelay: c.RetryDelay, maxWait: c.RetryMaxDelay, schedules: c.Schedules}
 	if s.retryDelay <= 0 {
 		s.retryDelay = DefaultRetryDelay
 	}
@@ -77,7 +81,33 @@ func New(c Config) (*Service, error) {
 	s.maxWait = max(s.maxWait, s.retryDelay)
 	river.AddWorker(c.Queue.Workers(), &deliverWorker{s: s})
 	river.AddWorker(c.Queue.Workers(), &retryWorker{s: s})
+	if s.schedules != nil {
+		s.schedules.Handle(ictcore.ActionSend, func(ctx context.Context, tx *gorm.DB, sc *ictcore.Schedule) error {
+			_, err := ictcore.SendTransmission(ctx, tx, ictcore.AnyOwner, sc.TargetID, s.enqueue)
+			return err
+		})
+	}
 	return s, nil
+}
+
+// errNoSchedules answers a schedule request on a service built without schedules.
+var errNoSchedules = models.Errorf(models.Busy, "schedules are not running on this node")
+
+// Schedule schedules sending a transmission the owner may see and answers the schedule's id.
+func (s *Service) Schedule(ctx context.Context, o ictcore.Owner, transmissionID int64, w ictcore.When) (int64, error) {
+	if s.schedules == nil {
+		return 0, errNoSchedules
+	}
+	sc, err := ictcore.ScheduleTransmission(ctx, s.db, o, transmissionID, w, s.schedules.Arm)
+	if err != nil {
+		return 0, err
+	}
+	return sc.ID, nil
+}
+
+// Unschedule cancels every schedule of a transmission the owner may see.
+func (s *Service) Unschedule(ctx context.Context, o ictcore.Owner, transmissionID int64) error {
+	return ictcore.CancelTransmissionSchedules(ctx, s.db, o, transmissionID)
 }
 
 // Send starts an attempt of a transmission the owner may see (send and retry) and answers its spool id;

@@ -35,6 +35,7 @@ var migrations = []migration{
 	{9, "River job queue tables", nil, migrateRiver},
 	{10, "ICTCore account program subscriptions", migrateV10, nil},
 	{11, "ICTCore provider gateway_flag", migrateV11, nil},
+	{12, "ICTCore schedules", migrateV12, nil},
 }
 
 type schemaMigration struct {

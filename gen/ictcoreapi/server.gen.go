@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -151,28 +152,28 @@ type ClientInterface interface {
 
 	// ClearAccountPrograms Clear an account from all subscribed programs
 	//
-	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows.
 	//
 	// Corresponds with DELETE /accounts/{account_id}/programs (the `ClearAccountPrograms` operationId).
 	ClearAccountPrograms(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ClearAccountProgramsByGet Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
 	//
-	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows.
 	//
 	// Corresponds with GET /accounts/{account_id}/programs (the `ClearAccountProgramsByGet` operationId).
 	ClearAccountProgramsByGet(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnsubscribeAccountProgram Unsubscribe an account from given program
 	//
-	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 	//
 	// Corresponds with DELETE /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgram` operationId).
 	UnsubscribeAccountProgram(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnsubscribeAccountProgramByGet Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
 	//
-	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 	//
 	// Corresponds with GET /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgramByGet` operationId).
 	UnsubscribeAccountProgramByGet(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -218,14 +219,14 @@ type ClientInterface interface {
 
 	// DissociateAccountUser Dissociate an account from any user
 	//
-	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Corresponds with DELETE /accounts/{account_id}/users (the `DissociateAccountUser` operationId).
 	DissociateAccountUser(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DissociateAccountUserByGet Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
 	//
-	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Corresponds with GET /accounts/{account_id}/users (the `DissociateAccountUserByGet` operationId).
 	DissociateAccountUserByGet(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -384,7 +385,7 @@ type ClientInterface interface {
 	// Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
 	// the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
 	// alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
-	// schedule; there is no GET alias (ambiguity 45).
+	// schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Corresponds with DELETE /campaigns/{campaign_id}/schedule (the `CancelCampaignSchedule` operationId).
 	CancelCampaignSchedule(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -396,7 +397,7 @@ type ClientInterface interface {
 	// Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
 	// the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
 	// alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
-	// schedule; there is no GET alias (ambiguity 45).
+	// schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Corresponds with GET /campaigns/{campaign_id}/schedule (the `CancelCampaignScheduleByGet` operationId).
 	CancelCampaignScheduleByGet(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -432,8 +433,9 @@ type ClientInterface interface {
 	// Instead of processing the campaign's contacts instantly, schedules their processing / calling in the
 	// near future. When the schedule fires, the campaign is started as by `PUT /campaigns/{campaign_id}/start`.
 	//
-	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-	// `{"schedule_id": ...}` (ambiguity 48).
+	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+	// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+	// (ambiguity 48).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -445,8 +447,9 @@ type ClientInterface interface {
 	// Instead of processing the campaign's contacts instantly, schedules their processing / calling in the
 	// near future. When the schedule fires, the campaign is started as by `PUT /campaigns/{campaign_id}/start`.
 	//
-	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-	// `{"schedule_id": ...}` (ambiguity 48).
+	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+	// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+	// (ambiguity 48).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -469,8 +472,9 @@ type ClientInterface interface {
 	// Instead of stopping the campaign manually, schedules its stop. When the schedule fires, the campaign is
 	// stopped as by `PUT /campaigns/{campaign_id}/stop`.
 	//
-	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-	// `{"schedule_id": ...}` (ambiguity 48).
+	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+	// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+	// (ambiguity 48).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -482,8 +486,9 @@ type ClientInterface interface {
 	// Instead of stopping the campaign manually, schedules its stop. When the schedule fires, the campaign is
 	// stopped as by `PUT /campaigns/{campaign_id}/stop`.
 	//
-	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-	// `{"schedule_id": ...}` (ambiguity 48).
+	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+	// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+	// (ambiguity 48).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2009,8 +2014,7 @@ type ClientInterface interface {
 	//
 	// Cancels every schedule of the transmission.
 	//
-	// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
-	// (ambiguity 45).
+	// Switchboard: answers `true`, also when the transmission had no schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Corresponds with DELETE /transmissions/{transmission_id}/schedule (the `CancelTransmissionSchedule` operationId).
 	CancelTransmissionSchedule(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2019,8 +2023,7 @@ type ClientInterface interface {
 	//
 	// Cancels every schedule of the transmission.
 	//
-	// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
-	// (ambiguity 45).
+	// Switchboard: answers `true`, also when the transmission had no schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Corresponds with GET /transmissions/{transmission_id}/schedule (the `CancelTransmissionScheduleByGet` operationId).
 	CancelTransmissionScheduleByGet(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2031,7 +2034,13 @@ type ClientInterface interface {
 	// schedule fires, the transmission is sent as by `POST /transmissions/{transmission_id}/send`.
 	//
 	// Switchboard: the guide documents no request body; the body is a ScheduleInput, the reference code's
-	// schedule fields (ambiguity 54). Answers `{"schedule_id": ...}` (ambiguity 48).
+	// schedule fields (ambiguity 54), and may be left out: no body, or `{}`, sends once and at once (review
+	// R5). Answers `{"schedule_id": ...}` (ambiguity 48). A transmission may have several schedules. Each
+	// firing sends as `POST /transmissions/{transmission_id}/send` does; a firing the transmission refuses
+	// at that time (already processing, completed, deleted) is logged and skipped, and a recurring schedule
+	// goes on to its next match. Deleting the transmission deletes its schedules. 404 when the transmission
+	// does not exist or is not the caller's; 409 when it is completed or invalid (nothing is left to send);
+	// 412 for a ScheduleInput that mixes one-shot fields, names a value out of range or never fires.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2044,7 +2053,13 @@ type ClientInterface interface {
 	// schedule fires, the transmission is sent as by `POST /transmissions/{transmission_id}/send`.
 	//
 	// Switchboard: the guide documents no request body; the body is a ScheduleInput, the reference code's
-	// schedule fields (ambiguity 54). Answers `{"schedule_id": ...}` (ambiguity 48).
+	// schedule fields (ambiguity 54), and may be left out: no body, or `{}`, sends once and at once (review
+	// R5). Answers `{"schedule_id": ...}` (ambiguity 48). A transmission may have several schedules. Each
+	// firing sends as `POST /transmissions/{transmission_id}/send` does; a firing the transmission refuses
+	// at that time (already processing, completed, deleted) is logged and skipped, and a recurring schedule
+	// goes on to its next match. Deleting the transmission deletes its schedules. 404 when the transmission
+	// does not exist or is not the caller's; 409 when it is completed or invalid (nothing is left to send);
+	// 412 for a ScheduleInput that mixes one-shot fields, names a value out of range or never fires.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2153,14 +2168,14 @@ type ClientInterface interface {
 
 	// RemoveUserPermission Delete User Permissions
 	//
-	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the permission does not exist.
 	//
 	// Corresponds with DELETE /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermission` operationId).
 	RemoveUserPermission(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RemoveUserPermissionByGet Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
 	//
-	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the permission does not exist.
 	//
 	// Corresponds with GET /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermissionByGet` operationId).
 	RemoveUserPermissionByGet(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2174,14 +2189,14 @@ type ClientInterface interface {
 
 	// RemoveUserRole Delete User Role
 	//
-	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 	//
 	// Corresponds with DELETE /users/{user_id}/roles/{role_id} (the `RemoveUserRole` operationId).
 	RemoveUserRole(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RemoveUserRoleByGet Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
 	//
-	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 	//
 	// Corresponds with GET /users/{user_id}/roles/{role_id} (the `RemoveUserRoleByGet` operationId).
 	RemoveUserRoleByGet(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2323,7 +2338,7 @@ func (c *Client) UpdateAccount(ctx context.Context, accountId int64, body Update
 
 // ClearAccountPrograms Clear an account from all subscribed programs
 //
-// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows.
 //
 // Corresponds with DELETE /accounts/{account_id}/programs (the `ClearAccountPrograms` operationId).
 func (c *Client) ClearAccountPrograms(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2340,7 +2355,7 @@ func (c *Client) ClearAccountPrograms(ctx context.Context, accountId int64, reqE
 
 // ClearAccountProgramsByGet Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
 //
-// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows.
 //
 // Corresponds with GET /accounts/{account_id}/programs (the `ClearAccountProgramsByGet` operationId).
 func (c *Client) ClearAccountProgramsByGet(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2357,7 +2372,7 @@ func (c *Client) ClearAccountProgramsByGet(ctx context.Context, accountId int64,
 
 // UnsubscribeAccountProgram Unsubscribe an account from given program
 //
-// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 //
 // Corresponds with DELETE /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgram` operationId).
 func (c *Client) UnsubscribeAccountProgram(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2374,7 +2389,7 @@ func (c *Client) UnsubscribeAccountProgram(ctx context.Context, accountId int64,
 
 // UnsubscribeAccountProgramByGet Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
 //
-// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 //
 // Corresponds with GET /accounts/{account_id}/programs/{program_id} (the `UnsubscribeAccountProgramByGet` operationId).
 func (c *Client) UnsubscribeAccountProgramByGet(ctx context.Context, accountId int64, programId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2480,7 +2495,7 @@ func (c *Client) UpdateAccountSetting(ctx context.Context, accountId int64, name
 
 // DissociateAccountUser Dissociate an account from any user
 //
-// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Corresponds with DELETE /accounts/{account_id}/users (the `DissociateAccountUser` operationId).
 func (c *Client) DissociateAccountUser(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2497,7 +2512,7 @@ func (c *Client) DissociateAccountUser(ctx context.Context, accountId int64, req
 
 // DissociateAccountUserByGet Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
 //
-// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Corresponds with GET /accounts/{account_id}/users (the `DissociateAccountUserByGet` operationId).
 func (c *Client) DissociateAccountUserByGet(ctx context.Context, accountId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2796,7 +2811,7 @@ func (c *Client) UpdateCampaign(ctx context.Context, campaignId CampaignIdPath, 
 // Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
 // the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
 // alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
-// schedule; there is no GET alias (ambiguity 45).
+// schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Corresponds with DELETE /campaigns/{campaign_id}/schedule (the `CancelCampaignSchedule` operationId).
 func (c *Client) CancelCampaignSchedule(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2818,7 +2833,7 @@ func (c *Client) CancelCampaignSchedule(ctx context.Context, campaignId Campaign
 // Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
 // the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
 // alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
-// schedule; there is no GET alias (ambiguity 45).
+// schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Corresponds with GET /campaigns/{campaign_id}/schedule (the `CancelCampaignScheduleByGet` operationId).
 func (c *Client) CancelCampaignScheduleByGet(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2884,8 +2899,9 @@ func (c *Client) StartCampaign(ctx context.Context, campaignId CampaignIdPath, r
 // Instead of processing the campaign's contacts instantly, schedules their processing / calling in the
 // near future. When the schedule fires, the campaign is started as by `PUT /campaigns/{campaign_id}/start`.
 //
-// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-// `{"schedule_id": ...}` (ambiguity 48).
+// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+// (ambiguity 48).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2907,8 +2923,9 @@ func (c *Client) ScheduleCampaignStartWithBody(ctx context.Context, campaignId C
 // Instead of processing the campaign's contacts instantly, schedules their processing / calling in the
 // near future. When the schedule fires, the campaign is started as by `PUT /campaigns/{campaign_id}/start`.
 //
-// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-// `{"schedule_id": ...}` (ambiguity 48).
+// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+// (ambiguity 48).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2951,8 +2968,9 @@ func (c *Client) StopCampaign(ctx context.Context, campaignId CampaignIdPath, re
 // Instead of stopping the campaign manually, schedules its stop. When the schedule fires, the campaign is
 // stopped as by `PUT /campaigns/{campaign_id}/stop`.
 //
-// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-// `{"schedule_id": ...}` (ambiguity 48).
+// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+// (ambiguity 48).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2974,8 +2992,9 @@ func (c *Client) ScheduleCampaignStopWithBody(ctx context.Context, campaignId Ca
 // Instead of stopping the campaign manually, schedules its stop. When the schedule fires, the campaign is
 // stopped as by `PUT /campaigns/{campaign_id}/stop`.
 //
-// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-// `{"schedule_id": ...}` (ambiguity 48).
+// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+// (ambiguity 48).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5971,8 +5990,7 @@ func (c *Client) RetryTransmission(ctx context.Context, transmissionId Transmiss
 //
 // Cancels every schedule of the transmission.
 //
-// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
-// (ambiguity 45).
+// Switchboard: answers `true`, also when the transmission had no schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Corresponds with DELETE /transmissions/{transmission_id}/schedule (the `CancelTransmissionSchedule` operationId).
 func (c *Client) CancelTransmissionSchedule(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5991,8 +6009,7 @@ func (c *Client) CancelTransmissionSchedule(ctx context.Context, transmissionId 
 //
 // Cancels every schedule of the transmission.
 //
-// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
-// (ambiguity 45).
+// Switchboard: answers `true`, also when the transmission had no schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Corresponds with GET /transmissions/{transmission_id}/schedule (the `CancelTransmissionScheduleByGet` operationId).
 func (c *Client) CancelTransmissionScheduleByGet(ctx context.Context, transmissionId TransmissionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6013,7 +6030,13 @@ func (c *Client) CancelTransmissionScheduleByGet(ctx context.Context, transmissi
 // schedule fires, the transmission is sent as by `POST /transmissions/{transmission_id}/send`.
 //
 // Switchboard: the guide documents no request body; the body is a ScheduleInput, the reference code's
-// schedule fields (ambiguity 54). Answers `{"schedule_id": ...}` (ambiguity 48).
+// schedule fields (ambiguity 54), and may be left out: no body, or `{}`, sends once and at once (review
+// R5). Answers `{"schedule_id": ...}` (ambiguity 48). A transmission may have several schedules. Each
+// firing sends as `POST /transmissions/{transmission_id}/send` does; a firing the transmission refuses
+// at that time (already processing, completed, deleted) is logged and skipped, and a recurring schedule
+// goes on to its next match. Deleting the transmission deletes its schedules. 404 when the transmission
+// does not exist or is not the caller's; 409 when it is completed or invalid (nothing is left to send);
+// 412 for a ScheduleInput that mixes one-shot fields, names a value out of range or never fires.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6036,7 +6059,13 @@ func (c *Client) ScheduleTransmissionWithBody(ctx context.Context, transmissionI
 // schedule fires, the transmission is sent as by `POST /transmissions/{transmission_id}/send`.
 //
 // Switchboard: the guide documents no request body; the body is a ScheduleInput, the reference code's
-// schedule fields (ambiguity 54). Answers `{"schedule_id": ...}` (ambiguity 48).
+// schedule fields (ambiguity 54), and may be left out: no body, or `{}`, sends once and at once (review
+// R5). Answers `{"schedule_id": ...}` (ambiguity 48). A transmission may have several schedules. Each
+// firing sends as `POST /transmissions/{transmission_id}/send` does; a firing the transmission refuses
+// at that time (already processing, completed, deleted) is logged and skipped, and a recurring schedule
+// goes on to its next match. Deleting the transmission deletes its schedules. 404 when the transmission
+// does not exist or is not the caller's; 409 when it is completed or invalid (nothing is left to send);
+// 412 for a ScheduleInput that mixes one-shot fields, names a value out of range or never fires.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6265,7 +6294,7 @@ func (c *Client) UpdateUserPassword(ctx context.Context, userId int64, body Upda
 
 // RemoveUserPermission Delete User Permissions
 //
-// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the permission does not exist.
 //
 // Corresponds with DELETE /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermission` operationId).
 func (c *Client) RemoveUserPermission(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6282,7 +6311,7 @@ func (c *Client) RemoveUserPermission(ctx context.Context, userId int64, permiss
 
 // RemoveUserPermissionByGet Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
 //
-// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the permission does not exist.
 //
 // Corresponds with GET /users/{user_id}/permissions/{permission_id} (the `RemoveUserPermissionByGet` operationId).
 func (c *Client) RemoveUserPermissionByGet(ctx context.Context, userId int64, permissionId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6316,7 +6345,7 @@ func (c *Client) AddUserPermission(ctx context.Context, userId int64, permission
 
 // RemoveUserRole Delete User Role
 //
-// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 //
 // Corresponds with DELETE /users/{user_id}/roles/{role_id} (the `RemoveUserRole` operationId).
 func (c *Client) RemoveUserRole(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6333,7 +6362,7 @@ func (c *Client) RemoveUserRole(ctx context.Context, userId int64, roleId int64,
 
 // RemoveUserRoleByGet Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
 //
-// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 //
 // Corresponds with GET /users/{user_id}/roles/{role_id} (the `RemoveUserRoleByGet` operationId).
 func (c *Client) RemoveUserRoleByGet(ctx context.Context, userId int64, roleId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -15966,7 +15995,7 @@ type ClientWithResponsesInterface interface {
 
 	// ClearAccountProgramsWithResponse Clear an account from all subscribed programs
 	//
-	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15975,7 +16004,7 @@ type ClientWithResponsesInterface interface {
 
 	// ClearAccountProgramsByGetWithResponse Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
 	//
-	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+	// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15984,7 +16013,7 @@ type ClientWithResponsesInterface interface {
 
 	// UnsubscribeAccountProgramWithResponse Unsubscribe an account from given program
 	//
-	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15993,7 +16022,7 @@ type ClientWithResponsesInterface interface {
 
 	// UnsubscribeAccountProgramByGetWithResponse Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
 	//
-	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+	// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16047,7 +16076,7 @@ type ClientWithResponsesInterface interface {
 
 	// DissociateAccountUserWithResponse Dissociate an account from any user
 	//
-	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16056,7 +16085,7 @@ type ClientWithResponsesInterface interface {
 
 	// DissociateAccountUserByGetWithResponse Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
 	//
-	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+	// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16227,7 +16256,7 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
 	// the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
 	// alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
-	// schedule; there is no GET alias (ambiguity 45).
+	// schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16241,7 +16270,7 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
 	// the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
 	// alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
-	// schedule; there is no GET alias (ambiguity 45).
+	// schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16283,8 +16312,9 @@ type ClientWithResponsesInterface interface {
 	// Instead of processing the campaign's contacts instantly, schedules their processing / calling in the
 	// near future. When the schedule fires, the campaign is started as by `PUT /campaigns/{campaign_id}/start`.
 	//
-	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-	// `{"schedule_id": ...}` (ambiguity 48).
+	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+	// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+	// (ambiguity 48).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16296,8 +16326,9 @@ type ClientWithResponsesInterface interface {
 	// Instead of processing the campaign's contacts instantly, schedules their processing / calling in the
 	// near future. When the schedule fires, the campaign is started as by `PUT /campaigns/{campaign_id}/start`.
 	//
-	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-	// `{"schedule_id": ...}` (ambiguity 48).
+	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+	// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+	// (ambiguity 48).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16322,8 +16353,9 @@ type ClientWithResponsesInterface interface {
 	// Instead of stopping the campaign manually, schedules its stop. When the schedule fires, the campaign is
 	// stopped as by `PUT /campaigns/{campaign_id}/stop`.
 	//
-	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-	// `{"schedule_id": ...}` (ambiguity 48).
+	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+	// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+	// (ambiguity 48).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16335,8 +16367,9 @@ type ClientWithResponsesInterface interface {
 	// Instead of stopping the campaign manually, schedules its stop. When the schedule fires, the campaign is
 	// stopped as by `PUT /campaigns/{campaign_id}/stop`.
 	//
-	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-	// `{"schedule_id": ...}` (ambiguity 48).
+	// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+	// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+	// (ambiguity 48).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17986,8 +18019,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Cancels every schedule of the transmission.
 	//
-	// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
-	// (ambiguity 45).
+	// Switchboard: answers `true`, also when the transmission had no schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17998,8 +18030,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Cancels every schedule of the transmission.
 	//
-	// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
-	// (ambiguity 45).
+	// Switchboard: answers `true`, also when the transmission had no schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -18012,7 +18043,13 @@ type ClientWithResponsesInterface interface {
 	// schedule fires, the transmission is sent as by `POST /transmissions/{transmission_id}/send`.
 	//
 	// Switchboard: the guide documents no request body; the body is a ScheduleInput, the reference code's
-	// schedule fields (ambiguity 54). Answers `{"schedule_id": ...}` (ambiguity 48).
+	// schedule fields (ambiguity 54), and may be left out: no body, or `{}`, sends once and at once (review
+	// R5). Answers `{"schedule_id": ...}` (ambiguity 48). A transmission may have several schedules. Each
+	// firing sends as `POST /transmissions/{transmission_id}/send` does; a firing the transmission refuses
+	// at that time (already processing, completed, deleted) is logged and skipped, and a recurring schedule
+	// goes on to its next match. Deleting the transmission deletes its schedules. 404 when the transmission
+	// does not exist or is not the caller's; 409 when it is completed or invalid (nothing is left to send);
+	// 412 for a ScheduleInput that mixes one-shot fields, names a value out of range or never fires.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18025,7 +18062,13 @@ type ClientWithResponsesInterface interface {
 	// schedule fires, the transmission is sent as by `POST /transmissions/{transmission_id}/send`.
 	//
 	// Switchboard: the guide documents no request body; the body is a ScheduleInput, the reference code's
-	// schedule fields (ambiguity 54). Answers `{"schedule_id": ...}` (ambiguity 48).
+	// schedule fields (ambiguity 54), and may be left out: no body, or `{}`, sends once and at once (review
+	// R5). Answers `{"schedule_id": ...}` (ambiguity 48). A transmission may have several schedules. Each
+	// firing sends as `POST /transmissions/{transmission_id}/send` does; a firing the transmission refuses
+	// at that time (already processing, completed, deleted) is logged and skipped, and a recurring schedule
+	// goes on to its next match. Deleting the transmission deletes its schedules. 404 when the transmission
+	// does not exist or is not the caller's; 409 when it is completed or invalid (nothing is left to send);
+	// 412 for a ScheduleInput that mixes one-shot fields, names a value out of range or never fires.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18144,7 +18187,7 @@ type ClientWithResponsesInterface interface {
 
 	// RemoveUserPermissionWithResponse Delete User Permissions
 	//
-	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the permission does not exist.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -18153,7 +18196,7 @@ type ClientWithResponsesInterface interface {
 
 	// RemoveUserPermissionByGetWithResponse Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
 	//
-	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+	// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the permission does not exist.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -18171,7 +18214,7 @@ type ClientWithResponsesInterface interface {
 
 	// RemoveUserRoleWithResponse Delete User Role
 	//
-	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -18180,7 +18223,7 @@ type ClientWithResponsesInterface interface {
 
 	// RemoveUserRoleByGetWithResponse Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
 	//
-	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+	// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -37784,7 +37827,7 @@ func (c *ClientWithResponses) UpdateAccountWithResponse(ctx context.Context, acc
 
 // ClearAccountProgramsWithResponse Clear an account from all subscribed programs
 //
-// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -37799,7 +37842,7 @@ func (c *ClientWithResponses) ClearAccountProgramsWithResponse(ctx context.Conte
 
 // ClearAccountProgramsByGetWithResponse Clear an account from all subscribed programs (alias of DELETE /accounts/{account_id}/programs)
 //
-// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows.
+// Unsubscribes the account from every program; the programs themselves are kept. Switchboard: GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -37814,7 +37857,7 @@ func (c *ClientWithResponses) ClearAccountProgramsByGetWithResponse(ctx context.
 
 // UnsubscribeAccountProgramWithResponse Unsubscribe an account from given program
 //
-// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -37829,7 +37872,7 @@ func (c *ClientWithResponses) UnsubscribeAccountProgramWithResponse(ctx context.
 
 // UnsubscribeAccountProgramByGetWithResponse Unsubscribe an account from given program (alias of DELETE /accounts/{account_id}/programs/{program_id})
 //
-// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). There is no GET alias for this delete (ambiguity 45). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
+// Unsubscribes the account from the program; the program itself is kept. Switchboard: `{program_id}` is the numeric id of an existing program, as in the guide; the reference code's program type name (e.g. `receivefax`, which it would create on the fly) is not accepted (ambiguity 56). GET on this path does the same (GET for DELETE, as the guide allows: review R7). Answers the Account, as the guide shows. 404 when the account or the program does not exist.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -37919,7 +37962,7 @@ func (c *ClientWithResponses) UpdateAccountSettingWithResponse(ctx context.Conte
 
 // DissociateAccountUserWithResponse Dissociate an account from any user
 //
-// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -37934,7 +37977,7 @@ func (c *ClientWithResponses) DissociateAccountUserWithResponse(ctx context.Cont
 
 // DissociateAccountUserByGetWithResponse Dissociate an account from any user (alias of DELETE /accounts/{account_id}/users)
 //
-// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); no GET alias (ambiguity 45).
+// Dissociates the account from its user, making it free to assign (`user_id` becomes null). Switchboard: answers the Account, as the guide shows (the reference code answers `true`); GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -38189,7 +38232,7 @@ func (c *ClientWithResponses) UpdateCampaignWithResponse(ctx context.Context, ca
 // Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
 // the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
 // alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
-// schedule; there is no GET alias (ambiguity 45).
+// schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -38209,7 +38252,7 @@ func (c *ClientWithResponses) CancelCampaignScheduleWithResponse(ctx context.Con
 // Switchboard: the guide titles this "Stop Campaign Schedule [POST]" under "Delete Campaign schedule";
 // the older guide and the reference code use DELETE. DELETE is the primary form and POST is kept as an
 // alias (`cancelCampaignScheduleByPost`) (ambiguity 54). Answers `true`, also when the campaign had no
-// schedule; there is no GET alias (ambiguity 45).
+// schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -38269,8 +38312,9 @@ func (c *ClientWithResponses) StartCampaignWithResponse(ctx context.Context, cam
 // Instead of processing the campaign's contacts instantly, schedules their processing / calling in the
 // near future. When the schedule fires, the campaign is started as by `PUT /campaigns/{campaign_id}/start`.
 //
-// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-// `{"schedule_id": ...}` (ambiguity 48).
+// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+// (ambiguity 48).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -38288,8 +38332,9 @@ func (c *ClientWithResponses) ScheduleCampaignStartWithBodyWithResponse(ctx cont
 // Instead of processing the campaign's contacts instantly, schedules their processing / calling in the
 // near future. When the schedule fires, the campaign is started as by `PUT /campaigns/{campaign_id}/start`.
 //
-// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-// `{"schedule_id": ...}` (ambiguity 48).
+// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+// (ambiguity 48).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -38326,8 +38371,9 @@ func (c *ClientWithResponses) StopCampaignWithResponse(ctx context.Context, camp
 // Instead of stopping the campaign manually, schedules its stop. When the schedule fires, the campaign is
 // stopped as by `PUT /campaigns/{campaign_id}/stop`.
 //
-// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-// `{"schedule_id": ...}` (ambiguity 48).
+// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+// (ambiguity 48).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -38345,8 +38391,9 @@ func (c *ClientWithResponses) ScheduleCampaignStopWithBodyWithResponse(ctx conte
 // Instead of stopping the campaign manually, schedules its stop. When the schedule fires, the campaign is
 // stopped as by `PUT /campaigns/{campaign_id}/stop`.
 //
-// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54). Answers
-// `{"schedule_id": ...}` (ambiguity 48).
+// Switchboard: the guide documents no request body; the body is a ScheduleInput (ambiguity 54), and may
+// be left out: no body, or `{}`, fires once and at once (review R5). Answers `{"schedule_id": ...}`
+// (ambiguity 48).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -40878,8 +40925,7 @@ func (c *ClientWithResponses) RetryTransmissionWithResponse(ctx context.Context,
 //
 // Cancels every schedule of the transmission.
 //
-// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
-// (ambiguity 45).
+// Switchboard: answers `true`, also when the transmission had no schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -40896,8 +40942,7 @@ func (c *ClientWithResponses) CancelTransmissionScheduleWithResponse(ctx context
 //
 // Cancels every schedule of the transmission.
 //
-// Switchboard: answers `true`, also when the transmission had no schedule; there is no GET alias
-// (ambiguity 45).
+// Switchboard: answers `true`, also when the transmission had no schedule; GET on this path does the same (GET for DELETE, as the guide allows: review R7).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -40916,7 +40961,13 @@ func (c *ClientWithResponses) CancelTransmissionScheduleByGetWithResponse(ctx co
 // schedule fires, the transmission is sent as by `POST /transmissions/{transmission_id}/send`.
 //
 // Switchboard: the guide documents no request body; the body is a ScheduleInput, the reference code's
-// schedule fields (ambiguity 54). Answers `{"schedule_id": ...}` (ambiguity 48).
+// schedule fields (ambiguity 54), and may be left out: no body, or `{}`, sends once and at once (review
+// R5). Answers `{"schedule_id": ...}` (ambiguity 48). A transmission may have several schedules. Each
+// firing sends as `POST /transmissions/{transmission_id}/send` does; a firing the transmission refuses
+// at that time (already processing, completed, deleted) is logged and skipped, and a recurring schedule
+// goes on to its next match. Deleting the transmission deletes its schedules. 404 when the transmission
+// does not exist or is not the caller's; 409 when it is completed or invalid (nothing is left to send);
+// 412 for a ScheduleInput that mixes one-shot fields, names a value out of range or never fires.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -40935,7 +40986,13 @@ func (c *ClientWithResponses) ScheduleTransmissionWithBodyWithResponse(ctx conte
 // schedule fires, the transmission is sent as by `POST /transmissions/{transmission_id}/send`.
 //
 // Switchboard: the guide documents no request body; the body is a ScheduleInput, the reference code's
-// schedule fields (ambiguity 54). Answers `{"schedule_id": ...}` (ambiguity 48).
+// schedule fields (ambiguity 54), and may be left out: no body, or `{}`, sends once and at once (review
+// R5). Answers `{"schedule_id": ...}` (ambiguity 48). A transmission may have several schedules. Each
+// firing sends as `POST /transmissions/{transmission_id}/send` does; a firing the transmission refuses
+// at that time (already processing, completed, deleted) is logged and skipped, and a recurring schedule
+// goes on to its next match. Deleting the transmission deletes its schedules. 404 when the transmission
+// does not exist or is not the caller's; 409 when it is completed or invalid (nothing is left to send);
+// 412 for a ScheduleInput that mixes one-shot fields, names a value out of range or never fires.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -41126,7 +41183,7 @@ func (c *ClientWithResponses) UpdateUserPasswordWithResponse(ctx context.Context
 
 // RemoveUserPermissionWithResponse Delete User Permissions
 //
-// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the permission does not exist.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -41141,7 +41198,7 @@ func (c *ClientWithResponses) RemoveUserPermissionWithResponse(ctx context.Conte
 
 // RemoveUserPermissionByGetWithResponse Delete User Permissions (alias of DELETE /users/{user_id}/permissions/{permission_id})
 //
-// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the permission does not exist.
+// Withdraws a permission granted directly to the user (permissions from roles are not affected). Switchboard: permission ids are those of Switchboard's permission table, whose names follow ICTCore (`contact`, `contact_create`, `document_read`, ...; a parent name grants all its `<name>_*` permissions); GET /permissions lists them (ambiguity 57). Withdrawing one the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the permission does not exist.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -41171,7 +41228,7 @@ func (c *ClientWithResponses) AddUserPermissionWithResponse(ctx context.Context,
 
 // RemoveUserRoleWithResponse Delete User Role
 //
-// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -41186,7 +41243,7 @@ func (c *ClientWithResponses) RemoveUserRoleWithResponse(ctx context.Context, us
 
 // RemoveUserRoleByGetWithResponse Delete User Role (alias of DELETE /users/{user_id}/roles/{role_id})
 //
-// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; no GET alias (ambiguity 45). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
+// Takes the role away from the user. Switchboard: the guide has no route to list roles (ambiguity 57), so the role ids are fixed: 1 = admin, 2 = user (GET /roles lists them). Removing a role the user does not hold still answers `true`; GET on this path does the same (GET for DELETE, as the guide allows: review R7). 404 when the user or the role does not exist. Taking the admin role from the last active admin answers 409.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -91672,9 +91729,12 @@ func (sh *strictHandler) ScheduleCampaignStart(ctx echo.Context, campaignId Camp
 		err = ctx.Bind(&body)
 	}
 	if err != nil {
-		return err
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
 	}
-	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ScheduleCampaignStart(ctx.Request().Context(), request.(ScheduleCampaignStartRequestObject))
@@ -91745,9 +91805,12 @@ func (sh *strictHandler) ScheduleCampaignStop(ctx echo.Context, campaignId Campa
 		err = ctx.Bind(&body)
 	}
 	if err != nil {
-		return err
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
 	}
-	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ScheduleCampaignStop(ctx.Request().Context(), request.(ScheduleCampaignStopRequestObject))
@@ -95407,9 +95470,12 @@ func (sh *strictHandler) ScheduleTransmission(ctx echo.Context, transmissionId T
 		err = ctx.Bind(&body)
 	}
 	if err != nil {
-		return err
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
 	}
-	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ScheduleTransmission(ctx.Request().Context(), request.(ScheduleTransmissionRequestObject))

@@ -3106,9 +3106,14 @@ type ScheduleCreated struct {
 // ScheduleInput When a scheduled action fires. Switchboard: the guide documents no schedule body; these are the
 // reference code's schedule fields (ambiguity 54). Give either one of the one-shot fields (`delay`,
 // `timestamp`, `datetime`), or one or more cron-like fields (`year`, `month`, `day`, `weekday`, `hour`,
-// `minute`; an absent field means `*`). Mixing one-shot fields with each other or with cron-like fields
-// answers 412, as does an empty body. Cron-like values accept `*`, a number, a list `a,b`, a range
-// `a-b` and a step `*/n`, as strings. Without `is_recurring` the action fires once.
+// `minute`; an absent field means `*`). No field at all (no body, or `{}`) fires once, at once (review
+// R5). A one-shot time already past fires at once. Mixing one-shot fields with each other, or with
+// cron-like fields or `is_recurring`, answers 412; so do `is_recurring` without a cron-like field, a
+// value out of range (year 1970-2999) and cron-like fields no minute before the year 3000 matches.
+// Cron-like values accept `*`, a number, a list `a,b`, a range `a-b` and a step `*/n` or `a-b/n`, as
+// strings. They are matched in UTC, weekday 1 = Monday to 7 = Sunday, and a minute matches when every
+// field matches it (day and weekday both, where cron takes either). Without `is_recurring` the action
+// fires once, at the first match.
 type ScheduleInput struct {
 	// Datetime Fire once at this time. Switchboard: RFC 3339 (`2025-05-01T10:00:00+05:00`); ICTCore's free-form
 	// date strings are not accepted.
@@ -3132,8 +3137,7 @@ type ScheduleInput struct {
 	// Example: 9
 	Hour *string `json:"hour,omitempty"`
 
-	// IsRecurring With cron-like fields, 1 fires at every match instead of only the first. Absent means 0 (no
-	// `default` is declared, so that an otherwise empty body is still rejected).
+	// IsRecurring With cron-like fields, 1 fires at every match instead of only the first. Absent means 0.
 	//
 	//
 	// Example: 1
@@ -3165,8 +3169,7 @@ type ScheduleInput struct {
 	Year *string `json:"year,omitempty"`
 }
 
-// ScheduleInputIsRecurring With cron-like fields, 1 fires at every match instead of only the first. Absent means 0 (no
-// `default` is declared, so that an otherwise empty body is still rejected).
+// ScheduleInputIsRecurring With cron-like fields, 1 fires at every match instead of only the first. Absent means 0.
 //
 // Example: 1
 type ScheduleInputIsRecurring int

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchboard/auth"
+	"switchboard/cronspec"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
 	"switchboard/models/ictcore"
@@ -18,6 +19,9 @@ import (
 // Sender starts an attempt of a transmission and answers its spool id (delivery.Service).
 type Sender interface {
 	Send(ctx context.Context, o ictcore.Owner, transmissionID int64) (int64, error)
+	// Schedule answers the new schedule's id; Unschedule cancels every schedule of the transmission.
+	Schedule(ctx context.Context, o ictcore.Owner, transmissionID int64, w ictcore.When) (int64, error)
+	Unschedule(ctx context.Context, o ictcore.Owner, transmissionID int64) error
 }
 
 // transmissionFields are the fields every transmission body shares (TransmissionInput and
@@ -207,9 +211,45 @@ func (h *Handler) RetryTransmission(ctx context.Context, req ictcoreapi.RetryTra
 
 func (h *Handler) send(ctx context.Context, id int64) (int64, error) {
 	if h.sender == nil {
-		return 0, models.Errorf(models.Busy, "delivery is not running")
+		return 0, errNoDelivery
 	}
 	return h.sender.Send(ctx, ownerOf(ctx), id)
+}
+
+var errNoDelivery = models.Errorf(models.Busy, "delivery is not running")
+
+func (h *Handler) ScheduleTransmission(ctx context.Context, req ictcoreapi.ScheduleTransmissionRequestObject) (ictcoreapi.ScheduleTransmissionResponseObject, error) {
+	if h.sender == nil {
+		return nil, errNoDelivery
+	}
+	id, err := h.sender.Schedule(ctx, ownerOf(ctx), req.TransmissionId, whenOf(req.Body))
+	if err != nil {
+		return nil, err
+	}
+	return ictcoreapi.ScheduleTransmission200JSONResponse{ScheduleCreatedAnswerJSONResponse: ictcoreapi.ScheduleCreatedAnswerJSONResponse{ScheduleId: id}}, nil
+}
+
+func (h *Handler) CancelTransmissionSchedule(ctx context.Context, req ictcoreapi.CancelTransmissionScheduleRequestObject) (ictcoreapi.CancelTransmissionScheduleResponseObject, error) {
+	if h.sender == nil {
+		return nil, errNoDelivery
+	}
+	if err := h.sender.Unschedule(ctx, ownerOf(ctx), req.TransmissionId); err != nil {
+		return nil, err
+	}
+	return ictcoreapi.CancelTransmissionSchedule200JSONResponse(true), nil
+}
+
+// whenOf reads a ScheduleInput; no body is the empty schedule (at once, review R5).
+func whenOf(in *ictcoreapi.ScheduleInput) ictcore.When {
+	if in == nil {
+		return ictcore.When{}
+	}
+	return ictcore.When{
+		Fields: cronspec.Fields{Year: deref(in.Year), Month: deref(in.Month), Day: deref(in.Day), Weekday: deref(in.Weekday),
+			Hour: deref(in.Hour), Minute: deref(in.Minute)},
+		Delay: in.Delay, Timestamp: in.Timestamp, Datetime: in.Datetime,
+		Recurring: in.IsRecurring != nil && *in.IsRecurring == ictcoreapi.ScheduleInputIsRecurringN1,
+	}
 }
 
 func (h *Handler) CloneTransmission(ctx context.Context, req ictcoreapi.CloneTransmissionRequestObject) (ictcoreapi.CloneTransmissionResponseObject, error) {

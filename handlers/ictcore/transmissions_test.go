@@ -265,7 +265,6 @@ func TestTransmissionCRUD(t *testing.T) {
 			{"delete missing", "DELETE", "/transmissions/999", nil, 404, "not found"},
 			{"spool status missing", "GET", "/spools/999/status", nil, 404, "Spool 999 not found"},
 			{"spool result missing", "GET", "/spools/999/result", nil, 404, "not found"},
-			{"schedule not built", "PUT", fmt.Sprintf("/transmissions/%d/schedule", a), map[string]any{"delay": 60}, 501, "ot implemented"},
 		})
 		for what, n := range map[string][2]int64{
 			"transmissions": {before, e.storeCount(t, "SELECT COUNT(*) FROM transmissions")},
@@ -613,6 +612,9 @@ func TestTransmissionOwnership(t *testing.T) {
 			{"POST", fmt.Sprintf("/transmissions/%d/send", id)},
 			{"POST", fmt.Sprintf("/transmissions/%d/retry", id)},
 			{"DELETE", fmt.Sprintf("/transmissions/%d", id)},
+			{"PUT", fmt.Sprintf("/transmissions/%d/schedule", id)},
+			{"DELETE", fmt.Sprintf("/transmissions/%d/schedule", id)},
+			{"GET", fmt.Sprintf("/transmissions/%d/schedule", id)},
 			{"GET", fmt.Sprintf("/spools/%d/status", spool)},
 			{"GET", fmt.Sprintf("/spools/%d/result", spool)},
 			{"GET", fmt.Sprintf("/programs/%d/transmissions", program)},

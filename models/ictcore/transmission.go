@@ -269,9 +269,9 @@ func GetTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64) (*Tran
 	return getOwned[Transmission](ctx, db, transmissions, o, id)
 }
 
-// DeleteTransmission deletes a transmission; its spools and results stay (as in ICTCore). One being
-// processed is not deleted (Conflict): its attempt is under way and ends by writing to it, so the delete
-// waits for the attempt's outcome instead of racing it.
+// DeleteTransmission deletes a transmission and its schedules; its spools and results stay (as in
+// ICTCore). One being processed is not deleted (Conflict): its attempt is under way and ends by writing
+// to it, so the delete waits for the attempt's outcome instead of racing it.
 func DeleteTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := o.scope(tx.Table(transmissions.name)).Where("transmission_id = ? AND status <> ?", id, StatusProcessing).Delete(nil)
@@ -279,7 +279,7 @@ func DeleteTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64) err
 			return res.Error
 		}
 		if res.RowsAffected > 0 {
-			return nil
+			return deleteSchedules(tx, TargetTransmission, id)
 		}
 		if _, err := getOwned[Transmission](tx.Statement.Context, tx, transmissions, o, id); err != nil {
 			return err
