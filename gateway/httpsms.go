@@ -101,7 +101,7 @@ func NewHTTPSMS(cfg HTTPConfig) (*HTTPSMS, error) {
 			g.secrets = append(g.secrets, s, url.QueryEscape(s), url.PathEscape(s))
 		}
 	}
-	client := &http.Client{}
+	client := &http.Client{Transport: smsTransport}
 	if cfg.Client != nil {
 		c := *cfg.Client
 		client = &c
@@ -110,6 +110,15 @@ func NewHTTPSMS(cfg HTTPConfig) (*HTTPSMS, error) {
 	g.client = client
 	return g, nil
 }
+
+// smsTransport is shared by every HTTP SMS gateway: a gateway is built per attempt, and the default
+// transport keeps only 2 idle connections per host, so most of the queue's concurrent attempts opened
+// a new connection to the SMS gateway.
+var smsTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}()
 
 // validHeaderName reports whether s is an HTTP token, so a header name cannot smuggle anything in.
 func validHeaderName(s string) bool {

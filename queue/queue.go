@@ -42,7 +42,8 @@ type Config struct {
 	// time waiting for a far end, not on the store, so this is well above the store's connections.
 	Workers int
 	// PollInterval is how often a node looks for jobs besides being told of new ones (River's
-	// FetchPollInterval, 1 s); FetchCooldown is the least time between two looks (River's, 100 ms).
+	// FetchPollInterval, 1 s); FetchCooldown is the least time between two looks (0:
+	// DefaultFetchCooldown).
 	PollInterval, FetchCooldown time.Duration
 	// JobTimeout bounds one job's run (its context ends then); 0: DefaultJobTimeout.
 	JobTimeout time.Duration
@@ -53,9 +54,12 @@ type Config struct {
 
 // The defaults.
 const (
-	DefaultWorkers     = 50
-	DefaultJobTimeout  = 2 * time.Minute
-	DefaultRescueAfter = 5 * time.Minute
+	DefaultWorkers = 50
+	// DefaultFetchCooldown: River's 100 ms capped a node at Workers jobs per 100 ms (the sends bench: 490
+	// sends/s with 50 workers; 686 with 10 ms). Looks only come this often while jobs keep arriving.
+	DefaultFetchCooldown = 10 * time.Millisecond
+	DefaultJobTimeout    = 2 * time.Minute
+	DefaultRescueAfter   = 5 * time.Minute
 	// stopCancelWait bounds the wait for jobs whose contexts Stop has cancelled (they only write their
 	// outcome back, which is quick).
 	stopCancelWait = 5 * time.Second
@@ -83,6 +87,9 @@ func New(db *gorm.DB, cfg Config) *Queue {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers
+	}
+	if cfg.FetchCooldown <= 0 {
+		cfg.FetchCooldown = DefaultFetchCooldown
 	}
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = DefaultJobTimeout

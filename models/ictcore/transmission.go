@@ -497,18 +497,16 @@ func startAttempt(ctx context.Context, db *gorm.DB, id int64, due func(*gorm.DB)
 	var s *Spool
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := time.Now().Unix()
-		res := due(tx.Table(transmissions.name).Where("transmission_id = ?", id)).Updates(map[string]any{
+		var moved []Transmission // the update's RETURNING: no second read
+		res := due(tx.Model(&moved).Clauses(clause.Returning{}).Where("transmission_id = ?", id)).Updates(map[string]any{
 			"status": StatusProcessing, "try_done": gorm.Expr("try_done + 1"), "last_run": now, "updated_at": now})
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 0 {
+		if res.RowsAffected == 0 || len(moved) == 0 {
 			return notDue(tx)
 		}
-		var t Transmission
-		if err := tx.Table(transmissions.name).Where("transmission_id = ?", id).Take(&t).Error; err != nil {
-			return err
-		}
+		t := moved[0]
 		s = &Spool{TransmissionID: id, TimeSpool: now, Status: SpoolQueued, ServiceFlag: t.ServiceFlag,
 			AccountID: t.AccountID, UserID: t.UserID}
 		if err := tx.Create(s).Error; err != nil {
@@ -540,10 +538,16 @@ const (
 // delivers) and answers it with what the worker found.
 func ClaimSpool(ctx context.Context, db *gorm.DB, id int64) (*Spool, Claim, error) {
 	db = db.WithContext(ctx)
-	res := db.Table(spools.name).Where("spool_id = ? AND status = ?", id, SpoolQueued).
-		Updates(map[string]any{"status": SpoolStarted, "time_start": time.Now().Unix()})
-	if res.Error != nil {
-		return nil, Gone, res.Error
+	var claimed []Spool
+	err := writeOne(db, func(tx *gorm.DB) error {
+		return tx.Raw("UPDATE spools SET status = ?, time_start = ? WHERE spool_id = ? AND status = ? RETURNING *",
+			SpoolStarted, time.Now().Unix(), id, SpoolQueued).Scan(&claimed).Error
+	})
+	if err != nil {
+		return nil, Gone, err
+	}
+	if len(claimed) == 1 {
+		return &claimed[0], Claimed, nil
 	}
 	s, err := getOwned[Spool](ctx, db, spools, AnyOwner, id)
 	switch {
@@ -551,12 +555,20 @@ func ClaimSpool(ctx context.Context, db *gorm.DB, id int64) (*Spool, Claim, erro
 		return nil, Gone, nil
 	case err != nil:
 		return nil, Gone, err
-	case res.RowsAffected == 1:
-		return s, Claimed, nil
 	case s.Status == SpoolStarted:
 		return s, Interrupted, nil
 	}
 	return s, Finished, nil
+}
+
+// writeOne runs a single-statement write: as it is on Postgres (one round trip, no transaction around
+// it), in a transaction on SQLite, where write transactions queue in order on the store's gate
+// (models/sqlitegate.go) instead of polling for SQLite's lock.
+func writeOne(db *gorm.DB, write func(tx *gorm.DB) error) error {
+	if models.IsPostgres(db) {
+		return write(db)
+	}
+	return db.Transaction(write)
 }
 
 // RequeueSpool puts a started spool back in the queue, when its worker stopped before the gateway could
@@ -589,19 +601,18 @@ type Retry func(tx *gorm.DB, t *Transmission) error
 func FinishAttempt(ctx context.Context, db *gorm.DB, id int64, out Outcome, retry Retry) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := time.Now().Unix()
-		set := map[string]any{"status": out.Status, "response": clip(out.Response, 255), "time_end": now,
-			"provider_id": out.ProviderID, "gateway": clip(out.Gateway, 32)}
+		query, args := "UPDATE spools SET status = ?, response = ?, time_end = ?, provider_id = ?, gateway = ?",
+			[]any{out.Status, clip(out.Response, 255), now, out.ProviderID, clip(out.Gateway, 32)}
 		if out.Connected {
-			set["time_connect"] = now
+			query, args = query+", time_connect = ?", append(args, now)
 		}
-		res := tx.Table(spools.name).Where("spool_id = ? AND status = ?", id, SpoolStarted).Updates(set)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		var s Spool
-		if err := tx.Table(spools.name).Where("spool_id = ?", id).Take(&s).Error; err != nil {
+		var ended []Spool
+		err := tx.Raw(query+" WHERE spool_id = ? AND status = ? RETURNING transmission_id, user_id", append(args, id, SpoolStarted)...).
+			Scan(&ended).Error
+		if err != nil || len(ended) == 0 {
 			return err
 		}
+		s := ended[0]
 		if len(out.Results) > 0 {
 			rows := make([]SpoolResult, len(out.Results))
 			for i, r := range out.Results {
@@ -612,32 +623,37 @@ func FinishAttempt(ctx context.Context, db *gorm.DB, id int64, out Outcome, retr
 				return err
 			}
 		}
-		q := tx.Table(transmissions.name).Where("transmission_id = ? AND status = ?", s.TransmissionID, StatusProcessing)
+		processing := func() *gorm.DB {
+			return tx.Table(transmissions.name).Where("transmission_id = ? AND status = ?", s.TransmissionID, StatusProcessing)
+		}
+		set := func(status, response string) error {
+			return processing().Updates(map[string]any{"status": status, "response": clip(response, 255), "updated_at": now}).Error
+		}
+		switch out.Status {
+		case SpoolCompleted:
+			return set(StatusCompleted, "")
+		case SpoolInvalid:
+			return set(StatusInvalid, out.Reason)
+		}
+		// Failed: whether a retry follows depends on the tries, read under a lock so a send cannot slip in.
+		q := processing()
 		if models.IsPostgres(tx) {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 		}
 		var t Transmission
 		if err := q.Take(&t).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return nil
+				return nil // deleted meanwhile
 			}
 			return err
 		}
-		status, response := StatusCompleted, ""
-		switch out.Status {
-		case SpoolInvalid:
-			status, response = StatusInvalid, out.Reason
-		case SpoolFailed:
-			status, response = StatusFailed, out.Reason
-			if !out.NoRetry && t.TryDone < t.TryAllowed {
-				status = StatusPendingRetry
-				if err := retry(tx, &t); err != nil {
-					return err
-				}
-			}
+		if out.NoRetry || t.TryDone >= t.TryAllowed {
+			return set(StatusFailed, out.Reason)
 		}
-		return tx.Table(transmissions.name).Where("transmission_id = ?", t.ID).
-			Updates(map[string]any{"status": status, "response": clip(response, 255), "updated_at": now}).Error
+		if err := retry(tx, &t); err != nil {
+			return err
+		}
+		return set(StatusPendingRetry, out.Reason)
 	})
 }
 

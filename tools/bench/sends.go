@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -35,11 +38,15 @@ type sendsResult struct {
 	Store        string
 	Transmission int
 	Senders      int
-	Seconds      float64 // first send to the last transmission completed
+	Seconds      float64 // first send to the last transmission completed; the sim runs before and after http, pooled
 	PerSec       float64
-	Failed       int64   // transmissions that did not complete (should be 0)
+	Failed       int64   // transmissions that did not complete, both sim runs (should be 0)
 	BareSeconds  float64 // the baseline, run before and after and pooled
 	BarePerSec   float64
+	HTTPSeconds  float64 // the same sends through the HTTP SMS gateway to a local server
+	HTTPPerSec   float64
+	HTTPFailed   int64 // transmissions that did not complete through HTTP (should be 0)
+	HTTPRequests int64 // requests the local server answered (n when every SMS went through it)
 }
 
 // benchSends measures transmissions sent per second through the zero-latency simulator: n pending SMS
@@ -47,6 +54,11 @@ type sendsResult struct {
 // without HTTP: a conditional update, a spool and a River job in one transaction), the River workers
 // delivering them (claim the spool, read the transmission, program, text and contact, pick the gateway,
 // send, record the outcome and its results in one transaction), until every transmission is completed.
+// The same sends then go through the HTTP SMS gateway: an active "http" provider row with a Kannel-style
+// URL template pointed at a local httptest server that answers success at once, so the figure is the
+// gateway's own cost (provider row, template, an HTTP round trip over loopback) beside the simulator's.
+// The simulator runs before and after it and is pooled, as the tables grow with every run (spools, River
+// jobs, dead rows on Postgres) and a later run would otherwise pay for the earlier ones.
 // The baseline, before and after on the same table, is a bare batched claim loop: UPDATE … SET status =
 // 'processing' … RETURNING over the next claimBatch pending rows (SKIP LOCKED on Postgres), then one
 // UPDATE marking those completed, until none is pending.
@@ -68,19 +80,88 @@ func benchSends(ctx context.Context, st *store, n, senders int) (*sendsResult, e
 	if err := resetTransmissions(db); err != nil {
 		return nil, err
 	}
+	sim1, failed1, err := timeSends(ctx, st, ids, senders)
+	if err != nil {
+		return nil, err
+	}
 
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		fmt.Fprint(w, "0: Accepted for delivery") // Kannel's answer
+	}))
+	defer srv.Close()
+	provider, err := httpProvider(ctx, db, srv.URL)
+	if err != nil {
+		return nil, err
+	}
+	viaHTTP, httpFailed, err := timeSends(ctx, st, ids, senders)
+	if err != nil {
+		return nil, fmt.Errorf("http sms: %w", err)
+	}
+	res.HTTPRequests = hits.Load()
+	if res.HTTPRequests < int64(n)-httpFailed {
+		// Fewer requests than completed transmissions: some went through another gateway.
+		return nil, fmt.Errorf("http sms: the local server answered %d requests for %d transmissions", res.HTTPRequests, n)
+	}
+	res.HTTPSeconds, res.HTTPPerSec, res.HTTPFailed = viaHTTP.Seconds(), float64(n)/viaHTTP.Seconds(), httpFailed
+	// Back to the simulator: with no active SMS provider, delivery falls back to it.
+	if _, err := ictcore.UpdateProvider(ctx, db, provider, func(p *ictcore.Provider) error { p.Active = 0; return nil }); err != nil {
+		return nil, err
+	}
+	sim2, failed2, err := timeSends(ctx, st, ids, senders)
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = (sim1 + sim2).Seconds() / 2
+	res.PerSec, res.Failed = float64(n)/res.Seconds, failed1+failed2
+
+	bare2, err := bareClaims(ctx, db, n)
+	if err != nil {
+		return nil, err
+	}
+	res.BareSeconds = (bare1 + bare2).Seconds() / 2
+	res.BarePerSec = float64(n) / res.BareSeconds
+	return res, nil
+}
+
+// httpProvider adds the active SMS provider that makes delivery use the HTTP SMS gateway, with the
+// settings of handlers/ictcore's TestSendSMSThroughHTTPProvider, and answers its id.
+func httpProvider(ctx context.Context, db *gorm.DB, base string) (int64, error) {
+	settings, err := json.Marshal(map[string]string{"url": base + "/cgi-bin/sendsms?to={to}&from={from}&text={text}", "success": "Accepted"})
+	if err != nil {
+		return 0, err
+	}
+	p := &ictcore.Provider{Name: "bench", Type: "http", ServiceFlag: int(gateway.SMS), Settings: string(settings), Active: 1}
+	if err := ictcore.CreateProvider(ctx, db, p); err != nil {
+		return 0, err
+	}
+	return p.ID, nil
+}
+
+// timeSends sends the pending transmissions ids from senders goroutines through a fresh queue and
+// delivery service (whichever gateway the provider rows pick), waits until none is open, and answers
+// the time from the first send to the last completed and how many did not complete. It leaves the
+// transmissions pending again for the next run.
+func timeSends(ctx context.Context, st *store, ids []int64, senders int) (time.Duration, int64, error) {
+	db := st.db.WithContext(ctx)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	q := queue.New(st.db, queue.Config{Log: log})
 	blobs, err := blob.New(st.db, os.TempDir())
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
 	svc, err := delivery.New(delivery.Config{DB: st.db, Blobs: blobs, Queue: q, Log: log, Sim: gateway.SimConfig{Seed: 1}})
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
 	if err := q.Start(ctx); err != nil {
-		return nil, err
+		return 0, 0, err
+	}
+	stop := func() error {
+		stopCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		return q.Stop(stopCtx)
 	}
 	start := time.Now()
 	var next atomic.Int64
@@ -99,8 +180,8 @@ func benchSends(ctx context.Context, st *store, n, senders int) (*sendsResult, e
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			_ = q.Stop(ctx)
-			return nil, fmt.Errorf("send: %w", err)
+			_ = stop()
+			return 0, 0, fmt.Errorf("send: %w", err)
 		}
 	}
 	// Done when no transmission is pending or processing any more.
@@ -108,39 +189,27 @@ func benchSends(ctx context.Context, st *store, n, senders int) (*sendsResult, e
 	for {
 		var open int64
 		if err := db.Raw("SELECT count(*) FROM transmissions WHERE status IN ('pending', 'processing', 'pending_retry')").Scan(&open).Error; err != nil {
-			_ = q.Stop(ctx)
-			return nil, err
+			_ = stop()
+			return 0, 0, err
 		}
 		if open == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			_ = q.Stop(ctx)
-			return nil, fmt.Errorf("sends: %d transmissions still open after 10 minutes", open)
+			_ = stop()
+			return 0, 0, fmt.Errorf("sends: %d transmissions still open after 10 minutes", open)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	el := time.Since(start)
-	stopCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := q.Stop(stopCtx); err != nil {
-		return nil, err
+	if err := stop(); err != nil {
+		return 0, 0, err
 	}
-	res.Seconds, res.PerSec = el.Seconds(), float64(n)/el.Seconds()
-	if err := db.Raw("SELECT count(*) FROM transmissions WHERE status <> 'completed'").Scan(&res.Failed).Error; err != nil {
-		return nil, err
+	var failed int64
+	if err := db.Raw("SELECT count(*) FROM transmissions WHERE status <> 'completed'").Scan(&failed).Error; err != nil {
+		return 0, 0, err
 	}
-
-	if err := resetTransmissions(db); err != nil {
-		return nil, err
-	}
-	bare2, err := bareClaims(ctx, db, n)
-	if err != nil {
-		return nil, err
-	}
-	res.BareSeconds = (bare1 + bare2).Seconds() / 2
-	res.BarePerSec = float64(n) / res.BareSeconds
-	return res, nil
+	return el, failed, resetTransmissions(db)
 }
 
 // seedTransmissions makes one text, one sendsms program and n contacts with a pending transmission each,
@@ -226,18 +295,22 @@ func printSends(res []sendsResult) {
 	fmt.Printf("SENDS transmissions sent through the zero-latency simulator: %d pending SMS transmissions, %d goroutines calling\n", res[0].Transmission, res[0].Senders)
 	fmt.Printf("      delivery's Send (the send route's work without HTTP: conditional update, spool, River job in one\n")
 	fmt.Printf("      transaction), River's workers delivering each (claim, reads, simulator, outcome and results in one\n")
-	fmt.Printf("      transaction), timed from the first send to the last completed. bare = a batched claim loop over the\n")
-	fmt.Printf("      same table (UPDATE … RETURNING %d pending rows, SKIP LOCKED on Postgres, then one UPDATE marking them\n", claimBatch)
-	fmt.Printf("      completed), run before and after and pooled. The target is Postgres's; SQLite's figure is for information.\n\n")
+	fmt.Printf("      transaction), timed from the first send to the last completed. http sms = the same sends through an\n")
+	fmt.Printf("      active http provider (Kannel-style URL template) to a local httptest server answering \"Accepted\" at\n")
+	fmt.Printf("      once; sim runs before and after it and is pooled. bare = a batched claim loop over the same table\n")
+	fmt.Printf("      (UPDATE … RETURNING %d pending rows, SKIP LOCKED on Postgres, then one UPDATE marking them completed),\n", claimBatch)
+	fmt.Printf("      run before and after and pooled. The target is Postgres's; SQLite's figure is for information.\n\n")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "store\tsends/s\ttime\tnot completed\tbare/s\tsends/bare\ttarget\t")
+	fmt.Fprintln(w, "store\thandler\tsends/s\ttime\tnot completed\tbare/s\tsends/bare\thttp/sim\ttarget\t")
 	for _, r := range res {
 		ratio := r.PerSec / r.BarePerSec
 		target := ""
 		if r.Store == "postgres" {
 			target = fmt.Sprintf("≥ %.1f %s, ≥ %.0f/s %s", targetSendRatio, verdict(ratio >= targetSendRatio), targetSendRate, verdict(r.PerSec >= targetSendRate))
 		}
-		fmt.Fprintf(w, "%s\t%.0f\t%s\t%d\t%.0f\t%.3f\t%s\t\n", r.Store, r.PerSec, secs(r.Seconds), r.Failed, r.BarePerSec, ratio, target)
+		fmt.Fprintf(w, "%s\tsim\t%.0f\t%s\t%d\t%.0f\t%.3f\t\t%s\t\n", r.Store, r.PerSec, secs(r.Seconds), r.Failed, r.BarePerSec, ratio, target)
+		fmt.Fprintf(w, "%s\thttp sms\t%.0f\t%s\t%d\t\t%.3f\t%.3f\t\t\n", r.Store, r.HTTPPerSec, secs(r.HTTPSeconds), r.HTTPFailed,
+			r.HTTPPerSec/r.BarePerSec, r.HTTPPerSec/r.PerSec)
 	}
 	w.Flush()
 	fmt.Println()
