@@ -43,6 +43,9 @@ type Options struct {
 	BlobDir string
 	// MediaMax bounds one media upload, in bytes; 0: DefaultMediaMax.
 	MediaMax int64
+	// BareCreateIDs makes ICTCore's creates answer the bare id instead of {"<x>_id": n}
+	// (ICTCORE_CREATE_ANSWER=bare; review R10).
+	BareCreateIDs bool
 	// Sim is the delivery simulator: the gateway of every service no active provider offers. The zero
 	// value delivers everything at once.
 	Sim gateway.SimConfig
@@ -134,7 +137,7 @@ func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error
 	}
 	return []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
-			Sender: sender}),
+			Sender: sender, BareIDs: o.BareCreateIDs}),
 		collect.New(),
 		cim.New(),
 		ucontact.New(),

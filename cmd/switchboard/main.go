@@ -85,8 +85,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	var bareIDs bool
+	switch a := getenv("ICTCORE_CREATE_ANSWER"); a {
+	case "", "object":
+	case "bare":
+		bareIDs = true
+	default:
+		return fmt.Errorf("ICTCORE_CREATE_ANSWER: want object or bare, got %q", a)
+	}
 	svc, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version,
-		BlobDir: getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
+		BareCreateIDs: bareIDs,
+		BlobDir:       getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
 		RetryDelay:    time.Duration(envInt(getenv, "RETRY_DELAY", 0)) * time.Second,
 		RetryMaxDelay: time.Duration(envInt(getenv, "RETRY_MAX_DELAY", 0)) * time.Second,
 		Queue:         queue.Config{Workers: int(envInt(getenv, "QUEUE_WORKERS", 0))}})

@@ -32,7 +32,8 @@ func TestServeAndShutdown(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "sb.db"), "LISTEN_ADDR": addr}
+	dir := t.TempDir()
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "sb.db"), "BLOB_DIR": filepath.Join(dir, "blobs"), "LISTEN_ADDR": addr}
 
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"switchboard", "migrate"}, env(vars), &out); err != nil {

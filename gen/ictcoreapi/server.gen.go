@@ -65514,7 +65514,23 @@ type PayloadTooLargeJSONResponse Error
 
 type ProgramCreatedAnswerJSONResponse ProgramCreated
 
+func (t ProgramCreatedAnswerJSONResponse) MarshalJSON() ([]byte, error) {
+	return ProgramCreated(t).MarshalJSON()
+}
+
+func (t *ProgramCreatedAnswerJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*ProgramCreated)(t).UnmarshalJSON(b)
+}
+
 type ScheduleCreatedAnswerJSONResponse ScheduleCreated
+
+func (t ScheduleCreatedAnswerJSONResponse) MarshalJSON() ([]byte, error) {
+	return ScheduleCreated(t).MarshalJSON()
+}
+
+func (t *ScheduleCreatedAnswerJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*ScheduleCreated)(t).UnmarshalJSON(b)
+}
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter int
@@ -65526,6 +65542,14 @@ type ServiceUnavailableJSONResponse struct {
 }
 
 type SpoolCreatedAnswerJSONResponse SpoolCreated
+
+func (t SpoolCreatedAnswerJSONResponse) MarshalJSON() ([]byte, error) {
+	return SpoolCreated(t).MarshalJSON()
+}
+
+func (t *SpoolCreatedAnswerJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*SpoolCreated)(t).UnmarshalJSON(b)
+}
 
 type SpoolResultListResponseHeaders struct {
 	Link        *string
@@ -65707,6 +65731,14 @@ type CreateAccountResponseObject interface {
 }
 
 type CreateAccount200JSONResponse AccountCreated
+
+func (t CreateAccount200JSONResponse) MarshalJSON() ([]byte, error) {
+	return AccountCreated(t).MarshalJSON()
+}
+
+func (t *CreateAccount200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*AccountCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateAccount200JSONResponse) VisitCreateAccountResponse(w http.ResponseWriter) error {
 
@@ -68470,6 +68502,14 @@ type CreateCampaignResponseObject interface {
 
 type CreateCampaign200JSONResponse CampaignCreated
 
+func (t CreateCampaign200JSONResponse) MarshalJSON() ([]byte, error) {
+	return CampaignCreated(t).MarshalJSON()
+}
+
+func (t *CreateCampaign200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*CampaignCreated)(t).UnmarshalJSON(b)
+}
+
 func (response CreateCampaign200JSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -70299,6 +70339,14 @@ type CreateContactResponseObject interface {
 
 type CreateContact200JSONResponse ContactCreated
 
+func (t CreateContact200JSONResponse) MarshalJSON() ([]byte, error) {
+	return ContactCreated(t).MarshalJSON()
+}
+
+func (t *CreateContact200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*ContactCreated)(t).UnmarshalJSON(b)
+}
+
 func (response CreateContact200JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -71485,6 +71533,14 @@ type CreateDocumentAliasResponseObject interface {
 
 type CreateDocumentAlias200JSONResponse DocumentCreated
 
+func (t CreateDocumentAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DocumentCreated(t).MarshalJSON()
+}
+
+func (t *CreateDocumentAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DocumentCreated)(t).UnmarshalJSON(b)
+}
+
 func (response CreateDocumentAlias200JSONResponse) VisitCreateDocumentAliasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -72561,6 +72617,14 @@ type PostDocumentMediaAliasResponseObject interface {
 
 type PostDocumentMediaAlias200JSONResponse DocumentCreated
 
+func (t PostDocumentMediaAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DocumentCreated(t).MarshalJSON()
+}
+
+func (t *PostDocumentMediaAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DocumentCreated)(t).UnmarshalJSON(b)
+}
+
 func (response PostDocumentMediaAlias200JSONResponse) VisitPostDocumentMediaAliasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -72745,6 +72809,14 @@ type UploadDocumentMediaAliasResponseObject interface {
 }
 
 type UploadDocumentMediaAlias200JSONResponse DocumentCreated
+
+func (t UploadDocumentMediaAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DocumentCreated(t).MarshalJSON()
+}
+
+func (t *UploadDocumentMediaAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DocumentCreated)(t).UnmarshalJSON(b)
+}
 
 func (response UploadDocumentMediaAlias200JSONResponse) VisitUploadDocumentMediaAliasResponse(w http.ResponseWriter) error {
 
@@ -73206,6 +73278,14 @@ type CreateGroupResponseObject interface {
 }
 
 type CreateGroup200JSONResponse GroupCreated
+
+func (t CreateGroup200JSONResponse) MarshalJSON() ([]byte, error) {
+	return GroupCreated(t).MarshalJSON()
+}
+
+func (t *CreateGroup200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*GroupCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateGroup200JSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
 
@@ -74547,6 +74627,14 @@ type CreateDocumentResponseObject interface {
 
 type CreateDocument200JSONResponse DocumentCreated
 
+func (t CreateDocument200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DocumentCreated(t).MarshalJSON()
+}
+
+func (t *CreateDocument200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DocumentCreated)(t).UnmarshalJSON(b)
+}
+
 func (response CreateDocument200JSONResponse) VisitCreateDocumentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -75623,6 +75711,14 @@ type PostDocumentMediaResponseObject interface {
 
 type PostDocumentMedia200JSONResponse DocumentCreated
 
+func (t PostDocumentMedia200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DocumentCreated(t).MarshalJSON()
+}
+
+func (t *PostDocumentMedia200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DocumentCreated)(t).UnmarshalJSON(b)
+}
+
 func (response PostDocumentMedia200JSONResponse) VisitPostDocumentMediaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -75807,6 +75903,14 @@ type UploadDocumentMediaResponseObject interface {
 }
 
 type UploadDocumentMedia200JSONResponse DocumentCreated
+
+func (t UploadDocumentMedia200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DocumentCreated(t).MarshalJSON()
+}
+
+func (t *UploadDocumentMedia200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DocumentCreated)(t).UnmarshalJSON(b)
+}
 
 func (response UploadDocumentMedia200JSONResponse) VisitUploadDocumentMediaResponse(w http.ResponseWriter) error {
 
@@ -76129,6 +76233,14 @@ type CreateRecordingResponseObject interface {
 }
 
 type CreateRecording200JSONResponse RecordingCreated
+
+func (t CreateRecording200JSONResponse) MarshalJSON() ([]byte, error) {
+	return RecordingCreated(t).MarshalJSON()
+}
+
+func (t *CreateRecording200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*RecordingCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateRecording200JSONResponse) VisitCreateRecordingResponse(w http.ResponseWriter) error {
 
@@ -76990,6 +77102,14 @@ type PostRecordingMediaResponseObject interface {
 
 type PostRecordingMedia200JSONResponse RecordingCreated
 
+func (t PostRecordingMedia200JSONResponse) MarshalJSON() ([]byte, error) {
+	return RecordingCreated(t).MarshalJSON()
+}
+
+func (t *PostRecordingMedia200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*RecordingCreated)(t).UnmarshalJSON(b)
+}
+
 func (response PostRecordingMedia200JSONResponse) VisitPostRecordingMediaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -77174,6 +77294,14 @@ type UploadRecordingMediaResponseObject interface {
 }
 
 type UploadRecordingMedia200JSONResponse RecordingCreated
+
+func (t UploadRecordingMedia200JSONResponse) MarshalJSON() ([]byte, error) {
+	return RecordingCreated(t).MarshalJSON()
+}
+
+func (t *UploadRecordingMedia200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*RecordingCreated)(t).UnmarshalJSON(b)
+}
 
 func (response UploadRecordingMedia200JSONResponse) VisitUploadRecordingMediaResponse(w http.ResponseWriter) error {
 
@@ -77496,6 +77624,14 @@ type CreateTemplateResponseObject interface {
 }
 
 type CreateTemplate200JSONResponse TemplateCreated
+
+func (t CreateTemplate200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TemplateCreated(t).MarshalJSON()
+}
+
+func (t *CreateTemplate200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TemplateCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateTemplate200JSONResponse) VisitCreateTemplateResponse(w http.ResponseWriter) error {
 
@@ -78278,6 +78414,14 @@ type PostTemplateMediaResponseObject interface {
 
 type PostTemplateMedia200JSONResponse TemplateCreated
 
+func (t PostTemplateMedia200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TemplateCreated(t).MarshalJSON()
+}
+
+func (t *PostTemplateMedia200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TemplateCreated)(t).UnmarshalJSON(b)
+}
+
 func (response PostTemplateMedia200JSONResponse) VisitPostTemplateMediaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -78462,6 +78606,14 @@ type UploadTemplateMediaResponseObject interface {
 }
 
 type UploadTemplateMedia200JSONResponse TemplateCreated
+
+func (t UploadTemplateMedia200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TemplateCreated(t).MarshalJSON()
+}
+
+func (t *UploadTemplateMedia200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TemplateCreated)(t).UnmarshalJSON(b)
+}
 
 func (response UploadTemplateMedia200JSONResponse) VisitUploadTemplateMediaResponse(w http.ResponseWriter) error {
 
@@ -78784,6 +78936,14 @@ type CreateTextResponseObject interface {
 }
 
 type CreateText200JSONResponse TextCreated
+
+func (t CreateText200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TextCreated(t).MarshalJSON()
+}
+
+func (t *CreateText200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TextCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateText200JSONResponse) VisitCreateTextResponse(w http.ResponseWriter) error {
 
@@ -81645,6 +81805,14 @@ type CreateProgramTransmissionResponseObject interface {
 
 type CreateProgramTransmission200JSONResponse TransmissionCreated
 
+func (t CreateProgramTransmission200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TransmissionCreated(t).MarshalJSON()
+}
+
+func (t *CreateProgramTransmission200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TransmissionCreated)(t).UnmarshalJSON(b)
+}
+
 func (response CreateProgramTransmission200JSONResponse) VisitCreateProgramTransmissionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -81798,6 +81966,14 @@ type PutProgramTransmissionResponseObject interface {
 }
 
 type PutProgramTransmission200JSONResponse TransmissionCreated
+
+func (t PutProgramTransmission200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TransmissionCreated(t).MarshalJSON()
+}
+
+func (t *PutProgramTransmission200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TransmissionCreated)(t).UnmarshalJSON(b)
+}
 
 func (response PutProgramTransmission200JSONResponse) VisitPutProgramTransmissionResponse(w http.ResponseWriter) error {
 
@@ -82090,6 +82266,14 @@ type CreateProviderResponseObject interface {
 }
 
 type CreateProvider200JSONResponse ProviderCreated
+
+func (t CreateProvider200JSONResponse) MarshalJSON() ([]byte, error) {
+	return ProviderCreated(t).MarshalJSON()
+}
+
+func (t *CreateProvider200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*ProviderCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateProvider200JSONResponse) VisitCreateProviderResponse(w http.ResponseWriter) error {
 
@@ -82814,6 +82998,14 @@ type CreateRecordingAliasResponseObject interface {
 }
 
 type CreateRecordingAlias200JSONResponse RecordingCreated
+
+func (t CreateRecordingAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return RecordingCreated(t).MarshalJSON()
+}
+
+func (t *CreateRecordingAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*RecordingCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateRecordingAlias200JSONResponse) VisitCreateRecordingAliasResponse(w http.ResponseWriter) error {
 
@@ -83675,6 +83867,14 @@ type PostRecordingMediaAliasResponseObject interface {
 
 type PostRecordingMediaAlias200JSONResponse RecordingCreated
 
+func (t PostRecordingMediaAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return RecordingCreated(t).MarshalJSON()
+}
+
+func (t *PostRecordingMediaAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*RecordingCreated)(t).UnmarshalJSON(b)
+}
+
 func (response PostRecordingMediaAlias200JSONResponse) VisitPostRecordingMediaAliasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -83859,6 +84059,14 @@ type UploadRecordingMediaAliasResponseObject interface {
 }
 
 type UploadRecordingMediaAlias200JSONResponse RecordingCreated
+
+func (t UploadRecordingMediaAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return RecordingCreated(t).MarshalJSON()
+}
+
+func (t *UploadRecordingMediaAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*RecordingCreated)(t).UnmarshalJSON(b)
+}
 
 func (response UploadRecordingMediaAlias200JSONResponse) VisitUploadRecordingMediaAliasResponse(w http.ResponseWriter) error {
 
@@ -84717,6 +84925,14 @@ type CreateTemplateAliasResponseObject interface {
 
 type CreateTemplateAlias200JSONResponse TemplateCreated
 
+func (t CreateTemplateAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TemplateCreated(t).MarshalJSON()
+}
+
+func (t *CreateTemplateAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TemplateCreated)(t).UnmarshalJSON(b)
+}
+
 func (response CreateTemplateAlias200JSONResponse) VisitCreateTemplateAliasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -85498,6 +85714,14 @@ type PostTemplateMediaAliasResponseObject interface {
 
 type PostTemplateMediaAlias200JSONResponse TemplateCreated
 
+func (t PostTemplateMediaAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TemplateCreated(t).MarshalJSON()
+}
+
+func (t *PostTemplateMediaAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TemplateCreated)(t).UnmarshalJSON(b)
+}
+
 func (response PostTemplateMediaAlias200JSONResponse) VisitPostTemplateMediaAliasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -85682,6 +85906,14 @@ type UploadTemplateMediaAliasResponseObject interface {
 }
 
 type UploadTemplateMediaAlias200JSONResponse TemplateCreated
+
+func (t UploadTemplateMediaAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TemplateCreated(t).MarshalJSON()
+}
+
+func (t *UploadTemplateMediaAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TemplateCreated)(t).UnmarshalJSON(b)
+}
 
 func (response UploadTemplateMediaAlias200JSONResponse) VisitUploadTemplateMediaAliasResponse(w http.ResponseWriter) error {
 
@@ -86004,6 +86236,14 @@ type CreateTextAliasResponseObject interface {
 }
 
 type CreateTextAlias200JSONResponse TextCreated
+
+func (t CreateTextAlias200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TextCreated(t).MarshalJSON()
+}
+
+func (t *CreateTextAlias200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TextCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateTextAlias200JSONResponse) VisitCreateTextAliasResponse(w http.ResponseWriter) error {
 
@@ -86729,6 +86969,14 @@ type CreateTransmissionResponseObject interface {
 
 type CreateTransmission200JSONResponse TransmissionCreated
 
+func (t CreateTransmission200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TransmissionCreated(t).MarshalJSON()
+}
+
+func (t *CreateTransmission200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TransmissionCreated)(t).UnmarshalJSON(b)
+}
+
 func (response CreateTransmission200JSONResponse) VisitCreateTransmissionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
@@ -87173,6 +87421,14 @@ type CloneTransmissionResponseObject interface {
 }
 
 type CloneTransmission200JSONResponse TransmissionCreated
+
+func (t CloneTransmission200JSONResponse) MarshalJSON() ([]byte, error) {
+	return TransmissionCreated(t).MarshalJSON()
+}
+
+func (t *CloneTransmission200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*TransmissionCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CloneTransmission200JSONResponse) VisitCloneTransmissionResponse(w http.ResponseWriter) error {
 
@@ -88700,6 +88956,14 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser200JSONResponse UserCreated
+
+func (t CreateUser200JSONResponse) MarshalJSON() ([]byte, error) {
+	return UserCreated(t).MarshalJSON()
+}
+
+func (t *CreateUser200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*UserCreated)(t).UnmarshalJSON(b)
+}
 
 func (response CreateUser200JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 

@@ -4,8 +4,10 @@
 package ictcoreapi
 
 import (
+	"encoding/json"
 	"time"
 
+	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
@@ -1373,8 +1375,14 @@ type AccountActive int
 // Example: did
 type AccountType string
 
-// AccountCreated Switchboard: the answer to creating (or uploading the file of) a account, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+// AccountCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type AccountCreated struct {
+	union json.RawMessage
+}
+
+// AccountCreatedObject Switchboard: the answer to creating (or uploading the file of) a account, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+type AccountCreatedObject struct {
 	// AccountId Id of the account.
 	//
 	// Example: 1
@@ -1574,6 +1582,11 @@ type AuthToken struct {
 // AuthTokenTokenType defines model for AuthToken.TokenType.
 type AuthTokenTokenType string
 
+// BareId A new id alone, answered instead of its object when the server runs with ICTCORE_CREATE_ANSWER=bare (review R10).
+//
+// Example: 1
+type BareId = int64
+
 // Campaign A campaign, as read.
 type Campaign struct {
 	// AccountId Account of associated account.
@@ -1627,8 +1640,14 @@ type Campaign struct {
 	UserId int64 `json:"user_id"`
 }
 
-// CampaignCreated Answer of a campaign create. Switchboard, an object rather than a bare number (ambiguity 48).
+// CampaignCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type CampaignCreated struct {
+	union json.RawMessage
+}
+
+// CampaignCreatedObject Answer of a campaign create. Switchboard, an object rather than a bare number (ambiguity 48).
+type CampaignCreatedObject struct {
 	// CampaignId Campaign id of the recently created campaign.
 	//
 	// Example: 1
@@ -1738,8 +1757,14 @@ type Contact struct {
 	UserId int64 `json:"user_id"`
 }
 
-// ContactCreated defines model for ContactCreated.
+// ContactCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type ContactCreated struct {
+	union json.RawMessage
+}
+
+// ContactCreatedObject defines model for ContactCreatedObject.
+type ContactCreatedObject struct {
 	// ContactId Example: 1
 	ContactId int64 `json:"contact_id"`
 }
@@ -1894,8 +1919,14 @@ type Document struct {
 // Example: standard
 type DocumentQuality string
 
-// DocumentCreated Switchboard: the answer to creating (or uploading the file of) a document, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+// DocumentCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type DocumentCreated struct {
+	union json.RawMessage
+}
+
+// DocumentCreatedObject Switchboard: the answer to creating (or uploading the file of) a document, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+type DocumentCreatedObject struct {
 	// DocumentId Id of the document.
 	//
 	// Example: 1
@@ -2042,8 +2073,14 @@ type Group struct {
 	UserId int64  `json:"user_id"`
 }
 
-// GroupCreated defines model for GroupCreated.
+// GroupCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type GroupCreated struct {
+	union json.RawMessage
+}
+
+// GroupCreatedObject defines model for GroupCreatedObject.
+type GroupCreatedObject struct {
 	// GroupId Example: 1
 	GroupId int64 `json:"group_id"`
 }
@@ -2164,8 +2201,14 @@ type ProgramType string
 // Example: 1
 type ProgramAccountId = int64
 
-// ProgramCreated Answer of a program create. Switchboard, an object rather than a bare number (ambiguity 48).
+// ProgramCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type ProgramCreated struct {
+	union json.RawMessage
+}
+
+// ProgramCreatedObject Answer of a program create. Switchboard, an object rather than a bare number (ambiguity 48).
+type ProgramCreatedObject struct {
 	// ProgramId Program id of the recently created program.
 	//
 	// Example: 1
@@ -2708,8 +2751,14 @@ type ProviderRegister int
 // Example: sip
 type ProviderType string
 
-// ProviderCreated Switchboard: the answer to creating (or uploading the file of) a provider, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+// ProviderCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type ProviderCreated struct {
+	union json.RawMessage
+}
+
+// ProviderCreatedObject Switchboard: the answer to creating (or uploading the file of) a provider, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+type ProviderCreatedObject struct {
 	// ProviderId Id of the provider.
 	//
 	// Example: 1
@@ -2981,8 +3030,14 @@ type Recording struct {
 	UserId *int64 `json:"user_id,omitempty"`
 }
 
-// RecordingCreated Switchboard: the answer to creating (or uploading the file of) a recording, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+// RecordingCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type RecordingCreated struct {
+	union json.RawMessage
+}
+
+// RecordingCreatedObject Switchboard: the answer to creating (or uploading the file of) a recording, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+type RecordingCreatedObject struct {
 	// RecordingId Id of the recording.
 	//
 	// Example: 1
@@ -3095,8 +3150,14 @@ type Role struct {
 	RoleId int64 `json:"role_id"`
 }
 
-// ScheduleCreated Answer of a schedule create. Switchboard, an object rather than a bare number (ambiguity 48).
+// ScheduleCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type ScheduleCreated struct {
+	union json.RawMessage
+}
+
+// ScheduleCreatedObject Answer of a schedule create. Switchboard, an object rather than a bare number (ambiguity 48).
+type ScheduleCreatedObject struct {
 	// ScheduleId Schedule id of the recently created schedule record.
 	//
 	// Example: 1
@@ -3241,8 +3302,14 @@ type Spool struct {
 	UserId int64 `json:"user_id"`
 }
 
-// SpoolCreated Answer of send and retry. Switchboard, an object rather than a bare number (ambiguity 48).
+// SpoolCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type SpoolCreated struct {
+	union json.RawMessage
+}
+
+// SpoolCreatedObject Answer of send and retry. Switchboard, an object rather than a bare number (ambiguity 48).
+type SpoolCreatedObject struct {
 	// SpoolId Spool id of the resulting attempt.
 	//
 	// Example: 1
@@ -3437,8 +3504,14 @@ type Template struct {
 	UserId *int64 `json:"user_id,omitempty"`
 }
 
-// TemplateCreated Switchboard: the answer to creating (or uploading the file of) a template, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+// TemplateCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type TemplateCreated struct {
+	union json.RawMessage
+}
+
+// TemplateCreatedObject Switchboard: the answer to creating (or uploading the file of) a template, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+type TemplateCreatedObject struct {
 	// TemplateId Id of the template.
 	//
 	// Example: 1
@@ -3592,8 +3665,14 @@ type TextEncoding int
 // Example: UTF-8
 type TextType string
 
-// TextCreated Switchboard: the answer to creating (or uploading the file of) a text, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+// TextCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type TextCreated struct {
+	union json.RawMessage
+}
+
+// TextCreatedObject Switchboard: the answer to creating (or uploading the file of) a text, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+type TextCreatedObject struct {
 	// TextId Id of the text.
 	//
 	// Example: 1
@@ -3794,9 +3873,15 @@ type Transmission struct {
 	UserId int64 `json:"user_id"`
 }
 
-// TransmissionCreated Answer of a transmission create or clone. Switchboard, an object rather than a bare number; the
-// guide's `text_id` on Create New Transmission is a copy slip (ambiguities 48 and 49).
+// TransmissionCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type TransmissionCreated struct {
+	union json.RawMessage
+}
+
+// TransmissionCreatedObject Answer of a transmission create or clone. Switchboard, an object rather than a bare number; the
+// guide's `text_id` on Create New Transmission is a copy slip (ambiguities 48 and 49).
+type TransmissionCreatedObject struct {
 	// TransmissionId Transmission id of the recently created transmission.
 	//
 	// Example: 1
@@ -3978,8 +4063,14 @@ type User struct {
 // Example: 1
 type UserActive int
 
-// UserCreated Switchboard: the answer to creating (or uploading the file of) a user, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+// UserCreated The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type UserCreated struct {
+	union json.RawMessage
+}
+
+// UserCreatedObject Switchboard: the answer to creating (or uploading the file of) a user, an object as the guide shows rather than the reference code's bare number (ambiguity 48).
+type UserCreatedObject struct {
 	// UserId Id of the user.
 	//
 	// Example: 1
@@ -4268,16 +4359,19 @@ type NotImplemented = Error
 // PayloadTooLarge ICTCore's error body, as produced by its REST server.
 type PayloadTooLarge = Error
 
-// ProgramCreatedAnswer Answer of a program create. Switchboard, an object rather than a bare number (ambiguity 48).
+// ProgramCreatedAnswer The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type ProgramCreatedAnswer = ProgramCreated
 
-// ScheduleCreatedAnswer Answer of a schedule create. Switchboard, an object rather than a bare number (ambiguity 48).
+// ScheduleCreatedAnswer The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type ScheduleCreatedAnswer = ScheduleCreated
 
 // ServiceUnavailable ICTCore's error body, as produced by its REST server.
 type ServiceUnavailable = Error
 
-// SpoolCreatedAnswer Answer of send and retry. Switchboard, an object rather than a bare number (ambiguity 48).
+// SpoolCreatedAnswer The new id: `{"<x>_id": n}` as the guide shows, or the bare id when the server runs with
+// ICTCORE_CREATE_ANSWER=bare, as the reference code and its web UI answer (review R10).
 type SpoolCreatedAnswer = SpoolCreated
 
 // SpoolResultList defines model for SpoolResultList.
@@ -5360,3 +5454,871 @@ type UpdateUserJSONRequestBody = UserUpdate
 
 // UpdateUserPasswordJSONRequestBody defines body for UpdateUserPassword for application/json ContentType.
 type UpdateUserPasswordJSONRequestBody = UserPassword
+
+// AsAccountCreatedObject returns the union data inside the AccountCreated as a AccountCreatedObject
+func (t AccountCreated) AsAccountCreatedObject() (AccountCreatedObject, error) {
+	var body AccountCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAccountCreatedObject overwrites any union data inside the AccountCreated as the provided AccountCreatedObject
+func (t *AccountCreated) FromAccountCreatedObject(v AccountCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAccountCreatedObject performs a merge with any union data inside the AccountCreated, using the provided AccountCreatedObject
+func (t *AccountCreated) MergeAccountCreatedObject(v AccountCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the AccountCreated as a BareId
+func (t AccountCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the AccountCreated as the provided BareId
+func (t *AccountCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the AccountCreated, using the provided BareId
+func (t *AccountCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t AccountCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *AccountCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCampaignCreatedObject returns the union data inside the CampaignCreated as a CampaignCreatedObject
+func (t CampaignCreated) AsCampaignCreatedObject() (CampaignCreatedObject, error) {
+	var body CampaignCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCampaignCreatedObject overwrites any union data inside the CampaignCreated as the provided CampaignCreatedObject
+func (t *CampaignCreated) FromCampaignCreatedObject(v CampaignCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCampaignCreatedObject performs a merge with any union data inside the CampaignCreated, using the provided CampaignCreatedObject
+func (t *CampaignCreated) MergeCampaignCreatedObject(v CampaignCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the CampaignCreated as a BareId
+func (t CampaignCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the CampaignCreated as the provided BareId
+func (t *CampaignCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the CampaignCreated, using the provided BareId
+func (t *CampaignCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CampaignCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CampaignCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsContactCreatedObject returns the union data inside the ContactCreated as a ContactCreatedObject
+func (t ContactCreated) AsContactCreatedObject() (ContactCreatedObject, error) {
+	var body ContactCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromContactCreatedObject overwrites any union data inside the ContactCreated as the provided ContactCreatedObject
+func (t *ContactCreated) FromContactCreatedObject(v ContactCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeContactCreatedObject performs a merge with any union data inside the ContactCreated, using the provided ContactCreatedObject
+func (t *ContactCreated) MergeContactCreatedObject(v ContactCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the ContactCreated as a BareId
+func (t ContactCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the ContactCreated as the provided BareId
+func (t *ContactCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the ContactCreated, using the provided BareId
+func (t *ContactCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ContactCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ContactCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsDocumentCreatedObject returns the union data inside the DocumentCreated as a DocumentCreatedObject
+func (t DocumentCreated) AsDocumentCreatedObject() (DocumentCreatedObject, error) {
+	var body DocumentCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDocumentCreatedObject overwrites any union data inside the DocumentCreated as the provided DocumentCreatedObject
+func (t *DocumentCreated) FromDocumentCreatedObject(v DocumentCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDocumentCreatedObject performs a merge with any union data inside the DocumentCreated, using the provided DocumentCreatedObject
+func (t *DocumentCreated) MergeDocumentCreatedObject(v DocumentCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the DocumentCreated as a BareId
+func (t DocumentCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the DocumentCreated as the provided BareId
+func (t *DocumentCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the DocumentCreated, using the provided BareId
+func (t *DocumentCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DocumentCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DocumentCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsGroupCreatedObject returns the union data inside the GroupCreated as a GroupCreatedObject
+func (t GroupCreated) AsGroupCreatedObject() (GroupCreatedObject, error) {
+	var body GroupCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGroupCreatedObject overwrites any union data inside the GroupCreated as the provided GroupCreatedObject
+func (t *GroupCreated) FromGroupCreatedObject(v GroupCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGroupCreatedObject performs a merge with any union data inside the GroupCreated, using the provided GroupCreatedObject
+func (t *GroupCreated) MergeGroupCreatedObject(v GroupCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the GroupCreated as a BareId
+func (t GroupCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the GroupCreated as the provided BareId
+func (t *GroupCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the GroupCreated, using the provided BareId
+func (t *GroupCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t GroupCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *GroupCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsProgramCreatedObject returns the union data inside the ProgramCreated as a ProgramCreatedObject
+func (t ProgramCreated) AsProgramCreatedObject() (ProgramCreatedObject, error) {
+	var body ProgramCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromProgramCreatedObject overwrites any union data inside the ProgramCreated as the provided ProgramCreatedObject
+func (t *ProgramCreated) FromProgramCreatedObject(v ProgramCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeProgramCreatedObject performs a merge with any union data inside the ProgramCreated, using the provided ProgramCreatedObject
+func (t *ProgramCreated) MergeProgramCreatedObject(v ProgramCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the ProgramCreated as a BareId
+func (t ProgramCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the ProgramCreated as the provided BareId
+func (t *ProgramCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the ProgramCreated, using the provided BareId
+func (t *ProgramCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ProgramCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ProgramCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsProviderCreatedObject returns the union data inside the ProviderCreated as a ProviderCreatedObject
+func (t ProviderCreated) AsProviderCreatedObject() (ProviderCreatedObject, error) {
+	var body ProviderCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromProviderCreatedObject overwrites any union data inside the ProviderCreated as the provided ProviderCreatedObject
+func (t *ProviderCreated) FromProviderCreatedObject(v ProviderCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeProviderCreatedObject performs a merge with any union data inside the ProviderCreated, using the provided ProviderCreatedObject
+func (t *ProviderCreated) MergeProviderCreatedObject(v ProviderCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the ProviderCreated as a BareId
+func (t ProviderCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the ProviderCreated as the provided BareId
+func (t *ProviderCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the ProviderCreated, using the provided BareId
+func (t *ProviderCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ProviderCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ProviderCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsRecordingCreatedObject returns the union data inside the RecordingCreated as a RecordingCreatedObject
+func (t RecordingCreated) AsRecordingCreatedObject() (RecordingCreatedObject, error) {
+	var body RecordingCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRecordingCreatedObject overwrites any union data inside the RecordingCreated as the provided RecordingCreatedObject
+func (t *RecordingCreated) FromRecordingCreatedObject(v RecordingCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeRecordingCreatedObject performs a merge with any union data inside the RecordingCreated, using the provided RecordingCreatedObject
+func (t *RecordingCreated) MergeRecordingCreatedObject(v RecordingCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the RecordingCreated as a BareId
+func (t RecordingCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the RecordingCreated as the provided BareId
+func (t *RecordingCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the RecordingCreated, using the provided BareId
+func (t *RecordingCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t RecordingCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *RecordingCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsScheduleCreatedObject returns the union data inside the ScheduleCreated as a ScheduleCreatedObject
+func (t ScheduleCreated) AsScheduleCreatedObject() (ScheduleCreatedObject, error) {
+	var body ScheduleCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromScheduleCreatedObject overwrites any union data inside the ScheduleCreated as the provided ScheduleCreatedObject
+func (t *ScheduleCreated) FromScheduleCreatedObject(v ScheduleCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeScheduleCreatedObject performs a merge with any union data inside the ScheduleCreated, using the provided ScheduleCreatedObject
+func (t *ScheduleCreated) MergeScheduleCreatedObject(v ScheduleCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the ScheduleCreated as a BareId
+func (t ScheduleCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the ScheduleCreated as the provided BareId
+func (t *ScheduleCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the ScheduleCreated, using the provided BareId
+func (t *ScheduleCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ScheduleCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ScheduleCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsSpoolCreatedObject returns the union data inside the SpoolCreated as a SpoolCreatedObject
+func (t SpoolCreated) AsSpoolCreatedObject() (SpoolCreatedObject, error) {
+	var body SpoolCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSpoolCreatedObject overwrites any union data inside the SpoolCreated as the provided SpoolCreatedObject
+func (t *SpoolCreated) FromSpoolCreatedObject(v SpoolCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSpoolCreatedObject performs a merge with any union data inside the SpoolCreated, using the provided SpoolCreatedObject
+func (t *SpoolCreated) MergeSpoolCreatedObject(v SpoolCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the SpoolCreated as a BareId
+func (t SpoolCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the SpoolCreated as the provided BareId
+func (t *SpoolCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the SpoolCreated, using the provided BareId
+func (t *SpoolCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SpoolCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SpoolCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsTemplateCreatedObject returns the union data inside the TemplateCreated as a TemplateCreatedObject
+func (t TemplateCreated) AsTemplateCreatedObject() (TemplateCreatedObject, error) {
+	var body TemplateCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTemplateCreatedObject overwrites any union data inside the TemplateCreated as the provided TemplateCreatedObject
+func (t *TemplateCreated) FromTemplateCreatedObject(v TemplateCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTemplateCreatedObject performs a merge with any union data inside the TemplateCreated, using the provided TemplateCreatedObject
+func (t *TemplateCreated) MergeTemplateCreatedObject(v TemplateCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the TemplateCreated as a BareId
+func (t TemplateCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the TemplateCreated as the provided BareId
+func (t *TemplateCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the TemplateCreated, using the provided BareId
+func (t *TemplateCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TemplateCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TemplateCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsTextCreatedObject returns the union data inside the TextCreated as a TextCreatedObject
+func (t TextCreated) AsTextCreatedObject() (TextCreatedObject, error) {
+	var body TextCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTextCreatedObject overwrites any union data inside the TextCreated as the provided TextCreatedObject
+func (t *TextCreated) FromTextCreatedObject(v TextCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTextCreatedObject performs a merge with any union data inside the TextCreated, using the provided TextCreatedObject
+func (t *TextCreated) MergeTextCreatedObject(v TextCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the TextCreated as a BareId
+func (t TextCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the TextCreated as the provided BareId
+func (t *TextCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the TextCreated, using the provided BareId
+func (t *TextCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TextCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TextCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsTransmissionCreatedObject returns the union data inside the TransmissionCreated as a TransmissionCreatedObject
+func (t TransmissionCreated) AsTransmissionCreatedObject() (TransmissionCreatedObject, error) {
+	var body TransmissionCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTransmissionCreatedObject overwrites any union data inside the TransmissionCreated as the provided TransmissionCreatedObject
+func (t *TransmissionCreated) FromTransmissionCreatedObject(v TransmissionCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTransmissionCreatedObject performs a merge with any union data inside the TransmissionCreated, using the provided TransmissionCreatedObject
+func (t *TransmissionCreated) MergeTransmissionCreatedObject(v TransmissionCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the TransmissionCreated as a BareId
+func (t TransmissionCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the TransmissionCreated as the provided BareId
+func (t *TransmissionCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the TransmissionCreated, using the provided BareId
+func (t *TransmissionCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TransmissionCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TransmissionCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUserCreatedObject returns the union data inside the UserCreated as a UserCreatedObject
+func (t UserCreated) AsUserCreatedObject() (UserCreatedObject, error) {
+	var body UserCreatedObject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserCreatedObject overwrites any union data inside the UserCreated as the provided UserCreatedObject
+func (t *UserCreated) FromUserCreatedObject(v UserCreatedObject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUserCreatedObject performs a merge with any union data inside the UserCreated, using the provided UserCreatedObject
+func (t *UserCreated) MergeUserCreatedObject(v UserCreatedObject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBareId returns the union data inside the UserCreated as a BareId
+func (t UserCreated) AsBareId() (BareId, error) {
+	var body BareId
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBareId overwrites any union data inside the UserCreated as the provided BareId
+func (t *UserCreated) FromBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBareId performs a merge with any union data inside the UserCreated, using the provided BareId
+func (t *UserCreated) MergeBareId(v BareId) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t UserCreated) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *UserCreated) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}

@@ -38,7 +38,7 @@ func (h *Handler) CreateAccount(ctx context.Context, req ictcoreapi.CreateAccoun
 	if err := ictcore.CreateAccount(ctx, h.db, a); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateAccount200JSONResponse{AccountId: a.ID}, nil
+	return ictcoreapi.CreateAccount200JSONResponse(idAnswer[ictcoreapi.AccountCreated](h.bareIDs, "account_id", a.ID)), nil
 }
 
 // ListAccounts (GET /accounts).

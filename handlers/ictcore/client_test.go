@@ -41,7 +41,11 @@ func TestGeneratedClientRoundTrip(t *testing.T) {
 		if err != nil || created.JSON200 == nil {
 			t.Fatalf("create: %v %d %s", err, created.StatusCode(), created.Body)
 		}
-		got, err := c.GetContactWithResponse(ctx, created.JSON200.ContactId)
+		obj, err := created.JSON200.AsContactCreatedObject() // the answer is a oneOf with the bare id (review R10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.GetContactWithResponse(ctx, obj.ContactId)
 		if err != nil || got.JSON200 == nil || got.JSON200.FirstName != "Grace" || got.JSON200.Phone != phone {
 			t.Fatalf("read back: %v %s", err, got.Body)
 		}

@@ -1,6 +1,7 @@
 package ictcore_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -426,5 +427,38 @@ func TestAccountSettingBodies(t *testing.T) {
 			{"no value", "PUT", path, map[string]any{"username": "acc"}, 412, "value is missing"},
 			{"other setting only", "PUT", path, map[string]any{"settings": map[string]any{"other": "x"}}, 412, "value is missing"},
 		})
+	})
+}
+
+// TestBareCreateIDs (review R10): with ICTCORE_CREATE_ANSWER=bare, creates, sends and schedules answer the
+// bare id the reference code and its web UI use, and that id works in the next request's URL; by default
+// the same requests answer the guide's objects (every other test). Both shapes pass the contract's check.
+func TestBareCreateIDs(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		o := txOptions(gateway.SimConfig{})
+		o.BareCreateIDs = true
+		e := newEnvWithOptions(t, kind, o)
+		bare := func(r *apitest.Response) int64 {
+			t.Helper()
+			var id int64
+			if r.Status != 200 || json.Unmarshal(r.Body, &id) != nil || id < 1 {
+				t.Fatalf("want a bare id: %d %s", r.Status, r.Body)
+			}
+			return id
+		}
+		contact := bare(e.call(t, "POST", "/contacts", map[string]any{"first_name": "Ada", "phone": "+15550100"}))
+		if r := e.call(t, "GET", fmt.Sprintf("/contacts/%d", contact), nil); r.Status != 200 {
+			t.Fatalf("read the contact by its bare id: %d %s", r.Status, r.Body)
+		}
+		bare(e.call(t, "POST", "/groups", map[string]any{"name": "g"}))
+		text := bare(e.call(t, "POST", "/messages/texts", map[string]any{"name": "t", "data": "Hello"}))
+		program := bare(e.call(t, "POST", "/programs/sendsms", map[string]any{"name": "sms", "text_id": text}))
+		tx := bare(e.call(t, "POST", "/transmissions", map[string]any{"program_id": program, "contact_id": contact}))
+		bare(e.call(t, "PUT", fmt.Sprintf("/transmissions/%d/schedule", tx), map[string]any{"delay": 3600}))
+		bare(e.call(t, "POST", fmt.Sprintf("/transmissions/%d/send", tx), nil))
+		if s := e.txWait(t, tx); s != "completed" {
+			t.Fatalf("sent: %s", s)
+		}
 	})
 }

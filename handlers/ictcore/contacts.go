@@ -17,7 +17,7 @@ func (h *Handler) CreateContact(ctx context.Context, req ictcoreapi.CreateContac
 	if err := ictcore.CreateContact(ctx, h.db, c); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateContact200JSONResponse{ContactId: c.ID}, nil
+	return ictcoreapi.CreateContact200JSONResponse(idAnswer[ictcoreapi.ContactCreated](h.bareIDs, "contact_id", c.ID)), nil
 }
 
 // ListContacts (GET /contacts).

@@ -1,6 +1,9 @@
 package ictcore
 
 import (
+	"fmt"
+	"strconv"
+
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
 	"switchboard/models/ictcore"
@@ -88,4 +91,20 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// idAnswer is a create's answer, T being the contract's oneOf of `{"<key>": id}` and the bare id: the
+// object by default, the bare id when the server runs with ICTCORE_CREATE_ANSWER=bare (review R10). A
+// union is set through its JSON, which it keeps as it is, so this cannot fail.
+func idAnswer[T any, PT interface {
+	*T
+	UnmarshalJSON([]byte) error
+}](bare bool, key string, id int64) T {
+	b := strconv.AppendInt(nil, id, 10)
+	if !bare {
+		b = fmt.Appendf(nil, "{%q:%d}", key, id)
+	}
+	var v T
+	_ = PT(&v).UnmarshalJSON(b)
+	return v
 }

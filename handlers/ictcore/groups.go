@@ -15,7 +15,7 @@ func (h *Handler) CreateGroup(ctx context.Context, req ictcoreapi.CreateGroupReq
 	if err := ictcore.CreateGroup(ctx, h.db, g); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateGroup200JSONResponse{GroupId: g.ID}, nil
+	return ictcoreapi.CreateGroup200JSONResponse(idAnswer[ictcoreapi.GroupCreated](h.bareIDs, "group_id", g.ID)), nil
 }
 
 // ListGroups (GET /groups).

@@ -212,14 +212,14 @@ func (h *Handler) UploadDocumentMedia(ctx context.Context, req ictcoreapi.Upload
 	if err := h.putDocument(ctx, req.DocumentId, req.ContentType, req.Body); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.UploadDocumentMedia200JSONResponse{DocumentId: req.DocumentId}, nil
+	return ictcoreapi.UploadDocumentMedia200JSONResponse(idAnswer[ictcoreapi.DocumentCreated](h.bareIDs, "document_id", req.DocumentId)), nil
 }
 
 func (h *Handler) PostDocumentMedia(ctx context.Context, req ictcoreapi.PostDocumentMediaRequestObject) (ictcoreapi.PostDocumentMediaResponseObject, error) {
 	if err := h.putDocument(ctx, req.DocumentId, req.ContentType, req.Body); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.PostDocumentMedia200JSONResponse{DocumentId: req.DocumentId}, nil
+	return ictcoreapi.PostDocumentMedia200JSONResponse(idAnswer[ictcoreapi.DocumentCreated](h.bareIDs, "document_id", req.DocumentId)), nil
 }
 
 func (h *Handler) putDocument(ctx context.Context, id int64, contentType string, body io.Reader) error {
@@ -254,14 +254,14 @@ func (h *Handler) UploadRecordingMedia(ctx context.Context, req ictcoreapi.Uploa
 	if err := h.putRecording(ctx, req.RecordingId, req.ContentType, req.Body); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.UploadRecordingMedia200JSONResponse{RecordingId: req.RecordingId}, nil
+	return ictcoreapi.UploadRecordingMedia200JSONResponse(idAnswer[ictcoreapi.RecordingCreated](h.bareIDs, "recording_id", req.RecordingId)), nil
 }
 
 func (h *Handler) PostRecordingMedia(ctx context.Context, req ictcoreapi.PostRecordingMediaRequestObject) (ictcoreapi.PostRecordingMediaResponseObject, error) {
 	if err := h.putRecording(ctx, req.RecordingId, req.ContentType, req.Body); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.PostRecordingMedia200JSONResponse{RecordingId: req.RecordingId}, nil
+	return ictcoreapi.PostRecordingMedia200JSONResponse(idAnswer[ictcoreapi.RecordingCreated](h.bareIDs, "recording_id", req.RecordingId)), nil
 }
 
 func (h *Handler) putRecording(ctx context.Context, id int64, contentType string, body io.Reader) error {
@@ -342,14 +342,14 @@ func (h *Handler) UploadTemplateMedia(ctx context.Context, req ictcoreapi.Upload
 	if err := h.putTemplate(ctx, req.TemplateId, req.ContentType, req.Body); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.UploadTemplateMedia200JSONResponse{TemplateId: req.TemplateId}, nil
+	return ictcoreapi.UploadTemplateMedia200JSONResponse(idAnswer[ictcoreapi.TemplateCreated](h.bareIDs, "template_id", req.TemplateId)), nil
 }
 
 func (h *Handler) PostTemplateMedia(ctx context.Context, req ictcoreapi.PostTemplateMediaRequestObject) (ictcoreapi.PostTemplateMediaResponseObject, error) {
 	if err := h.putTemplate(ctx, req.TemplateId, req.ContentType, req.Body); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.PostTemplateMedia200JSONResponse{TemplateId: req.TemplateId}, nil
+	return ictcoreapi.PostTemplateMedia200JSONResponse(idAnswer[ictcoreapi.TemplateCreated](h.bareIDs, "template_id", req.TemplateId)), nil
 }
 
 func (h *Handler) putTemplate(ctx context.Context, id int64, contentType string, body io.Reader) error {

@@ -56,7 +56,7 @@ func (h *Handler) CreateText(ctx context.Context, req ictcoreapi.CreateTextReque
 	if err := ictcore.CreateText(ctx, h.db, t); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateText200JSONResponse{TextId: t.ID}, nil
+	return ictcoreapi.CreateText200JSONResponse(idAnswer[ictcoreapi.TextCreated](h.bareIDs, "text_id", t.ID)), nil
 }
 
 func (h *Handler) ListTexts(ctx context.Context, req ictcoreapi.ListTextsRequestObject) (ictcoreapi.ListTextsResponseObject, error) {
@@ -121,7 +121,7 @@ func (h *Handler) CreateTemplate(ctx context.Context, req ictcoreapi.CreateTempl
 	if err := ictcore.CreateTemplate(ctx, h.db, t); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateTemplate200JSONResponse{TemplateId: t.ID}, nil
+	return ictcoreapi.CreateTemplate200JSONResponse(idAnswer[ictcoreapi.TemplateCreated](h.bareIDs, "template_id", t.ID)), nil
 }
 
 func (h *Handler) ListTemplates(ctx context.Context, req ictcoreapi.ListTemplatesRequestObject) (ictcoreapi.ListTemplatesResponseObject, error) {
@@ -183,7 +183,7 @@ func (h *Handler) CreateDocument(ctx context.Context, req ictcoreapi.CreateDocum
 	if err := ictcore.CreateDocument(ctx, h.db, d); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateDocument200JSONResponse{DocumentId: d.ID}, nil
+	return ictcoreapi.CreateDocument200JSONResponse(idAnswer[ictcoreapi.DocumentCreated](h.bareIDs, "document_id", d.ID)), nil
 }
 
 func (h *Handler) ListDocuments(ctx context.Context, req ictcoreapi.ListDocumentsRequestObject) (ictcoreapi.ListDocumentsResponseObject, error) {
@@ -246,7 +246,7 @@ func (h *Handler) CreateRecording(ctx context.Context, req ictcoreapi.CreateReco
 	if err := ictcore.CreateRecording(ctx, h.db, r); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateRecording200JSONResponse{RecordingId: r.ID}, nil
+	return ictcoreapi.CreateRecording200JSONResponse(idAnswer[ictcoreapi.RecordingCreated](h.bareIDs, "recording_id", r.ID)), nil
 }
 
 func (h *Handler) ListRecordings(ctx context.Context, req ictcoreapi.ListRecordingsRequestObject) (ictcoreapi.ListRecordingsResponseObject, error) {

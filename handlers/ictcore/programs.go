@@ -18,7 +18,7 @@ func (h *Handler) createProgram(ctx context.Context, p *ictcore.Program) (ictcor
 	if err := ictcore.CreateProgram(ctx, h.db, ownerOf(ctx), p); err != nil {
 		return ictcoreapi.ProgramCreatedAnswerJSONResponse{}, err
 	}
-	return ictcoreapi.ProgramCreatedAnswerJSONResponse{ProgramId: p.ID}, nil
+	return ictcoreapi.ProgramCreatedAnswerJSONResponse(idAnswer[ictcoreapi.ProgramCreated](h.bareIDs, "program_id", p.ID)), nil
 }
 
 func (h *Handler) CreateSendfaxProgram(ctx context.Context, req ictcoreapi.CreateSendfaxProgramRequestObject) (ictcoreapi.CreateSendfaxProgramResponseObject, error) {

@@ -32,7 +32,7 @@ func (h *Handler) CreateProvider(ctx context.Context, req ictcoreapi.CreateProvi
 	if err := ictcore.CreateProvider(ctx, h.db, p); err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateProvider200JSONResponse{ProviderId: p.ID}, nil
+	return ictcoreapi.CreateProvider200JSONResponse(idAnswer[ictcoreapi.ProviderCreated](h.bareIDs, "provider_id", p.ID)), nil
 }
 
 func (h *Handler) ListProviders(ctx context.Context, req ictcoreapi.ListProvidersRequestObject) (ictcoreapi.ListProvidersResponseObject, error) {

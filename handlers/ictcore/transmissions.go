@@ -71,7 +71,7 @@ func (h *Handler) CreateTransmission(ctx context.Context, req ictcoreapi.CreateT
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateTransmission200JSONResponse{TransmissionId: t.ID}, nil
+	return ictcoreapi.CreateTransmission200JSONResponse(idAnswer[ictcoreapi.TransmissionCreated](h.bareIDs, "transmission_id", t.ID)), nil
 }
 
 // PutProgramTransmission is the guide's shortcut: a transmission with program {program_id}.
@@ -84,7 +84,7 @@ func (h *Handler) PutProgramTransmission(ctx context.Context, req ictcoreapi.Put
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.PutProgramTransmission200JSONResponse{TransmissionId: t.ID}, nil
+	return ictcoreapi.PutProgramTransmission200JSONResponse(idAnswer[ictcoreapi.TransmissionCreated](h.bareIDs, "transmission_id", t.ID)), nil
 }
 
 // CreateProgramTransmission is the reference code's shortcut: a new program like {program_id} (edited by
@@ -99,7 +99,7 @@ func (h *Handler) CreateProgramTransmission(ctx context.Context, req ictcoreapi.
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateProgramTransmission200JSONResponse{TransmissionId: t.ID}, nil
+	return ictcoreapi.CreateProgramTransmission200JSONResponse(idAnswer[ictcoreapi.TransmissionCreated](h.bareIDs, "transmission_id", t.ID)), nil
 }
 
 // applyProgramData sets the parameters program_data gives on p, a copy of the base program; a parameter
@@ -197,7 +197,7 @@ func (h *Handler) SendTransmission(ctx context.Context, req ictcoreapi.SendTrans
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.SendTransmission200JSONResponse{SpoolCreatedAnswerJSONResponse: ictcoreapi.SpoolCreatedAnswerJSONResponse{SpoolId: id}}, nil
+	return ictcoreapi.SendTransmission200JSONResponse{SpoolCreatedAnswerJSONResponse: ictcoreapi.SpoolCreatedAnswerJSONResponse(idAnswer[ictcoreapi.SpoolCreated](h.bareIDs, "spool_id", id))}, nil
 }
 
 // RetryTransmission is send by another name (the contract: same checks, same answer).
@@ -206,7 +206,7 @@ func (h *Handler) RetryTransmission(ctx context.Context, req ictcoreapi.RetryTra
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.RetryTransmission200JSONResponse{SpoolCreatedAnswerJSONResponse: ictcoreapi.SpoolCreatedAnswerJSONResponse{SpoolId: id}}, nil
+	return ictcoreapi.RetryTransmission200JSONResponse{SpoolCreatedAnswerJSONResponse: ictcoreapi.SpoolCreatedAnswerJSONResponse(idAnswer[ictcoreapi.SpoolCreated](h.bareIDs, "spool_id", id))}, nil
 }
 
 func (h *Handler) send(ctx context.Context, id int64) (int64, error) {
@@ -226,7 +226,7 @@ func (h *Handler) ScheduleTransmission(ctx context.Context, req ictcoreapi.Sched
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.ScheduleTransmission200JSONResponse{ScheduleCreatedAnswerJSONResponse: ictcoreapi.ScheduleCreatedAnswerJSONResponse{ScheduleId: id}}, nil
+	return ictcoreapi.ScheduleTransmission200JSONResponse{ScheduleCreatedAnswerJSONResponse: ictcoreapi.ScheduleCreatedAnswerJSONResponse(idAnswer[ictcoreapi.ScheduleCreated](h.bareIDs, "schedule_id", id))}, nil
 }
 
 func (h *Handler) CancelTransmissionSchedule(ctx context.Context, req ictcoreapi.CancelTransmissionScheduleRequestObject) (ictcoreapi.CancelTransmissionScheduleResponseObject, error) {
@@ -257,7 +257,7 @@ func (h *Handler) CloneTransmission(ctx context.Context, req ictcoreapi.CloneTra
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CloneTransmission200JSONResponse{TransmissionId: t.ID}, nil
+	return ictcoreapi.CloneTransmission200JSONResponse(idAnswer[ictcoreapi.TransmissionCreated](h.bareIDs, "transmission_id", t.ID)), nil
 }
 
 func (h *Handler) GetTransmissionStatus(ctx context.Context, req ictcoreapi.GetTransmissionStatusRequestObject) (ictcoreapi.GetTransmissionStatusResponseObject, error) {

@@ -104,7 +104,7 @@ func (h *Handler) CreateUser(ctx context.Context, req ictcoreapi.CreateUserReque
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.CreateUser200JSONResponse{UserId: u.ID}, nil
+	return ictcoreapi.CreateUser200JSONResponse(idAnswer[ictcoreapi.UserCreated](h.bareIDs, "user_id", u.ID)), nil
 }
 
 func (h *Handler) ListUsers(ctx context.Context, req ictcoreapi.ListUsersRequestObject) (ictcoreapi.ListUsersResponseObject, error) {
