@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -126,7 +127,8 @@ func (s *Service) enqueue(tx *gorm.DB, spoolID int64) error {
 
 // The jobs.
 
-// deliverArgs is the job of one attempt.
+// deliverArgs is the job of one attempt: it makes queued attempts in batches (deliverQueued), its own
+// spool's among them unless another job took it first. SpoolID names the attempt that called for it.
 type deliverArgs struct {
 	SpoolID int64 `json:"spool_id"`
 }
@@ -155,7 +157,7 @@ type deliverWorker struct {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
-	return w.s.deliver(ctx, job.Args.SpoolID)
+	return w.s.deliverQueued(ctx, job.ID, job.Attempt > 1)
 }
 
 type retryWorker struct {
@@ -188,65 +190,206 @@ func (s *Service) retry(tx *gorm.DB, t *ictcore.Transmission) error {
 	return s.queue.InsertTx(tx, retryArgs{TransmissionID: t.ID, TryDone: t.TryDone, Due: due.UnixMilli()}, nil)
 }
 
-// One attempt.
+// Attempts, in batches.
 
-// deliver makes the attempt of spool id. It answers an error only when the store failed; River runs the
-// job again then.
-func (s *Service) deliver(ctx context.Context, id int64) error {
-	sp, claim, err := ictcore.ClaimSpool(ctx, s.db, id)
-	if err != nil {
-		return err
-	}
-	switch claim {
-	case ictcore.Gone, ictcore.Finished:
-		return nil
-	case ictcore.Interrupted:
-		const why = "interrupted: the node stopped during the attempt, so whether it was delivered is unknown; not retried automatically"
-		return s.finish(ctx, id, ictcore.Outcome{Status: ictcore.SpoolFailed, Reason: why, Response: "interrupted", NoRetry: true,
-			Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: why}}})
-	}
-	a, err := s.prepare(ctx, sp)
-	if err != nil {
-		if k := models.KindOf(err); k == models.Invalid || k == models.NotFound {
-			msg := models.Message(err)
-			return s.finish(ctx, id, ictcore.Outcome{Status: ictcore.SpoolInvalid, Reason: msg, Response: msg,
-				Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: msg}}})
+// Batches: one claim takes up to batchSize queued attempts; a job keeps claiming while it finds full
+// batches, for up to drainFor, then leaves the rest to the other spools' jobs; sendConcurrency bounds
+// the gateway calls one batch makes at once.
+const (
+	batchSize       = 100
+	drainFor        = 5 * time.Second
+	sendConcurrency = 32
+)
+
+// interruptedWhy is the reason of an attempt a killed node was making.
+const interruptedWhy = "interrupted: the node stopped during the attempt, so whether it was delivered is unknown; not retried automatically"
+
+// deliverQueued makes queued attempts, its own spool's among them unless another job took it first. A
+// rerun of the job (its node died, or the store failed) first records the attempts the job had started
+// as interrupted. It answers an error only when the store failed; River runs the job again then.
+func (s *Service) deliverQueued(ctx context.Context, jobID int64, rerun bool) error {
+	if rerun {
+		started, err := ictcore.StartedBy(ctx, s.db, jobID)
+		if err != nil {
+			return err
 		}
-		s.requeue(ctx, id)
-		return err
+		ended := make([]ictcore.Ended, len(started))
+		for i, sp := range started {
+			ended[i] = ictcore.Ended{SpoolID: sp.ID, Outcome: ictcore.Outcome{Status: ictcore.SpoolFailed, Reason: interruptedWhy,
+				Response: "interrupted", NoRetry: true, Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: interruptedWhy}}}}
+		}
+		if err := s.finish(ctx, ended); err != nil {
+			return err
+		}
 	}
-	res, sendErr := a.gw.Send(ctx, a.msg)
-	if sendErr != nil && ctx.Err() != nil {
-		// Stopped (or out of time) before the gateway could finish: the gateway gave up on the attempt,
-		// so it goes back to the queue and the job's next run makes it.
-		s.requeue(ctx, id)
-		return sendErr
+	until := time.Now().Add(drainFor)
+	for {
+		claimed, err := ictcore.ClaimQueued(ctx, s.db, jobID, batchSize)
+		if err != nil || len(claimed) == 0 {
+			return err
+		}
+		if err := s.deliverBatch(ctx, claimed); err != nil {
+			return err
+		}
+		if len(claimed) < batchSize || time.Now().After(until) {
+			return nil
+		}
 	}
-	return s.finish(ctx, id, a.outcome(res, sendErr))
 }
 
-// requeue puts the claimed spool back; a failure only delays it (the next run finds it interrupted).
-func (s *Service) requeue(ctx context.Context, id int64) {
+// deliverBatch makes the claimed attempts and records their outcomes together.
+func (s *Service) deliverBatch(ctx context.Context, claimed []ictcore.Spool) error {
+	r, err := s.newReads(ctx, claimed)
+	if err != nil {
+		s.requeue(ctx, ids(claimed))
+		return err
+	}
+	ended := make([]ictcore.Ended, len(claimed))
+	made := make([]bool, len(claimed))
+	var (
+		wg      sync.WaitGroup
+		slots   = make(chan struct{}, sendConcurrency)
+		prepErr error
+	)
+	for i := range claimed {
+		sp := &claimed[i]
+		a, err := s.prepare(ctx, r, sp)
+		if err != nil {
+			if k := models.KindOf(err); k == models.Invalid || k == models.NotFound {
+				msg := models.Message(err)
+				ended[i], made[i] = ictcore.Ended{SpoolID: sp.ID, Outcome: ictcore.Outcome{Status: ictcore.SpoolInvalid, Reason: msg,
+					Response: msg, Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: msg}}}}, true
+				continue
+			}
+			prepErr = err // the store failed: this attempt and the ones not started go back to the queue
+			break
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			res, sendErr := a.gw.Send(ctx, a.msg)
+			if sendErr != nil && ctx.Err() != nil {
+				// Stopped (or out of time) before the gateway could finish: the gateway gave up on the
+				// attempt, so it goes back to the queue.
+				return
+			}
+			ended[i], made[i] = ictcore.Ended{SpoolID: sp.ID, Outcome: a.outcome(res, sendErr)}, true
+		}()
+	}
+	wg.Wait()
+	var back []int64
+	out := ended[:0:0]
+	for i := range claimed {
+		if made[i] {
+			out = append(out, ended[i])
+		} else {
+			back = append(back, claimed[i].ID)
+		}
+	}
+	s.requeue(ctx, back)
+	if err := s.finish(ctx, out); err != nil {
+		return err
+	}
+	if prepErr != nil {
+		return prepErr
+	}
+	if len(back) > 0 {
+		return ctx.Err() // stopped: the job runs again and makes the attempts put back
+	}
+	return nil
+}
+
+func ids(ss []ictcore.Spool) []int64 {
+	out := make([]int64, len(ss))
+	for i, s := range ss {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// requeue puts claimed spools back; a failure only delays them (a rerun finds them interrupted).
+func (s *Service) requeue(ctx context.Context, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := ictcore.RequeueSpool(ctx, s.db, id); err != nil {
-		s.log.WarnContext(ctx, "attempt not put back in the queue", "spool_id", id, "error", err)
+	if err := ictcore.RequeueSpools(ctx, s.db, ids); err != nil {
+		s.log.WarnContext(ctx, "attempts not put back in the queue", "spools", len(ids), "error", err)
 	}
 }
 
-// finish records the outcome, trying again for a while when the store is busy: the outcome is known
-// only to this run, and a later run of the job would find the attempt interrupted.
-func (s *Service) finish(ctx context.Context, id int64, out ictcore.Outcome) error {
-	ctx = context.WithoutCancel(ctx) // the attempt is made: record it even when the node is stopping
+// finish records the outcomes, trying again for a while when the store is busy: the outcomes are known
+// only to this run, and a rerun of the job would find the attempts interrupted.
+func (s *Service) finish(ctx context.Context, ended []ictcore.Ended) error {
+	ctx = context.WithoutCancel(ctx) // the attempts are made: record them even when the node is stopping
 	wait := 100 * time.Millisecond
 	for try := 1; ; try++ {
-		err := ictcore.FinishAttempt(ctx, s.db, id, out, s.retry)
+		err := ictcore.FinishAttempts(ctx, s.db, ended, s.retry)
 		if err == nil || models.KindOf(err) != models.Busy || try == 6 {
 			return err
 		}
 		time.Sleep(wait)
 		wait *= 2
 	}
+}
+
+// reads are a batch's reads: its transmissions and contacts loaded together, and the programs, messages,
+// accounts and providers they share read once each.
+type reads struct {
+	transmissions map[int64]*ictcore.Transmission
+	contacts      map[int64]*ictcore.Contact
+	programs      memo[ictcore.Program]
+	accounts      memo[ictcore.Account]
+	texts         memo[ictcore.Text]
+	templates     memo[ictcore.Template]
+	documents     memo[ictcore.Document]
+	recordings    memo[ictcore.Recording]
+	providers     map[int]*ictcore.Provider // by service; nil: the simulator
+}
+
+func (s *Service) newReads(ctx context.Context, claimed []ictcore.Spool) (*reads, error) {
+	tids := make([]int64, len(claimed))
+	for i, sp := range claimed {
+		tids[i] = sp.TransmissionID
+	}
+	ts, err := ictcore.TransmissionsByID(ctx, s.db, tids)
+	if err != nil {
+		return nil, err
+	}
+	cids := make([]int64, 0, len(ts))
+	for _, t := range ts {
+		cids = append(cids, t.ContactID)
+	}
+	cs, err := ictcore.ContactsByID(ctx, s.db, cids)
+	if err != nil {
+		return nil, err
+	}
+	return &reads{transmissions: ts, contacts: cs, providers: map[int]*ictcore.Provider{}}, nil
+}
+
+// memo reads each id once; a miss (NotFound) is remembered too.
+type memo[T any] map[int64]memoed[T]
+
+type memoed[T any] struct {
+	v   *T
+	err error
+}
+
+func (m *memo[T]) get(id int64, load func(int64) (*T, error)) (*T, error) {
+	if *m == nil {
+		*m = memo[T]{}
+	}
+	if e, ok := (*m)[id]; ok {
+		return e.v, e.err
+	}
+	v, err := load(id)
+	if err != nil && models.KindOf(err) != models.NotFound {
+		return nil, err // a store failure is not remembered
+	}
+	(*m)[id] = memoed[T]{v, err}
+	return v, err
 }
 
 // attempt is a message ready to go and the gateway that carries it.
@@ -262,41 +405,42 @@ func invalid(format string, args ...any) error { return models.Errorf(models.Inv
 
 // prepare builds the message of spool sp from its transmission's program and picks its gateway. What
 // cannot be built (a deleted program, message or contact; no recipient) answers an Invalid error.
-func (s *Service) prepare(ctx context.Context, sp *ictcore.Spool) (*attempt, error) {
-	t, err := ictcore.GetTransmission(ctx, s.db, ictcore.AnyOwner, sp.TransmissionID)
-	if models.KindOf(err) == models.NotFound {
+func (s *Service) prepare(ctx context.Context, r *reads, sp *ictcore.Spool) (*attempt, error) {
+	t := r.transmissions[sp.TransmissionID]
+	if t == nil {
 		return nil, invalid("transmission %d was deleted", sp.TransmissionID)
 	}
-	if err != nil {
-		return nil, err
-	}
-	p, err := ictcore.GetProgram(ctx, s.db, ictcore.AnyOwner, t.ProgramID)
+	p, err := r.programs.get(t.ProgramID, func(id int64) (*ictcore.Program, error) {
+		return ictcore.GetProgram(ctx, s.db, ictcore.AnyOwner, id)
+	})
 	if models.KindOf(err) == models.NotFound {
 		return nil, invalid("program %d was deleted", t.ProgramID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	c, err := ictcore.GetContact(ctx, s.db, ictcore.AnyOwner, t.ContactID)
-	if models.KindOf(err) == models.NotFound {
+	c := r.contacts[t.ContactID]
+	if c == nil {
 		return nil, invalid("contact %d was deleted", t.ContactID)
-	}
-	if err != nil {
-		return nil, err
 	}
 	var from *ictcore.Account
 	if t.AccountID != nil {
-		if from, err = ictcore.GetAccount(ctx, s.db, ictcore.AnyOwner, *t.AccountID); err != nil && models.KindOf(err) != models.NotFound {
+		if from, err = r.accounts.get(*t.AccountID, func(id int64) (*ictcore.Account, error) {
+			return ictcore.GetAccount(ctx, s.db, ictcore.AnyOwner, id)
+		}); err != nil && models.KindOf(err) != models.NotFound {
 			return nil, err
 		}
 	}
 	a := &attempt{msg: gateway.Message{Ref: "spool " + strconv.FormatInt(sp.ID, 10)}}
-	if err := s.compose(ctx, &a.msg, p, c, from); err != nil {
+	if err := s.compose(ctx, r, &a.msg, p, c, from); err != nil {
 		return nil, err
 	}
-	prov, err := ictcore.DeliveryProvider(ctx, s.db, int(a.msg.Service))
-	if err != nil {
-		return nil, err
+	prov, ok := r.providers[int(a.msg.Service)]
+	if !ok {
+		if prov, err = ictcore.DeliveryProvider(ctx, s.db, int(a.msg.Service)); err != nil {
+			return nil, err
+		}
+		r.providers[int(a.msg.Service)] = prov
 	}
 	a.gw = s.sim
 	if prov != nil {
@@ -313,18 +457,22 @@ func (s *Service) prepare(ctx context.Context, sp *ictcore.Spool) (*attempt, err
 }
 
 // compose fills m from program p for contact c, sent as account from (nil: the gateway's sender).
-func (s *Service) compose(ctx context.Context, m *gateway.Message, p *ictcore.Program, c *ictcore.Contact, from *ictcore.Account) error {
+func (s *Service) compose(ctx context.Context, r *reads, m *gateway.Message, p *ictcore.Program, c *ictcore.Contact, from *ictcore.Account) error {
 	switch p.Type {
 	case "sendsms":
 		m.Service = gateway.SMS
-		t, err := ictcore.GetText(ctx, s.db, ictcore.AnyOwner, deref(p.TextID))
+		t, err := r.texts.get(deref(p.TextID), func(id int64) (*ictcore.Text, error) {
+			return ictcore.GetText(ctx, s.db, ictcore.AnyOwner, id)
+		})
 		if err != nil {
 			return gone(err, "text", deref(p.TextID), p.ID)
 		}
 		m.Body = t.Data
 	case "sendemail":
 		m.Service = gateway.Email
-		t, err := ictcore.GetTemplate(ctx, s.db, ictcore.AnyOwner, deref(p.TemplateID))
+		t, err := r.templates.get(deref(p.TemplateID), func(id int64) (*ictcore.Template, error) {
+			return ictcore.GetTemplate(ctx, s.db, ictcore.AnyOwner, id)
+		})
 		if err != nil {
 			return gone(err, "template", deref(p.TemplateID), p.ID)
 		}
@@ -338,7 +486,9 @@ func (s *Service) compose(ctx context.Context, m *gateway.Message, p *ictcore.Pr
 		}
 	case "sendfax":
 		m.Service = gateway.Fax
-		d, err := ictcore.GetDocument(ctx, s.db, ictcore.AnyOwner, deref(p.DocumentID))
+		d, err := r.documents.get(deref(p.DocumentID), func(id int64) (*ictcore.Document, error) {
+			return ictcore.GetDocument(ctx, s.db, ictcore.AnyOwner, id)
+		})
 		if err != nil {
 			return gone(err, "document", deref(p.DocumentID), p.ID)
 		}
@@ -348,7 +498,9 @@ func (s *Service) compose(ctx context.Context, m *gateway.Message, p *ictcore.Pr
 		m.Attachments = []gateway.Attachment{s.attachment(ictcore.DocumentMedia, d.ID, d.Name, d.Type, d.MediaType)}
 	case "voicemessage":
 		m.Service = gateway.Voice
-		r, err := ictcore.GetRecording(ctx, s.db, ictcore.AnyOwner, deref(p.RecordingID))
+		r, err := r.recordings.get(deref(p.RecordingID), func(id int64) (*ictcore.Recording, error) {
+			return ictcore.GetRecording(ctx, s.db, ictcore.AnyOwner, id)
+		})
 		if err != nil {
 			return gone(err, "recording", deref(p.RecordingID), p.ID)
 		}

@@ -36,6 +36,7 @@ var migrations = []migration{
 	{10, "ICTCore account program subscriptions", migrateV10, nil},
 	{11, "ICTCore provider gateway_flag", migrateV11, nil},
 	{12, "ICTCore schedules", migrateV12, nil},
+	{13, "ICTCore spools claimed in batches by a job", migrateV13, nil},
 }
 
 type schemaMigration struct {

@@ -2,7 +2,9 @@ package ictcore_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 
 	"gorm.io/gorm"
@@ -33,9 +35,10 @@ func pendingTransmission(t *testing.T, db *gorm.DB, tries int) *ictcore.Transmis
 	return tx
 }
 
-// TestAttemptLifecycle: the moves a worker makes are conditional, so a job run twice delivers once and a
-// run that died mid-attempt is recognised; a failure with tries left schedules one retry (in the same
-// transaction), which only a transmission still waiting for it with the same tries starts.
+// TestAttemptLifecycle: claims and outcomes are conditional, so a spool is claimed by one job and
+// recorded once, and a rerun of a job finds the attempts it had started; a failure with tries left
+// schedules one retry (in the same transaction), which only a transmission still waiting for it with the
+// same tries starts.
 func TestAttemptLifecycle(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
@@ -51,28 +54,34 @@ func TestAttemptLifecycle(t *testing.T) {
 		if _, err := ictcore.SendTransmission(ctx, db, ictcore.AnyOwner, tr.ID, enqueue); models.KindOf(err) != models.Locked {
 			t.Fatalf("second send: %v", err)
 		}
-		if _, claim, err := ictcore.ClaimSpool(ctx, db, sp.ID); claim != ictcore.Claimed || err != nil {
-			t.Fatalf("first claim: %v %v", claim, err)
+		const job = 41
+		if got, err := ictcore.ClaimQueued(ctx, db, job, 10); err != nil || len(got) != 1 || got[0].ID != sp.ID || got[0].Status != ictcore.SpoolStarted {
+			t.Fatalf("first claim: %+v %v", got, err)
 		}
-		// The same job run again while (or after) the first run died in the attempt.
-		if _, claim, _ := ictcore.ClaimSpool(ctx, db, sp.ID); claim != ictcore.Interrupted {
-			t.Fatalf("second claim: %v", claim)
+		// Another job finds nothing left; a rerun of the first finds the attempt it had started.
+		if got, _ := ictcore.ClaimQueued(ctx, db, job+1, 10); len(got) != 0 {
+			t.Fatalf("second claim: %+v", got)
 		}
-		if _, claim, _ := ictcore.ClaimSpool(ctx, db, 999); claim != ictcore.Gone {
-			t.Fatalf("claim of a missing spool: %v", claim)
+		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 1 || got[0].ID != sp.ID {
+			t.Fatalf("started by the job: %+v", got)
+		}
+		if got, _ := ictcore.StartedBy(ctx, db, job+1); len(got) != 0 {
+			t.Fatalf("started by another job: %+v", got)
 		}
 		retries := 0
 		retry := func(_ *gorm.DB, t *ictcore.Transmission) error { retries++; return nil }
 		fail := ictcore.Outcome{Status: ictcore.SpoolFailed, Reason: "busy", Response: "busy"}
-		if err := ictcore.FinishAttempt(ctx, db, sp.ID, fail, retry); err != nil {
-			t.Fatal(err)
+		finish := func(id int64, out ictcore.Outcome) {
+			t.Helper()
+			if err := ictcore.FinishAttempts(ctx, db, []ictcore.Ended{{SpoolID: id, Outcome: out}}, retry); err != nil {
+				t.Fatal(err)
+			}
 		}
+		finish(sp.ID, fail)
 		// Recorded once: a second finish of the same spool changes nothing.
-		if err := ictcore.FinishAttempt(ctx, db, sp.ID, ictcore.Outcome{Status: ictcore.SpoolCompleted}, retry); err != nil {
-			t.Fatal(err)
-		}
-		if _, claim, _ := ictcore.ClaimSpool(ctx, db, sp.ID); claim != ictcore.Finished {
-			t.Fatalf("claim of a finished spool: %v", claim)
+		finish(sp.ID, ictcore.Outcome{Status: ictcore.SpoolCompleted})
+		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 0 {
+			t.Fatalf("a finished spool is still started: %+v", got)
 		}
 		got, _ := ictcore.GetTransmission(ctx, db, ictcore.AnyOwner, tr.ID)
 		s, _ := ictcore.GetSpool(ctx, db, ictcore.AnyOwner, sp.ID)
@@ -90,27 +99,23 @@ func TestAttemptLifecycle(t *testing.T) {
 		if again, _ := ictcore.RetryTransmission(ctx, db, tr.ID, 1, enqueue); again != nil {
 			t.Fatal("the same retry started twice")
 		}
-		ictcore.ClaimSpool(ctx, db, sp2.ID)
-		if err := ictcore.FinishAttempt(ctx, db, sp2.ID, fail, retry); err != nil {
-			t.Fatal(err)
-		}
+		ictcore.ClaimQueued(ctx, db, job, 10)
+		finish(sp2.ID, fail)
 		got, _ = ictcore.GetTransmission(ctx, db, ictcore.AnyOwner, tr.ID)
 		if retries != 1 || got.Status != ictcore.StatusFailed || got.TryDone != 2 {
 			t.Fatalf("after the last try: %d retries, %+v", retries, got)
 		}
 		// A requeued spool (the worker stopped before the gateway answered) is claimed again.
 		sp3, _ := ictcore.SendTransmission(ctx, db, ictcore.AnyOwner, tr.ID, enqueue)
-		ictcore.ClaimSpool(ctx, db, sp3.ID)
-		if err := ictcore.RequeueSpool(ctx, db, sp3.ID); err != nil {
+		ictcore.ClaimQueued(ctx, db, job, 10)
+		if err := ictcore.RequeueSpools(ctx, db, []int64{sp3.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if _, claim, _ := ictcore.ClaimSpool(ctx, db, sp3.ID); claim != ictcore.Claimed {
-			t.Fatalf("claim after a requeue: %v", claim)
+		if got, _ := ictcore.ClaimQueued(ctx, db, job+1, 10); len(got) != 1 || got[0].ID != sp3.ID {
+			t.Fatalf("claim after a requeue: %+v", got)
 		}
 		// A failed enqueue leaves nothing: no spool, the transmission as it was.
-		if err := ictcore.FinishAttempt(ctx, db, sp3.ID, ictcore.Outcome{Status: ictcore.SpoolFailed, NoRetry: true}, retry); err != nil {
-			t.Fatal(err)
-		}
+		finish(sp3.ID, ictcore.Outcome{Status: ictcore.SpoolFailed, NoRetry: true})
 		before, _ := ictcore.GetTransmission(ctx, db, ictcore.AnyOwner, tr.ID)
 		var spools int64
 		db.Table("spools").Count(&spools)
@@ -123,6 +128,106 @@ func TestAttemptLifecycle(t *testing.T) {
 		db.Table("spools").Count(&spoolsAfter)
 		if spoolsAfter != spools || after.Status != ictcore.StatusFailed || after.TryDone != before.TryDone {
 			t.Fatalf("a failed enqueue left %d spools, transmission %+v (before %+v)", spoolsAfter-spools, after, before)
+		}
+	})
+}
+
+// TestBatchedAttempts: jobs claiming at once take disjoint spools and together all of them; one
+// FinishAttempts records mixed outcomes, each transmission getting its own: completed, invalid with its
+// reason, pending_retry with one retry scheduled, or failed.
+func TestBatchedAttempts(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		db := apitest.NewDB(t, kind)
+		ctx := context.Background()
+		const n = 40
+		noop := func(*gorm.DB, int64) error { return nil }
+		byTransmission := map[int64]*ictcore.Transmission{}
+		for i := range n {
+			tr := pendingTransmission(t, db, 1+i%2) // odd ones have a try left after the first
+			if _, err := ictcore.SendTransmission(ctx, db, ictcore.AnyOwner, tr.ID, noop); err != nil {
+				t.Fatal(err)
+			}
+			byTransmission[tr.ID] = tr
+		}
+		var (
+			mu      sync.Mutex
+			claimed = map[int64]int64{} // spool → job
+			wg      sync.WaitGroup
+		)
+		for job := int64(1); job <= 3; job++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					got, err := ictcore.ClaimQueued(ctx, db, job, 7)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, s := range got {
+						if other, ok := claimed[s.ID]; ok {
+							t.Errorf("spool %d claimed by jobs %d and %d", s.ID, other, job)
+						}
+						claimed[s.ID] = job
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(claimed) != n {
+			t.Fatalf("%d spools claimed, want %d", len(claimed), n)
+		}
+		var spools []ictcore.Spool
+		if err := db.Table("spools").Order("spool_id").Find(&spools).Error; err != nil {
+			t.Fatal(err)
+		}
+		var ended []ictcore.Ended
+		for i, s := range spools {
+			out := ictcore.Outcome{Status: ictcore.SpoolCompleted, Response: "ok", Gateway: "simulator",
+				Results: []ictcore.SpoolResult{{Type: "info", Name: "status", Data: "delivered"}}}
+			switch i % 4 {
+			case 1:
+				out = ictcore.Outcome{Status: ictcore.SpoolInvalid, Reason: fmt.Sprintf("bad %d", i%3), Response: "bad"}
+			case 2, 3:
+				out = ictcore.Outcome{Status: ictcore.SpoolFailed, Reason: "busy", Response: "busy"}
+			}
+			ended = append(ended, ictcore.Ended{SpoolID: s.ID, Outcome: out})
+		}
+		retried := map[int64]bool{}
+		retry := func(_ *gorm.DB, t *ictcore.Transmission) error { retried[t.ID] = true; return nil }
+		if err := ictcore.FinishAttempts(ctx, db, ended, retry); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range spools {
+			got, _ := ictcore.GetTransmission(ctx, db, ictcore.AnyOwner, s.TransmissionID)
+			sp, _ := ictcore.GetSpool(ctx, db, ictcore.AnyOwner, s.ID)
+			want, response := ictcore.StatusCompleted, ""
+			switch i % 4 {
+			case 1:
+				want, response = ictcore.StatusInvalid, fmt.Sprintf("bad %d", i%3)
+			case 2, 3:
+				want, response = ictcore.StatusFailed, "busy"
+				if byTransmission[s.TransmissionID].TryAllowed == 2 {
+					want = ictcore.StatusPendingRetry
+				}
+			}
+			if got.Status != want || got.Response != response || sp.Status != ended[i].Status || sp.TimeEnd == nil {
+				t.Errorf("spool %d (%d): transmission %s %q, spool %s; want %s %q", i, s.ID, got.Status, got.Response, sp.Status, want, response)
+			}
+			if retried[s.TransmissionID] != (want == ictcore.StatusPendingRetry) {
+				t.Errorf("spool %d: retried %v, want %v", i, retried[s.TransmissionID], want == ictcore.StatusPendingRetry)
+			}
+		}
+		var results int64
+		db.Table("spool_results").Count(&results)
+		if results != n/4 {
+			t.Fatalf("%d results, want %d", results, n/4)
 		}
 	})
 }

@@ -120,6 +120,15 @@ func child(args []string) int {
 	case "writers":
 		out, err = benchWriters(ctx, st, *rows, *file, *workers, time.Duration(*secs*float64(time.Second)))
 	case "sends":
+		// SENDS_CPUPROFILE=FILE profiles the child (a look inside the figure; the bench prints none).
+		if f := os.Getenv("SENDS_CPUPROFILE"); f != "" {
+			stop, perr := startCPUProfile(f + "-" + st.kind)
+			if perr != nil {
+				err = perr
+				break
+			}
+			defer stop()
+		}
 		out, err = benchSends(ctx, st, *rows, *workers)
 	default:
 		err = fmt.Errorf("unknown child %q", kind)

@@ -306,3 +306,16 @@ func printProfiles(cfg config, dir string, res []profileResult) error {
 	}
 	return nil
 }
+
+// startCPUProfile writes this process's CPU profile to file until stop.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}

@@ -1,0 +1,232 @@
+package ictcore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"switchboard/models"
+)
+
+// Attempts are made in batches: a delivery job claims the oldest queued spools (ClaimQueued), makes
+// them, and records their outcomes together (FinishAttempts), so the statements per attempt shrink with
+// the batch (the sends bench: about 20 statements for each attempt made alone). Each spool still has its
+// own job, inserted with it, so every spool is claimed by some job however the batches fall.
+
+// ClaimQueued moves up to limit queued spools, oldest first, to started for job jobID and answers them.
+// A spool is claimed by one job only: on Postgres the rows are locked as they are picked (SKIP LOCKED,
+// so two jobs take different spools), on SQLite the write transactions run one at a time.
+func ClaimQueued(ctx context.Context, db *gorm.DB, jobID int64, limit int) ([]Spool, error) {
+	pick := "SELECT spool_id FROM spools WHERE status = ? ORDER BY spool_id LIMIT ?"
+	if models.IsPostgres(db) {
+		pick += " FOR UPDATE SKIP LOCKED"
+	}
+	var claimed []Spool
+	err := writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
+		return tx.Raw("UPDATE spools SET status = ?, time_start = ?, job_id = ? WHERE spool_id IN ("+pick+") RETURNING *",
+			SpoolStarted, time.Now().Unix(), jobID, SpoolQueued, limit).Scan(&claimed).Error
+	})
+	return claimed, err
+}
+
+// StartedBy answers the spools job jobID started and did not finish: found by a rerun of the job, they
+// are attempts a killed node was making, whose outcome is unknown.
+func StartedBy(ctx context.Context, db *gorm.DB, jobID int64) ([]Spool, error) {
+	var ss []Spool
+	err := db.WithContext(ctx).Table(spools.name).Where("status = ? AND job_id = ?", SpoolStarted, jobID).Find(&ss).Error
+	return ss, err
+}
+
+// RequeueSpools puts started spools back in the queue, when their worker stopped before the gateway could
+// make the attempts (the process is shutting down): the job's next run, or another job, delivers them.
+func RequeueSpools(ctx context.Context, db *gorm.DB, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
+		return tx.Table(spools.name).Where("spool_id IN ? AND status = ?", ids, SpoolStarted).
+			Updates(map[string]any{"status": SpoolQueued, "time_start": nil, "job_id": nil}).Error
+	})
+}
+
+// Outcome is how an attempt ended.
+type Outcome struct {
+	Status     string // SpoolCompleted, SpoolFailed or SpoolInvalid
+	Response   string // the far end's answer, or why there was none
+	Reason     string // why the message was not delivered (the transmission's response); empty on success
+	Connected  bool   // the far end answered (a call): time_connect is set
+	NoRetry    bool   // a failure not to retry automatically
+	ProviderID *int64
+	Gateway    string
+	Results    []SpoolResult // Type, Name and Data of each step result
+}
+
+// Ended is the outcome of one started spool.
+type Ended struct {
+	SpoolID int64
+	Outcome
+}
+
+// Retry schedules, in the transaction tx that records a failed attempt, the automatic retry of t (whose
+// TryDone counts the failed attempt).
+type Retry func(tx *gorm.DB, t *Transmission) error
+
+// FinishAttempts records the outcomes of started spools, their results, and what follows for their
+// transmissions, in one transaction: completed; invalid; or failed, when no try is left (or NoRetry), else
+// pending_retry with retry scheduling the next try. A spool that is no longer started (finished
+// meanwhile) is left as it is, and so is a transmission no longer processing (deleted meanwhile).
+// Spools with the same outcome are written by one statement, and so are their transmissions.
+func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry) error {
+	if len(ended) == 0 {
+		return nil
+	}
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := time.Now().Unix()
+		type spoolKey struct {
+			status, response, gateway string
+			connected                 bool
+			provider                  int64
+		}
+		groups := map[spoolKey][]int64{}
+		byID := make(map[int64]*Ended, len(ended))
+		for i := range ended {
+			e := &ended[i]
+			e.Response, e.Gateway, e.Reason = clip(e.Response, 255), clip(e.Gateway, 32), clip(e.Reason, 255)
+			k := spoolKey{e.Status, e.Response, e.Gateway, e.Connected, deref(e.ProviderID)}
+			groups[k] = append(groups[k], e.SpoolID)
+			byID[e.SpoolID] = e
+		}
+		var done []Spool // the spools this call ended: transmission and owner
+		for k, ids := range groups {
+			var provider *int64
+			if k.provider != 0 {
+				provider = &k.provider
+			}
+			set, args := "status = ?, response = ?, time_end = ?, provider_id = ?, gateway = ?",
+				[]any{k.status, k.response, now, provider, k.gateway}
+			if k.connected {
+				set, args = set+", time_connect = ?", append(args, now)
+			}
+			var rows []Spool
+			if err := tx.Raw("UPDATE spools SET "+set+" WHERE spool_id IN ? AND status = ? RETURNING spool_id, transmission_id, user_id",
+				append(args, ids, SpoolStarted)...).Scan(&rows).Error; err != nil {
+				return err
+			}
+			done = append(done, rows...)
+		}
+		var results []SpoolResult
+		for _, s := range done {
+			for _, r := range byID[s.ID].Results {
+				results = append(results, SpoolResult{SpoolID: s.ID, ApplicationID: r.ApplicationID, Type: clip(r.Type, 80),
+					Name: clip(r.Name, 80), Data: clip(r.Data, 255), DateCreated: now, UserID: s.UserID})
+			}
+		}
+		if len(results) > 0 {
+			if err := tx.CreateInBatches(&results, 500).Error; err != nil {
+				return err
+			}
+		}
+		// The transmissions: completed and invalid ones by their outcome, failed ones one by one, as
+		// whether a retry follows depends on each one's tries.
+		type txKey struct{ status, response string }
+		settled := map[txKey][]int64{}
+		var failed []*Ended
+		txOf := map[int64]int64{} // spool → transmission, for the failed
+		for _, s := range done {
+			e := byID[s.ID]
+			switch e.Status {
+			case SpoolCompleted:
+				settled[txKey{StatusCompleted, ""}] = append(settled[txKey{StatusCompleted, ""}], s.TransmissionID)
+			case SpoolInvalid:
+				k := txKey{StatusInvalid, e.Reason}
+				settled[k] = append(settled[k], s.TransmissionID)
+			default:
+				failed, txOf[s.ID] = append(failed, e), s.TransmissionID
+			}
+		}
+		for k, ids := range settled {
+			if err := tx.Table(transmissions.name).Where("transmission_id IN ? AND status = ?", ids, StatusProcessing).
+				Updates(map[string]any{"status": k.status, "response": k.response, "updated_at": now}).Error; err != nil {
+				return err
+			}
+		}
+		for _, e := range failed {
+			if err := failTransmission(tx, txOf[e.SpoolID], e, now, retry); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// failTransmission records a failed attempt on its transmission: failed, or pending_retry with the retry
+// scheduled when tries are left. The tries are read under a lock so a send cannot slip in.
+func failTransmission(tx *gorm.DB, id int64, e *Ended, now int64, retry Retry) error {
+	q := tx.Table(transmissions.name).Where("transmission_id = ? AND status = ?", id, StatusProcessing)
+	if models.IsPostgres(tx) {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var t Transmission
+	if err := q.Take(&t).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil // deleted meanwhile
+		}
+		return err
+	}
+	status := StatusFailed
+	if !e.NoRetry && t.TryDone < t.TryAllowed {
+		status = StatusPendingRetry
+		if err := retry(tx, &t); err != nil {
+			return fmt.Errorf("schedule the retry of transmission %d: %w", t.ID, err)
+		}
+	}
+	return tx.Table(transmissions.name).Where("transmission_id = ?", t.ID).
+		Updates(map[string]any{"status": status, "response": e.Reason, "updated_at": now}).Error
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// writeOne runs a single-statement write: as it is on Postgres (one round trip, no transaction around
+// it), in a transaction on SQLite, where write transactions queue in order on the store's gate
+// (models/sqlitegate.go) instead of polling for SQLite's lock.
+func writeOne(db *gorm.DB, write func(tx *gorm.DB) error) error {
+	if models.IsPostgres(db) {
+		return write(db)
+	}
+	return db.Transaction(write)
+}
+
+// TransmissionsByID loads the transmissions of ids that exist, by id (a batch's reads).
+func TransmissionsByID(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*Transmission, error) {
+	var ts []Transmission
+	if err := db.WithContext(ctx).Table(transmissions.name).Where("transmission_id IN ?", ids).Find(&ts).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*Transmission, len(ts))
+	for i := range ts {
+		out[ts[i].ID] = &ts[i]
+	}
+	return out, nil
+}
+
+// ContactsByID loads the visible contacts of ids, by id (a batch's reads).
+func ContactsByID(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*Contact, error) {
+	var cs []Contact
+	if err := visible(db.WithContext(ctx).Table("contacts")).Where("contact_id IN ?", ids).Find(&cs).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*Contact, len(cs))
+	for i := range cs {
+		out[cs[i].ID] = &cs[i]
+	}
+	return out, nil
+}
