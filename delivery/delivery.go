@@ -209,6 +209,10 @@ const interruptedWhy = "interrupted: the node stopped during the attempt, so whe
 // as interrupted. It answers an error only when the store failed; River runs the job again then.
 func (s *Service) deliverQueued(ctx context.Context, jobID int64, rerun bool) error {
 	if rerun {
+		// What it had claimed and not started was never attempted: back to the queue.
+		if err := ictcore.ReleaseClaimed(ctx, s.db, jobID); err != nil {
+			return err
+		}
 		started, err := ictcore.StartedBy(ctx, s.db, jobID)
 		if err != nil {
 			return err
@@ -228,7 +232,7 @@ func (s *Service) deliverQueued(ctx context.Context, jobID int64, rerun bool) er
 		if err != nil || len(claimed) == 0 {
 			return err
 		}
-		if err := s.deliverBatch(ctx, claimed); err != nil {
+		if err := s.deliverBatch(ctx, jobID, claimed); err != nil {
 			return err
 		}
 		if len(claimed) < batchSize || time.Now().After(until) {
@@ -237,62 +241,82 @@ func (s *Service) deliverQueued(ctx context.Context, jobID int64, rerun bool) er
 	}
 }
 
-// deliverBatch makes the claimed attempts and records their outcomes together.
-func (s *Service) deliverBatch(ctx context.Context, claimed []ictcore.Spool) error {
+// deliverBatch makes the claimed attempts and records their outcomes together. The attempts start in
+// waves of sendConcurrency, each wave marked started just before its gateway calls, so a node killed
+// mid-batch leaves only the wave under way with an unknown outcome.
+func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictcore.Spool) error {
 	r, err := s.newReads(ctx, claimed)
 	if err != nil {
 		s.requeue(ctx, ids(claimed))
 		return err
 	}
-	ended := make([]ictcore.Ended, len(claimed))
-	made := make([]bool, len(claimed))
 	var (
-		wg      sync.WaitGroup
-		slots   = make(chan struct{}, sendConcurrency)
-		prepErr error
+		ended   []ictcore.Ended
+		ready   []*attempt
+		back    []int64 // never attempted: back to the queue
+		stopErr error
 	)
 	for i := range claimed {
 		sp := &claimed[i]
-		a, err := s.prepare(ctx, r, sp)
-		if err != nil {
-			if k := models.KindOf(err); k == models.Invalid || k == models.NotFound {
-				msg := models.Message(err)
-				ended[i], made[i] = ictcore.Ended{SpoolID: sp.ID, Outcome: ictcore.Outcome{Status: ictcore.SpoolInvalid, Reason: msg,
-					Response: msg, Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: msg}}}}, true
-				continue
-			}
-			prepErr = err // the store failed: this attempt and the ones not started go back to the queue
-			break
+		if stopErr != nil {
+			back = append(back, sp.ID)
+			continue
 		}
-		slots <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			res, sendErr := a.gw.Send(ctx, a.msg)
-			if sendErr != nil && ctx.Err() != nil {
-				// Stopped (or out of time) before the gateway could finish: the gateway gave up on the
-				// attempt, so it goes back to the queue.
-				return
-			}
-			ended[i], made[i] = ictcore.Ended{SpoolID: sp.ID, Outcome: a.outcome(res, sendErr)}, true
-		}()
+		a, err := s.prepare(ctx, r, sp)
+		switch k := models.KindOf(err); {
+		case err == nil:
+			ready = append(ready, a)
+		case k == models.Invalid || k == models.NotFound:
+			msg := models.Message(err)
+			ended = append(ended, ictcore.Ended{SpoolID: sp.ID, Outcome: ictcore.Outcome{Status: ictcore.SpoolInvalid, Reason: msg,
+				Response: msg, Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: msg}}}})
+		default:
+			stopErr = err // the store failed: this attempt and the ones after it go back to the queue
+			back = append(back, sp.ID)
+		}
 	}
-	wg.Wait()
-	var back []int64
-	out := ended[:0:0]
-	for i := range claimed {
-		if made[i] {
-			out = append(out, ended[i])
-		} else {
-			back = append(back, claimed[i].ID)
+	for len(ready) > 0 {
+		wave := ready[:min(len(ready), sendConcurrency)]
+		ready = ready[len(wave):]
+		if stopErr == nil && ctx.Err() == nil {
+			waveIDs := make([]int64, len(wave))
+			for i, a := range wave {
+				waveIDs[i] = a.spoolID
+			}
+			stopErr = ictcore.StartClaimed(ctx, s.db, jobID, waveIDs)
+		}
+		if stopErr != nil || ctx.Err() != nil {
+			for _, a := range wave {
+				back = append(back, a.spoolID)
+			}
+			continue
+		}
+		outs := make([]*ictcore.Ended, len(wave))
+		var wg sync.WaitGroup
+		for i, a := range wave {
+			wg.Go(func() {
+				res, sendErr := a.gw.Send(ctx, a.msg)
+				if sendErr != nil && ctx.Err() != nil {
+					return // stopped before the gateway could finish: it gave up, so the attempt goes back
+				}
+				outs[i] = &ictcore.Ended{SpoolID: a.spoolID, Outcome: a.outcome(res, sendErr)}
+			})
+		}
+		wg.Wait()
+		for i, o := range outs {
+			if o == nil {
+				back = append(back, wave[i].spoolID)
+			} else {
+				ended = append(ended, *o)
+			}
 		}
 	}
 	s.requeue(ctx, back)
-	if err := s.finish(ctx, out); err != nil {
+	if err := s.finish(ctx, ended); err != nil {
 		return err
 	}
-	if prepErr != nil {
-		return prepErr
+	if stopErr != nil {
+		return stopErr
 	}
 	if len(back) > 0 {
 		return ctx.Err() // stopped: the job runs again and makes the attempts put back
@@ -394,6 +418,7 @@ func (m *memo[T]) get(id int64, load func(int64) (*T, error)) (*T, error) {
 
 // attempt is a message ready to go and the gateway that carries it.
 type attempt struct {
+	spoolID    int64
 	msg        gateway.Message
 	gw         gateway.Gateway
 	providerID *int64
@@ -431,7 +456,7 @@ func (s *Service) prepare(ctx context.Context, r *reads, sp *ictcore.Spool) (*at
 			return nil, err
 		}
 	}
-	a := &attempt{msg: gateway.Message{Ref: "spool " + strconv.FormatInt(sp.ID, 10)}}
+	a := &attempt{spoolID: sp.ID, msg: gateway.Message{Ref: "spool " + strconv.FormatInt(sp.ID, 10)}}
 	if err := s.compose(ctx, r, &a.msg, p, c, from); err != nil {
 		return nil, err
 	}

@@ -17,20 +17,39 @@ import (
 // the batch (the sends bench: about 20 statements for each attempt made alone). Each spool still has its
 // own job, inserted with it, so every spool is claimed by some job however the batches fall.
 
-// ClaimQueued moves up to limit queued spools, oldest first, to started for job jobID and answers them.
-// A spool is claimed by one job only: on Postgres the rows are locked as they are picked (SKIP LOCKED,
-// so two jobs take different spools), on SQLite the write transactions run one at a time.
+// A job claims queued spools (ClaimQueued: job_id set, still queued), then starts them a few at a time
+// just before their gateway calls (StartClaimed), so a rerun of a job whose node died can tell the
+// attempts it never made (claimed, queued: put back, ReleaseClaimed) from those it was making (started:
+// their outcome is unknown, StartedBy).
+
+// ClaimQueued takes up to limit unclaimed queued spools, oldest first, for job jobID and answers them. A
+// spool is claimed by one job only: on Postgres the rows are locked as they are picked (SKIP LOCKED, so
+// two jobs take different spools), on SQLite the write transactions run one at a time.
 func ClaimQueued(ctx context.Context, db *gorm.DB, jobID int64, limit int) ([]Spool, error) {
-	pick := "SELECT spool_id FROM spools WHERE status = ? ORDER BY spool_id LIMIT ?"
+	pick := "SELECT spool_id FROM spools WHERE status = ? AND job_id IS NULL ORDER BY spool_id LIMIT ?"
 	if models.IsPostgres(db) {
 		pick += " FOR UPDATE SKIP LOCKED"
 	}
 	var claimed []Spool
 	err := writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
-		return tx.Raw("UPDATE spools SET status = ?, time_start = ?, job_id = ? WHERE spool_id IN ("+pick+") RETURNING *",
-			SpoolStarted, time.Now().Unix(), jobID, SpoolQueued, limit).Scan(&claimed).Error
+		return tx.Raw("UPDATE spools SET job_id = ? WHERE spool_id IN ("+pick+") RETURNING *", jobID, SpoolQueued, limit).Scan(&claimed).Error
 	})
 	return claimed, err
+}
+
+// StartClaimed moves claimed spools of job jobID to started: their attempts begin now.
+func StartClaimed(ctx context.Context, db *gorm.DB, jobID int64, ids []int64) error {
+	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
+		return tx.Table(spools.name).Where("spool_id IN ? AND job_id = ? AND status = ?", ids, jobID, SpoolQueued).
+			Updates(map[string]any{"status": SpoolStarted, "time_start": time.Now().Unix()}).Error
+	})
+}
+
+// ReleaseClaimed puts back the spools job jobID claimed and never started (a rerun of the job).
+func ReleaseClaimed(ctx context.Context, db *gorm.DB, jobID int64) error {
+	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
+		return tx.Table(spools.name).Where("job_id = ? AND status = ?", jobID, SpoolQueued).Update("job_id", nil).Error
+	})
 }
 
 // StartedBy answers the spools job jobID started and did not finish: found by a rerun of the job, they
@@ -41,14 +60,15 @@ func StartedBy(ctx context.Context, db *gorm.DB, jobID int64) ([]Spool, error) {
 	return ss, err
 }
 
-// RequeueSpools puts started spools back in the queue, when their worker stopped before the gateway could
-// make the attempts (the process is shutting down): the job's next run, or another job, delivers them.
+// RequeueSpools puts claimed or started spools back in the queue, when their worker stopped before the
+// gateway could make the attempts (the process is shutting down): the job's next run, or another job,
+// delivers them.
 func RequeueSpools(ctx context.Context, db *gorm.DB, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
-		return tx.Table(spools.name).Where("spool_id IN ? AND status = ?", ids, SpoolStarted).
+		return tx.Table(spools.name).Where("spool_id IN ? AND status IN ?", ids, []string{SpoolQueued, SpoolStarted}).
 			Updates(map[string]any{"status": SpoolQueued, "time_start": nil, "job_id": nil}).Error
 	})
 }
@@ -75,10 +95,10 @@ type Ended struct {
 // TryDone counts the failed attempt).
 type Retry func(tx *gorm.DB, t *Transmission) error
 
-// FinishAttempts records the outcomes of started spools, their results, and what follows for their
+// FinishAttempts records the outcomes of claimed spools, their results, and what follows for their
 // transmissions, in one transaction: completed; invalid; or failed, when no try is left (or NoRetry), else
-// pending_retry with retry scheduling the next try. A spool that is no longer started (finished
-// meanwhile) is left as it is, and so is a transmission no longer processing (deleted meanwhile).
+// pending_retry with retry scheduling the next try. A spool that has ended (finished meanwhile) is left
+// as it is, and so is a transmission no longer processing (deleted meanwhile).
 // Spools with the same outcome are written by one statement, and so are their transmissions.
 func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry) error {
 	if len(ended) == 0 {
@@ -112,8 +132,9 @@ func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry
 				set, args = set+", time_connect = ?", append(args, now)
 			}
 			var rows []Spool
-			if err := tx.Raw("UPDATE spools SET "+set+" WHERE spool_id IN ? AND status = ? RETURNING spool_id, transmission_id, user_id",
-				append(args, ids, SpoolStarted)...).Scan(&rows).Error; err != nil {
+			// Queued: claimed and found invalid before any attempt.
+			if err := tx.Raw("UPDATE spools SET "+set+" WHERE spool_id IN ? AND status IN ? RETURNING spool_id, transmission_id, user_id",
+				append(args, ids, []string{SpoolQueued, SpoolStarted})...).Scan(&rows).Error; err != nil {
 				return err
 			}
 			done = append(done, rows...)

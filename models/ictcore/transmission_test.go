@@ -55,15 +55,41 @@ func TestAttemptLifecycle(t *testing.T) {
 			t.Fatalf("second send: %v", err)
 		}
 		const job = 41
-		if got, err := ictcore.ClaimQueued(ctx, db, job, 10); err != nil || len(got) != 1 || got[0].ID != sp.ID || got[0].Status != ictcore.SpoolStarted {
+		if got, err := ictcore.ClaimQueued(ctx, db, job, 10); err != nil || len(got) != 1 || got[0].ID != sp.ID || got[0].Status != ictcore.SpoolQueued {
 			t.Fatalf("first claim: %+v %v", got, err)
 		}
-		// Another job finds nothing left; a rerun of the first finds the attempt it had started.
+		// Another job finds nothing left to claim. A claimed spool not started yet was never attempted: a
+		// rerun of the job puts it back, and claims it again.
 		if got, _ := ictcore.ClaimQueued(ctx, db, job+1, 10); len(got) != 0 {
 			t.Fatalf("second claim: %+v", got)
 		}
-		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 1 || got[0].ID != sp.ID {
+		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 0 {
+			t.Fatalf("started before StartClaimed: %+v", got)
+		}
+		if err := ictcore.ReleaseClaimed(ctx, db, job); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := ictcore.ClaimQueued(ctx, db, job, 10); len(got) != 1 {
+			t.Fatalf("claim after a release: %+v", got)
+		}
+		// Started, it is what a rerun finds with an unknown outcome; another job cannot start it.
+		if err := ictcore.StartClaimed(ctx, db, job+1, []int64{sp.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := ictcore.StartedBy(ctx, db, job+1); len(got) != 0 {
+			t.Fatalf("another job started it: %+v", got)
+		}
+		if err := ictcore.StartClaimed(ctx, db, job, []int64{sp.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 1 || got[0].ID != sp.ID || got[0].TimeStart == nil {
 			t.Fatalf("started by the job: %+v", got)
+		}
+		if err := ictcore.ReleaseClaimed(ctx, db, job); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 1 {
+			t.Fatalf("a release put back a started attempt: %+v", got)
 		}
 		if got, _ := ictcore.StartedBy(ctx, db, job+1); len(got) != 0 {
 			t.Fatalf("started by another job: %+v", got)
