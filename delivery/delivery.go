@@ -201,8 +201,15 @@ const (
 	sendConcurrency = 32
 )
 
-// interruptedWhy is the reason of an attempt a killed node was making.
-const interruptedWhy = "interrupted: the node stopped during the attempt, so whether it was delivered is unknown; not retried automatically"
+// interruptedWhy is the reason of an attempt cut off in a real gateway (its node killed, or its job out
+// of time).
+const interruptedWhy = "interrupted: the attempt was cut off, so whether it was delivered is unknown; not retried automatically"
+
+// interrupted is the outcome of such an attempt (provider and gateway: nil and "" when not known).
+func interrupted(provider *int64, gw string) ictcore.Outcome {
+	return ictcore.Outcome{Status: ictcore.SpoolFailed, Reason: interruptedWhy, Response: "interrupted", NoRetry: true,
+		ProviderID: provider, Gateway: gw, Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: interruptedWhy}}}
+}
 
 // deliverQueued makes queued attempts, its own spool's among them unless another job took it first. A
 // rerun of the job (its node died, or the store failed) first records the attempts the job had started
@@ -219,8 +226,7 @@ func (s *Service) deliverQueued(ctx context.Context, jobID int64, rerun bool) er
 		}
 		ended := make([]ictcore.Ended, len(started))
 		for i, sp := range started {
-			ended[i] = ictcore.Ended{SpoolID: sp.ID, Outcome: ictcore.Outcome{Status: ictcore.SpoolFailed, Reason: interruptedWhy,
-				Response: "interrupted", NoRetry: true, Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: interruptedWhy}}}}
+			ended[i] = ictcore.Ended{SpoolID: sp.ID, Outcome: interrupted(nil, "")}
 		}
 		if err := s.finish(ctx, ended); err != nil {
 			return err
@@ -297,7 +303,13 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 			wg.Go(func() {
 				res, sendErr := a.gw.Send(ctx, a.msg)
 				if sendErr != nil && ctx.Err() != nil {
-					return // stopped before the gateway could finish: it gave up, so the attempt goes back
+					// Stopped before the gateway could finish. The simulator gave up whole, so the
+					// attempt goes back; a real far end may have the message already, so it is
+					// interrupted rather than sent again.
+					if _, sim := a.gw.(*gateway.Simulator); !sim {
+						outs[i] = &ictcore.Ended{SpoolID: a.spoolID, Outcome: interrupted(a.providerID, a.gw.Name())}
+					}
+					return
 				}
 				outs[i] = &ictcore.Ended{SpoolID: a.spoolID, Outcome: a.outcome(res, sendErr)}
 			})

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,6 +86,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	qcfg, err := queueConfig(getenv)
+	if err != nil {
+		return err
+	}
 	var bareIDs bool
 	switch a := getenv("ICTCORE_CREATE_ANSWER"); a {
 	case "", "object":
@@ -98,7 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		BlobDir:       getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
 		RetryDelay:    time.Duration(envInt(getenv, "RETRY_DELAY", 0)) * time.Second,
 		RetryMaxDelay: time.Duration(envInt(getenv, "RETRY_MAX_DELAY", 0)) * time.Second,
-		Queue:         queue.Config{Workers: int(envInt(getenv, "QUEUE_WORKERS", 0))}})
+		Queue:         qcfg})
 	if err != nil {
 		return err
 	}
@@ -189,6 +194,21 @@ func simConfig(getenv func(string) string) (gateway.SimConfig, error) {
 			return c, fmt.Errorf("SIM_SEED: %q is not an integer", v)
 		}
 		c.Seed = seed
+	}
+	return c, nil
+}
+
+// queueConfig reads the job queue's settings: QUEUE_WORKERS, and QUEUE_JOB_TIMEOUT and QUEUE_RESCUE_AFTER
+// in seconds (unset or 0: the queue's defaults). A rescue window that does not exceed the job timeout is
+// refused, defaults included: River would take jobs still running for lost and run them a second time.
+func queueConfig(getenv func(string) string) (queue.Config, error) {
+	c := queue.Config{Workers: int(envInt(getenv, "QUEUE_WORKERS", 0)),
+		JobTimeout:  time.Duration(envInt(getenv, "QUEUE_JOB_TIMEOUT", 0)) * time.Second,
+		RescueAfter: time.Duration(envInt(getenv, "QUEUE_RESCUE_AFTER", 0)) * time.Second}
+	timeout, rescue := cmp.Or(c.JobTimeout, queue.DefaultJobTimeout), cmp.Or(c.RescueAfter, queue.DefaultRescueAfter)
+	if rescue <= timeout {
+		return c, fmt.Errorf("QUEUE_RESCUE_AFTER (%s) must exceed QUEUE_JOB_TIMEOUT (%s), or jobs still running would be run twice",
+			rescue, timeout)
 	}
 	return c, nil
 }

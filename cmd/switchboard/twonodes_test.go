@@ -23,12 +23,12 @@ import (
 // helperNodeEnv, set, turns this test binary into one Switchboard node (TestHelperNode).
 const helperNodeEnv = "SWITCHBOARD_TEST_NODE"
 
-// TestHelperNode is not a test: TestTwoNodesStartTogether runs the test binary as a node with it. The
-// node waits for a line on stdin (the start signal, so both nodes begin at the same moment), then runs
-// `switchboard serve` until interrupted; the process exits 0 only if run returned no error.
+// TestHelperNode is not a test: the tests of this file and kill_test.go run the test binary as a node
+// with it. The node waits for a line on stdin (the start signal, so both nodes begin at the same moment),
+// then runs `switchboard serve` until interrupted; the process exits 0 only if run returned no error.
 func TestHelperNode(t *testing.T) {
 	if os.Getenv(helperNodeEnv) == "" {
-		t.Skip("a node process for TestTwoNodesStartTogether")
+		t.Skip("a node process for the multi-node tests")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,8 +66,8 @@ func TestTwoNodesStartTogether(t *testing.T) {
 		if err := n.cmd.Process.Signal(os.Interrupt); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-n.exited; err != nil {
-			t.Errorf("node %d: %v\nstdout:\n%s\nstderr:\n%s", i, err, n.stdout.String(), n.stderr.String())
+		if err := n.wait(); err != nil {
+			t.Errorf("node %d: %v\n%s", i, err, n.output())
 		}
 		created += strings.Count(n.stdout.String(), "created user admin with password")
 	}
@@ -94,15 +94,20 @@ type node struct {
 	addr           string
 	stdin          io.WriteCloser
 	stdout, stderr syncBuffer
-	exited         chan error
+	exited         chan struct{} // closed once the process has exited; then exitErr is its outcome
+	exitErr        error
 }
 
-func startNode(t *testing.T, dbURL string) *node {
+// startNode starts a node process on the store dbURL, waiting for its start signal (a line on stdin).
+// env adds to or overrides the node's environment (NAME=value). When the test ends the node is killed if
+// still running and waited for, before cleanups registered earlier (the store's drop) run.
+func startNode(t *testing.T, dbURL string, env ...string) *node {
 	t.Helper()
-	n := &node{addr: freeAddr(t), exited: make(chan error, 1)}
+	n := &node{addr: freeAddr(t), exited: make(chan struct{})}
 	n.cmd = exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestHelperNode$", "-test.count=1")
-	n.cmd.Env = append(os.Environ(), helperNodeEnv+"=1", "DATABASE_URL="+dbURL, "LISTEN_ADDR="+n.addr,
-		"ADMIN_PASSWORD=", "SWITCHBOARD_SECRET=")
+	// Later entries win: env overrides these defaults.
+	n.cmd.Env = append(append(os.Environ(), helperNodeEnv+"=1", "DATABASE_URL="+dbURL, "LISTEN_ADDR="+n.addr,
+		"ADMIN_PASSWORD=", "SWITCHBOARD_SECRET="), env...)
 	n.cmd.Stdout, n.cmd.Stderr = &n.stdout, &n.stderr
 	var err error
 	if n.stdin, err = n.cmd.StdinPipe(); err != nil {
@@ -111,8 +116,26 @@ func startNode(t *testing.T, dbURL string) *node {
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { n.exited <- n.cmd.Wait() }()
+	go func() {
+		n.exitErr = n.cmd.Wait()
+		close(n.exited)
+	}()
+	t.Cleanup(func() {
+		_ = n.cmd.Process.Kill() // fails harmlessly when it has exited
+		<-n.exited
+	})
 	return n
+}
+
+// wait waits for the process to exit and answers how it ended.
+func (n *node) wait() error {
+	<-n.exited
+	return n.exitErr
+}
+
+// output is what the node printed, for failure messages.
+func (n *node) output() string {
+	return "stdout:\n" + n.stdout.String() + "\nstderr:\n" + n.stderr.String()
 }
 
 // waitReady polls /readyz until it answers 200. A node that exits first fails the test; one that hangs
@@ -121,8 +144,8 @@ func (n *node) waitReady(t *testing.T) {
 	t.Helper()
 	for {
 		select {
-		case err := <-n.exited:
-			t.Fatalf("node exited before it was ready: %v\nstdout:\n%s\nstderr:\n%s", err, n.stdout.String(), n.stderr.String())
+		case <-n.exited:
+			t.Fatalf("node exited before it was ready: %v\n%s", n.exitErr, n.output())
 		default:
 		}
 		resp, err := http.Get("http://" + n.addr + "/readyz")
