@@ -16,6 +16,7 @@ import (
 	"switchboard/auth"
 	"switchboard/blob"
 	"switchboard/delivery"
+	"switchboard/dialer"
 	"switchboard/gateway"
 	"switchboard/handlers/cim"
 	"switchboard/handlers/collect"
@@ -43,6 +44,8 @@ type Options struct {
 	BlobDir string
 	// MediaMax bounds one media upload, in bytes; 0: DefaultMediaMax.
 	MediaMax int64
+	// Clock is the dialer's time (campaign pacing); nil: time.Now. Tests move it by hand.
+	Clock func() time.Time
 	// BareCreateIDs makes ICTCore's creates answer the bare id instead of {"<x>_id": n}
 	// (ICTCORE_CREATE_ANSWER=bare; review R10).
 	BareCreateIDs bool
@@ -129,15 +132,17 @@ func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error
 	qc := o.Queue
 	qc.Log = o.Log
 	q := queue.New(o.DB, qc)
+	scheds := schedules.New(o.DB, q, o.Log)
 	sender, err := delivery.New(delivery.Config{DB: o.DB, Blobs: blobs, Queue: q, Log: o.Log, Sim: o.Sim,
-		Schedules:  schedules.New(o.DB, q, o.Log),
+		Schedules:  scheds,
 		RetryDelay: o.RetryDelay, RetryMaxDelay: o.RetryMaxDelay})
 	if err != nil {
 		return nil, nil, fmt.Errorf("delivery: %w", err)
 	}
+	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.EnqueueMany, Schedules: scheds, Clock: o.Clock})
 	return []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
-			Sender: sender, BareIDs: o.BareCreateIDs}),
+			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs}),
 		collect.New(),
 		cim.New(),
 		ucontact.New(),

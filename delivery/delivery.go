@@ -125,6 +125,15 @@ func (s *Service) enqueue(tx *gorm.DB, spoolID int64) error {
 	return s.queue.InsertTx(tx, deliverArgs{SpoolID: spoolID}, nil)
 }
 
+// EnqueueMany adds the delivery jobs of new spools in tx, in one statement (ictcore.EnqueueMany).
+func (s *Service) EnqueueMany(tx *gorm.DB, spoolIDs []int64) error {
+	params := make([]river.InsertManyParams, len(spoolIDs))
+	for i, id := range spoolIDs {
+		params[i] = river.InsertManyParams{Args: deliverArgs{SpoolID: id}}
+	}
+	return s.queue.InsertManyTx(tx, params)
+}
+
 // The jobs.
 
 // deliverArgs is the job of one attempt: it makes queued attempts in batches (deliverQueued), its own

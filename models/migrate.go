@@ -37,6 +37,7 @@ var migrations = []migration{
 	{11, "ICTCore provider gateway_flag", migrateV11, nil},
 	{12, "ICTCore schedules", migrateV12, nil},
 	{13, "ICTCore spools claimed in batches by a job", migrateV13, nil},
+	{14, "ICTCore campaigns", migrateV14, nil},
 }
 
 type schemaMigration struct {

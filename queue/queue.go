@@ -184,6 +184,25 @@ func (q *Queue) InsertTx(tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts
 	return err
 }
 
+// InsertManyTx adds jobs in the transaction tx in one statement (a campaign's releases).
+func (q *Queue) InsertManyTx(tx *gorm.DB, params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
+	q.mu.RLock()
+	ins := q.insert
+	q.mu.RUnlock()
+	if ins == nil {
+		return errNotStarted
+	}
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return fmt.Errorf("queue: insert outside a transaction (%T)", tx.Statement.ConnPool)
+	}
+	_, err := ins.InsertManyFastTx(tx.Statement.Context, sqlTx, params)
+	return err
+}
+
 // Stop stops taking jobs and waits for the jobs under way to finish, until ctx ends; then it cancels
 // their contexts (a delivery puts its attempt back in the queue) and waits a little more. It closes the
 // queue's own connections; the store is the caller's to close, after Stop.

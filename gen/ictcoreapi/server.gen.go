@@ -316,7 +316,8 @@ type ClientInterface interface {
 	//
 	// Switchboard: answers `{"campaign_id": ...}` (ambiguity 48). `status` is read-only and not accepted
 	// (the guide's example shows it writable with the value `active`, which does not exist); `cpm` is
-	// transmissions per minute, not per second (ambiguity 54).
+	// transmissions per minute, not per second (ambiguity 54). 404 when its program, group or account does
+	// not exist or is not the caller's.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -330,7 +331,8 @@ type ClientInterface interface {
 	//
 	// Switchboard: answers `{"campaign_id": ...}` (ambiguity 48). `status` is read-only and not accepted
 	// (the guide's example shows it writable with the value `active`, which does not exist); `cpm` is
-	// transmissions per minute, not per second (ambiguity 54).
+	// transmissions per minute, not per second (ambiguity 54). 404 when its program, group or account does
+	// not exist or is not the caller's.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -342,7 +344,8 @@ type ClientInterface interface {
 	// Deletes a campaign and cancels its schedules.
 	//
 	// Switchboard: answers `true`; there is no GET alias (ambiguity 45). A running campaign is stopped
-	// first.
+	// first. Its transmissions still pending (never sent) are deleted with it; the others stay, as the record
+	// of what was sent.
 	//
 	// Corresponds with DELETE /campaigns/{campaign_id} (the `DeleteCampaign` operationId).
 	DeleteCampaign(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -420,7 +423,12 @@ type ClientInterface interface {
 	//
 	// Switchboard: answers the JSON boolean `true` (the guide says "Boolean: true on success (string)", the
 	// reference code the campaign id or `false`; ambiguity 54). A request body is not needed and is ignored
-	// (ambiguity 63). State conflicts answer 423 with one of these messages:
+	// (ambiguity 63). Each contact of the group gets one transmission of the campaign, ever: a resumed
+	// campaign goes on with the transmissions still pending and never sends a contact twice. The pace is
+	// exact over time: by any moment `floor(cpm × minutes since the start) + 1` have been released (a
+	// change of `cpm` restarts the count). 412 when the campaign has no program or group, its program
+	// receives instead of sending, or its group has no contact. State conflicts answer 423 with one of
+	// these messages:
 	// - "Campaign already running" (status `running`);
 	// - "Campaign completed, request denied" (status `completed`);
 	// - "Campaign is broken, unable to process" (status `broken`).
@@ -2682,7 +2690,8 @@ func (c *Client) ListCampaigns(ctx context.Context, params *ListCampaignsParams,
 //
 // Switchboard: answers `{"campaign_id": ...}` (ambiguity 48). `status` is read-only and not accepted
 // (the guide's example shows it writable with the value `active`, which does not exist); `cpm` is
-// transmissions per minute, not per second (ambiguity 54).
+// transmissions per minute, not per second (ambiguity 54). 404 when its program, group or account does
+// not exist or is not the caller's.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2706,7 +2715,8 @@ func (c *Client) CreateCampaignWithBody(ctx context.Context, contentType string,
 //
 // Switchboard: answers `{"campaign_id": ...}` (ambiguity 48). `status` is read-only and not accepted
 // (the guide's example shows it writable with the value `active`, which does not exist); `cpm` is
-// transmissions per minute, not per second (ambiguity 54).
+// transmissions per minute, not per second (ambiguity 54). 404 when its program, group or account does
+// not exist or is not the caller's.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2728,7 +2738,8 @@ func (c *Client) CreateCampaign(ctx context.Context, body CreateCampaignJSONRequ
 // Deletes a campaign and cancels its schedules.
 //
 // Switchboard: answers `true`; there is no GET alias (ambiguity 45). A running campaign is stopped
-// first.
+// first. Its transmissions still pending (never sent) are deleted with it; the others stay, as the record
+// of what was sent.
 //
 // Corresponds with DELETE /campaigns/{campaign_id} (the `DeleteCampaign` operationId).
 func (c *Client) DeleteCampaign(ctx context.Context, campaignId CampaignIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2876,7 +2887,12 @@ func (c *Client) CancelCampaignScheduleByPost(ctx context.Context, campaignId Ca
 //
 // Switchboard: answers the JSON boolean `true` (the guide says "Boolean: true on success (string)", the
 // reference code the campaign id or `false`; ambiguity 54). A request body is not needed and is ignored
-// (ambiguity 63). State conflicts answer 423 with one of these messages:
+// (ambiguity 63). Each contact of the group gets one transmission of the campaign, ever: a resumed
+// campaign goes on with the transmissions still pending and never sends a contact twice. The pace is
+// exact over time: by any moment `floor(cpm × minutes since the start) + 1` have been released (a
+// change of `cpm` restarts the count). 412 when the campaign has no program or group, its program
+// receives instead of sending, or its group has no contact. State conflicts answer 423 with one of
+// these messages:
 // - "Campaign already running" (status `running`);
 // - "Campaign completed, request denied" (status `completed`);
 // - "Campaign is broken, unable to process" (status `broken`).
@@ -16183,7 +16199,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: answers `{"campaign_id": ...}` (ambiguity 48). `status` is read-only and not accepted
 	// (the guide's example shows it writable with the value `active`, which does not exist); `cpm` is
-	// transmissions per minute, not per second (ambiguity 54).
+	// transmissions per minute, not per second (ambiguity 54). 404 when its program, group or account does
+	// not exist or is not the caller's.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16197,7 +16214,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: answers `{"campaign_id": ...}` (ambiguity 48). `status` is read-only and not accepted
 	// (the guide's example shows it writable with the value `active`, which does not exist); `cpm` is
-	// transmissions per minute, not per second (ambiguity 54).
+	// transmissions per minute, not per second (ambiguity 54). 404 when its program, group or account does
+	// not exist or is not the caller's.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16209,7 +16227,8 @@ type ClientWithResponsesInterface interface {
 	// Deletes a campaign and cancels its schedules.
 	//
 	// Switchboard: answers `true`; there is no GET alias (ambiguity 45). A running campaign is stopped
-	// first.
+	// first. Its transmissions still pending (never sent) are deleted with it; the others stay, as the record
+	// of what was sent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16297,7 +16316,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: answers the JSON boolean `true` (the guide says "Boolean: true on success (string)", the
 	// reference code the campaign id or `false`; ambiguity 54). A request body is not needed and is ignored
-	// (ambiguity 63). State conflicts answer 423 with one of these messages:
+	// (ambiguity 63). Each contact of the group gets one transmission of the campaign, ever: a resumed
+	// campaign goes on with the transmissions still pending and never sends a contact twice. The pace is
+	// exact over time: by any moment `floor(cpm × minutes since the start) + 1` have been released (a
+	// change of `cpm` restarts the count). 412 when the campaign has no program or group, its program
+	// receives instead of sending, or its group has no contact. State conflicts answer 423 with one of
+	// these messages:
 	// - "Campaign already running" (status `running`);
 	// - "Campaign completed, request denied" (status `completed`);
 	// - "Campaign is broken, unable to process" (status `broken`).
@@ -20683,6 +20707,8 @@ type CreateCampaignResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON412 the response for an HTTP 412 `application/json` response
@@ -20716,6 +20742,11 @@ func (r CreateCampaignResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateCampaignResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateCampaignResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -38123,7 +38154,8 @@ func (c *ClientWithResponses) ListCampaignsWithResponse(ctx context.Context, par
 //
 // Switchboard: answers `{"campaign_id": ...}` (ambiguity 48). `status` is read-only and not accepted
 // (the guide's example shows it writable with the value `active`, which does not exist); `cpm` is
-// transmissions per minute, not per second (ambiguity 54).
+// transmissions per minute, not per second (ambiguity 54). 404 when its program, group or account does
+// not exist or is not the caller's.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -38143,7 +38175,8 @@ func (c *ClientWithResponses) CreateCampaignWithBodyWithResponse(ctx context.Con
 //
 // Switchboard: answers `{"campaign_id": ...}` (ambiguity 48). `status` is read-only and not accepted
 // (the guide's example shows it writable with the value `active`, which does not exist); `cpm` is
-// transmissions per minute, not per second (ambiguity 54).
+// transmissions per minute, not per second (ambiguity 54). 404 when its program, group or account does
+// not exist or is not the caller's.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -38161,7 +38194,8 @@ func (c *ClientWithResponses) CreateCampaignWithResponse(ctx context.Context, bo
 // Deletes a campaign and cancels its schedules.
 //
 // Switchboard: answers `true`; there is no GET alias (ambiguity 45). A running campaign is stopped
-// first.
+// first. Its transmissions still pending (never sent) are deleted with it; the others stay, as the record
+// of what was sent.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -38291,7 +38325,12 @@ func (c *ClientWithResponses) CancelCampaignScheduleByPostWithResponse(ctx conte
 //
 // Switchboard: answers the JSON boolean `true` (the guide says "Boolean: true on success (string)", the
 // reference code the campaign id or `false`; ambiguity 54). A request body is not needed and is ignored
-// (ambiguity 63). State conflicts answer 423 with one of these messages:
+// (ambiguity 63). Each contact of the group gets one transmission of the campaign, ever: a resumed
+// campaign goes on with the transmissions still pending and never sends a contact twice. The pace is
+// exact over time: by any moment `floor(cpm × minutes since the start) + 1` have been released (a
+// change of `cpm` restarts the count). 412 when the campaign has no program or group, its program
+// receives instead of sending, or its group has no contact. State conflicts answer 423 with one of
+// these messages:
 // - "Campaign already running" (status `running`);
 // - "Campaign completed, request denied" (status `completed`);
 // - "Campaign is broken, unable to process" (status `broken`).
@@ -43691,6 +43730,13 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -68549,6 +68595,20 @@ func (response CreateCampaign403JSONResponse) VisitCreateCampaignResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateCampaign404JSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }

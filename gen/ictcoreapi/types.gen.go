@@ -1589,15 +1589,15 @@ type BareId = int64
 
 // Campaign A campaign, as read.
 type Campaign struct {
-	// AccountId Account of associated account.
+	// AccountId Account of associated account; null when the owner had none.
 	//
 	// Example: 1
-	AccountId int64 `json:"account_id"`
+	AccountId *int64 `json:"account_id"`
 
 	// CampaignId Example: 1
 	CampaignId int64 `json:"campaign_id"`
 
-	// ContactDone Transmissions no longer pending.
+	// ContactDone Transmissions no longer pending (released by the dialer).
 	//
 	// Example: 0
 	ContactDone int `json:"contact_done"`
@@ -1612,20 +1612,32 @@ type Campaign struct {
 	// Example: 2
 	Cpm int `json:"cpm"`
 
-	// GroupId Example: 2
-	GroupId int64 `json:"group_id"`
+	// GroupId Null until set (a campaign may be created without one; its start answers 412 then).
+	//
+	// Example: 2
+	GroupId *int64 `json:"group_id"`
 
 	// LastRun When the campaign last ran (unix seconds).
 	//
 	// Example: 1518705479
 	LastRun *int64 `json:"last_run,omitempty"`
 
-	// ProgramId Example: 1
-	ProgramId int64 `json:"program_id"`
+	// ProgramId Null until set (a campaign may be created without one; its start answers 412 then).
+	//
+	// Example: 1
+	ProgramId *int64 `json:"program_id"`
+
+	// Reason Switchboard: why the campaign is `broken` (its program or group was deleted); empty otherwise.
+	//
+	// Example:
+	Reason *string `json:"reason,omitempty"`
 
 	// Status Status of a campaign: `new` (created), `ready` (transmissions prepared), `running`, `paused` (stopped),
-	// `completed`, `broken`. Switchboard: read-only, changed by start and stop only; the guide's example
-	// value `active` does not exist (ambiguity 54).
+	// `completed`, `broken`. Switchboard: read-only, changed by start and stop (and by the dialer: `completed`
+	// once every contact's transmission has ended, `broken` when its program or group is deleted, with the
+	// reason); the guide's example value `active` does not exist (ambiguity 54). `ready` is not used:
+	// Switchboard turns the group's contacts into transmissions while the campaign runs, picking up contacts
+	// added to the group meanwhile.
 	//
 	//
 	// Example: running
@@ -1690,8 +1702,11 @@ type CampaignInput struct {
 }
 
 // CampaignStatus Status of a campaign: `new` (created), `ready` (transmissions prepared), `running`, `paused` (stopped),
-// `completed`, `broken`. Switchboard: read-only, changed by start and stop only; the guide's example
-// value `active` does not exist (ambiguity 54).
+// `completed`, `broken`. Switchboard: read-only, changed by start and stop (and by the dialer: `completed`
+// once every contact's transmission has ended, `broken` when its program or group is deleted, with the
+// reason); the guide's example value `active` does not exist (ambiguity 54). `ready` is not used:
+// Switchboard turns the group's contacts into transmissions while the campaign runs, picking up contacts
+// added to the group meanwhile.
 //
 // Example: running
 type CampaignStatus string

@@ -111,9 +111,11 @@ func TestReadOnlyFieldsAccepted(t *testing.T) {
 			"status": "failed", "response": "x"}), "transmission_id")
 		created(t, e.call(t, "POST", fmt.Sprintf("/programs/%d/transmissions", program), map[string]any{
 			"transmission_data": map[string]any{"contact_id": contactID, "status": "failed", "response": "x"}}), "transmission_id")
-		// Campaigns are not built yet: the guide's body passes validation and reaches the 501.
-		if r := e.call(t, "POST", "/campaigns", map[string]any{"program_id": program, "group_id": 1, "status": "active"}); r.Status != 501 {
-			t.Fatalf("campaign with status: %d %s", r.Status, r.Body)
+		// The guide's campaign body carries status: active; the campaign is created new all the same.
+		group := e.createGroup(t, "g")
+		campaign := created(t, e.call(t, "POST", "/campaigns", map[string]any{"program_id": program, "group_id": group, "status": "active"}), "campaign_id")
+		if c := e.campaign(t, campaign); c.Status != "new" {
+			t.Fatalf("campaign created with status active: %+v", c)
 		}
 	})
 }
@@ -269,10 +271,7 @@ func TestGetAsDelete(t *testing.T) {
 				t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 			}
 		}
-		// The transmission schedule's GET is tested with the schedules (TestScheduleTransmission).
-		if r := e.call(t, "GET", "/campaigns/1/schedule", nil); r.Status != 501 {
-			t.Fatalf("GET /campaigns/1/schedule (its DELETE is not built): %d %s", r.Status, r.Body)
-		}
+		// The schedules' GET forms are tested with the schedules (TestScheduleTransmission, TestCampaignSchedules).
 	})
 }
 
@@ -386,15 +385,19 @@ func TestGuideStatuses(t *testing.T) {
 	})
 }
 
-// TestCampaignOptionalFields (review R3): the guide requires nothing of a campaign; a body without
-// program_id and group_id passes validation (campaigns themselves are not built yet: 501).
+// TestCampaignOptionalFields (review R3): the guide requires nothing of a campaign; one created without
+// program_id and group_id reads them as null, and its start answers 412 until both are set.
 func TestCampaignOptionalFields(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
-		if r := e.call(t, "POST", "/campaigns", map[string]any{"cpm": 2, "try_allowed": 2}); r.Status != 501 {
-			t.Fatalf("campaign without program and group: %d %s", r.Status, r.Body)
+		id := created(t, e.call(t, "POST", "/campaigns", map[string]any{"cpm": 2, "try_allowed": 2}), "campaign_id")
+		var got map[string]any
+		e.call(t, "GET", fmt.Sprintf("/campaigns/%d", id), nil).JSON(t, &got)
+		if got["program_id"] != nil || got["group_id"] != nil || got["status"] != "new" {
+			t.Fatalf("campaign without program and group: %v", got)
 		}
+		e.expectErrors(t, []errorCase{{"start", "PUT", fmt.Sprintf("/campaigns/%d/start", id), nil, 412, "has no program_id"}})
 	})
 }
 

@@ -29,6 +29,7 @@ type Handler struct {
 	blobs    blob.Store
 	mediaMax int64
 	sender   Sender
+	dialer   Dialer
 	bareIDs  bool // answer creates with the bare id (review R10)
 }
 
@@ -50,6 +51,7 @@ type Config struct {
 	Blobs    blob.Store // message media
 	MediaMax int64      // bytes of one media upload
 	Sender   Sender     // starts transmission attempts; nil: send and retry answer 503
+	Dialer   Dialer     // starts and stops campaigns; nil: those answer 503
 	// BareIDs answers creates with the bare id, as the reference code and its web UI do, instead of the
 	// guide's {"<x>_id": n} (ICTCORE_CREATE_ANSWER=bare; review R10).
 	BareIDs bool
@@ -59,8 +61,8 @@ type Config struct {
 func New(c Config) *Handler {
 	return &Handler{
 		db: c.DB, tokens: c.Tokens, logins: c.Logins, log: c.Log, blobs: c.Blobs, mediaMax: c.MediaMax, sender: c.Sender,
-		bareIDs: c.BareIDs,
-		users:   auth.NewCache[int64, *identity.User](userCacheTTL, 10000),
+		dialer: c.Dialer, bareIDs: c.BareIDs,
+		users: auth.NewCache[int64, *identity.User](userCacheTTL, 10000),
 	}
 }
 

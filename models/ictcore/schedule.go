@@ -92,15 +92,7 @@ var schedules = table{"schedules", "schedule_id", "schedule"}
 // ScheduleTransmission schedules sending a transmission the owner may see. A completed or invalid
 // transmission has nothing left to send (Conflict).
 func ScheduleTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64, w When, arm Arm) (*Schedule, error) {
-	now := time.Now()
-	at, err := w.first(now)
-	if err != nil {
-		return nil, err
-	}
-	s := &Schedule{Target: TargetTransmission, TargetID: id, Action: ActionSend, Year: w.Fields.Year, Month: w.Fields.Month,
-		Day: w.Fields.Day, Weekday: w.Fields.Weekday, Hour: w.Fields.Hour, Minute: w.Fields.Minute, Recurring: w.Recurring,
-		NextRun: at.Unix(), CreatedAt: now.Unix()}
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return schedule(ctx, db, TargetTransmission, id, ActionSend, w, arm, func(tx *gorm.DB) (int64, error) {
 		// Share-locked, so a delete of the transmission waits for the schedule (and then removes it).
 		q := o.scope(tx.Table(transmissions.name)).Where("transmission_id = ?", id)
 		if models.IsPostgres(tx) {
@@ -109,14 +101,51 @@ func ScheduleTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64, w
 		var t Transmission
 		if err := q.Take(&t).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return transmissions.notFound(id)
+				return 0, transmissions.notFound(id)
 			}
-			return err
+			return 0, err
 		}
 		if t.Status == StatusCompleted || t.Status == StatusInvalid {
-			return models.Errorf(models.Conflict, "transmission %d is %s: there is nothing left to send", id, t.Status)
+			return 0, models.Errorf(models.Conflict, "transmission %d is %s: there is nothing left to send", id, t.Status)
 		}
-		s.UserID = t.UserID
+		return t.UserID, nil
+	})
+}
+
+// ScheduleCampaign schedules a campaign's start or stop (action); whether the campaign can then start
+// or stop is decided when the schedule fires.
+func ScheduleCampaign(ctx context.Context, db *gorm.DB, o Owner, id int64, action string, w When, arm Arm) (*Schedule, error) {
+	return schedule(ctx, db, TargetCampaign, id, action, w, arm, func(tx *gorm.DB) (int64, error) {
+		q := o.scope(tx.Table(campaigns.name)).Where("campaign_id = ?", id)
+		if models.IsPostgres(tx) {
+			q = q.Clauses(lockShare)
+		}
+		var c Campaign
+		if err := q.Take(&c).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return 0, campaigns.notFound(id)
+			}
+			return 0, err
+		}
+		return c.UserID, nil
+	})
+}
+
+// schedule checks w, lets target check (and lock) the target and answer its owner, and stores the
+// schedule with its first firing armed, in one transaction.
+func schedule(ctx context.Context, db *gorm.DB, target string, id int64, action string, w When, arm Arm, check func(tx *gorm.DB) (int64, error)) (*Schedule, error) {
+	now := time.Now()
+	at, err := w.first(now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Schedule{Target: target, TargetID: id, Action: action, Year: w.Fields.Year, Month: w.Fields.Month,
+		Day: w.Fields.Day, Weekday: w.Fields.Weekday, Hour: w.Fields.Hour, Minute: w.Fields.Minute, Recurring: w.Recurring,
+		NextRun: at.Unix(), CreatedAt: now.Unix()}
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.UserID, err = check(tx); err != nil {
+			return err
+		}
 		if err := tx.Table(schedules.name).Create(s).Error; err != nil {
 			return err
 		}
@@ -130,11 +159,20 @@ func ScheduleTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64, w
 
 // CancelTransmissionSchedules deletes every schedule of a transmission the owner may see.
 func CancelTransmissionSchedules(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
+	return cancelSchedules(ctx, db, transmissions, TargetTransmission, o, id)
+}
+
+// CancelCampaignSchedules deletes every schedule of a campaign the owner may see.
+func CancelCampaignSchedules(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
+	return cancelSchedules(ctx, db, campaigns, TargetCampaign, o, id)
+}
+
+func cancelSchedules(ctx context.Context, db *gorm.DB, t table, target string, o Owner, id int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := getOwned[Transmission](tx.Statement.Context, tx, transmissions, o, id); err != nil {
+		if err := exists(tx, t, o, id); err != nil {
 			return err
 		}
-		return deleteSchedules(tx, TargetTransmission, id)
+		return deleteSchedules(tx, target, id)
 	})
 }
 

@@ -1,0 +1,238 @@
+package ictcore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"switchboard/models"
+)
+
+// The dialer runs a campaign as a chain of ticks, one job each. A tick, in one transaction, turns the
+// next group contacts into transmissions (prepare), starts the attempts its pace allows (release), and
+// queues the next tick; only the tick whose sequence number the campaign still holds does anything, so a
+// stop, a restart or a job run twice ends the old chain. Pacing counts releases from PaceStart, so the
+// number released by any moment is exact however late a tick runs: floor(cpm × minutes) + 1.
+
+// Tick sizes: contacts prepared and transmissions released by one tick at most (a tick that hit either
+// is followed by another at once).
+const (
+	PrepareBatch = 5000
+	ReleaseBatch = 1000
+)
+
+// settleWait is the tick interval of a campaign with nothing left to release, waiting for its last
+// attempts (and their retries) to end before it completes.
+const settleWait = time.Second
+
+// EnqueueMany adds, in tx, the delivery jobs of new spools.
+type EnqueueMany func(tx *gorm.DB, spoolIDs []int64) error
+
+// Tick is what one tick did.
+type Tick struct {
+	Current  bool      // it was the campaign's current tick (else it did nothing)
+	Prepared int       // transmissions created
+	Released int       // attempts started
+	Status   string    // the campaign's status after it
+	Reason   string    // why the campaign broke
+	Next     time.Time // when the next tick is due; zero: no next tick
+}
+
+// TickCampaign runs tick seq of campaign id at time now.
+func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, now time.Time, enqueue EnqueueMany, arm ArmTick) (Tick, error) {
+	var out Tick
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		out = Tick{}
+		q := tx.Table(campaigns.name).Where("campaign_id = ? AND tick_seq = ? AND status = ?", id, seq, CampaignRunning)
+		if models.IsPostgres(tx) {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		var c Campaign
+		if err := q.Take(&c).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return nil // stopped, restarted, deleted, or this tick already ran
+			}
+			return err
+		}
+		out.Current = true
+		p, err := getOwned[Program](tx.Statement.Context, tx, programs, AnyOwner, deref(c.ProgramID))
+		if models.KindOf(err) == models.NotFound {
+			return breakCampaign(tx, &c, &out, fmt.Sprintf("program %d was deleted", deref(c.ProgramID)))
+		}
+		if err != nil {
+			return err
+		}
+		if err := exists(tx, groups, AnyOwner, deref(c.GroupID)); models.KindOf(err) == models.NotFound {
+			return breakCampaign(tx, &c, &out, fmt.Sprintf("group %d was deleted", deref(c.GroupID)))
+		} else if err != nil {
+			return err
+		}
+
+		if out.Prepared, err = prepareCampaign(tx, &c, p, now); err != nil {
+			return err
+		}
+		elapsed := max(now.UnixMilli()-c.PaceStart, 0)
+		allowed := int64(c.Cpm)*elapsed/60000 + 1
+		want := min(allowed-c.PaceReleased, ReleaseBatch)
+		if want > 0 {
+			if out.Released, err = releaseCampaign(tx, &c, int(want), now, enqueue); err != nil {
+				return err
+			}
+		}
+		c.PaceReleased += int64(out.Released)
+		c.ContactDone += int64(out.Released)
+
+		exhausted := out.Prepared == 0 && int64(out.Released) < want // no contact left to prepare, none pending
+		switch {
+		case out.Prepared == PrepareBatch || out.Released == ReleaseBatch:
+			out.Next = now // more to do at once
+		case exhausted || want <= 0 && c.PreparedThrough > 0 && !hasPending(tx, c.ID):
+			open, err := openTransmissions(tx, c.ID)
+			if err != nil {
+				return err
+			}
+			if open == 0 {
+				// Contacts linked to the group after the cursor passed them are prepared now.
+				late, err := prepareLate(tx, &c, p, now)
+				if err != nil {
+					return err
+				}
+				if late == 0 {
+					c.Status = CampaignCompleted
+					break
+				}
+				out.Prepared += late
+			}
+			out.Next = now.Add(settleWait)
+		default:
+			// The next release is due when floor(cpm × elapsed / 60000) reaches PaceReleased.
+			at := c.PaceStart + (c.PaceReleased*60000+int64(c.Cpm)-1)/int64(c.Cpm)
+			out.Next = time.UnixMilli(max(at, now.UnixMilli()))
+		}
+		out.Status = c.Status
+		c.TickSeq = seq + 1
+		ts := now.Unix()
+		if err := tx.Table(campaigns.name).Where("campaign_id = ?", c.ID).Updates(map[string]any{
+			"status": c.Status, "prepared_through": c.PreparedThrough, "contact_total": c.ContactTotal,
+			"contact_done": c.ContactDone, "pace_released": c.PaceReleased, "tick_seq": c.TickSeq, "last_run": ts,
+			"updated_at": ts}).Error; err != nil {
+			return err
+		}
+		if c.Status != CampaignRunning {
+			out.Next = time.Time{}
+			return nil
+		}
+		return arm(tx, &c, out.Next)
+	})
+	return out, err
+}
+
+// breakCampaign records that campaign c cannot run, and why; its chain ends.
+func breakCampaign(tx *gorm.DB, c *Campaign, out *Tick, why string) error {
+	out.Status, out.Reason = CampaignBroken, why
+	return tx.Table(campaigns.name).Where("campaign_id = ?", c.ID).Updates(map[string]any{"status": CampaignBroken,
+		"reason": clip(why, 255), "tick_seq": c.TickSeq + 1, "updated_at": time.Now().Unix()}).Error
+}
+
+// prepareCampaign turns the next PrepareBatch contacts of the campaign's group after its cursor into
+// pending transmissions (one per contact and campaign: the unique index drops a second) and moves the
+// cursor; it answers how many it created.
+func prepareCampaign(tx *gorm.DB, c *Campaign, p *Program, now time.Time) (int, error) {
+	var ids []int64
+	if err := tx.Raw(`SELECT contact_links.contact_id FROM contact_links JOIN contacts ON contacts.contact_id = contact_links.contact_id
+		WHERE contact_links.group_id = ? AND contact_links.contact_id > ? AND `+visibleSQL+`
+		ORDER BY contact_links.contact_id LIMIT ?`, deref(c.GroupID), c.PreparedThrough, PrepareBatch).Scan(&ids).Error; err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	n, err := insertCampaignTransmissions(tx, c, p, ids, now)
+	c.PreparedThrough = ids[len(ids)-1]
+	return n, err
+}
+
+// prepareLate prepares the group's contacts that have no transmission of the campaign yet: linked after
+// the cursor had passed their ids.
+func prepareLate(tx *gorm.DB, c *Campaign, p *Program, now time.Time) (int, error) {
+	var ids []int64
+	if err := tx.Raw(`SELECT contact_links.contact_id FROM contact_links JOIN contacts ON contacts.contact_id = contact_links.contact_id
+		WHERE contact_links.group_id = ? AND `+visibleSQL+` AND NOT EXISTS (SELECT 1 FROM transmissions t
+		WHERE t.campaign_id = ? AND t.contact_id = contact_links.contact_id)
+		ORDER BY contact_links.contact_id LIMIT ?`, deref(c.GroupID), c.ID, PrepareBatch).Scan(&ids).Error; err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return insertCampaignTransmissions(tx, c, p, ids, now)
+}
+
+func insertCampaignTransmissions(tx *gorm.DB, c *Campaign, p *Program, contactIDs []int64, now time.Time) (int, error) {
+	service, direction := ProgramService(p.Type)
+	ts := now.Unix()
+	rows := make([]Transmission, len(contactIDs))
+	for i, id := range contactIDs {
+		rows[i] = Transmission{Title: p.Name, ServiceFlag: service, ProgramID: p.ID, Origin: "campaign", Direction: direction,
+			Status: StatusPending, TryAllowed: c.TryAllowed, ContactID: id, AccountID: c.AccountID, CampaignID: &c.ID,
+			UserID: c.UserID, CreatedAt: ts, UpdatedAt: ts}
+	}
+	res := tx.Table(transmissions.name).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 1000)
+	if res.Error != nil {
+		return 0, res.Error
+	}
+	c.ContactTotal += res.RowsAffected
+	return int(res.RowsAffected), nil
+}
+
+// releaseCampaign starts the attempts of up to limit pending transmissions of the campaign, oldest
+// first: each becomes processing with one more try and gets a queued spool, whose delivery job enqueue
+// adds, all in the tick's transaction.
+func releaseCampaign(tx *gorm.DB, c *Campaign, limit int, now time.Time, enqueue EnqueueMany) (int, error) {
+	pick := "SELECT transmission_id FROM transmissions WHERE campaign_id = ? AND status = ? ORDER BY transmission_id LIMIT ?"
+	if models.IsPostgres(tx) {
+		pick += " FOR UPDATE SKIP LOCKED"
+	}
+	ts := now.Unix()
+	var started []Transmission
+	if err := tx.Raw(`UPDATE transmissions SET status = ?, try_done = try_done + 1, last_run = ?, updated_at = ?
+		WHERE transmission_id IN (`+pick+`) RETURNING transmission_id, service_flag, account_id, user_id`,
+		StatusProcessing, ts, ts, c.ID, StatusPending, limit).Scan(&started).Error; err != nil {
+		return 0, err
+	}
+	if len(started) == 0 {
+		return 0, nil
+	}
+	ss := make([]Spool, len(started))
+	for i, t := range started {
+		ss[i] = Spool{TransmissionID: t.ID, TimeSpool: ts, Status: SpoolQueued, ServiceFlag: t.ServiceFlag,
+			AccountID: t.AccountID, UserID: t.UserID}
+	}
+	if err := tx.CreateInBatches(&ss, 1000).Error; err != nil {
+		return 0, err
+	}
+	ids := make([]int64, len(ss))
+	for i, s := range ss {
+		ids[i] = s.ID
+	}
+	return len(ss), enqueue(tx, ids)
+}
+
+func hasPending(tx *gorm.DB, campaignID int64) bool {
+	var ids []int64
+	tx.Table(transmissions.name).Where("campaign_id = ? AND status = ?", campaignID, StatusPending).Limit(1).Pluck("transmission_id", &ids)
+	return len(ids) > 0
+}
+
+// openTransmissions counts the campaign's transmissions not yet ended: pending, being attempted, or
+// waiting for a retry.
+func openTransmissions(tx *gorm.DB, campaignID int64) (int64, error) {
+	var n int64
+	err := tx.Table(transmissions.name).Where("campaign_id = ? AND status IN ?", campaignID,
+		[]string{StatusPending, StatusProcessing, StatusPendingRetry}).Count(&n).Error
+	return n, err
+}
