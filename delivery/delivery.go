@@ -125,11 +125,16 @@ func (s *Service) enqueue(tx *gorm.DB, spoolID int64) error {
 	return s.queue.InsertTx(tx, deliverArgs{SpoolID: spoolID}, nil)
 }
 
-// EnqueueMany adds the delivery jobs of new spools in tx, in one statement (ictcore.EnqueueMany).
+// EnqueueMany adds the delivery jobs of new spools in tx, in one statement (ictcore.EnqueueMany): one job
+// for each batchSize of them, since a job claims a whole batch. Every spool is still claimed: a job stops
+// only after a claim found less than a full batch, that is after every spool then queued was claimed
+// (by it, or by the jobs whose claims locked the rest), and each job's first claim takes a full batch
+// while one is queued; the bench measured 1000 claiming jobs per 1000 spools spending most of Postgres's
+// time skipping each other's rows.
 func (s *Service) EnqueueMany(tx *gorm.DB, spoolIDs []int64) error {
-	params := make([]river.InsertManyParams, len(spoolIDs))
-	for i, id := range spoolIDs {
-		params[i] = river.InsertManyParams{Args: deliverArgs{SpoolID: id}}
+	var params []river.InsertManyParams
+	for i := 0; i < len(spoolIDs); i += batchSize {
+		params = append(params, river.InsertManyParams{Args: deliverArgs{SpoolID: spoolIDs[i]}})
 	}
 	return s.queue.InsertManyTx(tx, params)
 }

@@ -37,6 +37,8 @@ func migrateV14(tx *gorm.DB) error {
 	for _, q := range []string{
 		"CREATE UNIQUE INDEX idx_transmissions_campaign_contact ON transmissions (campaign_id, contact_id) WHERE campaign_id IS NOT NULL",
 		"CREATE INDEX idx_transmissions_campaign_pending ON transmissions (campaign_id, transmission_id) WHERE status = 'pending' AND campaign_id IS NOT NULL",
+		// The unique index leads with campaign_id: the single-column one only cost every write.
+		"DROP INDEX idx_transmissions_campaign_id",
 	} {
 		if err := tx.Exec(q).Error; err != nil {
 			return err

@@ -76,7 +76,7 @@ type store struct {
 // child runs one measurement and prints its result as one JSON line on stdout.
 func child(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers or sends")
+		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends or campaign")
 		return 2
 	}
 	kind := args[0]
@@ -119,17 +119,21 @@ func child(args []string) int {
 		}
 	case "writers":
 		out, err = benchWriters(ctx, st, *rows, *file, *workers, time.Duration(*secs*float64(time.Second)))
-	case "sends":
-		// SENDS_CPUPROFILE=FILE profiles the child (a look inside the figure; the bench prints none).
-		if f := os.Getenv("SENDS_CPUPROFILE"); f != "" {
-			stop, perr := startCPUProfile(f + "-" + st.kind)
+	case "campaign", "sends":
+		// BENCH_CPUPROFILE=FILE profiles the child (a look inside the figure; the bench prints none).
+		if f := os.Getenv("BENCH_CPUPROFILE"); f != "" {
+			stop, perr := startCPUProfile(f + "-" + kind + "-" + st.kind)
 			if perr != nil {
 				err = perr
 				break
 			}
 			defer stop()
 		}
-		out, err = benchSends(ctx, st, *rows, *workers)
+		if kind == "campaign" {
+			out, err = benchCampaign(ctx, st, *rows)
+		} else {
+			out, err = benchSends(ctx, st, *rows, *workers)
+		}
 	default:
 		err = fmt.Errorf("unknown child %q", kind)
 	}

@@ -7,7 +7,7 @@
 //
 //	go run ./tools/bench                    # full run
 //	go run ./tools/bench -quick             # smoke run: 10k rows, 2k requests, short phases
-//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends)
+//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign)
 package main
 
 import (
@@ -43,7 +43,7 @@ const (
 )
 
 // parts is every -part value, in the order they run.
-var parts = []string{"http", "profile", "csv", "lists", "writers", "sends"}
+var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign"}
 
 type config struct {
 	rows     []int
@@ -61,8 +61,8 @@ type config struct {
 	writers     int
 	writersIdle float64
 	writersRows int
-	// sends: transmissions sent, goroutines sending.
-	sends, senders int
+	// sends: transmissions sent, goroutines sending; campaign: its contacts.
+	sends, senders, campaign int
 }
 
 func main() {
@@ -71,7 +71,7 @@ func main() {
 	}
 	var (
 		cfg   config
-		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests, 2 s profiles, 1 s idle phases, 2k sends (overrides -rows, -requests, -profile-secs, -writers-idle, -writers-rows, -sends)")
+		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests, 2 s profiles, 1 s idle phases, 2k sends, a 5k campaign (overrides -rows, -requests, -profile-secs, -writers-idle, -writers-rows, -sends, -campaign)")
 		rows  = flag.String("rows", "100000,1000000", "comma-separated CSV import sizes (csv, lists)")
 		part  = flag.String("part", "all", "what to run: all, or a comma-separated list of "+strings.Join(parts, ", "))
 	)
@@ -86,6 +86,7 @@ func main() {
 	flag.IntVar(&cfg.writersRows, "writers-rows", 1_000_000, "writers: rows imported while the creates run")
 	flag.IntVar(&cfg.sends, "sends", 20_000, "sends: transmissions sent")
 	flag.IntVar(&cfg.senders, "senders", 8, "sends: goroutines sending")
+	flag.IntVar(&cfg.campaign, "campaign", 100_000, "campaign: contacts of the campaign")
 	flag.Parse()
 	var err error
 	if cfg.rows, err = parseRows(*rows); err != nil {
@@ -100,6 +101,7 @@ func main() {
 		cfg.rows, cfg.requests = []int{10_000}, 2_000
 		cfg.profileSecs, cfg.writersIdle, cfg.writersRows = 2, 1, 10_000
 		cfg.sends = 2_000
+		cfg.campaign = 5_000
 	}
 	cfg.warmup = max(cfg.requests/10, 100)
 	// Interrupts cancel the children and still drop the bench database.
@@ -253,6 +255,18 @@ func run(ctx context.Context, cfg config) error {
 			res = append(res, r)
 		}
 		printSends(res)
+	}
+	if cfg.parts["campaign"] {
+		var res []campaignResult
+		for _, s := range stores {
+			progress("campaign: %s, %d contacts", s, cfg.campaign)
+			var r campaignResult
+			if err := runChild(ctx, append(common("campaign", s), "-rows", strconv.Itoa(cfg.campaign)), &r); err != nil {
+				return fmt.Errorf("campaign %s: %w", s, err)
+			}
+			res = append(res, r)
+		}
+		printCampaign(res)
 	}
 	fmt.Printf("total bench time %s\n", time.Since(start).Round(time.Second))
 	return nil
