@@ -44,6 +44,8 @@ type Options struct {
 	BlobDir string
 	// MediaMax bounds one media upload, in bytes; 0: DefaultMediaMax.
 	MediaMax int64
+	// ScheduleZone is the time zone ICTCore schedules' cron-like fields are read in; nil: UTC.
+	ScheduleZone *time.Location
 	// Clock is the dialer's time (campaign pacing); nil: time.Now. Tests move it by hand.
 	Clock func() time.Time
 	// BareCreateIDs makes ICTCore's creates answer the bare id instead of {"<x>_id": n}
@@ -142,7 +144,7 @@ func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error
 	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.EnqueueMany, Schedules: scheds, Clock: o.Clock})
 	return []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
-			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs}),
+			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),
 		collect.New(),
 		cim.New(),
 		ucontact.New(),

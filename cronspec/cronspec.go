@@ -1,6 +1,7 @@
 // Package cronspec reads ICTCore's cron-like schedule fields (year, month, day, weekday, hour, minute)
 // and finds the next minute they match. Each field takes `*`, a number, a range `a-b`, a step `*/n` or
-// `a-b/n`, and lists of those joined by commas; an empty field means `*`. Times are UTC. Weekdays run
+// `a-b/n`, and lists of those joined by commas; an empty field means `*`. Fields are read in the time zone
+// Next is given. Weekdays run
 // 1 (Monday) to 7 (Sunday), as ISO 8601 numbers them. A minute matches when every field matches it, day
 // and weekday included (cron would take either of those two; one rule for all six fields is easier to
 // read in an API's answer).
@@ -119,22 +120,26 @@ func number(s string, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// Next answers the first whole minute after t (UTC) that the spec matches, and false when none comes
-// before the end of MaxYear.
-func (s Spec) Next(t time.Time) (time.Time, bool) {
-	t = t.UTC().Truncate(time.Minute).Add(time.Minute)
+// Next answers the first whole minute after t that the spec matches in time zone loc (nil: UTC), and
+// false when none comes before the end of MaxYear. A local time a daylight-saving change skips matches
+// the minute it is moved to, as time.Date moves it.
+func (s Spec) Next(t time.Time, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc).Truncate(time.Minute).Add(time.Minute)
 	// Each miss jumps to the start of the next year, month, day, hour or minute, so the walk takes at most
 	// a few dozen steps per year it crosses.
 	for t.Year() <= MaxYear {
 		switch {
 		case !s.year.has(t.Year()):
-			t = time.Date(t.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
+			t = time.Date(t.Year()+1, 1, 1, 0, 0, 0, 0, loc)
 		case !s.month.has(int(t.Month())):
-			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc)
 		case !s.day.has(t.Day()) || !s.weekday.has(isoWeekday(t)):
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, time.UTC)
+			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
 		case !s.hour.has(t.Hour()):
-			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, time.UTC)
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, loc)
 		case !s.minute.has(t.Minute()):
 			t = t.Add(time.Minute)
 		default:

@@ -39,7 +39,7 @@ func TestNext(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := s.Next(at(c.after))
+			got, ok := s.Next(at(c.after), nil)
 			if c.want == "" {
 				if ok {
 					t.Fatalf("fires at %s, want never", got)
@@ -68,5 +68,21 @@ func TestParseRefuses(t *testing.T) {
 		if _, err := Parse(c.f); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%+v) = %v, want an error with %q", c.f, err, c.want)
 		}
+	}
+}
+
+// TestNextInZone: fields are read in the zone given; 09:00 in Karachi is 04:00 UTC.
+func TestNextInZone(t *testing.T) {
+	loc, err := time.LoadLocation("Asia/Karachi")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	s, err := Parse(Fields{Hour: "9", Minute: "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := s.Next(at("2026-11-27 05:00"), loc)
+	if !ok || !got.Equal(at("2026-11-28 04:00")) {
+		t.Fatalf("next 09:00 in Karachi after 05:00 UTC (10:00 there) = %s, want 2026-11-28 04:00 UTC", got.UTC())
 	}
 }

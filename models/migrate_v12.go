@@ -16,6 +16,7 @@ type scheduleV12 struct {
 	Hour      string `gorm:"not null;default:''"`
 	Minute    string `gorm:"not null;default:''"`
 	Recurring bool   `gorm:"not null;default:false"`
+	TimeZone  string `gorm:"size:64;not null;default:'UTC'"` // the zone the fields are read in
 	NextRun   int64  `gorm:"not null"`
 	UserID    int64  `gorm:"not null;index"`
 	CreatedAt int64  `gorm:"not null"`

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+	_ "time/tzdata" // SCHEDULE_TIME_ZONE works where the system has no zone files (a scratch image)
 
 	"gorm.io/gorm"
 
@@ -98,9 +99,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	default:
 		return fmt.Errorf("ICTCORE_CREATE_ANSWER: want object or bare, got %q", a)
 	}
+	zone, err := time.LoadLocation(cmp.Or(getenv("SCHEDULE_TIME_ZONE"), "UTC"))
+	if err != nil {
+		return fmt.Errorf("SCHEDULE_TIME_ZONE: %w", err)
+	}
 	svc, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version,
-		BareCreateIDs: bareIDs,
-		BlobDir:       getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
+		BareCreateIDs: bareIDs, ScheduleZone: zone,
+		BlobDir: getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
 		RetryDelay:    time.Duration(envInt(getenv, "RETRY_DELAY", 0)) * time.Second,
 		RetryMaxDelay: time.Duration(envInt(getenv, "RETRY_MAX_DELAY", 0)) * time.Second,
 		Queue:         qcfg})

@@ -3187,7 +3187,8 @@ type ScheduleCreatedObject struct {
 // cron-like fields or `is_recurring`, answers 412; so do `is_recurring` without a cron-like field, a
 // value out of range (year 1970-2999) and cron-like fields no minute before the year 3000 matches.
 // Cron-like values accept `*`, a number, a list `a,b`, a range `a-b` and a step `*/n` or `a-b/n`, as
-// strings. They are matched in UTC, weekday 1 = Monday to 7 = Sunday, and a minute matches when every
+// strings. They are matched in the server's schedule time zone (`SCHEDULE_TIME_ZONE`, an IANA name such
+// as `Asia/Karachi`; UTC unless set), weekday 1 = Monday to 7 = Sunday, and a minute matches when every
 // field matches it (day and weekday both, where cron takes either). Without `is_recurring` the action
 // fires once, at the first match.
 type ScheduleInput struct {

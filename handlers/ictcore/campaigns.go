@@ -124,7 +124,7 @@ func (h *Handler) scheduleCampaign(ctx context.Context, id int64, action string,
 	if err != nil {
 		return ictcoreapi.ScheduleCreatedAnswerJSONResponse{}, err
 	}
-	sid, err := d.Schedule(ctx, ownerOf(ctx), id, action, whenOf(in))
+	sid, err := d.Schedule(ctx, ownerOf(ctx), id, action, h.whenOf(in))
 	if err != nil {
 		return ictcoreapi.ScheduleCreatedAnswerJSONResponse{}, err
 	}

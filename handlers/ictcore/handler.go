@@ -30,7 +30,8 @@ type Handler struct {
 	mediaMax int64
 	sender   Sender
 	dialer   Dialer
-	bareIDs  bool // answer creates with the bare id (review R10)
+	bareIDs  bool           // answer creates with the bare id (review R10)
+	zone     *time.Location // schedules' cron-like fields are read in it
 }
 
 var (
@@ -55,13 +56,15 @@ type Config struct {
 	// BareIDs answers creates with the bare id, as the reference code and its web UI do, instead of the
 	// guide's {"<x>_id": n} (ICTCORE_CREATE_ANSWER=bare; review R10).
 	BareIDs bool
+	// ScheduleZone is the time zone schedules' cron-like fields are read in (SCHEDULE_TIME_ZONE); nil: UTC.
+	ScheduleZone *time.Location
 }
 
 // New builds the ICTCore handler.
 func New(c Config) *Handler {
 	return &Handler{
 		db: c.DB, tokens: c.Tokens, logins: c.Logins, log: c.Log, blobs: c.Blobs, mediaMax: c.MediaMax, sender: c.Sender,
-		dialer: c.Dialer, bareIDs: c.BareIDs,
+		dialer: c.Dialer, bareIDs: c.BareIDs, zone: c.ScheduleZone,
 		users: auth.NewCache[int64, *identity.User](userCacheTTL, 10000),
 	}
 }

@@ -81,3 +81,26 @@ func TestScheduleTransmission(t *testing.T) {
 		}
 	})
 }
+
+// TestScheduleTimeZone: cron-like fields are read in the server's schedule zone: 09:00 in Karachi is the
+// next 04:00 UTC.
+func TestScheduleTimeZone(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation("Asia/Karachi")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	o := txOptions(gateway.SimConfig{})
+	o.ScheduleZone = loc
+	e := newEnvWithOptions(t, "sqlite", o)
+	program, _ := e.smsProgram(t, "Hello")
+	id := e.txCreate(t, map[string]any{"program_id": program, "phone": "+15550100"})
+	created(t, e.call(t, "PUT", fmt.Sprintf("/transmissions/%d/schedule", id), map[string]any{"hour": "9", "minute": "0"}), "schedule_id")
+	next := time.Unix(e.storeCount(t, "SELECT next_run FROM schedules"), 0).UTC()
+	if next.Hour() != 4 || next.Minute() != 0 || time.Until(next) > 24*time.Hour || time.Until(next) <= 0 {
+		t.Fatalf("next run %s, want the next 04:00 UTC", next)
+	}
+	if n := e.storeCount(t, "SELECT COUNT(*) FROM schedules WHERE time_zone = 'Asia/Karachi'"); n != 1 {
+		t.Fatalf("%d schedules kept their zone", n)
+	}
+}

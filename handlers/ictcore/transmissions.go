@@ -222,7 +222,7 @@ func (h *Handler) ScheduleTransmission(ctx context.Context, req ictcoreapi.Sched
 	if h.sender == nil {
 		return nil, errNoDelivery
 	}
-	id, err := h.sender.Schedule(ctx, ownerOf(ctx), req.TransmissionId, whenOf(req.Body))
+	id, err := h.sender.Schedule(ctx, ownerOf(ctx), req.TransmissionId, h.whenOf(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -239,12 +239,13 @@ func (h *Handler) CancelTransmissionSchedule(ctx context.Context, req ictcoreapi
 	return ictcoreapi.CancelTransmissionSchedule200JSONResponse(true), nil
 }
 
-// whenOf reads a ScheduleInput; no body is the empty schedule (at once, review R5).
-func whenOf(in *ictcoreapi.ScheduleInput) ictcore.When {
+// whenOf reads a ScheduleInput, its cron-like fields in the server's schedule zone; no body is the empty
+// schedule (at once, review R5).
+func (h *Handler) whenOf(in *ictcoreapi.ScheduleInput) ictcore.When {
 	if in == nil {
-		return ictcore.When{}
+		return ictcore.When{Zone: h.zone}
 	}
-	return ictcore.When{
+	return ictcore.When{Zone: h.zone,
 		Fields: cronspec.Fields{Year: deref(in.Year), Month: deref(in.Month), Day: deref(in.Day), Weekday: deref(in.Weekday),
 			Hour: deref(in.Hour), Minute: deref(in.Minute)},
 		Delay: in.Delay, Timestamp: in.Timestamp, Datetime: in.Datetime,

@@ -33,15 +33,18 @@ type Schedule struct {
 	// The cron-like fields as given (empty: `*`); all empty for a one-shot schedule.
 	Year, Month, Day, Weekday, Hour, Minute string
 	Recurring                               bool
+	TimeZone                                string // IANA name the fields are read in
 	NextRun                                 int64 // unix seconds
 	UserID                                  int64 // the target's owner
 	CreatedAt                               int64
 }
 
-// When is a schedule request: one of the one-shot fields, or cron-like fields (Recurring: every match).
-// Nothing at all means at once (review R5: the guide's schedule requests have no body).
+// When is a schedule request: one of the one-shot fields, or cron-like fields (Recurring: every match)
+// read in time zone Zone (nil: UTC). Nothing at all means at once (review R5: the guide's schedule
+// requests have no body).
 type When struct {
 	Fields    cronspec.Fields
+	Zone      *time.Location
 	Delay     *int64 // seconds from now
 	Timestamp *int64 // unix seconds
 	Datetime  *time.Time
@@ -77,7 +80,7 @@ func (w When) first(now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, models.Errorf(models.Invalid, "%s", err)
 	}
-	next, ok := spec.Next(now)
+	next, ok := spec.Next(now, w.Zone)
 	if !ok {
 		return time.Time{}, models.Errorf(models.Invalid, "the schedule never fires: no minute before %d matches it", cronspec.MaxYear+1)
 	}
@@ -141,7 +144,7 @@ func schedule(ctx context.Context, db *gorm.DB, target string, id int64, action 
 	}
 	s := &Schedule{Target: target, TargetID: id, Action: action, Year: w.Fields.Year, Month: w.Fields.Month,
 		Day: w.Fields.Day, Weekday: w.Fields.Weekday, Hour: w.Fields.Hour, Minute: w.Fields.Minute, Recurring: w.Recurring,
-		NextRun: at.Unix(), CreatedAt: now.Unix()}
+		TimeZone: zoneName(w.Zone), NextRun: at.Unix(), CreatedAt: now.Unix()}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.UserID, err = check(tx); err != nil {
 			return err
@@ -229,8 +232,12 @@ func nextRun(s *Schedule, t time.Time) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false // stored only after parsing, so never
 	}
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		loc = time.UTC // a zone this node's tzdata lacks: read the fields in UTC rather than stop
+	}
 	// A node down past some matches fires once on its return, not once per missed match.
-	return spec.Next(later(t, time.Now().Add(-time.Minute)))
+	return spec.Next(later(t, time.Now().Add(-time.Minute)), loc)
 }
 
 func later(a, b time.Time) time.Time {
@@ -238,4 +245,11 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+func zoneName(loc *time.Location) string {
+	if loc == nil {
+		return "UTC"
+	}
+	return loc.String()
 }
