@@ -34,8 +34,8 @@ type Schedule struct {
 	Year, Month, Day, Weekday, Hour, Minute string
 	Recurring                               bool
 	TimeZone                                string // IANA name the fields are read in
-	NextRun                                 int64 // unix seconds
-	UserID                                  int64 // the target's owner
+	NextRun                                 int64  // unix seconds
+	UserID                                  int64  // the target's owner
 	CreatedAt                               int64
 }
 
