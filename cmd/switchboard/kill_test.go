@@ -41,10 +41,7 @@ func TestKillDuringDelivery(t *testing.T) {
 	// One worker, so that the held attempt keeps it busy and the second job stays in the queue.
 	a := startServing(t, url, "QUEUE_WORKERS=1")
 	api := login(t, a)
-	api.create(t, "/providers", map[string]any{"name": "smsc", "type": "http", "settings": jsonText(t,
-		map[string]any{"url": smsc.URL + "/send?to={to}&text={text}", "success": "Accepted"})}, "provider_id")
-	text := api.create(t, "/messages/texts", map[string]any{"name": "t", "data": "hello"}, "text_id")
-	program := api.create(t, "/programs/sendsms", map[string]any{"name": "sms", "text_id": text}, "program_id")
+	program := api.smsProgram(t, smsc)
 	held := api.create(t, "/transmissions", map[string]any{"program_id": program, "phone": heldPhone}, "transmission_id")
 	queued := api.create(t, "/transmissions", map[string]any{"program_id": program, "phone": queuedPhone}, "transmission_id")
 
@@ -78,10 +75,7 @@ func TestKillDuringDelivery(t *testing.T) {
 	// when the scheduler next looks (every 5 s). Some 20 s in all, well under the deadline.
 	poll(t, b, 2*time.Minute, func() (bool, string) {
 		hs, qs := api.status(t, held), api.status(t, queued)
-		var unfinished int64
-		if err := db.Raw("SELECT COUNT(*) FROM river_job WHERE finalized_at IS NULL").Scan(&unfinished).Error; err != nil {
-			t.Fatal(err)
-		}
+		unfinished := unfinishedJobs(t, db)
 		return final(hs) && final(qs) && unfinished == 0,
 			fmt.Sprintf("held %s, queued %s, %d unfinished jobs", hs, qs, unfinished)
 	})
@@ -188,8 +182,19 @@ func final(status string) bool {
 	return status == "completed" || status == "failed" || status == "invalid"
 }
 
+// unfinishedJobs counts the store's jobs not yet ended: while there are none, no node can send anything.
+func unfinishedJobs(t *testing.T, db *gorm.DB) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Raw("SELECT COUNT(*) FROM river_job WHERE finalized_at IS NULL").Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // fakeSMSC is an HTTP SMS gateway that counts requests by recipient, and holds the first request for the
-// recipient held until the test ends (or its client goes away), so that a node is inside the gateway's call.
+// recipient held (none when empty) until the test ends (or its client goes away), so that a node is inside
+// the gateway's call. Every other request is accepted at once.
 type fakeSMSC struct {
 	*httptest.Server
 	mu      sync.Mutex
@@ -207,7 +212,7 @@ func newFakeSMSC(t *testing.T, held string) *fakeSMSC {
 		f.got[to]++
 		first := f.got[to] == 1
 		f.mu.Unlock()
-		if to == held && first {
+		if held != "" && to == held && first {
 			f.once.Do(func() { close(f.arrived) })
 			select {
 			case <-release:
@@ -282,20 +287,27 @@ func login(t *testing.T, n *node) *ictcoreClient {
 // fails the test.
 func (c *ictcoreClient) call(t *testing.T, method, path string, body, out any) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
+	if body == nil {
+		c.do(t, method, path, "", nil, out)
+		return
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, c.base+path, r)
+	b, err := json.Marshal(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	c.do(t, method, path, "application/json", bytes.NewReader(b), out)
+}
+
+// do sends body (nil: none) of type contentType and decodes the JSON answer into out (nil: ignored); any
+// status but 200 fails the test.
+func (c *ictcoreClient) do(t *testing.T, method, path, contentType string, body io.Reader, out any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, c.base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -330,6 +342,16 @@ func (c *ictcoreClient) create(t *testing.T, path string, body any, field string
 	return out[field]
 }
 
+// smsProgram creates an active HTTP SMS provider sending through smsc, and a sendsms program of a text;
+// it answers the program's id.
+func (c *ictcoreClient) smsProgram(t *testing.T, smsc *fakeSMSC) int64 {
+	t.Helper()
+	c.create(t, "/providers", map[string]any{"name": "smsc", "type": "http", "settings": jsonText(t,
+		map[string]any{"url": smsc.URL + "/send?to={to}&text={text}", "success": "Accepted"})}, "provider_id")
+	text := c.create(t, "/messages/texts", map[string]any{"name": "t", "data": "hello"}, "text_id")
+	return c.create(t, "/programs/sendsms", map[string]any{"name": "sms", "text_id": text}, "program_id")
+}
+
 // send starts an attempt of a transmission and answers its spool id.
 func (c *ictcoreClient) send(t *testing.T, id int64) int64 {
 	t.Helper()
@@ -344,9 +366,11 @@ func (c *ictcoreClient) status(t *testing.T, id int64) string {
 }
 
 type transmission struct {
-	Status   string
-	Response string
-	TryDone  int `json:"try_done"`
+	TransmissionID int64 `json:"transmission_id"`
+	ContactID      int64 `json:"contact_id"`
+	Status         string
+	Response       string
+	TryDone        int `json:"try_done"`
 }
 
 func (c *ictcoreClient) transmission(t *testing.T, id int64) transmission {

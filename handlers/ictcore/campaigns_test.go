@@ -118,7 +118,15 @@ func TestCampaignLifecycle(t *testing.T) {
 			t.Fatalf("paused: %+v", c)
 		}
 
-		start() // resumes, paced from now
+		var upd struct {
+			Cpm    int
+			Status string
+		}
+		e.call(t, "PUT", fmt.Sprintf("/campaigns/%d", id), map[string]any{"cpm": 120, "status": "active"}).JSON(t, &upd)
+		if upd.Cpm != 120 || upd.Status != "paused" {
+			t.Fatalf("update: %+v", upd)
+		}
+		start() // resumes, paced from now at the new cpm
 		released(4)
 		clock.Add(time.Second)
 		released(5)

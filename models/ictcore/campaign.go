@@ -136,17 +136,26 @@ func ListCampaigns(ctx context.Context, db *gorm.DB, o Owner, f CampaignFilter) 
 // UpdateCampaign changes the fields given. A running campaign takes them at its next tick; a new cpm
 // paces from now on.
 func UpdateCampaign(ctx context.Context, db *gorm.DB, o Owner, id int64, f CampaignFields, now time.Time) (*Campaign, error) {
-	return updateOwned(ctx, db, campaigns, o, id, func(c *Campaign) error {
+	var c *Campaign
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if c, err = lockCampaign(tx, o, id); err != nil {
+			return err
+		}
 		old := c.Cpm
-		if err := c.apply(db.WithContext(ctx), o, f); err != nil {
+		if err := c.apply(tx, o, f); err != nil {
 			return err
 		}
 		if c.Cpm != old {
 			c.PaceStart, c.PaceReleased = now.UnixMilli(), 0
 		}
 		stampUpdate(&c.UpdatedAt)
-		return nil
+		return tx.Table(campaigns.name).Save(c).Error
 	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // DeleteCampaign deletes a campaign, its schedules and its transmissions still pending (never sent);
@@ -204,6 +213,9 @@ func StartCampaign(ctx context.Context, db *gorm.DB, o Owner, id int64, now time
 			return models.Errorf(models.Invalid, "campaign %d has no group_id: set one before starting it", id)
 		}
 		prog, err := getOwned[Program](tx.Statement.Context, tx, programs, AnyOwner, *c.ProgramID)
+		if models.KindOf(err) == models.NotFound {
+			return models.Errorf(models.Invalid, "program %d of campaign %d was deleted: set another one", *c.ProgramID, id)
+		}
 		if err != nil {
 			return err
 		}
