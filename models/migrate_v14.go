@@ -16,6 +16,8 @@ type campaignV14 struct {
 	Reason          string `gorm:"size:255;not null;default:''"`
 	ContactTotal    int64  `gorm:"not null;default:0"`
 	ContactDone     int64  `gorm:"not null;default:0"`
+	ContactEnded    int64  `gorm:"not null;default:0"` // transmissions completed, failed for good or invalid
+	ContactFailed   int64  `gorm:"not null;default:0"` // of those, failed or invalid
 	PreparedThrough int64  `gorm:"not null;default:0"`
 	PaceStart       int64  `gorm:"not null;default:0"`
 	PaceReleased    int64  `gorm:"not null;default:0"`

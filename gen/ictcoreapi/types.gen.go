@@ -1597,10 +1597,25 @@ type Campaign struct {
 	// CampaignId Example: 1
 	CampaignId int64 `json:"campaign_id"`
 
+	// ContactCompleted Switchboard: transmissions delivered.
+	//
+	// Example: 0
+	ContactCompleted *int `json:"contact_completed,omitempty"`
+
 	// ContactDone Transmissions no longer pending (released by the dialer).
 	//
 	// Example: 0
 	ContactDone int `json:"contact_done"`
+
+	// ContactFailed Switchboard: transmissions failed for good (no try left) or invalid; the others released are being attempted or wait for a retry.
+	//
+	// Example: 0
+	ContactFailed *int `json:"contact_failed,omitempty"`
+
+	// ContactPending Switchboard: transmissions not released yet (`contact_total - contact_done`).
+	//
+	// Example: 0
+	ContactPending *int `json:"contact_pending,omitempty"`
 
 	// ContactTotal Transmissions prepared for the campaign (one per contact).
 	//

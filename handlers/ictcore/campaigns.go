@@ -34,7 +34,9 @@ func (h *Handler) dialerOrBusy() (Dialer, error) {
 func toAPICampaign(c *ictcore.Campaign) ictcoreapi.Campaign {
 	return ictcoreapi.Campaign{CampaignId: c.ID, ProgramId: c.ProgramID, GroupId: c.GroupID, AccountId: c.AccountID,
 		Cpm: c.Cpm, TryAllowed: c.TryAllowed, Status: ictcoreapi.CampaignStatus(c.Status), Reason: &c.Reason,
-		ContactTotal: int(c.ContactTotal), ContactDone: int(c.ContactDone), LastRun: c.LastRun, UserId: c.UserID}
+		ContactTotal: int(c.ContactTotal), ContactDone: int(c.ContactDone), LastRun: c.LastRun, UserId: c.UserID,
+		ContactPending: ptr(int(c.ContactTotal - c.ContactDone)), ContactCompleted: ptr(int(c.ContactEnded - c.ContactFailed)),
+		ContactFailed: ptr(int(c.ContactFailed))}
 }
 
 // CreateCampaign (POST /campaigns).

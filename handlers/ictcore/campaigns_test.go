@@ -29,11 +29,14 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 type campaignRow struct {
-	CampaignID   int64 `json:"campaign_id"`
-	Status       string
-	Reason       string
-	ContactTotal int64 `json:"contact_total"`
-	ContactDone  int64 `json:"contact_done"`
+	CampaignID       int64 `json:"campaign_id"`
+	Status           string
+	Reason           string
+	ContactTotal     int64 `json:"contact_total"`
+	ContactDone      int64 `json:"contact_done"`
+	ContactPending   int64 `json:"contact_pending"`
+	ContactCompleted int64 `json:"contact_completed"`
+	ContactFailed    int64 `json:"contact_failed"`
 }
 
 func (e *ictEnv) campaign(t *testing.T, id int64) campaignRow {
@@ -139,6 +142,9 @@ func TestCampaignLifecycle(t *testing.T) {
 
 		if n := e.storeCount(t, "SELECT COUNT(*) FROM transmissions WHERE campaign_id = ? AND status = 'completed'", id); n != contacts {
 			t.Fatalf("%d completed transmissions, want %d", n, contacts)
+		}
+		if c := e.campaign(t, id); c.ContactPending != 0 || c.ContactCompleted != contacts || c.ContactFailed != 0 {
+			t.Fatalf("progress at the end: %+v", c)
 		}
 		if n := e.storeCount(t, "SELECT COUNT(DISTINCT contact_id) FROM transmissions WHERE campaign_id = ?", id); n != contacts {
 			t.Fatalf("%d contacts sent, want %d", n, contacts)
@@ -254,6 +260,29 @@ func TestCampaignOwnership(t *testing.T) {
 			if r := b.call(t, "POST", "/campaigns", body); r.Status != 404 && r.Status != 403 {
 				t.Fatalf("user b's campaign of a's %v: %d %s", body, r.Status, r.Body)
 			}
+		}
+	})
+}
+
+// TestCampaignFailures: transmissions that fail for good (no try left) end the campaign all the same,
+// counted as failed in its progress; with a try left each is retried first.
+func TestCampaignFailures(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		e := newEnvWithOptions(t, kind, txOptions(gateway.SimConfig{FailureRate: 1}))
+		id := e.campaignWith(t, 3, 6000)
+		if r := e.call(t, "PUT", fmt.Sprintf("/campaigns/%d", id), map[string]any{"try_allowed": 2}); r.Status != 200 {
+			t.Fatalf("update: %d %s", r.Status, r.Body)
+		}
+		if r := e.call(t, "PUT", fmt.Sprintf("/campaigns/%d/start", id), nil); r.Status != 200 {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
+		}
+		waitFor(t, "completed", func() bool { return e.campaign(t, id).Status == "completed" })
+		if c := e.campaign(t, id); c.ContactTotal != 3 || c.ContactDone != 3 || c.ContactFailed != 3 || c.ContactCompleted != 0 {
+			t.Fatalf("progress: %+v", c)
+		}
+		if n := e.storeCount(t, "SELECT COUNT(*) FROM spools"); n != 6 {
+			t.Fatalf("%d attempts, want 2 per contact (try_allowed 2)", n)
 		}
 	})
 }

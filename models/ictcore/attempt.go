@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -169,24 +171,64 @@ func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry
 				failed, txOf[s.ID] = append(failed, e), s.TransmissionID
 			}
 		}
+		progress := campaignProgress{}
 		for k, ids := range settled {
-			if err := tx.Table(transmissions.name).Where("transmission_id IN ? AND status = ?", ids, StatusProcessing).
-				Updates(map[string]any{"status": k.status, "response": k.response, "updated_at": now}).Error; err != nil {
+			var ended []Transmission
+			if err := tx.Raw("UPDATE transmissions SET status = ?, response = ?, updated_at = ? WHERE transmission_id IN ? AND status = ? RETURNING campaign_id",
+				k.status, k.response, now, ids, StatusProcessing).Scan(&ended).Error; err != nil {
 				return err
+			}
+			for _, t := range ended {
+				progress.add(t.CampaignID, k.status != StatusCompleted)
 			}
 		}
 		for _, e := range failed {
-			if err := failTransmission(tx, txOf[e.SpoolID], e, now, retry); err != nil {
+			t, err := failTransmission(tx, txOf[e.SpoolID], e, now, retry)
+			if err != nil {
 				return err
 			}
+			if t != nil && t.Status == StatusFailed {
+				progress.add(t.CampaignID, true)
+			}
 		}
-		return nil
+		return progress.save(tx)
 	})
 }
 
+// campaignProgress counts, per campaign, the transmissions one FinishAttempts ended [ended, failed].
+type campaignProgress map[int64]*[2]int64
+
+func (p campaignProgress) add(campaign *int64, failed bool) {
+	if campaign == nil {
+		return
+	}
+	c := p[*campaign]
+	if c == nil {
+		c = &[2]int64{}
+		p[*campaign] = c
+	}
+	c[0]++
+	if failed {
+		c[1]++
+	}
+}
+
+// save adds the counts to the campaigns' progress, in id order (two transactions lock rows alike).
+func (p campaignProgress) save(tx *gorm.DB) error {
+	ids := slices.Sorted(maps.Keys(p))
+	for _, id := range ids {
+		if err := tx.Exec("UPDATE campaigns SET contact_ended = contact_ended + ?, contact_failed = contact_failed + ? WHERE campaign_id = ?",
+			p[id][0], p[id][1], id).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // failTransmission records a failed attempt on its transmission: failed, or pending_retry with the retry
-// scheduled when tries are left. The tries are read under a lock so a send cannot slip in.
-func failTransmission(tx *gorm.DB, id int64, e *Ended, now int64, retry Retry) error {
+// scheduled when tries are left, and answers it (nil: deleted meanwhile). The tries are read under a lock
+// so a send cannot slip in.
+func failTransmission(tx *gorm.DB, id int64, e *Ended, now int64, retry Retry) (*Transmission, error) {
 	q := tx.Table(transmissions.name).Where("transmission_id = ? AND status = ?", id, StatusProcessing)
 	if models.IsPostgres(tx) {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
@@ -194,19 +236,19 @@ func failTransmission(tx *gorm.DB, id int64, e *Ended, now int64, retry Retry) e
 	var t Transmission
 	if err := q.Take(&t).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil // deleted meanwhile
+			return nil, nil // deleted meanwhile
 		}
-		return err
+		return nil, err
 	}
-	status := StatusFailed
+	t.Status = StatusFailed
 	if !e.NoRetry && t.TryDone < t.TryAllowed {
-		status = StatusPendingRetry
+		t.Status = StatusPendingRetry
 		if err := retry(tx, &t); err != nil {
-			return fmt.Errorf("schedule the retry of transmission %d: %w", t.ID, err)
+			return nil, fmt.Errorf("schedule the retry of transmission %d: %w", t.ID, err)
 		}
 	}
-	return tx.Table(transmissions.name).Where("transmission_id = ?", t.ID).
-		Updates(map[string]any{"status": status, "response": e.Reason, "updated_at": now}).Error
+	return &t, tx.Table(transmissions.name).Where("transmission_id = ?", t.ID).
+		Updates(map[string]any{"status": t.Status, "response": e.Reason, "updated_at": now}).Error
 }
 
 func deref(p *int64) int64 {

@@ -23,20 +23,22 @@ const (
 
 // Campaign is one campaign. The fields after ContactDone are the dialer's.
 type Campaign struct {
-	ID           int64 `gorm:"primaryKey;column:campaign_id"`
-	ProgramID    *int64
-	GroupID      *int64
-	AccountID    *int64
-	Cpm          int
-	TryAllowed   int
-	Status       string
-	Reason       string // why it is broken
-	ContactTotal int64  // transmissions prepared
-	ContactDone  int64  // transmissions released (no longer pending)
-	LastRun      *int64
-	UserID       int64
-	CreatedAt    int64
-	UpdatedAt    int64
+	ID            int64 `gorm:"primaryKey;column:campaign_id"`
+	ProgramID     *int64
+	GroupID       *int64
+	AccountID     *int64
+	Cpm           int
+	TryAllowed    int
+	Status        string
+	Reason        string // why it is broken
+	ContactTotal  int64  // transmissions prepared
+	ContactDone   int64  // transmissions released (no longer pending)
+	ContactEnded  int64  // transmissions ended: completed, failed for good, or invalid
+	ContactFailed int64  // of those, failed or invalid
+	LastRun       *int64
+	UserID        int64
+	CreatedAt     int64
+	UpdatedAt     int64
 
 	PreparedThrough int64 // the last group contact (by id) turned into a transmission
 	PaceStart       int64 // unix ms: pacing counts releases from here (start, or a cpm change)
