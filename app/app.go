@@ -44,10 +44,15 @@ type Options struct {
 	BlobDir string
 	// MediaMax bounds one media upload, in bytes; 0: DefaultMediaMax.
 	MediaMax int64
-	// ScheduleZone is the time zone ICTCore schedules' cron-like fields are read in; nil: UTC.
+	// PhoneRegion reads national phone numbers (ISO country code) where the dialer needs their zone.
+	PhoneRegion string
+	// ScheduleZone is the time zone ICTCore schedules' cron-like fields are read in, and of contacts whose
+	// number tells none; nil: UTC.
 	ScheduleZone *time.Location
-	// Clock is the dialer's time (campaign pacing); nil: time.Now. Tests move it by hand.
-	Clock func() time.Time
+	// Clock is the dialer's time (campaign pacing); nil: time.Now. Tests move it by hand, with a short
+	// DialerMaxWait so that ticks see the move soon (0: dialer.DefaultMaxWait).
+	Clock         func() time.Time
+	DialerMaxWait time.Duration
 	// BareCreateIDs makes ICTCore's creates answer the bare id instead of {"<x>_id": n}
 	// (ICTCORE_CREATE_ANSWER=bare; review R10).
 	BareCreateIDs bool
@@ -141,7 +146,8 @@ func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("delivery: %w", err)
 	}
-	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.EnqueueMany, Schedules: scheds, Clock: o.Clock})
+	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.EnqueueMany, Schedules: scheds, Clock: o.Clock,
+		Region: o.PhoneRegion, Zone: o.ScheduleZone, MaxWait: o.DialerMaxWait})
 	return []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
 			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),

@@ -155,3 +155,20 @@ func isoWeekday(t time.Time) int {
 	}
 	return 7
 }
+
+// Weekdays reads one weekday field (1 Monday … 7 Sunday; empty: every day) into a set indexed by ISO
+// weekday number.
+func Weekdays(text string) ([8]bool, error) {
+	f, err := parseField(text, 1, 7)
+	if err != nil {
+		return [8]bool{}, fmt.Errorf("weekdays %q: %w", text, err)
+	}
+	var set [8]bool
+	for d := 1; d <= 7; d++ {
+		set[d] = f.has(d)
+	}
+	return set, nil
+}
+
+// ISOWeekday is t's weekday numbered 1 (Monday) to 7 (Sunday).
+func ISOWeekday(t time.Time) int { return isoWeekday(t) }

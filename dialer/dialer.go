@@ -27,7 +27,17 @@ type Config struct {
 	Schedules *schedules.Service  // campaign start and stop schedules; nil: none
 	// Clock is the engine's time (pacing and tick times); nil: time.Now. Tests move it by hand.
 	Clock func() time.Time
+	// Region reads national phone numbers (an ISO country code, PHONE_DEFAULT_REGION; empty: only
+	// +E.164 numbers tell their zone); Zone is the time zone of contacts whose number tells none (nil: UTC).
+	Region string
+	Zone   *time.Location
+	// MaxWait bounds one tick's wait for its due time (0: DefaultMaxWait): a campaign waiting hours for a
+	// calling window looks again this often, and a test's Clock, moved by hand, is seen within it.
+	MaxWait time.Duration
 }
+
+// DefaultMaxWait is the longest a tick waits before looking at its campaign again.
+const DefaultMaxWait = time.Minute
 
 // Service starts, stops and runs campaigns.
 type Service struct {
@@ -37,6 +47,9 @@ type Service struct {
 	enqueue   ictcore.EnqueueMany
 	schedules *schedules.Service
 	now       func() time.Time
+	region    string
+	zone      string
+	maxWait   time.Duration
 }
 
 // Schedule actions of campaigns.
@@ -47,7 +60,14 @@ const (
 
 // New builds the dialer and registers its tick worker (and schedule actions) before the queue starts.
 func New(c Config) *Service {
-	s := &Service{db: c.DB, queue: c.Queue, log: c.Log, enqueue: c.Enqueue, schedules: c.Schedules, now: c.Clock}
+	s := &Service{db: c.DB, queue: c.Queue, log: c.Log, enqueue: c.Enqueue, schedules: c.Schedules, now: c.Clock,
+		region: c.Region, zone: "UTC", maxWait: c.MaxWait}
+	if s.maxWait <= 0 {
+		s.maxWait = DefaultMaxWait
+	}
+	if c.Zone != nil {
+		s.zone = c.Zone.String()
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -127,9 +147,10 @@ type tickWorker struct {
 func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	now := w.s.now()
 	if wait := time.UnixMilli(job.Args.Due).Sub(now); wait > 0 {
-		return river.JobSnooze(wait)
+		return river.JobSnooze(min(wait, w.s.maxWait))
 	}
-	t, err := ictcore.TickCampaign(ctx, w.s.db, job.Args.CampaignID, job.Args.Seq, now, w.s.enqueue, w.s.arm)
+	t, err := ictcore.TickCampaign(ctx, w.s.db, job.Args.CampaignID, job.Args.Seq, ictcore.TickEnv{Now: now, Enqueue: w.s.enqueue,
+		Arm: w.s.arm, Region: w.s.region, Zone: w.s.zone})
 	if err != nil {
 		return err
 	}

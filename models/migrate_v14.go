@@ -18,6 +18,10 @@ type campaignV14 struct {
 	ContactDone     int64  `gorm:"not null;default:0"`
 	ContactEnded    int64  `gorm:"not null;default:0"` // transmissions completed, failed for good or invalid
 	ContactFailed   int64  `gorm:"not null;default:0"` // of those, failed or invalid
+	CallingFrom     *int   // calling window, minutes of the day in the contact's zone; nil: none
+	CallingTo       *int
+	CallingWeekdays string `gorm:"size:50;not null;default:''"`
+	Zones           string `gorm:"not null;default:''"` // the time zones of its transmissions, comma-separated
 	PreparedThrough int64  `gorm:"not null;default:0"`
 	PaceStart       int64  `gorm:"not null;default:0"`
 	PaceReleased    int64  `gorm:"not null;default:0"`
@@ -37,6 +41,8 @@ func migrateV14(tx *gorm.DB) error {
 	// One transmission per contact and campaign: a resumed or re-prepared campaign cannot send a contact
 	// twice; the pending ones of a campaign are released in id order.
 	for _, q := range []string{
+		// The contact's time zone, for a campaign's calling window (set when the dialer prepares it).
+		"ALTER TABLE transmissions ADD COLUMN time_zone varchar(64) NOT NULL DEFAULT ''",
 		"CREATE UNIQUE INDEX idx_transmissions_campaign_contact ON transmissions (campaign_id, contact_id) WHERE campaign_id IS NOT NULL",
 		"CREATE INDEX idx_transmissions_campaign_pending ON transmissions (campaign_id, transmission_id) WHERE status = 'pending' AND campaign_id IS NOT NULL",
 		// The unique index leads with campaign_id: the single-column one only cost every write.

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // SCHEDULE_TIME_ZONE works where the system has no zone files (a scratch image)
@@ -104,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("SCHEDULE_TIME_ZONE: %w", err)
 	}
 	svc, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version,
-		BareCreateIDs: bareIDs, ScheduleZone: zone,
+		BareCreateIDs: bareIDs, ScheduleZone: zone, PhoneRegion: strings.ToUpper(getenv("PHONE_DEFAULT_REGION")),
 		BlobDir: getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
 		RetryDelay:    time.Duration(envInt(getenv, "RETRY_DELAY", 0)) * time.Second,
 		RetryMaxDelay: time.Duration(envInt(getenv, "RETRY_MAX_DELAY", 0)) * time.Second,

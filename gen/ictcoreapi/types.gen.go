@@ -1587,12 +1587,43 @@ type AuthTokenTokenType string
 // Example: 1
 type BareId = int64
 
+// CallingHours Switchboard: a calling window. A contact of the campaign is released only while its local time is in
+// it; outside it the contact waits (it is not failed and not skipped). Its local time comes from its
+// phone number (libphonenumber's time zones for the number's prefix; a national number is read in the
+// server's `PHONE_DEFAULT_REGION`), or the server's `SCHEDULE_TIME_ZONE` when the number tells none. `to`
+// before `from` runs past midnight (that part belongs to the day it starts on). `{}` removes the window.
+// `from` equal to `to`, or one without the other, answers 412.
+type CallingHours struct {
+	// From Opening time, HH:MM.
+	//
+	// Example: 09:00
+	From *string `json:"from,omitempty"`
+
+	// To Closing time, HH:MM (not included).
+	//
+	// Example: 20:00
+	To *string `json:"to,omitempty"`
+
+	// Weekdays Days of the week, 1 = Monday to 7 = Sunday, as a schedule's `weekday` field; absent or `*` means every day.
+	//
+	// Example: 1-5
+	Weekdays *string `json:"weekdays,omitempty"`
+}
+
 // Campaign A campaign, as read.
 type Campaign struct {
 	// AccountId Account of associated account; null when the owner had none.
 	//
 	// Example: 1
 	AccountId *int64 `json:"account_id"`
+
+	// CallingHours Switchboard: a calling window. A contact of the campaign is released only while its local time is in
+	// it; outside it the contact waits (it is not failed and not skipped). Its local time comes from its
+	// phone number (libphonenumber's time zones for the number's prefix; a national number is read in the
+	// server's `PHONE_DEFAULT_REGION`), or the server's `SCHEDULE_TIME_ZONE` when the number tells none. `to`
+	// before `from` runs past midnight (that part belongs to the day it starts on). `{}` removes the window.
+	// `from` equal to `to`, or one without the other, answers 412.
+	CallingHours *CallingHours `json:"calling_hours,omitempty"`
 
 	// CampaignId Example: 1
 	CampaignId int64 `json:"campaign_id"`
@@ -1690,6 +1721,14 @@ type CampaignInput struct {
 	// Example: 1
 	AccountId *int64 `json:"account_id,omitempty"`
 
+	// CallingHours Switchboard: a calling window. A contact of the campaign is released only while its local time is in
+	// it; outside it the contact waits (it is not failed and not skipped). Its local time comes from its
+	// phone number (libphonenumber's time zones for the number's prefix; a national number is read in the
+	// server's `PHONE_DEFAULT_REGION`), or the server's `SCHEDULE_TIME_ZONE` when the number tells none. `to`
+	// before `from` runs past midnight (that part belongs to the day it starts on). `{}` removes the window.
+	// `from` equal to `to`, or one without the other, answers 412.
+	CallingHours *CallingHours `json:"calling_hours,omitempty"`
+
 	// Cpm Transmissions started per minute (the guide's "per second" is wrong; ambiguity 54).
 	//
 	// Example: 2
@@ -1733,6 +1772,14 @@ type CampaignUpdate struct {
 	//
 	// Example: 1
 	AccountId *int64 `json:"account_id,omitempty"`
+
+	// CallingHours Switchboard: a calling window. A contact of the campaign is released only while its local time is in
+	// it; outside it the contact waits (it is not failed and not skipped). Its local time comes from its
+	// phone number (libphonenumber's time zones for the number's prefix; a national number is read in the
+	// server's `PHONE_DEFAULT_REGION`), or the server's `SCHEDULE_TIME_ZONE` when the number tells none. `to`
+	// before `from` runs past midnight (that part belongs to the day it starts on). `{}` removes the window.
+	// `from` equal to `to`, or one without the other, answers 412.
+	CallingHours *CallingHours `json:"calling_hours,omitempty"`
 
 	// Cpm Transmissions started per minute.
 	//

@@ -31,19 +31,43 @@ func (h *Handler) dialerOrBusy() (Dialer, error) {
 	return h.dialer, nil
 }
 
+// callingFields reads a calling window: {} removes it.
+func callingFields(f *ictcore.CampaignFields, in *ictcoreapi.CallingHours) {
+	switch {
+	case in == nil:
+	case in.From == nil && in.To == nil && in.Weekdays == nil:
+		f.ClearCalling = true
+	default:
+		f.Calling = &ictcore.CallingHours{From: deref(in.From), To: deref(in.To), Weekdays: deref(in.Weekdays)}
+	}
+}
+
+func toAPICalling(c *ictcore.Campaign) *ictcoreapi.CallingHours {
+	w := c.CallingHours()
+	if w == nil {
+		return nil
+	}
+	out := &ictcoreapi.CallingHours{From: &w.From, To: &w.To}
+	if w.Weekdays != "" {
+		out.Weekdays = &w.Weekdays
+	}
+	return out
+}
+
 func toAPICampaign(c *ictcore.Campaign) ictcoreapi.Campaign {
 	return ictcoreapi.Campaign{CampaignId: c.ID, ProgramId: c.ProgramID, GroupId: c.GroupID, AccountId: c.AccountID,
 		Cpm: c.Cpm, TryAllowed: c.TryAllowed, Status: ictcoreapi.CampaignStatus(c.Status), Reason: &c.Reason,
 		ContactTotal: int(c.ContactTotal), ContactDone: int(c.ContactDone), LastRun: c.LastRun, UserId: c.UserID,
 		ContactPending: ptr(int(c.ContactTotal - c.ContactDone)), ContactCompleted: ptr(int(c.ContactEnded - c.ContactFailed)),
-		ContactFailed: ptr(int(c.ContactFailed))}
+		ContactFailed: ptr(int(c.ContactFailed)), CallingHours: toAPICalling(c)}
 }
 
 // CreateCampaign (POST /campaigns).
 func (h *Handler) CreateCampaign(ctx context.Context, req ictcoreapi.CreateCampaignRequestObject) (ictcoreapi.CreateCampaignResponseObject, error) {
 	b := req.Body
-	c, err := ictcore.CreateCampaign(ctx, h.db, ownerOf(ctx), auth.PrincipalFrom(ctx).UserID, ictcore.CampaignFields{
-		ProgramID: b.ProgramId, GroupID: b.GroupId, AccountID: b.AccountId, Cpm: b.Cpm, TryAllowed: b.TryAllowed})
+	f := ictcore.CampaignFields{ProgramID: b.ProgramId, GroupID: b.GroupId, AccountID: b.AccountId, Cpm: b.Cpm, TryAllowed: b.TryAllowed}
+	callingFields(&f, b.CallingHours)
+	c, err := ictcore.CreateCampaign(ctx, h.db, ownerOf(ctx), auth.PrincipalFrom(ctx).UserID, f)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +105,9 @@ func (h *Handler) UpdateCampaign(ctx context.Context, req ictcoreapi.UpdateCampa
 		return nil, err
 	}
 	b := req.Body
-	c, err := d.Update(ctx, ownerOf(ctx), req.CampaignId, ictcore.CampaignFields{ProgramID: b.ProgramId, GroupID: b.GroupId,
-		AccountID: b.AccountId, Cpm: b.Cpm, TryAllowed: b.TryAllowed})
+	f := ictcore.CampaignFields{ProgramID: b.ProgramId, GroupID: b.GroupId, AccountID: b.AccountId, Cpm: b.Cpm, TryAllowed: b.TryAllowed}
+	callingFields(&f, b.CallingHours)
+	c, err := d.Update(ctx, ownerOf(ctx), req.CampaignId, f)
 	if err != nil {
 		return nil, err
 	}

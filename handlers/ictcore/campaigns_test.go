@@ -71,7 +71,7 @@ func TestCampaignLifecycle(t *testing.T) {
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 		o := txOptions(gateway.SimConfig{})
-		o.Clock = clock.Now
+		o.Clock, o.DialerMaxWait = clock.Now, 50*time.Millisecond
 		e := newEnvWithOptions(t, kind, o)
 		program, _ := e.smsProgram(t, "Hello")
 		group := e.createGroup(t, "list")
@@ -283,6 +283,64 @@ func TestCampaignFailures(t *testing.T) {
 		}
 		if n := e.storeCount(t, "SELECT COUNT(*) FROM spools"); n != 6 {
 			t.Fatalf("%d attempts, want 2 per contact (try_allowed 2)", n)
+		}
+	})
+}
+
+// TestCampaignCallingHours: with a calling window, a contact is released only while its local time (from
+// its number) is in it; the others wait, not failed, and go when their window opens.
+func TestCampaignCallingHours(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		// Friday 05:00 UTC: 10:00 in Karachi (open), midnight in New York (closed).
+		clock := &fakeClock{now: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)}
+		o := txOptions(gateway.SimConfig{})
+		o.Clock, o.DialerMaxWait = clock.Now, 50*time.Millisecond
+		e := newEnvWithOptions(t, kind, o)
+		program, _ := e.smsProgram(t, "Hello")
+		group := e.createGroup(t, "list")
+		for _, phone := range []string{"+923001234561", "+923001234562", "+12125550101", "+12125550102"} {
+			c := e.createContact(t, map[string]any{"first_name": "c", "phone": phone})
+			if r := e.call(t, "PUT", fmt.Sprintf("/contacts/%d/link/%d", c, group), nil); r.Status != 200 {
+				t.Fatalf("link: %d %s", r.Status, r.Body)
+			}
+		}
+		window := map[string]any{"from": "09:00", "to": "17:00", "weekdays": "1-5"}
+		id := created(t, e.call(t, "POST", "/campaigns", map[string]any{"program_id": program, "group_id": group, "cpm": 6000,
+			"calling_hours": window}), "campaign_id")
+		var got struct {
+			CallingHours map[string]string `json:"calling_hours"`
+		}
+		e.call(t, "GET", fmt.Sprintf("/campaigns/%d", id), nil).JSON(t, &got)
+		if got.CallingHours["from"] != "09:00" || got.CallingHours["to"] != "17:00" || got.CallingHours["weekdays"] != "1-5" {
+			t.Fatalf("calling hours read back: %v", got.CallingHours)
+		}
+		if r := e.call(t, "PUT", fmt.Sprintf("/campaigns/%d/start", id), nil); r.Status != 200 {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
+		}
+		clock.Add(time.Second) // cpm 6000: 101 may have gone by now, but only Karachi's window is open
+		waitFor(t, "Karachi released", func() bool { return e.campaign(t, id).ContactDone >= 2 })
+		waitFor(t, "Karachi delivered", func() bool { return e.campaign(t, id).ContactCompleted == 2 })
+		if c := e.campaign(t, id); c.ContactDone != 2 || c.ContactPending != 2 || c.Status != "running" {
+			t.Fatalf("outside New York's window: %+v", c)
+		}
+		if n := e.storeCount(t, "SELECT COUNT(*) FROM transmissions WHERE campaign_id = ? AND status = 'pending' AND time_zone = 'America/New_York'", id); n != 2 {
+			t.Fatalf("%d New York transmissions waiting, want 2", n)
+		}
+		clock.Add(9 * time.Hour) // 14:00 UTC: 09:00 in New York
+		waitFor(t, "completed", func() bool { return e.campaign(t, id).ContactCompleted == 4 })
+		clock.Add(2 * time.Second)
+		waitFor(t, "completed", func() bool { return e.campaign(t, id).Status == "completed" })
+
+		e.expectErrors(t, []errorCase{
+			{"never opens", "PUT", fmt.Sprintf("/campaigns/%d", id), map[string]any{"calling_hours": map[string]any{"from": "09:00", "to": "09:00"}}, 412, "never opens"},
+			{"from alone", "PUT", fmt.Sprintf("/campaigns/%d", id), map[string]any{"calling_hours": map[string]any{"from": "09:00"}}, 412, "calling_hours"},
+			{"bad time", "POST", "/campaigns", map[string]any{"calling_hours": map[string]any{"from": "9am", "to": "17:00"}}, 412, "from"},
+		})
+		got.CallingHours = nil
+		e.call(t, "PUT", fmt.Sprintf("/campaigns/%d", id), map[string]any{"calling_hours": map[string]any{}}).JSON(t, &got)
+		if got.CallingHours != nil {
+			t.Fatalf("{} kept the window: %v", got.CallingHours)
 		}
 	})
 }

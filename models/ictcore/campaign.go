@@ -3,11 +3,13 @@ package ictcore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"switchboard/callhours"
 	"switchboard/models"
 )
 
@@ -40,6 +42,11 @@ type Campaign struct {
 	CreatedAt     int64
 	UpdatedAt     int64
 
+	CallingFrom     *int // calling window in the contact's local time: minutes of the day; nil: none
+	CallingTo       *int
+	CallingWeekdays string // cron-like weekday field
+	Zones           string // time zones of its transmissions, comma-separated
+
 	PreparedThrough int64 // the last group contact (by id) turned into a transmission
 	PaceStart       int64 // unix ms: pacing counts releases from here (start, or a cpm change)
 	PaceReleased    int64 // transmissions released since PaceStart
@@ -55,7 +62,31 @@ var (
 type CampaignFields struct {
 	ProgramID, GroupID, AccountID *int64
 	Cpm, TryAllowed               *int
+	Calling                       *CallingHours // ClearCalling removes the window
+	ClearCalling                  bool
 }
+
+// CallingHours is a calling window as the API gives it: "HH:MM" times and a weekday field.
+type CallingHours struct{ From, To, Weekdays string }
+
+// Window answers the campaign's calling window, and false when it has none.
+func (c *Campaign) Window() (callhours.Window, bool) {
+	if c.CallingFrom == nil || c.CallingTo == nil {
+		return callhours.Window{}, false
+	}
+	w, err := callhours.Parse(hhmm(*c.CallingFrom), hhmm(*c.CallingTo), c.CallingWeekdays)
+	return w, err == nil
+}
+
+// CallingHours answers the window as the API shows it (nil: none).
+func (c *Campaign) CallingHours() *CallingHours {
+	if c.CallingFrom == nil || c.CallingTo == nil {
+		return nil
+	}
+	return &CallingHours{From: hhmm(*c.CallingFrom), To: hhmm(*c.CallingTo), Weekdays: c.CallingWeekdays}
+}
+
+func hhmm(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // CreateCampaign stores a new campaign of user userID; its program, group and account must exist and be
 // the owner's (NotFound). The account defaults to the user's newest active account, as a transmission's.
@@ -104,6 +135,16 @@ func (c *Campaign) apply(tx *gorm.DB, o Owner, f CampaignFields) error {
 			return models.Errorf(models.Invalid, "cpm must be at least 1")
 		}
 		c.Cpm = *f.Cpm
+	}
+	if f.ClearCalling {
+		c.CallingFrom, c.CallingTo, c.CallingWeekdays = nil, nil, ""
+	}
+	if f.Calling != nil {
+		w, err := callhours.Parse(f.Calling.From, f.Calling.To, f.Calling.Weekdays)
+		if err != nil {
+			return models.Errorf(models.Invalid, "calling_hours: %s", err)
+		}
+		c.CallingFrom, c.CallingTo, c.CallingWeekdays = &w.From, &w.To, f.Calling.Weekdays
 	}
 	if f.TryAllowed != nil {
 		if *f.TryAllowed < 1 {

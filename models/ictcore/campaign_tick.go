@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"switchboard/callhours"
 	"switchboard/models"
 )
 
@@ -42,8 +44,19 @@ type Tick struct {
 	Next     time.Time // when the next tick is due; zero: no next tick
 }
 
-// TickCampaign runs tick seq of campaign id at time now.
-func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, now time.Time, enqueue EnqueueMany, arm ArmTick) (Tick, error) {
+// TickEnv is what a tick runs with.
+type TickEnv struct {
+	Now     time.Time
+	Enqueue EnqueueMany
+	Arm     ArmTick
+	// Region reads national phone numbers (PHONE_DEFAULT_REGION, "PK"); Zone is the time zone of a
+	// contact whose number tells none, for a calling window.
+	Region, Zone string
+}
+
+// TickCampaign runs tick seq of campaign id.
+func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, env TickEnv) (Tick, error) {
+	now, enqueue, arm := env.Now, env.Enqueue, env.Arm
 	var out Tick
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		out = Tick{}
@@ -72,24 +85,38 @@ func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, now time.Time
 			return err
 		}
 
-		if out.Prepared, err = prepareCampaign(tx, &c, p, now); err != nil {
+		if out.Prepared, err = prepareCampaign(tx, &c, p, env); err != nil {
 			return err
+		}
+		// A calling window releases only the contacts whose local time is in it; the others wait.
+		window, windowed := c.Window()
+		var open []string
+		var opens time.Time // when the next closed zone opens
+		if windowed {
+			open, opens = openZones(window, c.Zones, now)
 		}
 		elapsed := max(now.UnixMilli()-c.PaceStart, 0)
 		allowed := int64(c.Cpm)*elapsed/60000 + 1
 		want := min(allowed-c.PaceReleased, ReleaseBatch)
-		if want > 0 {
-			if out.Released, err = releaseCampaign(tx, &c, int(want), now, enqueue); err != nil {
+		if want > 0 && (!windowed || len(open) > 0) {
+			if out.Released, err = releaseCampaign(tx, &c, int(want), now, enqueue, windowed, open); err != nil {
 				return err
 			}
 		}
 		c.PaceReleased += int64(out.Released)
 		c.ContactDone += int64(out.Released)
 
-		exhausted := out.Prepared == 0 && int64(out.Released) < want // no contact left to prepare, none pending
+		// No contact left to prepare and none pending (with a window, pending ones may only be waiting).
+		exhausted := out.Prepared == 0 && int64(out.Released) < want && (!windowed || !hasPending(tx, c.ID))
 		switch {
 		case out.Prepared == PrepareBatch || out.Released == ReleaseBatch:
 			out.Next = now // more to do at once
+		case windowed && int64(out.Released) < want && !exhausted:
+			// Released all the open zones had: the rest waits for its window.
+			out.Next = now.Add(settleWait)
+			if !opens.IsZero() {
+				out.Next = later(opens, now)
+			}
 		case exhausted || want <= 0 && c.PreparedThrough > 0 && !hasPending(tx, c.ID):
 			open, err := openTransmissions(tx, c.ID)
 			if err != nil {
@@ -97,7 +124,7 @@ func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, now time.Time
 			}
 			if open == 0 {
 				// Contacts linked to the group after the cursor passed them are prepared now.
-				late, err := prepareLate(tx, &c, p, now)
+				late, err := prepareLate(tx, &c, p, env)
 				if err != nil {
 					return err
 				}
@@ -117,7 +144,7 @@ func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, now time.Time
 		c.TickSeq = seq + 1
 		ts := now.Unix()
 		if err := tx.Table(campaigns.name).Where("campaign_id = ?", c.ID).Updates(map[string]any{
-			"status": c.Status, "prepared_through": c.PreparedThrough, "contact_total": c.ContactTotal,
+			"status": c.Status, "prepared_through": c.PreparedThrough, "contact_total": c.ContactTotal, "zones": c.Zones,
 			"contact_done": c.ContactDone, "pace_released": c.PaceReleased, "tick_seq": c.TickSeq, "last_run": ts,
 			"updated_at": ts}).Error; err != nil {
 			return err
@@ -141,45 +168,58 @@ func breakCampaign(tx *gorm.DB, c *Campaign, out *Tick, why string) error {
 // prepareCampaign turns the next PrepareBatch contacts of the campaign's group after its cursor into
 // pending transmissions (one per contact and campaign: the unique index drops a second) and moves the
 // cursor; it answers how many it created.
-func prepareCampaign(tx *gorm.DB, c *Campaign, p *Program, now time.Time) (int, error) {
-	var ids []int64
-	if err := tx.Raw(`SELECT contact_links.contact_id FROM contact_links JOIN contacts ON contacts.contact_id = contact_links.contact_id
+func prepareCampaign(tx *gorm.DB, c *Campaign, p *Program, env TickEnv) (int, error) {
+	var found []Contact
+	if err := tx.Raw(`SELECT contact_links.contact_id, contacts.phone FROM contact_links JOIN contacts ON contacts.contact_id = contact_links.contact_id
 		WHERE contact_links.group_id = ? AND contact_links.contact_id > ? AND `+visibleSQL+`
-		ORDER BY contact_links.contact_id LIMIT ?`, deref(c.GroupID), c.PreparedThrough, PrepareBatch).Scan(&ids).Error; err != nil {
+		ORDER BY contact_links.contact_id LIMIT ?`, deref(c.GroupID), c.PreparedThrough, PrepareBatch).Scan(&found).Error; err != nil {
 		return 0, err
 	}
-	if len(ids) == 0 {
+	if len(found) == 0 {
 		return 0, nil
 	}
-	n, err := insertCampaignTransmissions(tx, c, p, ids, now)
-	c.PreparedThrough = ids[len(ids)-1]
+	n, err := insertCampaignTransmissions(tx, c, p, found, env)
+	c.PreparedThrough = found[len(found)-1].ID
 	return n, err
 }
 
 // prepareLate prepares the group's contacts that have no transmission of the campaign yet: linked after
 // the cursor had passed their ids.
-func prepareLate(tx *gorm.DB, c *Campaign, p *Program, now time.Time) (int, error) {
-	var ids []int64
-	if err := tx.Raw(`SELECT contact_links.contact_id FROM contact_links JOIN contacts ON contacts.contact_id = contact_links.contact_id
+func prepareLate(tx *gorm.DB, c *Campaign, p *Program, env TickEnv) (int, error) {
+	var found []Contact
+	if err := tx.Raw(`SELECT contact_links.contact_id, contacts.phone FROM contact_links JOIN contacts ON contacts.contact_id = contact_links.contact_id
 		WHERE contact_links.group_id = ? AND `+visibleSQL+` AND NOT EXISTS (SELECT 1 FROM transmissions t
 		WHERE t.campaign_id = ? AND t.contact_id = contact_links.contact_id)
-		ORDER BY contact_links.contact_id LIMIT ?`, deref(c.GroupID), c.ID, PrepareBatch).Scan(&ids).Error; err != nil {
+		ORDER BY contact_links.contact_id LIMIT ?`, deref(c.GroupID), c.ID, PrepareBatch).Scan(&found).Error; err != nil {
 		return 0, err
 	}
-	if len(ids) == 0 {
+	if len(found) == 0 {
 		return 0, nil
 	}
-	return insertCampaignTransmissions(tx, c, p, ids, now)
+	return insertCampaignTransmissions(tx, c, p, found, env)
 }
 
-func insertCampaignTransmissions(tx *gorm.DB, c *Campaign, p *Program, contactIDs []int64, now time.Time) (int, error) {
+// insertCampaignTransmissions makes the pending transmissions of contacts (ID and Phone read), each
+// with its contact's time zone, and adds new zones to the campaign's.
+func insertCampaignTransmissions(tx *gorm.DB, c *Campaign, p *Program, contacts []Contact, env TickEnv) (int, error) {
 	service, direction := ProgramService(p.Type)
-	ts := now.Unix()
-	rows := make([]Transmission, len(contactIDs))
-	for i, id := range contactIDs {
+	ts := env.Now.Unix()
+	zones := map[string]bool{}
+	for z := range strings.SplitSeq(c.Zones, ",") {
+		if z != "" {
+			zones[z] = true
+		}
+	}
+	rows := make([]Transmission, len(contacts))
+	for i, ct := range contacts {
+		zone := callhours.Zone(ct.Phone, env.Region, env.Zone)
+		if !zones[zone] {
+			zones[zone] = true
+			c.Zones = strings.TrimPrefix(c.Zones+","+zone, ",")
+		}
 		rows[i] = Transmission{Title: p.Name, ServiceFlag: service, ProgramID: p.ID, Origin: "campaign", Direction: direction,
-			Status: StatusPending, TryAllowed: c.TryAllowed, ContactID: id, AccountID: c.AccountID, CampaignID: &c.ID,
-			UserID: c.UserID, CreatedAt: ts, UpdatedAt: ts}
+			Status: StatusPending, TryAllowed: c.TryAllowed, ContactID: ct.ID, AccountID: c.AccountID, CampaignID: &c.ID,
+			TimeZone: zone, UserID: c.UserID, CreatedAt: ts, UpdatedAt: ts}
 	}
 	res := tx.Table(transmissions.name).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 1000)
 	if res.Error != nil {
@@ -190,10 +230,14 @@ func insertCampaignTransmissions(tx *gorm.DB, c *Campaign, p *Program, contactID
 }
 
 // releaseCampaign starts the attempts of up to limit pending transmissions of the campaign, oldest
-// first: each becomes processing with one more try and gets a queued spool, whose delivery job enqueue
+// first (with a calling window, of the open zones only): each becomes processing with one more try and gets a queued spool, whose delivery job enqueue
 // adds, all in the tick's transaction.
-func releaseCampaign(tx *gorm.DB, c *Campaign, limit int, now time.Time, enqueue EnqueueMany) (int, error) {
-	pick := "SELECT transmission_id FROM transmissions WHERE campaign_id = ? AND status = ? ORDER BY transmission_id LIMIT ?"
+func releaseCampaign(tx *gorm.DB, c *Campaign, limit int, now time.Time, enqueue EnqueueMany, windowed bool, open []string) (int, error) {
+	pick, args := "SELECT transmission_id FROM transmissions WHERE campaign_id = ? AND status = ?", []any{c.ID, StatusPending}
+	if windowed {
+		pick, args = pick+" AND time_zone IN ?", append(args, open)
+	}
+	pick, args = pick+" ORDER BY transmission_id LIMIT ?", append(args, limit)
 	if models.IsPostgres(tx) {
 		pick += " FOR UPDATE SKIP LOCKED"
 	}
@@ -201,7 +245,7 @@ func releaseCampaign(tx *gorm.DB, c *Campaign, limit int, now time.Time, enqueue
 	var started []Transmission
 	if err := tx.Raw(`UPDATE transmissions SET status = ?, try_done = try_done + 1, last_run = ?, updated_at = ?
 		WHERE transmission_id IN (`+pick+`) RETURNING transmission_id, service_flag, account_id, user_id`,
-		StatusProcessing, ts, ts, c.ID, StatusPending, limit).Scan(&started).Error; err != nil {
+		append([]any{StatusProcessing, ts, ts}, args...)...).Scan(&started).Error; err != nil {
 		return 0, err
 	}
 	if len(started) == 0 {
@@ -235,4 +279,28 @@ func openTransmissions(tx *gorm.DB, campaignID int64) (int64, error) {
 	err := tx.Table(transmissions.name).Where("campaign_id = ? AND status IN ?", campaignID,
 		[]string{StatusPending, StatusProcessing, StatusPendingRetry}).Count(&n).Error
 	return n, err
+}
+
+// openZones answers which of a campaign's zones are in its calling window at now, and when the first of
+// the closed ones opens (zero: none within a week).
+func openZones(w callhours.Window, zones string, now time.Time) ([]string, time.Time) {
+	var open []string
+	var next time.Time
+	for z := range strings.SplitSeq(zones, ",") {
+		if z == "" {
+			continue
+		}
+		loc, err := time.LoadLocation(z)
+		if err != nil {
+			loc = time.UTC
+		}
+		if w.Open(now.In(loc)) {
+			open = append(open, z)
+			continue
+		}
+		if at, ok := w.NextOpen(now, loc); ok && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return open, next
 }

@@ -60,6 +60,7 @@ type Transmission struct {
 	TryDone     int
 	LastRun     *int64
 	CampaignID  *int64
+	TimeZone    string // the contact's zone, for a campaign's calling window
 	UserID      int64
 	CreatedAt   int64
 	UpdatedAt   int64
