@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
 	"switchboard/auth"
@@ -90,28 +91,38 @@ func Build(ctx context.Context, o Options) (*Service, error) {
 		o.Log = slog.Default()
 	}
 	ictcore.SweepImports(ctx, o.DB, o.Log) // CSV imports a killed process left behind
-	apis, q, err := assemble(ctx, o)
+	a, err := assemble(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	h, err := server.New(server.Config{DB: o.DB, Log: o.Log, APIs: apis, Limits: o.Limits})
+	h, err := server.New(server.Config{DB: o.DB, Log: o.Log, APIs: a.apis, Limits: o.Limits, Collectors: a.collectors})
 	if err != nil {
 		return nil, err
 	}
-	if err := q.Start(ctx); err != nil {
+	if err := a.queue.Start(ctx); err != nil {
 		return nil, err
 	}
-	return &Service{Handler: h, queue: q}, nil
+	return &Service{Handler: h, queue: a.queue}, nil
 }
 
 // APIs answers every vendor API over the store, as Build mounts them (their job queue not started).
 func APIs(ctx context.Context, o Options) ([]server.API, error) {
-	apis, _, err := assemble(ctx, o)
-	return apis, err
+	a, err := assemble(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return a.apis, nil
+}
+
+// assembly is every vendor API, the job queue their work goes to, and their own metrics.
+type assembly struct {
+	apis       []server.API
+	queue      *queue.Queue
+	collectors []prometheus.Collector
 }
 
 // assemble builds every vendor API and the job queue their work goes to.
-func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error) {
+func assemble(ctx context.Context, o Options) (*assembly, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -120,17 +131,17 @@ func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error
 		var err error
 		secret, err = models.GetOrCreateSetting(ctx, o.DB, "token_secret", func() (string, error) { return auth.RandomSecret(48) })
 		if err != nil {
-			return nil, nil, fmt.Errorf("token secret: %w", err)
+			return nil, fmt.Errorf("token secret: %w", err)
 		}
 	}
 	tokens, err := auth.NewTokens(secret, o.TokenTTL)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	logins := auth.NewGuard(o.Logins) // one guard: a client throttled on one API is throttled on all
 	blobs, err := openBlobs(ctx, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	mediaMax := o.MediaMax
 	if mediaMax == 0 {
@@ -144,18 +155,18 @@ func assemble(ctx context.Context, o Options) ([]server.API, *queue.Queue, error
 		Schedules:  scheds,
 		RetryDelay: o.RetryDelay, RetryMaxDelay: o.RetryMaxDelay})
 	if err != nil {
-		return nil, nil, fmt.Errorf("delivery: %w", err)
+		return nil, fmt.Errorf("delivery: %w", err)
 	}
 	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.EnqueueMany, Schedules: scheds, Clock: o.Clock,
 		Region: o.PhoneRegion, Zone: o.ScheduleZone, MaxWait: o.DialerMaxWait})
-	return []server.API{
+	return &assembly{queue: q, collectors: []prometheus.Collector{dial.Collector()}, apis: []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
 			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),
 		collect.New(),
 		cim.New(),
 		ucontact.New(),
 		platform.New(o.DB, o.Version),
-	}, q, nil
+	}}, nil
 }
 
 // openBlobs opens the media store and sweeps what a killed process left half written. A failed sweep is

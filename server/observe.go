@@ -33,7 +33,17 @@ var sharedMetrics = func() *metrics {
 // newMetrics answers the process-wide collectors (one registry, however many servers a test builds).
 func newMetrics() *metrics { return sharedMetrics }
 
-func metricsHandler() http.Handler { return promhttp.HandlerFor(registry, promhttp.HandlerOpts{}) }
+// metricsHandler serves the process-wide metrics and this server's own collectors (a dialer's campaign
+// progress reads this server's store).
+func metricsHandler(own []prometheus.Collector) (http.Handler, error) {
+	local := prometheus.NewRegistry()
+	for _, c := range own {
+		if err := local.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return promhttp.HandlerFor(prometheus.Gatherers{registry, local}, promhttp.HandlerOpts{}), nil
+}
 
 // observe writes one structured log line per request and records its duration. It never logs headers or
 // bodies, so credentials stay out of the logs.

@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
 	"switchboard"
@@ -27,6 +28,8 @@ type Config struct {
 	Log    *slog.Logger
 	APIs   []API
 	Limits Limits
+	// Collectors are this server's own metrics, served on /metrics beside the process's.
+	Collectors []prometheus.Collector
 }
 
 // Default limits: 1 MiB for JSON and forms, 512 MiB for uploads (a million-row CSV is about 100 MiB).
@@ -80,7 +83,11 @@ func New(cfg Config) (http.Handler, error) {
 		}
 		return c.String(http.StatusOK, "ready\n")
 	})
-	e.GET("/metrics", echo.WrapHandler(metricsHandler()))
+	mh, err := metricsHandler(cfg.Collectors)
+	if err != nil {
+		return nil, err
+	}
+	e.GET("/metrics", echo.WrapHandler(mh))
 	if err := mountDocs(e, cfg.APIs); err != nil {
 		return nil, err
 	}

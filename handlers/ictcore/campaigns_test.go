@@ -2,6 +2,7 @@ package ictcore_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,6 +109,16 @@ func TestCampaignLifecycle(t *testing.T) {
 		e.expectErrors(t, []errorCase{{"start twice", "PUT", fmt.Sprintf("/campaigns/%d/start", id), nil, 423, "Campaign already running"}})
 		clock.Add(2 * time.Second)
 		released(3) // floor(60 × 2/60) + 1
+		metrics := string(e.Do(t, apitest.Request{Method: "GET", Path: "/metrics"}).Body)
+		for _, want := range []string{
+			fmt.Sprintf(`switchboard_campaign_transmissions{campaign_id="%d",state="total",status="running"} %d`, id, contacts),
+			fmt.Sprintf(`switchboard_campaign_transmissions{campaign_id="%d",state="released",status="running"} 3`, id),
+			fmt.Sprintf(`switchboard_campaign_transmissions{campaign_id="%d",state="pending",status="running"} %d`, id, contacts-3),
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Fatalf("/metrics lacks %s", want)
+			}
+		}
 
 		if r := e.call(t, "PUT", fmt.Sprintf("/campaigns/%d/stop", id), nil); r.Status != 200 {
 			t.Fatalf("stop: %d %s", r.Status, r.Body)

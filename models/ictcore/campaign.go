@@ -296,3 +296,12 @@ func StopCampaign(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
 			"tick_seq": c.TickSeq + 1, "updated_at": time.Now().Unix()}).Error
 	})
 }
+
+// ActiveCampaigns answers up to limit running or paused campaigns, newest first (their progress, for
+// metrics).
+func ActiveCampaigns(ctx context.Context, db *gorm.DB, limit int) ([]Campaign, error) {
+	var cs []Campaign
+	err := db.WithContext(ctx).Table(campaigns.name).Where("status IN ?", []string{CampaignRunning, CampaignPaused}).
+		Order("campaign_id DESC").Limit(limit).Find(&cs).Error
+	return cs, err
+}
