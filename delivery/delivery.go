@@ -336,9 +336,16 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 				ended = append(ended, *o)
 			}
 		}
+		// Each wave's outcomes are recorded before the next wave starts, so a kill loses only the
+		// wave under way (and the invalid ones found before it, recorded with the first wave).
+		if err := s.finish(ctx, ended); err != nil {
+			s.requeue(ctx, back)
+			return err
+		}
+		ended = ended[:0]
 	}
 	s.requeue(ctx, back)
-	if err := s.finish(ctx, ended); err != nil {
+	if err := s.finish(ctx, ended); err != nil { // the invalid ones, when no attempt was ready
 		return err
 	}
 	if stopErr != nil {

@@ -36,7 +36,7 @@ func TestKillDuringDelivery(t *testing.T) {
 	}
 	url := apitest.EmptyStoreURL(t, "postgres")
 	const heldPhone, queuedPhone = "+15550101", "+15550102"
-	smsc := newFakeSMSC(t, heldPhone)
+	smsc := newFakeSMSC(t, 1) // the held transmission's request: the queued one is sent only once it is held
 
 	// One worker, so that the held attempt keeps it busy and the second job stays in the queue.
 	a := startServing(t, url, "QUEUE_WORKERS=1")
@@ -46,7 +46,9 @@ func TestKillDuringDelivery(t *testing.T) {
 	queued := api.create(t, "/transmissions", map[string]any{"program_id": program, "phone": queuedPhone}, "transmission_id")
 
 	heldSpool := api.send(t, held)
-	smsc.waitHeld(t, a)
+	if to := smsc.waitHeld(t, a); to != heldPhone {
+		t.Fatalf("the SMSC held a request for %s, want %s", to, heldPhone)
+	}
 	queuedSpool := api.send(t, queued)
 	if err := a.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -192,28 +194,33 @@ func unfinishedJobs(t *testing.T, db *gorm.DB) int64 {
 	return n
 }
 
-// fakeSMSC is an HTTP SMS gateway that counts requests by recipient, and holds the first request for the
-// recipient held (none when empty) until the test ends (or its client goes away), so that a node is inside
-// the gateway's call. Every other request is accepted at once.
+// fakeSMSC is an HTTP SMS gateway that counts requests by recipient, and holds its hold-th request (none
+// when 0) until the test ends (or its client goes away), so that a node is inside the gateway's call. Every
+// other request is accepted at once.
 type fakeSMSC struct {
 	*httptest.Server
 	mu      sync.Mutex
 	got     map[string]int
+	total   int
+	heldTo  string        // the held request's recipient, set before arrived is closed
 	arrived chan struct{} // closed when the held request arrives
-	once    sync.Once
 }
 
-func newFakeSMSC(t *testing.T, held string) *fakeSMSC {
+func newFakeSMSC(t *testing.T, hold int) *fakeSMSC {
 	f := &fakeSMSC{got: map[string]int{}, arrived: make(chan struct{})}
 	release := make(chan struct{})
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		to := r.URL.Query().Get("to")
 		f.mu.Lock()
 		f.got[to]++
-		first := f.got[to] == 1
+		f.total++
+		held := f.total == hold
+		if held {
+			f.heldTo = to
+		}
 		f.mu.Unlock()
-		if held != "" && to == held && first {
-			f.once.Do(func() { close(f.arrived) })
+		if held {
+			close(f.arrived)
 			select {
 			case <-release:
 			case <-r.Context().Done(): // the node was killed
@@ -227,16 +234,21 @@ func newFakeSMSC(t *testing.T, held string) *fakeSMSC {
 	return f
 }
 
-// waitHeld waits until the held request has arrived: node n is inside the gateway's call.
-func (f *fakeSMSC) waitHeld(t *testing.T, n *node) {
+// waitHeld waits until the held request has arrived, and answers its recipient: node n is inside the
+// gateway's call.
+func (f *fakeSMSC) waitHeld(t *testing.T, n *node) string {
 	t.Helper()
 	select {
 	case <-f.arrived:
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.heldTo
 	case <-n.exited:
 		t.Fatalf("node exited (%v) before the gateway was called\n%s", n.exitErr, n.output())
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("the gateway was never called\n%s", n.output())
 	}
+	return ""
 }
 
 func (f *fakeSMSC) requests() map[string]int {

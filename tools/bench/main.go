@@ -7,7 +7,7 @@
 //
 //	go run ./tools/bench                    # full run
 //	go run ./tools/bench -quick             # smoke run: 10k rows, 2k requests, short phases
-//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign)
+//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign, pacing)
 package main
 
 import (
@@ -43,7 +43,7 @@ const (
 )
 
 // parts is every -part value, in the order they run.
-var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign"}
+var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing"}
 
 type config struct {
 	rows     []int
@@ -267,6 +267,18 @@ func run(ctx context.Context, cfg config) error {
 			res = append(res, r)
 		}
 		printCampaign(res)
+	}
+	if cfg.parts["pacing"] {
+		var res []pacingResult
+		for _, s := range stores {
+			progress("pacing: %s, cpm %d for %s", s, pacingCpm, pacingFor)
+			var r pacingResult
+			if err := runChild(ctx, common("pacing", s), &r); err != nil {
+				return fmt.Errorf("pacing %s: %w", s, err)
+			}
+			res = append(res, r)
+		}
+		printPacing(res)
 	}
 	fmt.Printf("total bench time %s\n", time.Since(start).Round(time.Second))
 	return nil
