@@ -261,9 +261,12 @@ func (s *Service) deliverQueued(ctx context.Context, jobID int64, rerun bool) er
 	}
 }
 
-// deliverBatch makes the claimed attempts and records their outcomes together. The attempts start in
-// waves of sendConcurrency, each wave marked started just before its gateway calls, so a node killed
-// mid-batch leaves only the wave under way with an unknown outcome.
+// deliverBatch makes the claimed attempts and records their outcomes together, in one transaction. The
+// attempts start in waves of sendConcurrency, each wave marked started just before its gateway calls: a
+// node killed mid-batch leaves the attempts of the waves it had started with an unknown outcome (the
+// rerun records them interrupted, and sends none twice) and puts back those of the waves it had not. An
+// outcome recorded per wave would keep the earlier waves' outcomes through a kill, but the campaign
+// bench measured it at 2.0–3.0k transmissions/s against 4.1k with one record per batch.
 func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictcore.Spool) error {
 	r, err := s.newReads(ctx, claimed)
 	if err != nil {
@@ -336,16 +339,9 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 				ended = append(ended, *o)
 			}
 		}
-		// Each wave's outcomes are recorded before the next wave starts, so a kill loses only the
-		// wave under way (and the invalid ones found before it, recorded with the first wave).
-		if err := s.finish(ctx, ended); err != nil {
-			s.requeue(ctx, back)
-			return err
-		}
-		ended = ended[:0]
 	}
 	s.requeue(ctx, back)
-	if err := s.finish(ctx, ended); err != nil { // the invalid ones, when no attempt was ready
+	if err := s.finish(ctx, ended); err != nil {
 		return err
 	}
 	if stopErr != nil {
