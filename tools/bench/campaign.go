@@ -51,39 +51,8 @@ func benchCampaign(ctx context.Context, st *store, n int) (*campaignResult, erro
 	if err != nil {
 		return nil, err
 	}
-	// The seeded transmissions only lent their contacts: the campaign makes its own.
-	if err := db.Exec("DELETE FROM transmissions").Error; err != nil {
-		return nil, err
-	}
-	var program int64
-	if err := db.Raw("SELECT MAX(program_id) FROM programs").Scan(&program).Error; err != nil {
-		return nil, err
-	}
-	g := &ictcore.Group{Name: "bench", UserID: admin.ID}
-	if err := ictcore.CreateGroup(ctx, db, g); err != nil {
-		return nil, err
-	}
-	if err := db.Exec("INSERT INTO contact_links (group_id, contact_id) SELECT ?, contact_id FROM contacts", g.ID).Error; err != nil {
-		return nil, err
-	}
-	cpm := campaignCpm
-	c, err := ictcore.CreateCampaign(ctx, db, ictcore.AnyOwner, admin.ID, ictcore.CampaignFields{ProgramID: &program, GroupID: &g.ID, Cpm: &cpm})
+	c, d, q, err := campaignOfSeeded(ctx, st, admin.ID, campaignCpm)
 	if err != nil {
-		return nil, err
-	}
-
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q := queue.New(st.db, queue.Config{Log: log})
-	blobs, err := blob.New(st.db, os.TempDir())
-	if err != nil {
-		return nil, err
-	}
-	svc, err := delivery.New(delivery.Config{DB: st.db, Blobs: blobs, Queue: q, Log: log, Sim: gateway.SimConfig{Seed: 1}})
-	if err != nil {
-		return nil, err
-	}
-	d := dialer.New(dialer.Config{DB: st.db, Queue: q, Log: log, Enqueue: svc.EnqueueMany})
-	if err := q.Start(ctx); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -129,6 +98,46 @@ func benchCampaign(ctx context.Context, st *store, n int) (*campaignResult, erro
 	res.BareSeconds = (bare1 + bare2).Seconds() / 2
 	res.BarePerSec = float64(n) / res.BareSeconds
 	return res, nil
+}
+
+// campaignOfSeeded turns the contacts seedTransmissions made into one group and a campaign of it at cpm
+// (the seeded transmissions only lent their contacts: they are deleted, the campaign makes its own), and
+// starts a queue with delivery through the seeded simulator and a dialer, not yet the campaign.
+func campaignOfSeeded(ctx context.Context, st *store, user int64, cpm int) (*ictcore.Campaign, *dialer.Service, *queue.Queue, error) {
+	db := st.db.WithContext(ctx)
+	if err := db.Exec("DELETE FROM transmissions").Error; err != nil {
+		return nil, nil, nil, err
+	}
+	var program int64
+	if err := db.Raw("SELECT MAX(program_id) FROM programs").Scan(&program).Error; err != nil {
+		return nil, nil, nil, err
+	}
+	g := &ictcore.Group{Name: "bench", UserID: user}
+	if err := ictcore.CreateGroup(ctx, db, g); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := db.Exec("INSERT INTO contact_links (group_id, contact_id) SELECT ?, contact_id FROM contacts", g.ID).Error; err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := ictcore.CreateCampaign(ctx, db, ictcore.AnyOwner, user, ictcore.CampaignFields{ProgramID: &program, GroupID: &g.ID, Cpm: &cpm})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q := queue.New(st.db, queue.Config{Log: log})
+	blobs, err := blob.New(st.db, os.TempDir())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	svc, err := delivery.New(delivery.Config{DB: st.db, Blobs: blobs, Queue: q, Log: log, Sim: gateway.SimConfig{Seed: 1}})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d := dialer.New(dialer.Config{DB: st.db, Queue: q, Log: log, Enqueue: svc.EnqueueMany})
+	if err := q.Start(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	return c, d, q, nil
 }
 
 func printCampaign(res []campaignResult) {

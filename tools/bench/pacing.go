@@ -3,20 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"os"
 	"text/tabwriter"
 	"time"
 
-	"switchboard/blob"
-	"switchboard/delivery"
-	"switchboard/dialer"
-	"switchboard/gateway"
 	"switchboard/models/ictcore"
 	"switchboard/models/identity"
-	"switchboard/queue"
 )
 
 // Pacing: a campaign at pacingCpm, released for pacingFor on the wall clock; by then exactly
@@ -47,37 +40,8 @@ func benchPacing(ctx context.Context, st *store) (*pacingResult, error) {
 	if _, err := seedTransmissions(ctx, db, admin.ID, n); err != nil {
 		return nil, err
 	}
-	if err := db.Exec("DELETE FROM transmissions").Error; err != nil {
-		return nil, err
-	}
-	var program int64
-	if err := db.Raw("SELECT MAX(program_id) FROM programs").Scan(&program).Error; err != nil {
-		return nil, err
-	}
-	g := &ictcore.Group{Name: "pacing", UserID: admin.ID}
-	if err := ictcore.CreateGroup(ctx, db, g); err != nil {
-		return nil, err
-	}
-	if err := db.Exec("INSERT INTO contact_links (group_id, contact_id) SELECT ?, contact_id FROM contacts", g.ID).Error; err != nil {
-		return nil, err
-	}
-	cpm := pacingCpm
-	c, err := ictcore.CreateCampaign(ctx, db, ictcore.AnyOwner, admin.ID, ictcore.CampaignFields{ProgramID: &program, GroupID: &g.ID, Cpm: &cpm})
+	c, d, q, err := campaignOfSeeded(ctx, st, admin.ID, pacingCpm)
 	if err != nil {
-		return nil, err
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q := queue.New(st.db, queue.Config{Log: log})
-	blobs, err := blob.New(st.db, os.TempDir())
-	if err != nil {
-		return nil, err
-	}
-	svc, err := delivery.New(delivery.Config{DB: st.db, Blobs: blobs, Queue: q, Log: log, Sim: gateway.SimConfig{Seed: 1}})
-	if err != nil {
-		return nil, err
-	}
-	d := dialer.New(dialer.Config{DB: st.db, Queue: q, Log: log, Enqueue: svc.EnqueueMany})
-	if err := q.Start(ctx); err != nil {
 		return nil, err
 	}
 	defer func() {
