@@ -76,7 +76,7 @@ type store struct {
 // child runs one measurement and prints its result as one JSON line on stdout.
 func child(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends, campaign or pacing")
+		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends, campaign, pacing or prepare")
 		return 2
 	}
 	kind := args[0]
@@ -121,6 +121,8 @@ func child(args []string) int {
 		out, err = benchWriters(ctx, st, *rows, *file, *workers, time.Duration(*secs*float64(time.Second)))
 	case "pacing":
 		out, err = benchPacing(ctx, st)
+	case "prepare":
+		out, err = benchPrepare(ctx, st, *rows)
 	case "campaign", "sends":
 		// BENCH_CPUPROFILE=FILE profiles the child (a look inside the figure; the bench prints none).
 		if f := os.Getenv("BENCH_CPUPROFILE"); f != "" {

@@ -7,7 +7,7 @@
 //
 //	go run ./tools/bench                    # full run
 //	go run ./tools/bench -quick             # smoke run: 10k rows, 2k requests, short phases
-//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign, pacing)
+//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign, pacing, prepare)
 package main
 
 import (
@@ -43,7 +43,7 @@ const (
 )
 
 // parts is every -part value, in the order they run.
-var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing"}
+var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing", "prepare"}
 
 type config struct {
 	rows     []int
@@ -72,7 +72,7 @@ func main() {
 	var (
 		cfg   config
 		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests, 2 s profiles, 1 s idle phases, 2k sends, a 5k campaign (overrides -rows, -requests, -profile-secs, -writers-idle, -writers-rows, -sends, -campaign)")
-		rows  = flag.String("rows", "100000,1000000", "comma-separated CSV import sizes (csv, lists)")
+		rows  = flag.String("rows", "100000,1000000", "comma-separated sizes: CSV imports (csv, lists) and campaign groups (prepare)")
 		part  = flag.String("part", "all", "what to run: all, or a comma-separated list of "+strings.Join(parts, ", "))
 	)
 	flag.IntVar(&cfg.requests, "requests", 20000, "measured HTTP requests per handler, after the warm-up")
@@ -279,6 +279,20 @@ func run(ctx context.Context, cfg config) error {
 			res = append(res, r)
 		}
 		printPacing(res)
+	}
+	if cfg.parts["prepare"] {
+		var res []prepareResult
+		for _, s := range stores {
+			for _, n := range cfg.rows {
+				progress("prepare: %s, %d contacts", s, n)
+				var r prepareResult
+				if err := runChild(ctx, append(common("prepare", s), "-rows", strconv.Itoa(n)), &r); err != nil {
+					return fmt.Errorf("prepare %s: %w", s, err)
+				}
+				res = append(res, r)
+			}
+		}
+		printPrepare(res)
 	}
 	fmt.Printf("total bench time %s\n", time.Since(start).Round(time.Second))
 	return nil
