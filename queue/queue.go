@@ -170,18 +170,27 @@ func (q *Queue) Start(ctx context.Context) error {
 // InsertTx adds a job in the transaction tx (a gorm transaction on the queue's store): the job exists
 // exactly when tx commits.
 func (q *Queue) InsertTx(tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts) error {
+	ins, sqlTx, err := q.inserter(tx)
+	if err != nil {
+		return err
+	}
+	_, err = ins.InsertTx(tx.Statement.Context, sqlTx, args, opts)
+	return err
+}
+
+// inserter answers the inserting client and tx's own database/sql transaction.
+func (q *Queue) inserter(tx *gorm.DB) (*river.Client[*sql.Tx], *sql.Tx, error) {
 	q.mu.RLock()
 	ins := q.insert
 	q.mu.RUnlock()
 	if ins == nil {
-		return errNotStarted
+		return nil, nil, errNotStarted
 	}
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {
-		return fmt.Errorf("queue: insert outside a transaction (%T)", tx.Statement.ConnPool)
+		return nil, nil, fmt.Errorf("queue: insert outside a transaction (%T)", tx.Statement.ConnPool)
 	}
-	_, err := ins.InsertTx(tx.Statement.Context, sqlTx, args, opts)
-	return err
+	return ins, sqlTx, nil
 }
 
 // InsertManyTx adds jobs in the transaction tx in one statement (a campaign's releases).
@@ -189,17 +198,11 @@ func (q *Queue) InsertManyTx(tx *gorm.DB, params []river.InsertManyParams) error
 	if len(params) == 0 {
 		return nil
 	}
-	q.mu.RLock()
-	ins := q.insert
-	q.mu.RUnlock()
-	if ins == nil {
-		return errNotStarted
+	ins, sqlTx, err := q.inserter(tx)
+	if err != nil {
+		return err
 	}
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return fmt.Errorf("queue: insert outside a transaction (%T)", tx.Statement.ConnPool)
-	}
-	_, err := ins.InsertManyFastTx(tx.Statement.Context, sqlTx, params)
+	_, err = ins.InsertManyFastTx(tx.Statement.Context, sqlTx, params)
 	return err
 }
 

@@ -106,18 +106,27 @@ func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, env TickEnv) 
 		c.PaceReleased += int64(out.Released)
 		c.ContactDone += int64(out.Released)
 
+		// short: it released all it could now. Whether any transmission is still pending matters only when
+		// nothing new was prepared and either a window may hold some back or the pace released none.
+		short := int64(out.Released) < want
+		pending := true
+		if out.Prepared == 0 && (short && windowed || want <= 0 && c.PreparedThrough > 0) {
+			if pending, err = hasPending(tx, c.ID); err != nil {
+				return err
+			}
+		}
 		// No contact left to prepare and none pending (with a window, pending ones may only be waiting).
-		exhausted := out.Prepared == 0 && int64(out.Released) < want && (!windowed || !hasPending(tx, c.ID))
+		exhausted := out.Prepared == 0 && short && (!windowed || !pending)
 		switch {
 		case out.Prepared == PrepareBatch || out.Released == ReleaseBatch:
 			out.Next = now // more to do at once
-		case windowed && int64(out.Released) < want && !exhausted:
+		case windowed && short && !exhausted:
 			// Released all the open zones had: the rest waits for its window.
 			out.Next = now.Add(settleWait)
 			if !opens.IsZero() {
 				out.Next = later(opens, now)
 			}
-		case exhausted || want <= 0 && c.PreparedThrough > 0 && !hasPending(tx, c.ID):
+		case exhausted || want <= 0 && !pending:
 			open, err := openTransmissions(tx, c.ID)
 			if err != nil {
 				return err
@@ -266,10 +275,11 @@ func releaseCampaign(tx *gorm.DB, c *Campaign, limit int, now time.Time, enqueue
 	return len(ss), enqueue(tx, ids)
 }
 
-func hasPending(tx *gorm.DB, campaignID int64) bool {
+func hasPending(tx *gorm.DB, campaignID int64) (bool, error) {
 	var ids []int64
-	tx.Table(transmissions.name).Where("campaign_id = ? AND status = ?", campaignID, StatusPending).Limit(1).Pluck("transmission_id", &ids)
-	return len(ids) > 0
+	err := tx.Table(transmissions.name).Where("campaign_id = ? AND status = ?", campaignID, StatusPending).Limit(1).
+		Pluck("transmission_id", &ids).Error
+	return len(ids) > 0, err
 }
 
 // openTransmissions counts the campaign's transmissions not yet ended: pending, being attempted, or
