@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/blob"
+	"switchboard/coalesce"
 	"switchboard/gateway"
 	"switchboard/models"
 	"switchboard/models/ictcore"
@@ -59,6 +60,7 @@ type Service struct {
 	sim                 *gateway.Simulator
 	retryDelay, maxWait time.Duration
 	schedules           *schedules.Service
+	sends               *coalesce.Batcher[ictcore.SendRequest, ictcore.Sent]
 }
 
 // New builds the service and registers its workers on the queue (before the queue starts). A simulator
@@ -80,6 +82,7 @@ func New(c Config) (*Service, error) {
 		s.maxWait = DefaultRetryMaxDelay
 	}
 	s.maxWait = max(s.maxWait, s.retryDelay)
+	s.sends = coalesce.New(sendBatch, s.sendMany)
 	river.AddWorker(c.Queue.Workers(), &deliverWorker{s: s})
 	river.AddWorker(c.Queue.Workers(), &retryWorker{s: s})
 	if s.schedules != nil {
@@ -112,13 +115,29 @@ func (s *Service) Unschedule(ctx context.Context, o ictcore.Owner, transmissionI
 }
 
 // Send starts an attempt of a transmission the owner may see (send and retry) and answers its spool id;
-// the attempt itself happens on the queue.
+// the attempt itself happens on the queue. Concurrent sends share a transaction (see sendMany).
 func (s *Service) Send(ctx context.Context, o ictcore.Owner, transmissionID int64) (int64, error) {
-	sp, err := ictcore.SendTransmission(ctx, s.db, o, transmissionID, s.enqueue)
+	sent, err := s.sends.Do(ctx, ictcore.SendRequest{Owner: o, ID: transmissionID})
+	if err == nil {
+		err = sent.Err
+	}
 	if err != nil {
 		return 0, err
 	}
-	return sp.ID, nil
+	return sent.Spool.ID, nil
+}
+
+// sendBatch bounds the sends one transaction starts: their delivery jobs are one per batchSize spools.
+const sendBatch = batchSize
+
+// sendMany starts the attempts of the sends that arrived together, in one transaction with their
+// delivery jobs (group commit), one job per batchSize spools. On Postgres the sends bench measured a
+// transaction and a job per send at 0.04–0.08 of its bare claim loop, and shared ones at 0.34–0.47 with
+// 64 concurrent senders (batches of about 32).
+func (s *Service) sendMany(ctx context.Context, reqs []ictcore.SendRequest) ([]ictcore.Sent, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return ictcore.SendTransmissions(ctx, s.db, reqs, s.EnqueueMany)
 }
 
 func (s *Service) enqueue(tx *gorm.DB, spoolID int64) error {

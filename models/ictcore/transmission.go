@@ -467,21 +467,13 @@ type Enqueue func(tx *gorm.DB, spoolID int64) error
 // invalid answers Locked with ICTCore's messages; of two concurrent sends exactly one wins, because the
 // move is one conditional update.
 func SendTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64, enqueue Enqueue) (*Spool, error) {
-	return startAttempt(ctx, db, id, func(q *gorm.DB) *gorm.DB {
-		return o.scope(q).Where("status IN ?", sendable)
-	}, func(tx *gorm.DB) error {
-		t, err := getOwned[Transmission](tx.Statement.Context, tx, transmissions, o, id)
-		if err != nil {
-			return err
-		}
-		switch t.Status {
-		case StatusInvalid:
-			return models.Errorf(models.Locked, "Invalid transmission, unable to process")
-		case StatusCompleted:
-			return models.Errorf(models.Locked, "Transmission completed, request denied")
-		}
-		return models.Errorf(models.Locked, "Transmission already in process")
-	}, enqueue)
+	sent, err := SendTransmissions(ctx, db, []SendRequest{{Owner: o, ID: id}}, func(tx *gorm.DB, spoolIDs []int64) error {
+		return enqueue(tx, spoolIDs[0])
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sent[0].Spool, sent[0].Err
 }
 
 // RetryTransmission starts the automatic retry of a transmission that waits for it: still pending_retry

@@ -85,7 +85,7 @@ func main() {
 	flag.Float64Var(&cfg.writersIdle, "writers-idle", 5, "writers: seconds of creates with no import, before and after it")
 	flag.IntVar(&cfg.writersRows, "writers-rows", 1_000_000, "writers: rows imported while the creates run")
 	flag.IntVar(&cfg.sends, "sends", 20_000, "sends: transmissions sent")
-	flag.IntVar(&cfg.senders, "senders", 8, "sends: goroutines sending")
+	flag.IntVar(&cfg.senders, "senders", 64, "sends: goroutines sending (concurrent API clients; concurrent sends share a transaction)")
 	flag.IntVar(&cfg.campaign, "campaign", 100_000, "campaign: contacts of the campaign")
 	flag.Parse()
 	var err error

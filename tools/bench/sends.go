@@ -51,7 +51,8 @@ type sendsResult struct {
 
 // benchSends measures transmissions sent per second through the zero-latency simulator: n pending SMS
 // transmissions, senders goroutines calling delivery's Send (what POST /transmissions/{id}/send does,
-// without HTTP: a conditional update, a spool and a River job in one transaction), the River workers
+// without HTTP: a conditional update, a spool and a River job in one transaction, which concurrent sends
+// share), the River workers
 // delivering them (claim the spool, read the transmission, program, text and contact, pick the gateway,
 // send, record the outcome and its results in one transaction), until every transmission is completed.
 // The same sends then go through the HTTP SMS gateway: an active "http" provider row with a Kannel-style
@@ -294,8 +295,9 @@ func printSends(res []sendsResult) {
 	}
 	fmt.Printf("SENDS transmissions sent through the zero-latency simulator: %d pending SMS transmissions, %d goroutines calling\n", res[0].Transmission, res[0].Senders)
 	fmt.Printf("      delivery's Send (the send route's work without HTTP: conditional update, spool, River job in one\n")
-	fmt.Printf("      transaction), River's workers delivering each (claim, reads, simulator, outcome and results in one\n")
-	fmt.Printf("      transaction), timed from the first send to the last completed. http sms = the same sends through an\n")
+	fmt.Printf("      transaction, shared by the sends that arrive together), River's workers delivering each (claim, reads,\n")
+	fmt.Printf("      simulator, outcome and results in one transaction per batch), timed from the first send to the last\n")
+	fmt.Printf("      completed. http sms = the same sends through an\n")
 	fmt.Printf("      active http provider (Kannel-style URL template) to a local httptest server answering \"Accepted\" at\n")
 	fmt.Printf("      once; sim runs before and after it and is pooled. bare = a batched claim loop over the same table\n")
 	fmt.Printf("      (UPDATE … RETURNING %d pending rows, SKIP LOCKED on Postgres, then one UPDATE marking them completed),\n", claimBatch)
