@@ -2,8 +2,8 @@ package auth
 
 import "context"
 
-// Principal is who made a request, after authentication. What its roles allow is each API's own model
-// (handlers/<api>), enforced through the API's permission table.
+// Principal is who made a request, after authentication: a user, or an API key. What its roles allow is
+// each API's own model (handlers/<api>), enforced through the API's permission table.
 type Principal struct {
 	UserID   int64
 	Username string
@@ -11,6 +11,10 @@ type Principal struct {
 	// Permissions are the names granted to the user directly, on top of its roles (an API's role model
 	// decides what a name allows).
 	Permissions []string
+	// KeyID is the API key the request came with (0: a user signed in), and Scope that key's scope; an
+	// API's role model decides what a scope allows.
+	KeyID int64
+	Scope string
 }
 
 type principalKey struct{}

@@ -38,6 +38,8 @@ var migrations = []migration{
 	{12, "ICTCore schedules", migrateV12, nil},
 	{13, "ICTCore spools claimed in batches by a job", migrateV13, nil},
 	{14, "ICTCore campaigns", migrateV14, nil},
+	{15, "platform API keys", migrateV15, nil},
+	{16, "do-not-call lists", migrateV16, nil},
 }
 
 type schemaMigration struct {

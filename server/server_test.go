@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"switchboard/app"
 	"switchboard/auth"
 	"switchboard/models"
+	"switchboard/models/platform"
 	"switchboard/server"
 )
 
@@ -57,6 +59,10 @@ func TestServiceRoutes(t *testing.T) {
 func TestPendingAPIs(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t, "sqlite")
+	_, key, err := platform.CreateAPIKey(context.Background(), e.DB, "events", platform.ScopeEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, method, path, ctype, body string
 		wantStatus                      int
@@ -70,10 +76,14 @@ func TestPendingAPIs(t *testing.T) {
 		{"ucontact login", "POST", "/ucontact/Integra/resources/auth/UserLogin", "application/x-www-form-urlencoded", "user=a&password=b", 501, "0"},
 		{"ucontact sms", "POST", "/ucontact/Integra/resources/SMS/SendSMS", "application/x-www-form-urlencoded", "destination=1&message=hi", 501, "ERROR"},
 		{"platform call event", "POST", "/platform/call-events", "application/json", `{"direction":"inbound","phone":"1","unique_id":"1.1","state":"ringing"}`, 501, `"status":501`},
-		{"platform secured, auth not built", "POST", "/platform/call-events", "application/json", `{"direction":"sideways"}`, 501, `"status":501`},
+		{"platform bad body", "POST", "/platform/call-events", "application/json", `{"direction":"sideways"}`, 400, `"status":400`},
+		{"platform without credentials", "POST", "/platform/call-events", "", "", 401, `"status":401`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := apitest.Request{Method: tc.method, Path: tc.path, Header: http.Header{}}
+			if strings.HasPrefix(tc.path, "/platform/") && tc.wantStatus != http.StatusUnauthorized {
+				req.Header.Set("X-API-Key", key) // the platform's authentication is built; its call events are not
+			}
 			if tc.body != "" {
 				req.Body = strings.NewReader(tc.body)
 				req.Header.Set("Content-Type", tc.ctype)

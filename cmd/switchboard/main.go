@@ -3,6 +3,7 @@
 //	switchboard serve            start the server (default command)
 //	switchboard migrate          apply schema migrations and exit
 //	switchboard user add NAME [admin]   add a user (password from SWITCHBOARD_USER_PASSWORD or generated)
+//	switchboard key add NAME [admin|events]   add a platform API key (printed once; default scope admin)
 //	switchboard version
 package main
 
@@ -29,6 +30,7 @@ import (
 	"switchboard/auth"
 	"switchboard/gateway"
 	"switchboard/models"
+	"switchboard/models/platform"
 	"switchboard/queue"
 	"switchboard/server"
 )
@@ -54,9 +56,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
-	case "serve", "migrate", "user":
+	case "serve", "migrate", "user", "key":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, user add, version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, user add, key add, version)", cmd)
 	}
 
 	db, err := models.Open(getenv("DATABASE_URL"))
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	case "user":
 		return addUser(ctx, args[2:], getenv, stdout, db)
+	case "key":
+		return addKey(ctx, args[2:], stdout, db)
 	}
 	if err := app.EnsureAdmin(ctx, db, getenv("ADMIN_PASSWORD"), stdout); err != nil {
 		return err
@@ -236,6 +240,23 @@ func addUser(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "password for %s: %s (shown once)\n", args[1], pw)
 	}
 	return app.AddUser(ctx, db, args[1], pw, roles)
+}
+
+// addKey creates a platform API key and prints it, the one time it is shown: how the first key is made.
+func addKey(ctx context.Context, args []string, stdout io.Writer, db *gorm.DB) error {
+	if len(args) < 2 || len(args) > 3 || args[0] != "add" {
+		return errors.New("usage: switchboard key add NAME [admin|events]")
+	}
+	scope := platform.ScopeAdmin
+	if len(args) == 3 {
+		scope = args[2]
+	}
+	k, key, err := platform.CreateAPIKey(ctx, db, args[1], scope)
+	if err != nil {
+		return fmt.Errorf("key add: %w", err)
+	}
+	fmt.Fprintf(stdout, "API key %s (id %d, scope %s): %s\n(shown once: send it as X-API-Key; only its hash is stored)\n", k.Name, k.ID, k.Scope, key)
+	return nil
 }
 
 func newLogger(getenv func(string) string, w io.Writer) *slog.Logger {

@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/models"
+	"switchboard/models/platform"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -74,5 +79,37 @@ func TestServeAndShutdown(t *testing.T) {
 	}
 	if !strings.Contains(serveOut.String(), "created user admin with password") {
 		t.Fatalf("first start did not print the generated admin password")
+	}
+}
+
+// TestKeyAdd: `key add` prints a key once, stores only its hash, and refuses a name in force, a bad scope
+// and bad usage.
+func TestKeyAdd(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "sb.db")}
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"switchboard", "key", "add", "ops"}, env(vars), &out); err != nil {
+		t.Fatalf("key add: %v", err)
+	}
+	key := regexp.MustCompile(`sb_[A-Za-z0-9_-]{43}`).FindString(out.String())
+	if key == "" || !strings.Contains(out.String(), "scope admin") {
+		t.Fatalf("no admin key printed: %q", out.String())
+	}
+	db, err := models.Open(vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer models.Close(db)
+	if k, err := platform.AuthenticateKey(ctx, db, key); err != nil || k.Name != "ops" || k.Scope != platform.ScopeAdmin {
+		t.Fatalf("the printed key does not authenticate: %+v %v", k, err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"switchboard", "key", "add", "crm", "events"}, env(vars), &out); err != nil || !strings.Contains(out.String(), "scope events") {
+		t.Fatalf("key add events: %v %q", err, out.String())
+	}
+	for _, args := range [][]string{{"key", "add", "ops"}, {"key", "add", "x", "root"}, {"key", "add"}, {"key", "list"}} {
+		if err := run(ctx, append([]string{"switchboard"}, args...), env(vars), io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
 	}
 }

@@ -18,12 +18,87 @@ type Unimplemented struct{}
 
 var _ StrictServerInterface = Unimplemented{}
 
+// AddDncNumbers answers ErrNotImplemented.
+func (Unimplemented) AddDncNumbers(context.Context, AddDncNumbersRequestObject) (AddDncNumbersResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// AttachDncList answers ErrNotImplemented.
+func (Unimplemented) AttachDncList(context.Context, AttachDncListRequestObject) (AttachDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateApiKey answers ErrNotImplemented.
+func (Unimplemented) CreateApiKey(context.Context, CreateApiKeyRequestObject) (CreateApiKeyResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateDncList answers ErrNotImplemented.
+func (Unimplemented) CreateDncList(context.Context, CreateDncListRequestObject) (CreateDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteDncList answers ErrNotImplemented.
+func (Unimplemented) DeleteDncList(context.Context, DeleteDncListRequestObject) (DeleteDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteDncNumber answers ErrNotImplemented.
+func (Unimplemented) DeleteDncNumber(context.Context, DeleteDncNumberRequestObject) (DeleteDncNumberResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DetachDncList answers ErrNotImplemented.
+func (Unimplemented) DetachDncList(context.Context, DetachDncListRequestObject) (DetachDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetDncList answers ErrNotImplemented.
+func (Unimplemented) GetDncList(context.Context, GetDncListRequestObject) (GetDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // GetHealth answers ErrNotImplemented.
 func (Unimplemented) GetHealth(context.Context, GetHealthRequestObject) (GetHealthResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
+// ImportDncNumbersCsv answers ErrNotImplemented.
+func (Unimplemented) ImportDncNumbersCsv(context.Context, ImportDncNumbersCsvRequestObject) (ImportDncNumbersCsvResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListApiKeys answers ErrNotImplemented.
+func (Unimplemented) ListApiKeys(context.Context, ListApiKeysRequestObject) (ListApiKeysResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListDncLists answers ErrNotImplemented.
+func (Unimplemented) ListDncLists(context.Context, ListDncListsRequestObject) (ListDncListsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListDncNumbers answers ErrNotImplemented.
+func (Unimplemented) ListDncNumbers(context.Context, ListDncNumbersRequestObject) (ListDncNumbersResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// LookupDnc answers ErrNotImplemented.
+func (Unimplemented) LookupDnc(context.Context, LookupDncRequestObject) (LookupDncResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // PostCallEvent answers ErrNotImplemented.
 func (Unimplemented) PostCallEvent(context.Context, PostCallEventRequestObject) (PostCallEventResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// RevokeApiKey answers ErrNotImplemented.
+func (Unimplemented) RevokeApiKey(context.Context, RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// UpdateDncList answers ErrNotImplemented.
+func (Unimplemented) UpdateDncList(context.Context, UpdateDncListRequestObject) (UpdateDncListResponseObject, error) {
 	return nil, ErrNotImplemented
 }

@@ -7,6 +7,24 @@ import (
 	"time"
 )
 
+// Defines values for ApiKeyScope.
+const (
+	Admin  ApiKeyScope = "admin"
+	Events ApiKeyScope = "events"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyScope enum.
+func (e ApiKeyScope) Valid() bool {
+	switch e {
+	case Admin:
+		return true
+	case Events:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CallEventDirection.
 const (
 	CallEventDirectionInbound  CallEventDirection = "inbound"
@@ -121,6 +139,73 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// ApiKey defines model for ApiKey.
+type ApiKey struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// LastUsedAt Absent until the key is first used.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+
+	// Name Example: ops
+	Name string `json:"name"`
+
+	// Prefix The key's first characters, to recognise it.
+	//
+	// Example: sb_Zm9vYm
+	Prefix string `json:"prefix"`
+
+	// RevokedAt Absent while the key is valid.
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+
+	// Scope `admin`: every operation of this API; `events`: only POST /call-events.
+	Scope ApiKeyScope `json:"scope"`
+}
+
+// ApiKeyCreated defines model for ApiKeyCreated.
+type ApiKeyCreated struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// Key The whole key, shown this once. Send it as `X-API-Key`.
+	//
+	// Example: sb_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg
+	Key string `json:"key"`
+
+	// LastUsedAt Absent until the key is first used.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+
+	// Name Example: ops
+	Name string `json:"name"`
+
+	// Prefix The key's first characters, to recognise it.
+	//
+	// Example: sb_Zm9vYm
+	Prefix string `json:"prefix"`
+
+	// RevokedAt Absent while the key is valid.
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+
+	// Scope `admin`: every operation of this API; `events`: only POST /call-events.
+	Scope ApiKeyScope `json:"scope"`
+}
+
+// ApiKeyInput defines model for ApiKeyInput.
+type ApiKeyInput struct {
+	// Name Example: ops
+	Name string `json:"name"`
+
+	// Scope `admin`: every operation of this API; `events`: only POST /call-events.
+	Scope ApiKeyScope `json:"scope"`
+}
+
+// ApiKeyScope `admin`: every operation of this API; `events`: only POST /call-events.
+type ApiKeyScope string
+
 // CallEvent defines model for CallEvent.
 type CallEvent struct {
 	Agent      *string            `json:"agent,omitempty"`
@@ -161,6 +246,94 @@ type CallEventInputDirection string
 // CallEventInputState defines model for CallEventInput.State.
 type CallEventInputState string
 
+// DncImportReport defines model for DncImportReport.
+type DncImportReport struct {
+	// Added Numbers the list did not hold before.
+	Added int64 `json:"added"`
+
+	// Duplicates Numbers the list held already, or that the file repeats.
+	Duplicates int64 `json:"duplicates"`
+
+	// Rows Numbers read (the header and blank lines not counted).
+	Rows int64 `json:"rows"`
+}
+
+// DncList defines model for DncList.
+type DncList struct {
+	// CampaignIds The campaigns the list is attached to, in id order.
+	CampaignIds []int64   `json:"campaign_ids"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+	Global      bool      `json:"global"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// Name Example: national registry
+	Name      string    `json:"name"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// DncListInput defines model for DncListInput.
+type DncListInput struct {
+	Description *string `json:"description,omitempty"`
+
+	// Global Applies to every campaign.
+	Global *bool `json:"global,omitempty"`
+
+	// Name Example: national registry
+	Name string `json:"name"`
+}
+
+// DncListPatch defines model for DncListPatch.
+type DncListPatch struct {
+	Description *string `json:"description,omitempty"`
+	Global      *bool   `json:"global,omitempty"`
+	Name        *string `json:"name,omitempty"`
+}
+
+// DncListRef defines model for DncListRef.
+type DncListRef struct {
+	Global bool   `json:"global"`
+	Id     int64  `json:"id"`
+	Name   string `json:"name"`
+}
+
+// DncLookup defines model for DncLookup.
+type DncLookup struct {
+	Lists []DncListRef `json:"lists"`
+
+	// Number The number in E.164.
+	//
+	// Example: +923001234567
+	Number string `json:"number"`
+}
+
+// DncNumber defines model for DncNumber.
+type DncNumber struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Number E.164.
+	//
+	// Example: +923001234567
+	Number string `json:"number"`
+}
+
+// DncNumbersAdded defines model for DncNumbersAdded.
+type DncNumbersAdded struct {
+	// Added Numbers the list did not hold before.
+	Added int64 `json:"added"`
+
+	// Duplicates Numbers the list held already, or given twice.
+	Duplicates int64 `json:"duplicates"`
+}
+
+// DncNumbersInput defines model for DncNumbersInput.
+type DncNumbersInput struct {
+	// Numbers Example: ["+923001234567","03001234568"]
+	Numbers []string `json:"numbers"`
+}
+
 // Health defines model for Health.
 type Health struct {
 	Database HealthDatabase `json:"database"`
@@ -191,17 +364,41 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// AfterId defines model for AfterId.
+type AfterId = int64
+
+// AfterNumber defines model for AfterNumber.
+type AfterNumber = string
+
+// KeyId defines model for KeyId.
+type KeyId = int64
+
+// Limit defines model for Limit.
+type Limit = int
+
+// ListId defines model for ListId.
+type ListId = int64
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Problem
 
 // Conflict defines model for Conflict.
 type Conflict = Problem
 
+// Forbidden defines model for Forbidden.
+type Forbidden = Problem
+
 // InternalError defines model for InternalError.
 type InternalError = Problem
 
+// NotFound defines model for NotFound.
+type NotFound = Problem
+
 // NotImplemented defines model for NotImplemented.
 type NotImplemented = Problem
+
+// PayloadTooLarge defines model for PayloadTooLarge.
+type PayloadTooLarge = Problem
 
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = Problem
@@ -209,5 +406,62 @@ type ServiceUnavailable = Problem
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Problem
 
+// UnsupportedMediaType defines model for UnsupportedMediaType.
+type UnsupportedMediaType = Problem
+
+// ListApiKeysParams defines parameters for ListApiKeys.
+type ListApiKeysParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListDncListsParams defines parameters for ListDncLists.
+type ListDncListsParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListDncNumbersParams defines parameters for ListDncNumbers.
+type ListDncNumbersParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only numbers after this one (the last `number` of the previous page, E.164).
+	After *AfterNumber `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ImportDncNumbersCsvTextBody defines parameters for ImportDncNumbersCsv.
+type ImportDncNumbersCsvTextBody = string
+
+// LookupDncParams defines parameters for LookupDnc.
+type LookupDncParams struct {
+	// Number The number, in any form the phone-number decision accepts.
+	Number string `form:"number" json:"number"`
+
+	// CampaignId An ICTCore campaign's id; without it only global lists apply.
+	CampaignId *int64 `form:"campaign_id,omitempty" json:"campaign_id,omitempty"`
+}
+
+// CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
+type CreateApiKeyJSONRequestBody = ApiKeyInput
+
 // PostCallEventJSONRequestBody defines body for PostCallEvent for application/json ContentType.
 type PostCallEventJSONRequestBody = CallEventInput
+
+// CreateDncListJSONRequestBody defines body for CreateDncList for application/json ContentType.
+type CreateDncListJSONRequestBody = DncListInput
+
+// UpdateDncListJSONRequestBody defines body for UpdateDncList for application/json ContentType.
+type UpdateDncListJSONRequestBody = DncListPatch
+
+// AddDncNumbersJSONRequestBody defines body for AddDncNumbers for application/json ContentType.
+type AddDncNumbersJSONRequestBody = DncNumbersInput
+
+// ImportDncNumbersCsvTextRequestBody defines body for ImportDncNumbersCsv for text/plain ContentType.
+type ImportDncNumbersCsvTextRequestBody = ImportDncNumbersCsvTextBody

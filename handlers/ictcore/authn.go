@@ -2,7 +2,6 @@ package ictcore
 
 import (
 	"context"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,9 +23,9 @@ func (h *Handler) Identify(c echo.Context) (*auth.Principal, error) {
 		user *identity.User
 		err  error
 	)
-	if tok, ok := bearer(r.Header.Get("Authorization")); ok {
+	if tok, ok := auth.Bearer(r.Header.Get("Authorization")); ok {
 		user, err = h.userFromToken(ctx, tok)
-	} else if tok, ok := bearer(r.Header.Get("Authentication")); ok {
+	} else if tok, ok := auth.Bearer(r.Header.Get("Authentication")); ok {
 		user, err = h.userFromToken(ctx, tok)
 	} else if name, pw, ok := r.BasicAuth(); ok {
 		if user, err = h.login(ctx, name, pw, r.RemoteAddr); err == nil {
@@ -39,14 +38,6 @@ func (h *Handler) Identify(c echo.Context) (*auth.Principal, error) {
 		return nil, err
 	}
 	return &auth.Principal{UserID: user.ID, Username: user.Username, Roles: user.RoleList(), Permissions: user.Permissions}, nil
-}
-
-func bearer(header string) (string, bool) {
-	const p = "bearer "
-	if len(header) > len(p) && strings.EqualFold(header[:len(p)], p) {
-		return strings.TrimSpace(header[len(p):]), true
-	}
-	return "", false
 }
 
 func (h *Handler) userFromToken(ctx context.Context, tok string) (*identity.User, error) {

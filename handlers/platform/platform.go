@@ -1,5 +1,5 @@
-// Package platform implements Switchboard's own contract in openapi/platform.yaml: health now, call
-// events later (their operation answers 501 until then).
+// Package platform implements Switchboard's own contract in openapi/platform.yaml: health, API keys and
+// do-not-call lists (call events answer 501 until they are built).
 package platform
 
 import (
@@ -17,11 +17,13 @@ import (
 	"switchboard/server"
 )
 
-// Handler serves the platform API.
+// Handler serves the platform API. Operations not built yet come from the embedded Unimplemented.
 type Handler struct {
 	platformapi.Unimplemented
 	db      *gorm.DB
+	tokens  *auth.Tokens
 	version string
+	region  string
 }
 
 var (
@@ -29,35 +31,42 @@ var (
 	_ server.API                        = (*Handler)(nil)
 )
 
+// Config is what the platform handler is built from.
+type Config struct {
+	DB      *gorm.DB
+	Tokens  *auth.Tokens // checks ICTCore tokens, the other way in besides an API key
+	Version string
+	// Region reads national phone numbers of do-not-call lists (PHONE_DEFAULT_REGION, an ISO country
+	// code); empty: only E.164 numbers are accepted.
+	Region string
+}
+
 // New builds the platform API.
-func New(db *gorm.DB, version string) *Handler { return &Handler{db: db, version: version} }
+func New(c Config) *Handler {
+	return &Handler{db: c.DB, tokens: c.Tokens, version: c.Version, region: c.Region}
+}
 
 // Name is the contract's name and mount prefix.
 func (h *Handler) Name() string { return "platform" }
 
-// Register mounts the generated routes.
+// Register mounts the generated routes; the CSV import takes text/plain as the stream it is.
 func (h *Handler) Register(g *echo.Group) {
-	platformapi.RegisterHandlers(g, platformapi.NewStrictHandler(h, nil))
+	platformapi.RegisterHandlersWithOptions(g, platformapi.NewStrictHandler(h, nil), platformapi.RegisterHandlersOptions{
+		OperationMiddlewares: map[string][]echo.MiddlewareFunc{"importDncNumbersCsv": {server.PlainTextAsCSV}},
+	})
 }
-
-// Identify: API keys are not built yet, so secured operations answer 501.
-func (h *Handler) Identify(echo.Context) (*auth.Principal, error) {
-	return nil, models.Errorf(models.NotBuilt, "Not implemented yet")
-}
-
-// Permissions is empty until API keys are built: no secured operation gets past Identify.
-func (h *Handler) Permissions() map[string][]string { return nil }
-
-// Allows grants nothing yet.
-func (h *Handler) Allows(*auth.Principal, string) bool { return false }
 
 // Statuses: bad input is 400, as RFC 7807 APIs answer.
 func (h *Handler) Statuses() map[models.Kind]int { return statuses }
 
 var statuses = models.Statuses(http.StatusBadRequest)
 
-// WriteError writes an RFC 7807 problem document.
+// WriteError writes an RFC 7807 problem document; a 401 names the bearer scheme (the other way in is the
+// X-API-Key header, which has no challenge of its own).
 func (h *Handler) WriteError(c echo.Context, status int, msg string) error {
+	if status == http.StatusUnauthorized {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="Switchboard platform"`)
+	}
 	body, err := json.Marshal(platformapi.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg})
 	if err != nil {
 		return err

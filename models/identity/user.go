@@ -167,3 +167,18 @@ func Login(ctx context.Context, db *gorm.DB, g *auth.Guard, login, addr, pw stri
 	}
 	return u, nil
 }
+
+// TokenUser answers the active user a Switchboard token (auth.Tokens) was issued to: the token path of an
+// API that takes ICTCore's tokens without ICTCore's caches. A bad or expired token, an unknown or an
+// inactive user are Unauthenticated; a failing store stays what it is (busy, never a 401).
+func TokenUser(ctx context.Context, db *gorm.DB, tokens *auth.Tokens, token string) (*User, error) {
+	claims, err := tokens.Parse(token)
+	if err != nil {
+		return nil, models.Wrap(models.Unauthenticated, err, "invalid credentials")
+	}
+	u, err := FindUserByID(ctx, db, claims.UserID)
+	if models.KindOf(err) == models.NotFound || (err == nil && !u.Active) {
+		return nil, models.Errorf(models.Unauthenticated, "invalid credentials")
+	}
+	return u, err
+}

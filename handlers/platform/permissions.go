@@ -1,0 +1,34 @@
+package platform
+
+// The platform's permissions: permAdmin is every administration operation, permEvents the publishing of
+// call events. Allows says who holds which.
+const (
+	permAdmin  = "admin"
+	permEvents = "events"
+)
+
+// Permissions is the operationId → permissions table.
+func (h *Handler) Permissions() map[string][]string { return permissions }
+
+// permissions lists every secured operation of openapi/platform.yaml (GET /health is public); an operation
+// without an entry is refused with 500 (fail closed).
+var permissions = map[string][]string{
+	"postCallEvent": {permEvents},
+
+	"createApiKey": {permAdmin},
+	"listApiKeys":  {permAdmin},
+	"revokeApiKey": {permAdmin},
+
+	"createDncList":       {permAdmin},
+	"listDncLists":        {permAdmin},
+	"getDncList":          {permAdmin},
+	"updateDncList":       {permAdmin},
+	"deleteDncList":       {permAdmin},
+	"addDncNumbers":       {permAdmin},
+	"listDncNumbers":      {permAdmin},
+	"deleteDncNumber":     {permAdmin},
+	"importDncNumbersCsv": {permAdmin},
+	"attachDncList":       {permAdmin},
+	"detachDncList":       {permAdmin},
+	"lookupDnc":           {permAdmin},
+}
