@@ -45,7 +45,8 @@ type Options struct {
 	BlobDir string
 	// MediaMax bounds one media upload, in bytes; 0: DefaultMediaMax.
 	MediaMax int64
-	// PhoneRegion reads national phone numbers (ISO country code) where the dialer needs their zone.
+	// PhoneRegion reads national phone numbers (ISO country code): where the dialer needs their zone, and
+	// in do-not-call lists.
 	PhoneRegion string
 	// ScheduleZone is the time zone ICTCore schedules' cron-like fields are read in, and of contacts whose
 	// number tells none; nil: UTC.
@@ -152,7 +153,7 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 	q := queue.New(o.DB, qc)
 	scheds := schedules.New(o.DB, q, o.Log)
 	sender, err := delivery.New(delivery.Config{DB: o.DB, Blobs: blobs, Queue: q, Log: o.Log, Sim: o.Sim,
-		Schedules:  scheds,
+		Schedules: scheds, Region: o.PhoneRegion,
 		RetryDelay: o.RetryDelay, RetryMaxDelay: o.RetryMaxDelay})
 	if err != nil {
 		return nil, fmt.Errorf("delivery: %w", err)
@@ -165,7 +166,7 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 		collect.New(),
 		cim.New(),
 		ucontact.New(),
-		platform.New(o.DB, o.Version),
+		platform.New(platform.Config{DB: o.DB, Tokens: tokens, Version: o.Version, Region: o.PhoneRegion}),
 	}}, nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"switchboard/gateway"
 	"switchboard/models"
 	"switchboard/models/ictcore"
+	"switchboard/models/platform"
 	"switchboard/queue"
 	"switchboard/schedules"
 )
@@ -43,6 +44,8 @@ type Config struct {
 	// RetryDelay is the wait before the first automatic retry; each further one waits twice the last, up
 	// to RetryMaxDelay.
 	RetryDelay, RetryMaxDelay time.Duration
+	// Region reads national phone numbers for the do-not-call check (PHONE_DEFAULT_REGION).
+	Region string
 }
 
 // The defaults: ICTCore retries a failed transmission after 60 s.
@@ -59,6 +62,7 @@ type Service struct {
 	log                 *slog.Logger
 	sim                 *gateway.Simulator
 	retryDelay, maxWait time.Duration
+	region              string
 	schedules           *schedules.Service
 	sends               *coalesce.Batcher[ictcore.SendRequest, ictcore.Sent]
 }
@@ -74,7 +78,7 @@ func New(c Config) (*Service, error) {
 		c.Log = slog.Default()
 	}
 	s := &Service{db: c.DB, blobs: c.Blobs, queue: c.Queue, log: c.Log, sim: sim,
-		retryDelay: c.RetryDelay, maxWait: c.RetryMaxDelay, schedules: c.Schedules}
+		retryDelay: c.RetryDelay, maxWait: c.RetryMaxDelay, region: c.Region, schedules: c.Schedules}
 	if s.retryDelay <= 0 {
 		s.retryDelay = DefaultRetryDelay
 	}
@@ -317,6 +321,16 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 			back = append(back, sp.ID)
 		}
 	}
+	if stopErr == nil {
+		var barred []ictcore.Ended
+		if ready, barred, stopErr = s.screen(ctx, ready); stopErr != nil {
+			for _, a := range ready {
+				back = append(back, a.spoolID)
+			}
+			ready = nil
+		}
+		ended = append(ended, barred...)
+	}
 	for len(ready) > 0 {
 		wave := ready[:min(len(ready), sendConcurrency)]
 		ready = ready[len(wave):]
@@ -370,6 +384,44 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 		return ctx.Err() // stopped: the job runs again and makes the attempts put back
 	}
 	return nil
+}
+
+// screen takes out of ready the attempts to numbers on a do-not-call list that applies to them (a global
+// list, or one attached to their campaign) and answers them ended, failed with the list's name and not
+// retried: never dialled. It checks at the attempt rather than at a campaign's release, so a number
+// listed after its release is still not dialled and single sends honour the global lists. E-mail is not
+// screened. One lookup per campaign in the batch; its error is the store's.
+func (s *Service) screen(ctx context.Context, ready []*attempt) ([]*attempt, []ictcore.Ended, error) {
+	phones := map[int64][]string{} // campaign → numbers
+	for _, a := range ready {
+		if a.msg.Service != gateway.Email {
+			phones[a.campaignID] = append(phones[a.campaignID], a.msg.To)
+		}
+	}
+	listed := map[int64]map[string]string{}
+	for campaign, ps := range phones {
+		hits, err := platform.DoNotCall(ctx, s.db, s.region, campaign, ps)
+		if err != nil {
+			return ready, nil, err
+		}
+		listed[campaign] = hits
+	}
+	kept := ready[:0:0]
+	var barred []ictcore.Ended
+	for _, a := range ready {
+		list, ok := "", false
+		if a.msg.Service != gateway.Email {
+			list, ok = listed[a.campaignID][a.msg.To]
+		}
+		if !ok {
+			kept = append(kept, a)
+			continue
+		}
+		why := fmt.Sprintf("do not call: %s is on the do-not-call list %q; not dialled", a.msg.To, list)
+		barred = append(barred, ictcore.Ended{SpoolID: a.spoolID, Outcome: ictcore.Outcome{Status: ictcore.SpoolFailed,
+			Reason: why, Response: "do not call", NoRetry: true, Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: why}}}})
+	}
+	return kept, barred, nil
 }
 
 func ids(ss []ictcore.Spool) []int64 {
@@ -467,6 +519,7 @@ func (m *memo[T]) get(id int64, load func(int64) (*T, error)) (*T, error) {
 // attempt is a message ready to go and the gateway that carries it.
 type attempt struct {
 	spoolID    int64
+	campaignID int64 // 0: not a campaign's
 	msg        gateway.Message
 	gw         gateway.Gateway
 	providerID *int64
@@ -504,7 +557,7 @@ func (s *Service) prepare(ctx context.Context, r *reads, sp *ictcore.Spool) (*at
 			return nil, err
 		}
 	}
-	a := &attempt{spoolID: sp.ID, msg: gateway.Message{Ref: "spool " + strconv.FormatInt(sp.ID, 10)}}
+	a := &attempt{spoolID: sp.ID, campaignID: deref(t.CampaignID), msg: gateway.Message{Ref: "spool " + strconv.FormatInt(sp.ID, 10)}}
 	if err := s.compose(ctx, r, &a.msg, p, c, from); err != nil {
 		return nil, err
 	}

@@ -101,43 +101,58 @@ func benchCampaign(ctx context.Context, st *store, n int) (*campaignResult, erro
 }
 
 // campaignOfSeeded turns the contacts seedTransmissions made into one group and a campaign of it at cpm
-// (the seeded transmissions only lent their contacts: they are deleted, the campaign makes its own), and
-// starts a queue with delivery through the seeded simulator and a dialer, not yet the campaign.
+// (seededCampaign), and starts a queue with delivery through the zero-latency simulator and a dialer, not
+// yet the campaign.
 func campaignOfSeeded(ctx context.Context, st *store, user int64, cpm int) (*ictcore.Campaign, *dialer.Service, *queue.Queue, error) {
-	db := st.db.WithContext(ctx)
-	if err := db.Exec("DELETE FROM transmissions").Error; err != nil {
-		return nil, nil, nil, err
-	}
-	var program int64
-	if err := db.Raw("SELECT MAX(program_id) FROM programs").Scan(&program).Error; err != nil {
-		return nil, nil, nil, err
-	}
-	g := &ictcore.Group{Name: "bench", UserID: user}
-	if err := ictcore.CreateGroup(ctx, db, g); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := db.Exec("INSERT INTO contact_links (group_id, contact_id) SELECT ?, contact_id FROM contacts", g.ID).Error; err != nil {
-		return nil, nil, nil, err
-	}
-	c, err := ictcore.CreateCampaign(ctx, db, ictcore.AnyOwner, user, ictcore.CampaignFields{ProgramID: &program, GroupID: &g.ID, Cpm: &cpm})
+	c, err := seededCampaign(ctx, st, user, cpm)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q := queue.New(st.db, queue.Config{Log: log})
-	blobs, err := blob.New(st.db, os.TempDir())
+	d, q, err := dialerOn(st, gateway.SimConfig{Seed: 1}, 0)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	svc, err := delivery.New(delivery.Config{DB: st.db, Blobs: blobs, Queue: q, Log: log, Sim: gateway.SimConfig{Seed: 1}})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	d := dialer.New(dialer.Config{DB: st.db, Queue: q, Log: log, Enqueue: svc.EnqueueMany})
 	if err := q.Start(ctx); err != nil {
 		return nil, nil, nil, err
 	}
 	return c, d, q, nil
+}
+
+// seededCampaign makes one group of every contact and a campaign of it at cpm; the seeded transmissions
+// only lent their contacts: they are deleted, the campaign makes its own.
+func seededCampaign(ctx context.Context, st *store, user int64, cpm int) (*ictcore.Campaign, error) {
+	db := st.db.WithContext(ctx)
+	if err := db.Exec("DELETE FROM transmissions").Error; err != nil {
+		return nil, err
+	}
+	var program int64
+	if err := db.Raw("SELECT MAX(program_id) FROM programs").Scan(&program).Error; err != nil {
+		return nil, err
+	}
+	g := &ictcore.Group{Name: "bench", UserID: user}
+	if err := ictcore.CreateGroup(ctx, db, g); err != nil {
+		return nil, err
+	}
+	if err := db.Exec("INSERT INTO contact_links (group_id, contact_id) SELECT ?, contact_id FROM contacts", g.ID).Error; err != nil {
+		return nil, err
+	}
+	return ictcore.CreateCampaign(ctx, db, ictcore.AnyOwner, user, ictcore.CampaignFields{ProgramID: &program, GroupID: &g.ID, Cpm: &cpm})
+}
+
+// dialerOn builds one node's queue (workers jobs at once; 0: the default), delivery through the
+// simulator sim, and dialer, on st; the queue is not started.
+func dialerOn(st *store, sim gateway.SimConfig, workers int) (*dialer.Service, *queue.Queue, error) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q := queue.New(st.db, queue.Config{Log: log, Workers: workers})
+	blobs, err := blob.New(st.db, os.TempDir())
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := delivery.New(delivery.Config{DB: st.db, Blobs: blobs, Queue: q, Log: log, Sim: sim})
+	if err != nil {
+		return nil, nil, err
+	}
+	return dialer.New(dialer.Config{DB: st.db, Queue: q, Log: log, Enqueue: svc.EnqueueMany}), q, nil
 }
 
 func printCampaign(res []campaignResult) {

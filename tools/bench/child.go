@@ -76,10 +76,13 @@ type store struct {
 // child runs one measurement and prints its result as one JSON line on stdout.
 func child(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends, campaign, pacing or prepare")
+		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends, campaign, pacing, prepare or share")
 		return 2
 	}
 	kind := args[0]
+	if kind == "share" { // a node on the parent's store, not a store of its own
+		return shareNode(args[1:])
+	}
 	fs := flag.NewFlagSet("bench -child "+kind, flag.ContinueOnError)
 	kindOfStore := fs.String("store", "sqlite", "sqlite or postgres")
 	dsn := fs.String("dsn", "", "bench database URL (postgres)")

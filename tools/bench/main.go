@@ -43,7 +43,7 @@ const (
 )
 
 // parts is every -part value, in the order they run.
-var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing", "prepare"}
+var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing", "prepare", "share"}
 
 type config struct {
 	rows     []int
@@ -63,6 +63,8 @@ type config struct {
 	writersRows int
 	// sends: transmissions sent, goroutines sending; campaign: its contacts.
 	sends, senders, campaign int
+	// share: the campaign's contacts, queue workers per node.
+	share, shareWorkers int
 }
 
 func main() {
@@ -87,6 +89,8 @@ func main() {
 	flag.IntVar(&cfg.sends, "sends", 20_000, "sends: transmissions sent")
 	flag.IntVar(&cfg.senders, "senders", 64, "sends: goroutines sending (concurrent API clients; concurrent sends share a transaction)")
 	flag.IntVar(&cfg.campaign, "campaign", 100_000, "campaign: contacts of the campaign")
+	flag.IntVar(&cfg.share, "share", 20_000, "share: contacts of the campaign one node and then two run")
+	flag.IntVar(&cfg.shareWorkers, "share-workers", 2, "share: queue workers per node")
 	flag.Parse()
 	var err error
 	if cfg.rows, err = parseRows(*rows); err != nil {
@@ -102,6 +106,7 @@ func main() {
 		cfg.profileSecs, cfg.writersIdle, cfg.writersRows = 2, 1, 10_000
 		cfg.sends = 2_000
 		cfg.campaign = 5_000
+		cfg.share = 2_000
 	}
 	cfg.warmup = max(cfg.requests/10, 100)
 	// Interrupts cancel the children and still drop the bench database.
@@ -293,6 +298,18 @@ func run(ctx context.Context, cfg config) error {
 			}
 		}
 		printPrepare(res)
+	}
+	if cfg.parts["share"] {
+		if pgDSN == "" {
+			fmt.Printf("SHARE needs Postgres: skipped.\n\n")
+		} else {
+			progress("share: postgres, %d contacts, one node then two, %d workers each", cfg.share, cfg.shareWorkers)
+			r, err := benchShare(ctx, pgDSN, tmp, cfg.share, cfg.shareWorkers)
+			if err != nil {
+				return fmt.Errorf("share: %w", err)
+			}
+			printShare(r)
+		}
 	}
 	fmt.Printf("total bench time %s\n", time.Since(start).Round(time.Second))
 	return nil
