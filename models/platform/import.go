@@ -16,8 +16,8 @@ import (
 	"switchboard/models"
 )
 
-// A CSV import is all or nothing for whatever the client causes: the whole upload is read and every number
-// checked and normalised into a spool file before the first is stored, so a bad row, a broken upload or
+// A CSV import is all or nothing for whatever the client causes: the whole upload is taken into a scratch
+// file, then every number checked and normalised into a spool file before the first is stored, so a bad row, a broken upload or
 // one over the limit adds nothing. Only then are the numbers written, importBatch to a transaction: the
 // store's write lock is never held for the length of an upload (on SQLite a write transaction of more than
 // a few seconds would make every other writer fail as busy). A store failure midway leaves part of the
@@ -43,15 +43,26 @@ func ImportNumbers(ctx context.Context, db *gorm.DB, region string, id int64, r 
 	if _, err := GetList(ctx, db, id); err != nil {
 		return rep, err // a missing list is 404 before a byte of the body is read
 	}
-	spool, err := os.CreateTemp("", "switchboard-dnc-*")
+	// The upload is taken in whole first, as it arrives, and checked afterwards: the server's upload
+	// deadline follows the client's rate, and checking numbers as they arrive made a slow check (20k
+	// numbers on a loaded machine) look like a slow client.
+	raw, err := tempFile()
 	if err != nil {
 		return rep, err
 	}
-	defer func() {
-		spool.Close()
-		os.Remove(spool.Name())
-	}()
-	if rep.Rows, err = readNumbers(r, region, spool); err != nil {
+	defer raw.remove()
+	if _, err := io.Copy(raw, r); err != nil {
+		return rep, uploadFailed(err)
+	}
+	if _, err := raw.Seek(0, io.SeekStart); err != nil {
+		return rep, err
+	}
+	spool, err := tempFile()
+	if err != nil {
+		return rep, err
+	}
+	defer spool.remove()
+	if rep.Rows, err = readNumbers(bufio.NewReader(raw), region, spool); err != nil {
 		return rep, err
 	}
 	if rep.Rows == 0 {
@@ -64,6 +75,19 @@ func ImportNumbers(ctx context.Context, db *gorm.DB, region string, id int64, r 
 	rep.Added, err = writeNumbers(context.WithoutCancel(ctx), db, id, spool)
 	rep.Duplicates = rep.Rows - rep.Added
 	return rep, err
+}
+
+// temp is a scratch file, removed with remove.
+type temp struct{ *os.File }
+
+func tempFile() (temp, error) {
+	f, err := os.CreateTemp("", "switchboard-dnc-*")
+	return temp{f}, err
+}
+
+func (t temp) remove() {
+	t.Close()
+	os.Remove(t.Name())
 }
 
 // readNumbers checks each row of the CSV in r and writes its number in E.164 to w, a line each; it
