@@ -148,10 +148,8 @@ func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry
 					Name: clip(r.Name, 80), Data: clip(r.Data, 255), DateCreated: now, UserID: s.UserID})
 			}
 		}
-		if len(results) > 0 {
-			if err := tx.CreateInBatches(&results, 500).Error; err != nil {
-				return err
-			}
+		if err := insertResults(tx, results); err != nil {
+			return err
 		}
 		// The transmissions: completed and invalid ones by their outcome, failed ones one by one, as
 		// whether a retry follows depends on each one's tries.
@@ -193,6 +191,33 @@ func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry
 		}
 		return progress.save(tx)
 	})
+}
+
+// insertResults stores step results. On Postgres it is one statement whose columns arrive as arrays
+// (unnest), 7 parameters whatever the count, where a VALUES list takes 7 per row to bind and parse: a
+// batch of 100 simulator attempts writes 600 results.
+func insertResults(tx *gorm.DB, rs []SpoolResult) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if !models.IsPostgres(tx) {
+		return tx.CreateInBatches(&rs, 500).Error
+	}
+	var (
+		spools, dates, users []int64
+		apps                 []*int64
+		types, names, data   []string
+	)
+	for _, r := range rs {
+		spools, apps, dates, users = append(spools, r.SpoolID), append(apps, r.ApplicationID), append(dates, r.DateCreated), append(users, r.UserID)
+		types, names, data = append(types, r.Type), append(names, r.Name), append(data, r.Data)
+	}
+	// On the transaction's connection directly: gorm would spread each slice into a list of parameters.
+	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, `INSERT INTO spool_results
+		(spool_id, application_id, type, name, data, date_created, user_id)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])`,
+		spools, apps, types, names, data, dates, users)
+	return err
 }
 
 // campaignProgress counts, per campaign, the transmissions one FinishAttempts ended [ended, failed].
