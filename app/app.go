@@ -55,6 +55,9 @@ type Options struct {
 	// DialerMaxWait so that ticks see the move soon (0: dialer.DefaultMaxWait).
 	Clock         func() time.Time
 	DialerMaxWait time.Duration
+	// CollectClock measures the lifetimes of Collect! tokens (access 1 h, refresh 24 h); nil: time.Now.
+	// Tests move it to expire tokens without sleeping.
+	CollectClock func() time.Time
 	// BareCreateIDs makes ICTCore's creates answer the bare id instead of {"<x>_id": n}
 	// (ICTCORE_CREATE_ANSWER=bare; review R10).
 	BareCreateIDs bool
@@ -163,7 +166,7 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 	return &assembly{queue: q, collectors: []prometheus.Collector{dial.Collector()}, apis: []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
 			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),
-		collect.New(),
+		collect.New(collect.Config{DB: o.DB, Logins: logins, Clock: o.CollectClock}),
 		cim.New(),
 		ucontact.New(),
 		platform.New(platform.Config{DB: o.DB, Tokens: tokens, Version: o.Version, Region: o.PhoneRegion}),

@@ -15,6 +15,10 @@ type Principal struct {
 	// API's role model decides what a scope allows.
 	KeyID int64
 	Scope string
+	// DatabaseID is the Collect! database a Collect! token was issued for, and SessionID the login session
+	// it belongs to (both 0 elsewhere): every Collect! query of the request is scoped by the database.
+	DatabaseID int64
+	SessionID  int64
 }
 
 type principalKey struct{}

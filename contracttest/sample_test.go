@@ -12,6 +12,7 @@ var stringCandidates = []string{
 	"1", "123", "a", "abc", "cv_masterdb", "0123456789abcdef01234567", "a1", "1608743891.1344", "REV",
 	"user@example.com", "2026-01-02 03:04:05", "2026-01-02", "SIP", "*", "1-5",
 	"123e4567-e89b-12d3-a456-426614174000", "QWRtaW46OTgzNWM1MjUtMzU2Ny00YjgyLWEwYWYtY2NkMjNlMDhjNzA3",
+	"43tzLWO2RJzlxQPpsw4EOA==", "csv", // a Collect! WebSocket id and report destination
 }
 
 // sample builds a value that satisfies s as far as a generator reasonably can: the contract's own

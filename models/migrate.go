@@ -40,6 +40,7 @@ var migrations = []migration{
 	{14, "ICTCore campaigns", migrateV14, nil},
 	{15, "platform API keys", migrateV15, nil},
 	{16, "do-not-call lists", migrateV16, nil},
+	{17, "Collect! databases, operators and sessions", migrateV17, nil},
 }
 
 type schemaMigration struct {

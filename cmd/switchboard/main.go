@@ -4,6 +4,9 @@
 //	switchboard migrate          apply schema migrations and exit
 //	switchboard user add NAME [admin]   add a user (password from SWITCHBOARD_USER_PASSWORD or generated)
 //	switchboard key add NAME [admin|events]   add a platform API key (printed once; default scope admin)
+//	switchboard collect add-database NAME      add a Collect! database (cv_…)
+//	switchboard collect add-operator DATABASE OP_ID [NAME]   add a Collect! operator (password from
+//	                                          SWITCHBOARD_OPERATOR_PASSWORD or generated)
 //	switchboard version
 package main
 
@@ -56,9 +59,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
-	case "serve", "migrate", "user", "key":
+	case "serve", "migrate", "user", "key", "collect":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, user add, key add, version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, user add, key add, collect add-database|add-operator, version)", cmd)
 	}
 
 	db, err := models.Open(getenv("DATABASE_URL"))
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return addUser(ctx, args[2:], getenv, stdout, db)
 	case "key":
 		return addKey(ctx, args[2:], stdout, db)
+	case "collect":
+		return collectCmd(ctx, args[2:], getenv, stdout, db)
 	}
 	if err := app.EnsureAdmin(ctx, db, getenv("ADMIN_PASSWORD"), stdout); err != nil {
 		return err

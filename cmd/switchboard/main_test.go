@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/auth"
 	"switchboard/models"
+	"switchboard/models/collect"
 	"switchboard/models/platform"
 )
 
@@ -108,6 +110,58 @@ func TestKeyAdd(t *testing.T) {
 		t.Fatalf("key add events: %v %q", err, out.String())
 	}
 	for _, args := range [][]string{{"key", "add", "ops"}, {"key", "add", "x", "root"}, {"key", "add"}, {"key", "list"}} {
+		if err := run(ctx, append([]string{"switchboard"}, args...), env(vars), io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+// TestCollectAdd: `collect add-database` and `collect add-operator` make what the Collect! login accepts,
+// with a generated password printed once or SWITCHBOARD_OPERATOR_PASSWORD, and refuse duplicates, unknown
+// databases, bad names and bad usage.
+func TestCollectAdd(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "sb.db")}
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"switchboard", "collect", "add-database", "cv_demodb"}, env(vars), &out); err != nil ||
+		!strings.Contains(out.String(), "Collect! database cv_demodb (id 1)") {
+		t.Fatalf("add-database: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"switchboard", "collect", "add-operator", "cv_demodb", "OWN", "Owner Of The Company"}, env(vars), &out); err != nil {
+		t.Fatalf("add-operator: %v", err)
+	}
+	m := regexp.MustCompile(`password for OWN: (\S+) \(shown once\)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no generated password printed: %q", out.String())
+	}
+	vars["SWITCHBOARD_OPERATOR_PASSWORD"] = "sal-secret"
+	out.Reset()
+	if err := run(ctx, []string{"switchboard", "collect", "add-operator", "cv_demodb", "SAL"}, env(vars), &out); err != nil ||
+		strings.Contains(out.String(), "password for") {
+		t.Fatalf("add-operator with a set password: %v %q", err, out.String())
+	}
+
+	db, err := models.Open(vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer models.Close(db)
+	sessions := collect.NewSessions(db, auth.NewGuard(auth.GuardConfig{}), nil)
+	for _, login := range []struct{ opID, pw, name string }{{"OWN", m[1], "Owner Of The Company"}, {"SAL", "sal-secret", ""}} {
+		op, _, err := sessions.Login(ctx, "cv_demodb", login.opID, login.pw, "")
+		if err != nil || op.OpName != login.name || !op.Active {
+			t.Fatalf("login %s: %+v %v", login.opID, op, err)
+		}
+	}
+	for _, args := range [][]string{
+		{"collect", "add-database", "cv_demodb"},         // taken
+		{"collect", "add-database", "demodb"},            // not cv_…
+		{"collect", "add-operator", "cv_nodb", "X"},      // no such database
+		{"collect", "add-operator", "cv_demodb", "OWN"},  // taken in the database
+		{"collect", "add-database"}, {"collect", "list"}, // usage
+		{"collect", "add-operator", "cv_demodb", "A", "B", "C"},
+	} {
 		if err := run(ctx, append([]string{"switchboard"}, args...), env(vars), io.Discard); err == nil {
 			t.Errorf("%v accepted", args)
 		}

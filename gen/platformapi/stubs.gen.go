@@ -33,8 +33,28 @@ func (Unimplemented) CreateApiKey(context.Context, CreateApiKeyRequestObject) (C
 	return nil, ErrNotImplemented
 }
 
+// CreateCollectDatabase answers ErrNotImplemented.
+func (Unimplemented) CreateCollectDatabase(context.Context, CreateCollectDatabaseRequestObject) (CreateCollectDatabaseResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateCollectOperator answers ErrNotImplemented.
+func (Unimplemented) CreateCollectOperator(context.Context, CreateCollectOperatorRequestObject) (CreateCollectOperatorResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // CreateDncList answers ErrNotImplemented.
 func (Unimplemented) CreateDncList(context.Context, CreateDncListRequestObject) (CreateDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteCollectDatabase answers ErrNotImplemented.
+func (Unimplemented) DeleteCollectDatabase(context.Context, DeleteCollectDatabaseRequestObject) (DeleteCollectDatabaseResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteCollectOperator answers ErrNotImplemented.
+func (Unimplemented) DeleteCollectOperator(context.Context, DeleteCollectOperatorRequestObject) (DeleteCollectOperatorResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -50,6 +70,16 @@ func (Unimplemented) DeleteDncNumber(context.Context, DeleteDncNumberRequestObje
 
 // DetachDncList answers ErrNotImplemented.
 func (Unimplemented) DetachDncList(context.Context, DetachDncListRequestObject) (DetachDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetCollectDatabase answers ErrNotImplemented.
+func (Unimplemented) GetCollectDatabase(context.Context, GetCollectDatabaseRequestObject) (GetCollectDatabaseResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetCollectOperator answers ErrNotImplemented.
+func (Unimplemented) GetCollectOperator(context.Context, GetCollectOperatorRequestObject) (GetCollectOperatorResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -70,6 +100,16 @@ func (Unimplemented) ImportDncNumbersCsv(context.Context, ImportDncNumbersCsvReq
 
 // ListApiKeys answers ErrNotImplemented.
 func (Unimplemented) ListApiKeys(context.Context, ListApiKeysRequestObject) (ListApiKeysResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListCollectDatabases answers ErrNotImplemented.
+func (Unimplemented) ListCollectDatabases(context.Context, ListCollectDatabasesRequestObject) (ListCollectDatabasesResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListCollectOperators answers ErrNotImplemented.
+func (Unimplemented) ListCollectOperators(context.Context, ListCollectOperatorsRequestObject) (ListCollectOperatorsResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -95,6 +135,11 @@ func (Unimplemented) PostCallEvent(context.Context, PostCallEventRequestObject) 
 
 // RevokeApiKey answers ErrNotImplemented.
 func (Unimplemented) RevokeApiKey(context.Context, RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// UpdateCollectOperator answers ErrNotImplemented.
+func (Unimplemented) UpdateCollectOperator(context.Context, UpdateCollectOperatorRequestObject) (UpdateCollectOperatorResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 

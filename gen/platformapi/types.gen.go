@@ -246,6 +246,91 @@ type CallEventInputDirection string
 // CallEventInputState defines model for CallEventInput.State.
 type CallEventInputState string
 
+// CollectDatabase defines model for CollectDatabase.
+type CollectDatabase struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// Name The `x-collect-database` value.
+	//
+	// Example: cv_demodb
+	Name string `json:"name"`
+}
+
+// CollectDatabaseInput defines model for CollectDatabaseInput.
+type CollectDatabaseInput struct {
+	// Name Example: cv_demodb
+	Name string `json:"name"`
+}
+
+// CollectOperator defines model for CollectOperator.
+type CollectOperator struct {
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DatabaseId Example: 1
+	DatabaseId int64 `json:"database_id"`
+
+	// Id Collect!'s `op_rowid`.
+	//
+	// Example: 1
+	Id int64 `json:"id"`
+
+	// OpFunction Example: 1
+	OpFunction int32 `json:"op_function"`
+
+	// OpId Example: OWN
+	OpId string `json:"op_id"`
+
+	// OpLevel Example: 10
+	OpLevel int32 `json:"op_level"`
+
+	// OpName Example: Owner Of The Company
+	OpName    string    `json:"op_name"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CollectOperatorInput defines model for CollectOperatorInput.
+type CollectOperatorInput struct {
+	// Active An inactive operator cannot log in.
+	Active *bool `json:"active,omitempty"`
+
+	// OpFunction Collect!'s `op_function`, answered at login.
+	//
+	// Example: 1
+	OpFunction *int32 `json:"op_function,omitempty"`
+
+	// OpId The login (Collect!'s Operator ID).
+	//
+	// Example: OWN
+	OpId string `json:"op_id"`
+
+	// OpLevel Collect!'s `op_level`, answered at login.
+	//
+	// Example: 10
+	OpLevel *int32 `json:"op_level,omitempty"`
+
+	// OpName Example: Owner Of The Company
+	OpName *string `json:"op_name,omitempty"`
+
+	// Password Only its bcrypt hash is kept (bcrypt reads 72 bytes at most).
+	//
+	// Example: own
+	Password string `json:"password"`
+}
+
+// CollectOperatorPatch defines model for CollectOperatorPatch.
+type CollectOperatorPatch struct {
+	Active     *bool   `json:"active,omitempty"`
+	OpFunction *int32  `json:"op_function,omitempty"`
+	OpId       *string `json:"op_id,omitempty"`
+	OpLevel    *int32  `json:"op_level,omitempty"`
+	OpName     *string `json:"op_name,omitempty"`
+	Password   *string `json:"password,omitempty"`
+}
+
 // DncImportReport defines model for DncImportReport.
 type DncImportReport struct {
 	// Added Numbers the list did not hold before.
@@ -370,6 +455,9 @@ type AfterId = int64
 // AfterNumber defines model for AfterNumber.
 type AfterNumber = string
 
+// DatabaseId defines model for DatabaseId.
+type DatabaseId = int64
+
 // KeyId defines model for KeyId.
 type KeyId = int64
 
@@ -378,6 +466,9 @@ type Limit = int
 
 // ListId defines model for ListId.
 type ListId = int64
+
+// OperatorId defines model for OperatorId.
+type OperatorId = int64
 
 // BadRequest defines model for BadRequest.
 type BadRequest = Problem
@@ -411,6 +502,24 @@ type UnsupportedMediaType = Problem
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListCollectDatabasesParams defines parameters for ListCollectDatabases.
+type ListCollectDatabasesParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListCollectOperatorsParams defines parameters for ListCollectOperators.
+type ListCollectOperatorsParams struct {
 	// Limit Items on one page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -453,6 +562,15 @@ type CreateApiKeyJSONRequestBody = ApiKeyInput
 
 // PostCallEventJSONRequestBody defines body for PostCallEvent for application/json ContentType.
 type PostCallEventJSONRequestBody = CallEventInput
+
+// CreateCollectDatabaseJSONRequestBody defines body for CreateCollectDatabase for application/json ContentType.
+type CreateCollectDatabaseJSONRequestBody = CollectDatabaseInput
+
+// CreateCollectOperatorJSONRequestBody defines body for CreateCollectOperator for application/json ContentType.
+type CreateCollectOperatorJSONRequestBody = CollectOperatorInput
+
+// UpdateCollectOperatorJSONRequestBody defines body for UpdateCollectOperator for application/json ContentType.
+type UpdateCollectOperatorJSONRequestBody = CollectOperatorPatch
 
 // CreateDncListJSONRequestBody defines body for CreateDncList for application/json ContentType.
 type CreateDncListJSONRequestBody = DncListInput

@@ -1,25 +1,122 @@
-// Package collect serves the Collect! contract in openapi/collect.yaml. No operation is built yet: every
-// route answers the contract's 501 in Collect!'s error shape.
+// Package collect serves the Collect! contract in openapi/collect.yaml: login, token refresh and logout are
+// built; every other operation answers the contract's 501 (from the embedded Unimplemented), after
+// authentication, in Collect!'s error shape.
 package collect
 
 import (
+	"context"
 	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
 
+	"switchboard/auth"
 	"switchboard/gen/collectapi"
-	"switchboard/handlers/pending"
 	"switchboard/models"
+	"switchboard/models/collect"
+	"switchboard/server"
 )
 
-// New builds the Collect! API.
-func New() *pending.API {
-	return pending.New("collect", func(g *echo.Group) {
-		collectapi.RegisterHandlers(g, collectapi.NewStrictHandler(collectapi.Unimplemented{}, nil))
-	}, models.Statuses(http.StatusBadRequest), WriteError)
+// Handler serves the Collect! API. Operations not built yet come from the embedded Unimplemented.
+type Handler struct {
+	collectapi.Unimplemented
+	db       *gorm.DB
+	sessions *collect.Sessions
 }
 
+var (
+	_ collectapi.StrictServerInterface = (*Handler)(nil)
+	_ server.API                       = (*Handler)(nil)
+)
+
+// Config is what the Collect! handler is built from.
+type Config struct {
+	DB     *gorm.DB
+	Logins *auth.Guard // the server's one login guard: a client throttled on one API is throttled on all
+	// Clock measures token lifetimes; nil: time.Now (tests move it instead of sleeping).
+	Clock func() time.Time
+}
+
+// New builds the Collect! API.
+func New(c Config) *Handler {
+	return &Handler{db: c.DB, sessions: collect.NewSessions(c.DB, c.Logins, c.Clock)}
+}
+
+// Name is the contract's name and mount prefix.
+func (h *Handler) Name() string { return "collect" }
+
+// Register mounts the generated routes.
+func (h *Handler) Register(g *echo.Group) {
+	collectapi.RegisterHandlers(g, collectapi.NewStrictHandler(h, nil))
+}
+
+// Statuses: bad input is 400 (the contract's BadRequest).
+func (h *Handler) Statuses() map[models.Kind]int { return statuses }
+
+var statuses = models.Statuses(http.StatusBadRequest)
+
 // WriteError writes Collect!'s error body; its status always equals the HTTP status (ambiguity 1).
+func (h *Handler) WriteError(c echo.Context, status int, msg string) error {
+	return WriteError(c, status, msg)
+}
+
+// WriteError writes Collect!'s error body; its status always equals the HTTP status (ambiguity 1). A
+// message longer than the contract's 2000 characters (a validation error quoting an oversized value) is
+// cut to fit.
 func WriteError(c echo.Context, status int, msg string) error {
+	if utf8.RuneCountInString(msg) > maxMessage {
+		msg = string([]rune(msg)[:maxMessage-1]) + "…"
+	}
 	return c.JSON(status, collectapi.CollectError{Status: int32(status), Message: msg})
+}
+
+// maxMessage is CollectError.message's maxLength.
+const maxMessage = 2000
+
+// databaseOf answers the database a request names: its x-collect-database, or the default database.
+func databaseOf(name *string) string {
+	if name == nil || *name == "" {
+		return collect.DefaultDatabase
+	}
+	return *name
+}
+
+// Login (POST /api/v1/auth/login) checks an operator's password against the database the request names and
+// answers the operator with a new access and refresh token, both bound to that database.
+func (h *Handler) Login(ctx context.Context, req collectapi.LoginRequestObject) (collectapi.LoginResponseObject, error) {
+	op, toks, err := h.sessions.Login(ctx, databaseOf(req.Params.XCollectDatabase), req.Body.OpId, req.Body.OpPassword,
+		server.ClientAddr(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return collectapi.Login200JSONResponse(loginReply(op, toks)), nil
+}
+
+// RefreshToken (POST /api/v1/auth/refresh) trades a refresh token for new tokens; the old ones stop working.
+func (h *Handler) RefreshToken(ctx context.Context, req collectapi.RefreshTokenRequestObject) (collectapi.RefreshTokenResponseObject, error) {
+	op, toks, err := h.sessions.Refresh(ctx, databaseOf(req.Params.XCollectDatabase), req.Body.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return collectapi.RefreshToken200JSONResponse(loginReply(op, toks)), nil
+}
+
+// Logout (POST /api/v1/auth/logout) ends the session of the access token the request came with.
+func (h *Handler) Logout(ctx context.Context, _ collectapi.LogoutRequestObject) (collectapi.LogoutResponseObject, error) {
+	p := auth.PrincipalFrom(ctx)
+	if err := h.sessions.Logout(ctx, callerOf(p)); err != nil {
+		return nil, err
+	}
+	return collectapi.Logout200JSONResponse{Status: collectapi.N200}, nil
+}
+
+func loginReply(op *collect.Operator, toks collect.Tokens) collectapi.LoginReply {
+	return collectapi.LoginReply{Status: collectapi.N200, Result: collectapi.LoginResult{
+		NxOperator: collectapi.NxOperator{OpRowid: strconv.FormatInt(op.ID, 10), OpId: op.OpID, OpName: op.OpName,
+			OpLevel: op.OpLevel, OpFunction: op.OpFunction},
+		AccessToken: toks.Access, RefreshToken: toks.Refresh,
+	}}
 }

@@ -3,31 +3,12 @@ package ictcore_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"switchboard/apitest"
 	"switchboard/gateway"
 )
-
-// fakeClock is the dialer's time, moved by the test: pacing is observed without sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 type campaignRow struct {
 	CampaignID       int64 `json:"campaign_id"`
@@ -70,7 +51,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 func TestCampaignLifecycle(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
-		clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+		clock := apitest.NewClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
 		o := txOptions(gateway.SimConfig{})
 		o.Clock, o.DialerMaxWait = clock.Now, 50*time.Millisecond
 		e := newEnvWithOptions(t, kind, o)
@@ -304,7 +285,7 @@ func TestCampaignCallingHours(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		// Friday 05:00 UTC: 10:00 in Karachi (open), midnight in New York (closed).
-		clock := &fakeClock{now: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)}
+		clock := apitest.NewClock(time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC))
 		o := txOptions(gateway.SimConfig{})
 		o.Clock, o.DialerMaxWait = clock.Now, 50*time.Millisecond
 		e := newEnvWithOptions(t, kind, o)

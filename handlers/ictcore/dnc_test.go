@@ -45,7 +45,7 @@ func (e *ictEnv) dncList(t *testing.T, name string, global bool, numbers ...stri
 func TestDoNotCall(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
-		clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+		clock := apitest.NewClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
 		o := txOptions(gateway.SimConfig{})
 		o.Clock, o.DialerMaxWait, o.PhoneRegion = clock.Now, 50*time.Millisecond, "US"
 		e := newEnvWithOptions(t, kind, o)

@@ -31,4 +31,14 @@ var permissions = map[string][]string{
 	"attachDncList":       {permAdmin},
 	"detachDncList":       {permAdmin},
 	"lookupDnc":           {permAdmin},
+
+	"createCollectDatabase": {permAdmin},
+	"listCollectDatabases":  {permAdmin},
+	"getCollectDatabase":    {permAdmin},
+	"deleteCollectDatabase": {permAdmin},
+	"createCollectOperator": {permAdmin},
+	"listCollectOperators":  {permAdmin},
+	"getCollectOperator":    {permAdmin},
+	"updateCollectOperator": {permAdmin},
+	"deleteCollectOperator": {permAdmin},
 }

@@ -1,5 +1,5 @@
-// Package platform implements Switchboard's own contract in openapi/platform.yaml: health, API keys and
-// do-not-call lists (call events answer 501 until they are built).
+// Package platform implements Switchboard's own contract in openapi/platform.yaml: health, API keys,
+// do-not-call lists, and Collect! databases and operators (call events answer 501 until they are built).
 package platform
 
 import (

@@ -152,20 +152,31 @@ func Login(ctx context.Context, db *gorm.DB, g *auth.Guard, login, addr, pw stri
 	if found {
 		hash = u.PasswordHash
 	}
-	var throttled *auth.ThrottledError
-	switch err := g.Check(ctx, login, addr, hash, found, pw); {
-	case err == nil:
-	case errors.As(err, &throttled):
-		return nil, &models.Error{Kind: models.Throttled, Msg: throttled.Error(), RetryAfter: throttled.RetryAfter, Err: err}
-	case errors.Is(err, auth.ErrBusy):
-		return nil, models.Wrap(models.Busy, err, "too many logins in progress, retry shortly")
-	default:
-		return nil, models.Wrap(models.Unauthenticated, err, "invalid credentials")
+	if ok, err := GuardedCheck(ctx, g, login, addr, hash, found, pw); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, models.Errorf(models.Unauthenticated, "invalid credentials")
 	}
 	if !found || !u.Active {
 		return nil, models.Errorf(models.Unauthenticated, "invalid credentials")
 	}
 	return u, nil
+}
+
+// GuardedCheck checks a password through the login guard (equal work whether the login was found, per
+// login and per address throttling) for every API's login: ok tells whether it matched; the error is a
+// throttled client (Throttled, with Retry-After) or too many logins at once (Busy).
+func GuardedCheck(ctx context.Context, g *auth.Guard, login, addr, hash string, found bool, pw string) (ok bool, err error) {
+	var throttled *auth.ThrottledError
+	switch err := g.Check(ctx, login, addr, hash, found, pw); {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &throttled):
+		return false, &models.Error{Kind: models.Throttled, Msg: throttled.Error(), RetryAfter: throttled.RetryAfter, Err: err}
+	case errors.Is(err, auth.ErrBusy):
+		return false, models.Wrap(models.Busy, err, "too many logins in progress, retry shortly")
+	}
+	return false, nil
 }
 
 // TokenUser answers the active user a Switchboard token (auth.Tokens) was issued to: the token path of an
