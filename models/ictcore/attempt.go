@@ -306,10 +306,13 @@ func TransmissionsByID(ctx context.Context, db *gorm.DB, ids []int64) (map[int64
 	return out, nil
 }
 
-// ContactsByID loads the visible contacts of ids, by id (a batch's reads).
+// ContactsByID loads the contacts of ids that exist, by id (a batch's reads). Without the visibility
+// filter: a transmission is only ever made for a visible contact (contactExists, a campaign's prepare),
+// and a visible contact stays visible (an import once done is final), while the filter's subquery was about a
+// tenth of the statements found running in samples of the sends bench.
 func ContactsByID(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*Contact, error) {
 	var cs []Contact
-	if err := visible(db.WithContext(ctx).Table("contacts")).Where("contact_id IN ?", ids).Find(&cs).Error; err != nil {
+	if err := db.WithContext(ctx).Table("contacts").Where("contact_id IN ?", ids).Find(&cs).Error; err != nil {
 		return nil, err
 	}
 	out := make(map[int64]*Contact, len(cs))
