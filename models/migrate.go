@@ -41,6 +41,7 @@ var migrations = []migration{
 	{15, "platform API keys", migrateV15, nil},
 	{16, "do-not-call lists", migrateV16, nil},
 	{17, "Collect! databases, operators and sessions", migrateV17, nil},
+	{18, "Collect! record definitions and records", migrateV18, nil},
 }
 
 type schemaMigration struct {

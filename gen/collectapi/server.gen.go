@@ -293,6 +293,12 @@ type ClientInterface interface {
 	// complete record as stored, including the new rowid in the `type.rowId` column. With
 	// `business-logic` 1 (pre-logic staging) nothing is inserted: `data` is the virtual record and carries
 	// no rowid column. Unknown fields in `data` answer 400; an unknown record answers 404.
+	// Switchboard: the business logic Switchboard knows is the record definition's field defaults (platform
+	// API, POST /platform/collect-databases/{database_id}/records): pre-logic (modes 1, 2 and 4) fills a field
+	// the data leaves out with its default; otherwise (and in modes 0 and 3) a field left out is blank (`0`
+	// for a number). No post-logic rules are defined, so mode 3 stores as 0 does and mode 4 as 2 does. A
+	// value that does not fit its field's type answers 400; a sub-record whose parent field names a parent
+	// record that does not exist answers 409 (`0` links to none).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -307,6 +313,12 @@ type ClientInterface interface {
 	// complete record as stored, including the new rowid in the `type.rowId` column. With
 	// `business-logic` 1 (pre-logic staging) nothing is inserted: `data` is the virtual record and carries
 	// no rowid column. Unknown fields in `data` answer 400; an unknown record answers 404.
+	// Switchboard: the business logic Switchboard knows is the record definition's field defaults (platform
+	// API, POST /platform/collect-databases/{database_id}/records): pre-logic (modes 1, 2 and 4) fills a field
+	// the data leaves out with its default; otherwise (and in modes 0 and 3) a field left out is blank (`0`
+	// for a number). No post-logic rules are defined, so mode 3 stores as 0 does and mode 4 as 2 does. A
+	// value that does not fit its field's type answers 400; a sub-record whose parent field names a parent
+	// record that does not exist answers 409 (`0` links to none).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -317,6 +329,8 @@ type ClientInterface interface {
 	//
 	// Deletes the record `{rowid}` of `{record}` (one record at a time).
 	// Switchboard (ambiguity 14): the answer is the vendor's `type` only (no `data`), plus `status`.
+	// Switchboard: a record that sub-records still link to (see getRecordCounts) is not deleted and answers
+	// 409: delete the sub-records first.
 	//
 	// Corresponds with DELETE /api/v1/collect/data/{record}/{rowid} (the `DeleteRecord` operationId).
 	DeleteRecord(ctx context.Context, record Record, rowid RowId, params *DeleteRecordParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -711,6 +725,12 @@ func (c *Client) ListRecords(ctx context.Context, record Record, params *ListRec
 // complete record as stored, including the new rowid in the `type.rowId` column. With
 // `business-logic` 1 (pre-logic staging) nothing is inserted: `data` is the virtual record and carries
 // no rowid column. Unknown fields in `data` answer 400; an unknown record answers 404.
+// Switchboard: the business logic Switchboard knows is the record definition's field defaults (platform
+// API, POST /platform/collect-databases/{database_id}/records): pre-logic (modes 1, 2 and 4) fills a field
+// the data leaves out with its default; otherwise (and in modes 0 and 3) a field left out is blank (`0`
+// for a number). No post-logic rules are defined, so mode 3 stores as 0 does and mode 4 as 2 does. A
+// value that does not fit its field's type answers 400; a sub-record whose parent field names a parent
+// record that does not exist answers 409 (`0` links to none).
 //
 // Takes any type of body and a specified content type.
 //
@@ -735,6 +755,12 @@ func (c *Client) CreateRecordWithBody(ctx context.Context, record Record, params
 // complete record as stored, including the new rowid in the `type.rowId` column. With
 // `business-logic` 1 (pre-logic staging) nothing is inserted: `data` is the virtual record and carries
 // no rowid column. Unknown fields in `data` answer 400; an unknown record answers 404.
+// Switchboard: the business logic Switchboard knows is the record definition's field defaults (platform
+// API, POST /platform/collect-databases/{database_id}/records): pre-logic (modes 1, 2 and 4) fills a field
+// the data leaves out with its default; otherwise (and in modes 0 and 3) a field left out is blank (`0`
+// for a number). No post-logic rules are defined, so mode 3 stores as 0 does and mode 4 as 2 does. A
+// value that does not fit its field's type answers 400; a sub-record whose parent field names a parent
+// record that does not exist answers 409 (`0` links to none).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -755,6 +781,8 @@ func (c *Client) CreateRecord(ctx context.Context, record Record, params *Create
 //
 // Deletes the record `{rowid}` of `{record}` (one record at a time).
 // Switchboard (ambiguity 14): the answer is the vendor's `type` only (no `data`), plus `status`.
+// Switchboard: a record that sub-records still link to (see getRecordCounts) is not deleted and answers
+// 409: delete the sub-records first.
 //
 // Corresponds with DELETE /api/v1/collect/data/{record}/{rowid} (the `DeleteRecord` operationId).
 func (c *Client) DeleteRecord(ctx context.Context, record Record, rowid RowId, params *DeleteRecordParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2198,6 +2226,12 @@ type ClientWithResponsesInterface interface {
 	// complete record as stored, including the new rowid in the `type.rowId` column. With
 	// `business-logic` 1 (pre-logic staging) nothing is inserted: `data` is the virtual record and carries
 	// no rowid column. Unknown fields in `data` answer 400; an unknown record answers 404.
+	// Switchboard: the business logic Switchboard knows is the record definition's field defaults (platform
+	// API, POST /platform/collect-databases/{database_id}/records): pre-logic (modes 1, 2 and 4) fills a field
+	// the data leaves out with its default; otherwise (and in modes 0 and 3) a field left out is blank (`0`
+	// for a number). No post-logic rules are defined, so mode 3 stores as 0 does and mode 4 as 2 does. A
+	// value that does not fit its field's type answers 400; a sub-record whose parent field names a parent
+	// record that does not exist answers 409 (`0` links to none).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2212,6 +2246,12 @@ type ClientWithResponsesInterface interface {
 	// complete record as stored, including the new rowid in the `type.rowId` column. With
 	// `business-logic` 1 (pre-logic staging) nothing is inserted: `data` is the virtual record and carries
 	// no rowid column. Unknown fields in `data` answer 400; an unknown record answers 404.
+	// Switchboard: the business logic Switchboard knows is the record definition's field defaults (platform
+	// API, POST /platform/collect-databases/{database_id}/records): pre-logic (modes 1, 2 and 4) fills a field
+	// the data leaves out with its default; otherwise (and in modes 0 and 3) a field left out is blank (`0`
+	// for a number). No post-logic rules are defined, so mode 3 stores as 0 does and mode 4 as 2 does. A
+	// value that does not fit its field's type answers 400; a sub-record whose parent field names a parent
+	// record that does not exist answers 409 (`0` links to none).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2222,6 +2262,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Deletes the record `{rowid}` of `{record}` (one record at a time).
 	// Switchboard (ambiguity 14): the answer is the vendor's `type` only (no `data`), plus `status`.
+	// Switchboard: a record that sub-records still link to (see getRecordCounts) is not deleted and answers
+	// 409: delete the sub-records first.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4074,6 +4116,12 @@ func (c *ClientWithResponses) ListRecordsWithResponse(ctx context.Context, recor
 // complete record as stored, including the new rowid in the `type.rowId` column. With
 // `business-logic` 1 (pre-logic staging) nothing is inserted: `data` is the virtual record and carries
 // no rowid column. Unknown fields in `data` answer 400; an unknown record answers 404.
+// Switchboard: the business logic Switchboard knows is the record definition's field defaults (platform
+// API, POST /platform/collect-databases/{database_id}/records): pre-logic (modes 1, 2 and 4) fills a field
+// the data leaves out with its default; otherwise (and in modes 0 and 3) a field left out is blank (`0`
+// for a number). No post-logic rules are defined, so mode 3 stores as 0 does and mode 4 as 2 does. A
+// value that does not fit its field's type answers 400; a sub-record whose parent field names a parent
+// record that does not exist answers 409 (`0` links to none).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4094,6 +4142,12 @@ func (c *ClientWithResponses) CreateRecordWithBodyWithResponse(ctx context.Conte
 // complete record as stored, including the new rowid in the `type.rowId` column. With
 // `business-logic` 1 (pre-logic staging) nothing is inserted: `data` is the virtual record and carries
 // no rowid column. Unknown fields in `data` answer 400; an unknown record answers 404.
+// Switchboard: the business logic Switchboard knows is the record definition's field defaults (platform
+// API, POST /platform/collect-databases/{database_id}/records): pre-logic (modes 1, 2 and 4) fills a field
+// the data leaves out with its default; otherwise (and in modes 0 and 3) a field left out is blank (`0`
+// for a number). No post-logic rules are defined, so mode 3 stores as 0 does and mode 4 as 2 does. A
+// value that does not fit its field's type answers 400; a sub-record whose parent field names a parent
+// record that does not exist answers 409 (`0` links to none).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4110,6 +4164,8 @@ func (c *ClientWithResponses) CreateRecordWithResponse(ctx context.Context, reco
 //
 // Deletes the record `{rowid}` of `{record}` (one record at a time).
 // Switchboard (ambiguity 14): the answer is the vendor's `type` only (no `data`), plus `status`.
+// Switchboard: a record that sub-records still link to (see getRecordCounts) is not deleted and answers
+// 409: delete the sub-records first.
 //
 // Returns a wrapper object for the known response body format(s).
 //

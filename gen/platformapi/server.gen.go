@@ -187,8 +187,9 @@ type ClientInterface interface {
 
 	// DeleteCollectDatabase Delete a Collect! database
 	//
-	// Delete an empty database. Switchboard: a database that still has operators is not deleted and answers
-	// 409 naming how many; delete its operators first (DELETE …/operators/{operator_id}). Deleting a database
+	// Delete an empty database. Switchboard: a database that still has operators or record definitions is not
+	// deleted and answers 409 naming how many; delete them first (DELETE …/operators/{operator_id},
+	// DELETE …/records/{record_id}). Deleting a database
 	// is never a way to lose its operators (or, later, its records) by accident.
 	//
 	// Corresponds with DELETE /collect-databases/{database_id} (the `DeleteCollectDatabase` operationId).
@@ -265,6 +266,68 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /collect-databases/{database_id}/operators/{operator_id} (the `UpdateCollectOperator` operationId).
 	UpdateCollectOperator(ctx context.Context, databaseId DatabaseId, operatorId OperatorId, body UpdateCollectOperatorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCollectRecordDefs List the record definitions of a Collect! database
+	//
+	// The database's record definitions in `id` order, with their fields.
+	//
+	// Corresponds with GET /collect-databases/{database_id}/records (the `ListCollectRecordDefs` operationId).
+	ListCollectRecordDefs(ctx context.Context, databaseId DatabaseId, params *ListCollectRecordDefsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCollectRecordDefWithBody Define a record of a Collect! database
+	//
+	// Define a record (a Collect! table such as `debtor`) that the database's data server
+	// (`/collect/api/v1/collect/data/{record}`) then serves. Switchboard (Collect! ambiguity 18: the vendor
+	// publishes no record catalogue): a definition names the record, its rowid column (the vendor's
+	// `type.rowId`, e.g. `de_rowid`, given by the server on create), its fields in order with their types, and
+	// for a sub-record its `parent` record and the number field of this record holding the parent's rowid
+	// (a contact's `co_debtor`). Types: `text`; `number` (digits, an optional `-` and up to 6 decimals;
+	// compared and sorted as a number); `date` (`YYYY-MM-DD`) and `time` (`HH:MM:SS`), each also empty.
+	// A field's `default` is what create's pre-logic fills in (business-logic 1, 2 and 4) when the data leaves
+	// the field out; without it (or in modes 0 and 3) a field left out is blank (`0` for a number).
+	// Definitions are not changed once made (delete and define again while the record has no rows).
+	// A name the database defines already answers 409; `counts` is reserved; a parent the database does not
+	// define answers 400.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /collect-databases/{database_id}/records (the `CreateCollectRecordDef` operationId).
+	CreateCollectRecordDefWithBody(ctx context.Context, databaseId DatabaseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCollectRecordDef Define a record of a Collect! database
+	//
+	// Define a record (a Collect! table such as `debtor`) that the database's data server
+	// (`/collect/api/v1/collect/data/{record}`) then serves. Switchboard (Collect! ambiguity 18: the vendor
+	// publishes no record catalogue): a definition names the record, its rowid column (the vendor's
+	// `type.rowId`, e.g. `de_rowid`, given by the server on create), its fields in order with their types, and
+	// for a sub-record its `parent` record and the number field of this record holding the parent's rowid
+	// (a contact's `co_debtor`). Types: `text`; `number` (digits, an optional `-` and up to 6 decimals;
+	// compared and sorted as a number); `date` (`YYYY-MM-DD`) and `time` (`HH:MM:SS`), each also empty.
+	// A field's `default` is what create's pre-logic fills in (business-logic 1, 2 and 4) when the data leaves
+	// the field out; without it (or in modes 0 and 3) a field left out is blank (`0` for a number).
+	// Definitions are not changed once made (delete and define again while the record has no rows).
+	// A name the database defines already answers 409; `counts` is reserved; a parent the database does not
+	// define answers 400.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /collect-databases/{database_id}/records (the `CreateCollectRecordDef` operationId).
+	CreateCollectRecordDef(ctx context.Context, databaseId DatabaseId, body CreateCollectRecordDefJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCollectRecordDef Delete a record definition of a Collect! database
+	//
+	// Delete a definition. Switchboard: a record that still has rows, or that is the parent of another
+	// definition, is not deleted and answers 409: deleting a definition is never a way to lose records.
+	//
+	// Corresponds with DELETE /collect-databases/{database_id}/records/{record_id} (the `DeleteCollectRecordDef` operationId).
+	DeleteCollectRecordDef(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCollectRecordDef Get a record definition of a Collect! database
+	//
+	// Switchboard - a definition of another database answers 404.
+	//
+	// Corresponds with GET /collect-databases/{database_id}/records/{record_id} (the `GetCollectRecordDef` operationId).
+	GetCollectRecordDef(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDncLists List do-not-call lists
 	//
@@ -633,8 +696,9 @@ func (c *Client) CreateCollectDatabase(ctx context.Context, body CreateCollectDa
 
 // DeleteCollectDatabase Delete a Collect! database
 //
-// Delete an empty database. Switchboard: a database that still has operators is not deleted and answers
-// 409 naming how many; delete its operators first (DELETE …/operators/{operator_id}). Deleting a database
+// Delete an empty database. Switchboard: a database that still has operators or record definitions is not
+// deleted and answers 409 naming how many; delete them first (DELETE …/operators/{operator_id},
+// DELETE …/records/{record_id}). Deleting a database
 // is never a way to lose its operators (or, later, its records) by accident.
 //
 // Corresponds with DELETE /collect-databases/{database_id} (the `DeleteCollectDatabase` operationId).
@@ -792,6 +856,118 @@ func (c *Client) UpdateCollectOperatorWithBody(ctx context.Context, databaseId D
 // Corresponds with PATCH /collect-databases/{database_id}/operators/{operator_id} (the `UpdateCollectOperator` operationId).
 func (c *Client) UpdateCollectOperator(ctx context.Context, databaseId DatabaseId, operatorId OperatorId, body UpdateCollectOperatorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCollectOperatorRequest(c.Server, databaseId, operatorId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCollectRecordDefs List the record definitions of a Collect! database
+//
+// The database's record definitions in `id` order, with their fields.
+//
+// Corresponds with GET /collect-databases/{database_id}/records (the `ListCollectRecordDefs` operationId).
+func (c *Client) ListCollectRecordDefs(ctx context.Context, databaseId DatabaseId, params *ListCollectRecordDefsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCollectRecordDefsRequest(c.Server, databaseId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCollectRecordDefWithBody Define a record of a Collect! database
+//
+// Define a record (a Collect! table such as `debtor`) that the database's data server
+// (`/collect/api/v1/collect/data/{record}`) then serves. Switchboard (Collect! ambiguity 18: the vendor
+// publishes no record catalogue): a definition names the record, its rowid column (the vendor's
+// `type.rowId`, e.g. `de_rowid`, given by the server on create), its fields in order with their types, and
+// for a sub-record its `parent` record and the number field of this record holding the parent's rowid
+// (a contact's `co_debtor`). Types: `text`; `number` (digits, an optional `-` and up to 6 decimals;
+// compared and sorted as a number); `date` (`YYYY-MM-DD`) and `time` (`HH:MM:SS`), each also empty.
+// A field's `default` is what create's pre-logic fills in (business-logic 1, 2 and 4) when the data leaves
+// the field out; without it (or in modes 0 and 3) a field left out is blank (`0` for a number).
+// Definitions are not changed once made (delete and define again while the record has no rows).
+// A name the database defines already answers 409; `counts` is reserved; a parent the database does not
+// define answers 400.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /collect-databases/{database_id}/records (the `CreateCollectRecordDef` operationId).
+func (c *Client) CreateCollectRecordDefWithBody(ctx context.Context, databaseId DatabaseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCollectRecordDefRequestWithBody(c.Server, databaseId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCollectRecordDef Define a record of a Collect! database
+//
+// Define a record (a Collect! table such as `debtor`) that the database's data server
+// (`/collect/api/v1/collect/data/{record}`) then serves. Switchboard (Collect! ambiguity 18: the vendor
+// publishes no record catalogue): a definition names the record, its rowid column (the vendor's
+// `type.rowId`, e.g. `de_rowid`, given by the server on create), its fields in order with their types, and
+// for a sub-record its `parent` record and the number field of this record holding the parent's rowid
+// (a contact's `co_debtor`). Types: `text`; `number` (digits, an optional `-` and up to 6 decimals;
+// compared and sorted as a number); `date` (`YYYY-MM-DD`) and `time` (`HH:MM:SS`), each also empty.
+// A field's `default` is what create's pre-logic fills in (business-logic 1, 2 and 4) when the data leaves
+// the field out; without it (or in modes 0 and 3) a field left out is blank (`0` for a number).
+// Definitions are not changed once made (delete and define again while the record has no rows).
+// A name the database defines already answers 409; `counts` is reserved; a parent the database does not
+// define answers 400.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /collect-databases/{database_id}/records (the `CreateCollectRecordDef` operationId).
+func (c *Client) CreateCollectRecordDef(ctx context.Context, databaseId DatabaseId, body CreateCollectRecordDefJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCollectRecordDefRequest(c.Server, databaseId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCollectRecordDef Delete a record definition of a Collect! database
+//
+// Delete a definition. Switchboard: a record that still has rows, or that is the parent of another
+// definition, is not deleted and answers 409: deleting a definition is never a way to lose records.
+//
+// Corresponds with DELETE /collect-databases/{database_id}/records/{record_id} (the `DeleteCollectRecordDef` operationId).
+func (c *Client) DeleteCollectRecordDef(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCollectRecordDefRequest(c.Server, databaseId, recordId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCollectRecordDef Get a record definition of a Collect! database
+//
+// Switchboard - a definition of another database answers 404.
+//
+// Corresponds with GET /collect-databases/{database_id}/records/{record_id} (the `GetCollectRecordDef` operationId).
+func (c *Client) GetCollectRecordDef(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCollectRecordDefRequest(c.Server, databaseId, recordId)
 	if err != nil {
 		return nil, err
 	}
@@ -1762,6 +1938,208 @@ func NewUpdateCollectOperatorRequestWithBody(server string, databaseId DatabaseI
 	return req, nil
 }
 
+// NewListCollectRecordDefsRequest constructs an http.Request for the ListCollectRecordDefs method
+func NewListCollectRecordDefsRequest(server string, databaseId DatabaseId, params *ListCollectRecordDefsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "database_id", databaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/collect-databases/%s/records", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCollectRecordDefRequest calls the generic CreateCollectRecordDef builder with application/json body
+func NewCreateCollectRecordDefRequest(server string, databaseId DatabaseId, body CreateCollectRecordDefJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCollectRecordDefRequestWithBody(server, databaseId, "application/json", bodyReader)
+}
+
+// NewCreateCollectRecordDefRequestWithBody constructs an http.Request for the CreateCollectRecordDef method, with any body, and a specified content type
+func NewCreateCollectRecordDefRequestWithBody(server string, databaseId DatabaseId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "database_id", databaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/collect-databases/%s/records", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCollectRecordDefRequest constructs an http.Request for the DeleteCollectRecordDef method
+func NewDeleteCollectRecordDefRequest(server string, databaseId DatabaseId, recordId RecordDefId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "database_id", databaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "record_id", recordId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/collect-databases/%s/records/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCollectRecordDefRequest constructs an http.Request for the GetCollectRecordDef method
+func NewGetCollectRecordDefRequest(server string, databaseId DatabaseId, recordId RecordDefId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "database_id", databaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "record_id", recordId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/collect-databases/%s/records/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListDncListsRequest constructs an http.Request for the ListDncLists method
 func NewListDncListsRequest(server string, params *ListDncListsParams) (*http.Request, error) {
 	var err error
@@ -2508,8 +2886,9 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteCollectDatabaseWithResponse Delete a Collect! database
 	//
-	// Delete an empty database. Switchboard: a database that still has operators is not deleted and answers
-	// 409 naming how many; delete its operators first (DELETE …/operators/{operator_id}). Deleting a database
+	// Delete an empty database. Switchboard: a database that still has operators or record definitions is not
+	// deleted and answers 409 naming how many; delete them first (DELETE …/operators/{operator_id},
+	// DELETE …/records/{record_id}). Deleting a database
 	// is never a way to lose its operators (or, later, its records) by accident.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2596,6 +2975,74 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /collect-databases/{database_id}/operators/{operator_id} (the `UpdateCollectOperator` operationId).
 	UpdateCollectOperatorWithResponse(ctx context.Context, databaseId DatabaseId, operatorId OperatorId, body UpdateCollectOperatorJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCollectOperatorResponse, error)
+
+	// ListCollectRecordDefsWithResponse List the record definitions of a Collect! database
+	//
+	// The database's record definitions in `id` order, with their fields.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /collect-databases/{database_id}/records (the `ListCollectRecordDefs` operationId).
+	ListCollectRecordDefsWithResponse(ctx context.Context, databaseId DatabaseId, params *ListCollectRecordDefsParams, reqEditors ...RequestEditorFn) (*ListCollectRecordDefsResponse, error)
+
+	// CreateCollectRecordDefWithBodyWithResponse Define a record of a Collect! database
+	//
+	// Define a record (a Collect! table such as `debtor`) that the database's data server
+	// (`/collect/api/v1/collect/data/{record}`) then serves. Switchboard (Collect! ambiguity 18: the vendor
+	// publishes no record catalogue): a definition names the record, its rowid column (the vendor's
+	// `type.rowId`, e.g. `de_rowid`, given by the server on create), its fields in order with their types, and
+	// for a sub-record its `parent` record and the number field of this record holding the parent's rowid
+	// (a contact's `co_debtor`). Types: `text`; `number` (digits, an optional `-` and up to 6 decimals;
+	// compared and sorted as a number); `date` (`YYYY-MM-DD`) and `time` (`HH:MM:SS`), each also empty.
+	// A field's `default` is what create's pre-logic fills in (business-logic 1, 2 and 4) when the data leaves
+	// the field out; without it (or in modes 0 and 3) a field left out is blank (`0` for a number).
+	// Definitions are not changed once made (delete and define again while the record has no rows).
+	// A name the database defines already answers 409; `counts` is reserved; a parent the database does not
+	// define answers 400.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /collect-databases/{database_id}/records (the `CreateCollectRecordDef` operationId).
+	CreateCollectRecordDefWithBodyWithResponse(ctx context.Context, databaseId DatabaseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCollectRecordDefResponse, error)
+
+	// CreateCollectRecordDefWithResponse Define a record of a Collect! database
+	//
+	// Define a record (a Collect! table such as `debtor`) that the database's data server
+	// (`/collect/api/v1/collect/data/{record}`) then serves. Switchboard (Collect! ambiguity 18: the vendor
+	// publishes no record catalogue): a definition names the record, its rowid column (the vendor's
+	// `type.rowId`, e.g. `de_rowid`, given by the server on create), its fields in order with their types, and
+	// for a sub-record its `parent` record and the number field of this record holding the parent's rowid
+	// (a contact's `co_debtor`). Types: `text`; `number` (digits, an optional `-` and up to 6 decimals;
+	// compared and sorted as a number); `date` (`YYYY-MM-DD`) and `time` (`HH:MM:SS`), each also empty.
+	// A field's `default` is what create's pre-logic fills in (business-logic 1, 2 and 4) when the data leaves
+	// the field out; without it (or in modes 0 and 3) a field left out is blank (`0` for a number).
+	// Definitions are not changed once made (delete and define again while the record has no rows).
+	// A name the database defines already answers 409; `counts` is reserved; a parent the database does not
+	// define answers 400.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /collect-databases/{database_id}/records (the `CreateCollectRecordDef` operationId).
+	CreateCollectRecordDefWithResponse(ctx context.Context, databaseId DatabaseId, body CreateCollectRecordDefJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCollectRecordDefResponse, error)
+
+	// DeleteCollectRecordDefWithResponse Delete a record definition of a Collect! database
+	//
+	// Delete a definition. Switchboard: a record that still has rows, or that is the parent of another
+	// definition, is not deleted and answers 409: deleting a definition is never a way to lose records.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /collect-databases/{database_id}/records/{record_id} (the `DeleteCollectRecordDef` operationId).
+	DeleteCollectRecordDefWithResponse(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*DeleteCollectRecordDefResponse, error)
+
+	// GetCollectRecordDefWithResponse Get a record definition of a Collect! database
+	//
+	// Switchboard - a definition of another database answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /collect-databases/{database_id}/records/{record_id} (the `GetCollectRecordDef` operationId).
+	GetCollectRecordDefWithResponse(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*GetCollectRecordDefResponse, error)
 
 	// ListDncListsWithResponse List do-not-call lists
 	//
@@ -4085,6 +4532,408 @@ func (r UpdateCollectOperatorResponse) ContentType() string {
 	return ""
 }
 
+// ListCollectRecordDefsResponse200Headers the declared response headers of an HTTP 200 response for ListCollectRecordDefs
+type ListCollectRecordDefsResponse200Headers struct {
+	Link *string
+}
+
+// ListCollectRecordDefsResponse401Headers the declared response headers of an HTTP 401 response for ListCollectRecordDefs
+type ListCollectRecordDefsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListCollectRecordDefsResponse503Headers the declared response headers of an HTTP 503 response for ListCollectRecordDefs
+type ListCollectRecordDefsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListCollectRecordDefsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CollectRecordDef
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCollectRecordDefsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCollectRecordDefsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCollectRecordDefsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCollectRecordDefsResponse) GetJSON200() *[]CollectRecordDef {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCollectRecordDefsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCollectRecordDefsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCollectRecordDefsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListCollectRecordDefsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListCollectRecordDefsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListCollectRecordDefsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCollectRecordDefsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCollectRecordDefsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCollectRecordDefsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCollectRecordDefsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCollectRecordDefResponse401Headers the declared response headers of an HTTP 401 response for CreateCollectRecordDef
+type CreateCollectRecordDefResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateCollectRecordDefResponse503Headers the declared response headers of an HTTP 503 response for CreateCollectRecordDef
+type CreateCollectRecordDefResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateCollectRecordDefResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CollectRecordDef
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateCollectRecordDefResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCollectRecordDefResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCollectRecordDefResponse) GetJSON201() *CollectRecordDef {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateCollectRecordDefResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCollectRecordDefResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateCollectRecordDefResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateCollectRecordDefResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateCollectRecordDefResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateCollectRecordDefResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateCollectRecordDefResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCollectRecordDefResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCollectRecordDefResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCollectRecordDefResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCollectRecordDefResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteCollectRecordDefResponse401Headers the declared response headers of an HTTP 401 response for DeleteCollectRecordDef
+type DeleteCollectRecordDefResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteCollectRecordDefResponse503Headers the declared response headers of an HTTP 503 response for DeleteCollectRecordDef
+type DeleteCollectRecordDefResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteCollectRecordDefResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteCollectRecordDefResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCollectRecordDefResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteCollectRecordDefResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCollectRecordDefResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCollectRecordDefResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCollectRecordDefResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DeleteCollectRecordDefResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteCollectRecordDefResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteCollectRecordDefResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCollectRecordDefResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCollectRecordDefResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCollectRecordDefResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCollectRecordDefResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCollectRecordDefResponse401Headers the declared response headers of an HTTP 401 response for GetCollectRecordDef
+type GetCollectRecordDefResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetCollectRecordDefResponse503Headers the declared response headers of an HTTP 503 response for GetCollectRecordDef
+type GetCollectRecordDefResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetCollectRecordDefResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CollectRecordDef
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCollectRecordDefResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCollectRecordDefResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCollectRecordDefResponse) GetJSON200() *CollectRecordDef {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCollectRecordDefResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCollectRecordDefResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCollectRecordDefResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCollectRecordDefResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCollectRecordDefResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCollectRecordDefResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCollectRecordDefResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCollectRecordDefResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCollectRecordDefResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCollectRecordDefResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListDncListsResponse200Headers the declared response headers of an HTTP 200 response for ListDncLists
 type ListDncListsResponse200Headers struct {
 	Link *string
@@ -5509,8 +6358,9 @@ func (c *ClientWithResponses) CreateCollectDatabaseWithResponse(ctx context.Cont
 
 // DeleteCollectDatabaseWithResponse Delete a Collect! database
 //
-// Delete an empty database. Switchboard: a database that still has operators is not deleted and answers
-// 409 naming how many; delete its operators first (DELETE …/operators/{operator_id}). Deleting a database
+// Delete an empty database. Switchboard: a database that still has operators or record definitions is not
+// deleted and answers 409 naming how many; delete them first (DELETE …/operators/{operator_id},
+// DELETE …/records/{record_id}). Deleting a database
 // is never a way to lose its operators (or, later, its records) by accident.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5650,6 +6500,104 @@ func (c *ClientWithResponses) UpdateCollectOperatorWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseUpdateCollectOperatorResponse(rsp)
+}
+
+// ListCollectRecordDefsWithResponse List the record definitions of a Collect! database
+//
+// The database's record definitions in `id` order, with their fields.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /collect-databases/{database_id}/records (the `ListCollectRecordDefs` operationId).
+func (c *ClientWithResponses) ListCollectRecordDefsWithResponse(ctx context.Context, databaseId DatabaseId, params *ListCollectRecordDefsParams, reqEditors ...RequestEditorFn) (*ListCollectRecordDefsResponse, error) {
+	rsp, err := c.ListCollectRecordDefs(ctx, databaseId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCollectRecordDefsResponse(rsp)
+}
+
+// CreateCollectRecordDefWithBodyWithResponse Define a record of a Collect! database
+//
+// Define a record (a Collect! table such as `debtor`) that the database's data server
+// (`/collect/api/v1/collect/data/{record}`) then serves. Switchboard (Collect! ambiguity 18: the vendor
+// publishes no record catalogue): a definition names the record, its rowid column (the vendor's
+// `type.rowId`, e.g. `de_rowid`, given by the server on create), its fields in order with their types, and
+// for a sub-record its `parent` record and the number field of this record holding the parent's rowid
+// (a contact's `co_debtor`). Types: `text`; `number` (digits, an optional `-` and up to 6 decimals;
+// compared and sorted as a number); `date` (`YYYY-MM-DD`) and `time` (`HH:MM:SS`), each also empty.
+// A field's `default` is what create's pre-logic fills in (business-logic 1, 2 and 4) when the data leaves
+// the field out; without it (or in modes 0 and 3) a field left out is blank (`0` for a number).
+// Definitions are not changed once made (delete and define again while the record has no rows).
+// A name the database defines already answers 409; `counts` is reserved; a parent the database does not
+// define answers 400.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /collect-databases/{database_id}/records (the `CreateCollectRecordDef` operationId).
+func (c *ClientWithResponses) CreateCollectRecordDefWithBodyWithResponse(ctx context.Context, databaseId DatabaseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCollectRecordDefResponse, error) {
+	rsp, err := c.CreateCollectRecordDefWithBody(ctx, databaseId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCollectRecordDefResponse(rsp)
+}
+
+// CreateCollectRecordDefWithResponse Define a record of a Collect! database
+//
+// Define a record (a Collect! table such as `debtor`) that the database's data server
+// (`/collect/api/v1/collect/data/{record}`) then serves. Switchboard (Collect! ambiguity 18: the vendor
+// publishes no record catalogue): a definition names the record, its rowid column (the vendor's
+// `type.rowId`, e.g. `de_rowid`, given by the server on create), its fields in order with their types, and
+// for a sub-record its `parent` record and the number field of this record holding the parent's rowid
+// (a contact's `co_debtor`). Types: `text`; `number` (digits, an optional `-` and up to 6 decimals;
+// compared and sorted as a number); `date` (`YYYY-MM-DD`) and `time` (`HH:MM:SS`), each also empty.
+// A field's `default` is what create's pre-logic fills in (business-logic 1, 2 and 4) when the data leaves
+// the field out; without it (or in modes 0 and 3) a field left out is blank (`0` for a number).
+// Definitions are not changed once made (delete and define again while the record has no rows).
+// A name the database defines already answers 409; `counts` is reserved; a parent the database does not
+// define answers 400.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /collect-databases/{database_id}/records (the `CreateCollectRecordDef` operationId).
+func (c *ClientWithResponses) CreateCollectRecordDefWithResponse(ctx context.Context, databaseId DatabaseId, body CreateCollectRecordDefJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCollectRecordDefResponse, error) {
+	rsp, err := c.CreateCollectRecordDef(ctx, databaseId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCollectRecordDefResponse(rsp)
+}
+
+// DeleteCollectRecordDefWithResponse Delete a record definition of a Collect! database
+//
+// Delete a definition. Switchboard: a record that still has rows, or that is the parent of another
+// definition, is not deleted and answers 409: deleting a definition is never a way to lose records.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /collect-databases/{database_id}/records/{record_id} (the `DeleteCollectRecordDef` operationId).
+func (c *ClientWithResponses) DeleteCollectRecordDefWithResponse(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*DeleteCollectRecordDefResponse, error) {
+	rsp, err := c.DeleteCollectRecordDef(ctx, databaseId, recordId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCollectRecordDefResponse(rsp)
+}
+
+// GetCollectRecordDefWithResponse Get a record definition of a Collect! database
+//
+// Switchboard - a definition of another database answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /collect-databases/{database_id}/records/{record_id} (the `GetCollectRecordDef` operationId).
+func (c *ClientWithResponses) GetCollectRecordDefWithResponse(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*GetCollectRecordDefResponse, error) {
+	rsp, err := c.GetCollectRecordDef(ctx, databaseId, recordId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCollectRecordDefResponse(rsp)
 }
 
 // ListDncListsWithResponse List do-not-call lists
@@ -7181,6 +8129,390 @@ func ParseUpdateCollectOperatorResponse(rsp *http.Response) (*UpdateCollectOpera
 	return response, nil
 }
 
+// ParseListCollectRecordDefsResponse parses an HTTP response from a ListCollectRecordDefsWithResponse call
+func ParseListCollectRecordDefsResponse(rsp *http.Response) (*ListCollectRecordDefsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCollectRecordDefsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CollectRecordDef
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCollectRecordDefsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCollectRecordDefsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCollectRecordDefsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCollectRecordDefResponse parses an HTTP response from a CreateCollectRecordDefWithResponse call
+func ParseCreateCollectRecordDefResponse(rsp *http.Response) (*CreateCollectRecordDefResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCollectRecordDefResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CollectRecordDef
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateCollectRecordDefResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCollectRecordDefResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCollectRecordDefResponse parses an HTTP response from a DeleteCollectRecordDefWithResponse call
+func ParseDeleteCollectRecordDefResponse(rsp *http.Response) (*DeleteCollectRecordDefResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCollectRecordDefResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteCollectRecordDefResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCollectRecordDefResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCollectRecordDefResponse parses an HTTP response from a GetCollectRecordDefWithResponse call
+func ParseGetCollectRecordDefResponse(rsp *http.Response) (*GetCollectRecordDefResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCollectRecordDefResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CollectRecordDef
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetCollectRecordDefResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCollectRecordDefResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListDncListsResponse parses an HTTP response from a ListDncListsWithResponse call
 func ParseListDncListsResponse(rsp *http.Response) (*ListDncListsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -8421,6 +9753,18 @@ type ServerInterface interface {
 	// UpdateCollectOperator Change an operator of a Collect! database
 	// (PATCH /collect-databases/{database_id}/operators/{operator_id})
 	UpdateCollectOperator(ctx echo.Context, databaseId DatabaseId, operatorId OperatorId) error
+	// ListCollectRecordDefs List the record definitions of a Collect! database
+	// (GET /collect-databases/{database_id}/records)
+	ListCollectRecordDefs(ctx echo.Context, databaseId DatabaseId, params ListCollectRecordDefsParams) error
+	// CreateCollectRecordDef Define a record of a Collect! database
+	// (POST /collect-databases/{database_id}/records)
+	CreateCollectRecordDef(ctx echo.Context, databaseId DatabaseId) error
+	// DeleteCollectRecordDef Delete a record definition of a Collect! database
+	// (DELETE /collect-databases/{database_id}/records/{record_id})
+	DeleteCollectRecordDef(ctx echo.Context, databaseId DatabaseId, recordId RecordDefId) error
+	// GetCollectRecordDef Get a record definition of a Collect! database
+	// (GET /collect-databases/{database_id}/records/{record_id})
+	GetCollectRecordDef(ctx echo.Context, databaseId DatabaseId, recordId RecordDefId) error
 	// ListDncLists List do-not-call lists
 	// (GET /dnc-lists)
 	ListDncLists(ctx echo.Context, params ListDncListsParams) error
@@ -8709,6 +10053,102 @@ func (w *ServerInterfaceWrapper) UpdateCollectOperator(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateCollectOperator(ctx, databaseId, operatorId)
+	return err
+}
+
+// ListCollectRecordDefs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCollectRecordDefs(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "database_id" -------------
+	var databaseId DatabaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "database_id", ctx.Param("database_id"), &databaseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter database_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCollectRecordDefsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", ctx.QueryParams(), &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter after: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCollectRecordDefs(ctx, databaseId, params)
+	return err
+}
+
+// CreateCollectRecordDef converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCollectRecordDef(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "database_id" -------------
+	var databaseId DatabaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "database_id", ctx.Param("database_id"), &databaseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter database_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCollectRecordDef(ctx, databaseId)
+	return err
+}
+
+// DeleteCollectRecordDef converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteCollectRecordDef(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "database_id" -------------
+	var databaseId DatabaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "database_id", ctx.Param("database_id"), &databaseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter database_id: %s", err))
+	}
+
+	// ------------- Path parameter "record_id" -------------
+	var recordId RecordDefId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "record_id", ctx.Param("record_id"), &recordId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter record_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteCollectRecordDef(ctx, databaseId, recordId)
+	return err
+}
+
+// GetCollectRecordDef converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCollectRecordDef(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "database_id" -------------
+	var databaseId DatabaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "database_id", ctx.Param("database_id"), &databaseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter database_id: %s", err))
+	}
+
+	// ------------- Path parameter "record_id" -------------
+	var recordId RecordDefId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "record_id", ctx.Param("record_id"), &recordId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter record_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCollectRecordDef(ctx, databaseId, recordId)
 	return err
 }
 
@@ -9037,6 +10477,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/collect-databases/:database_id/operators/:operator_id", wrapper.DeleteCollectOperator, options.OperationMiddlewares["deleteCollectOperator"]...)
 	router.GET(options.BaseURL+"/collect-databases/:database_id/operators/:operator_id", wrapper.GetCollectOperator, options.OperationMiddlewares["getCollectOperator"]...)
 	router.PATCH(options.BaseURL+"/collect-databases/:database_id/operators/:operator_id", wrapper.UpdateCollectOperator, options.OperationMiddlewares["updateCollectOperator"]...)
+	router.GET(options.BaseURL+"/collect-databases/:database_id/records", wrapper.ListCollectRecordDefs, options.OperationMiddlewares["listCollectRecordDefs"]...)
+	router.POST(options.BaseURL+"/collect-databases/:database_id/records", wrapper.CreateCollectRecordDef, options.OperationMiddlewares["createCollectRecordDef"]...)
+	router.DELETE(options.BaseURL+"/collect-databases/:database_id/records/:record_id", wrapper.DeleteCollectRecordDef, options.OperationMiddlewares["deleteCollectRecordDef"]...)
+	router.GET(options.BaseURL+"/collect-databases/:database_id/records/:record_id", wrapper.GetCollectRecordDef, options.OperationMiddlewares["getCollectRecordDef"]...)
 
 }
 
@@ -10730,6 +12174,534 @@ type UpdateCollectOperator503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateCollectOperator503ApplicationProblemPlusJSONResponse) VisitUpdateCollectOperatorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectRecordDefsRequestObject struct {
+	DatabaseId DatabaseId `json:"database_id"`
+	Params     ListCollectRecordDefsParams
+}
+
+type ListCollectRecordDefsResponseObject interface {
+	VisitListCollectRecordDefsResponse(w http.ResponseWriter) error
+}
+
+type ListCollectRecordDefs200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCollectRecordDefs200JSONResponse struct {
+	Body    []CollectRecordDef
+	Headers ListCollectRecordDefs200ResponseHeaders
+}
+
+func (response ListCollectRecordDefs200JSONResponse) VisitListCollectRecordDefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectRecordDefs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectRecordDefs400ApplicationProblemPlusJSONResponse) VisitListCollectRecordDefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectRecordDefs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectRecordDefs401ApplicationProblemPlusJSONResponse) VisitListCollectRecordDefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectRecordDefs403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectRecordDefs403ApplicationProblemPlusJSONResponse) VisitListCollectRecordDefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectRecordDefs404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectRecordDefs404ApplicationProblemPlusJSONResponse) VisitListCollectRecordDefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectRecordDefs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectRecordDefs500ApplicationProblemPlusJSONResponse) VisitListCollectRecordDefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectRecordDefs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectRecordDefs503ApplicationProblemPlusJSONResponse) VisitListCollectRecordDefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectRecordDefRequestObject struct {
+	DatabaseId DatabaseId `json:"database_id"`
+	Body       *CreateCollectRecordDefJSONRequestBody
+}
+
+type CreateCollectRecordDefResponseObject interface {
+	VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error
+}
+
+type CreateCollectRecordDef201JSONResponse CollectRecordDef
+
+func (response CreateCollectRecordDef201JSONResponse) VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectRecordDef400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectRecordDef400ApplicationProblemPlusJSONResponse) VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectRecordDef401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectRecordDef401ApplicationProblemPlusJSONResponse) VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectRecordDef403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectRecordDef403ApplicationProblemPlusJSONResponse) VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectRecordDef404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectRecordDef404ApplicationProblemPlusJSONResponse) VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectRecordDef409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectRecordDef409ApplicationProblemPlusJSONResponse) VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectRecordDef500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectRecordDef500ApplicationProblemPlusJSONResponse) VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectRecordDef503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectRecordDef503ApplicationProblemPlusJSONResponse) VisitCreateCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectRecordDefRequestObject struct {
+	DatabaseId DatabaseId  `json:"database_id"`
+	RecordId   RecordDefId `json:"record_id"`
+}
+
+type DeleteCollectRecordDefResponseObject interface {
+	VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error
+}
+
+type DeleteCollectRecordDef204Response struct {
+}
+
+func (response DeleteCollectRecordDef204Response) VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteCollectRecordDef400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectRecordDef400ApplicationProblemPlusJSONResponse) VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectRecordDef401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectRecordDef401ApplicationProblemPlusJSONResponse) VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectRecordDef403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectRecordDef403ApplicationProblemPlusJSONResponse) VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectRecordDef404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectRecordDef404ApplicationProblemPlusJSONResponse) VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectRecordDef409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectRecordDef409ApplicationProblemPlusJSONResponse) VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectRecordDef500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectRecordDef500ApplicationProblemPlusJSONResponse) VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectRecordDef503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectRecordDef503ApplicationProblemPlusJSONResponse) VisitDeleteCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectRecordDefRequestObject struct {
+	DatabaseId DatabaseId  `json:"database_id"`
+	RecordId   RecordDefId `json:"record_id"`
+}
+
+type GetCollectRecordDefResponseObject interface {
+	VisitGetCollectRecordDefResponse(w http.ResponseWriter) error
+}
+
+type GetCollectRecordDef200JSONResponse CollectRecordDef
+
+func (response GetCollectRecordDef200JSONResponse) VisitGetCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectRecordDef400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectRecordDef400ApplicationProblemPlusJSONResponse) VisitGetCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectRecordDef401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectRecordDef401ApplicationProblemPlusJSONResponse) VisitGetCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectRecordDef403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectRecordDef403ApplicationProblemPlusJSONResponse) VisitGetCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectRecordDef404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectRecordDef404ApplicationProblemPlusJSONResponse) VisitGetCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectRecordDef500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectRecordDef500ApplicationProblemPlusJSONResponse) VisitGetCollectRecordDefResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectRecordDef503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectRecordDef503ApplicationProblemPlusJSONResponse) VisitGetCollectRecordDefResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -12446,6 +14418,18 @@ type StrictServerInterface interface {
 	// UpdateCollectOperator Change an operator of a Collect! database
 	// (PATCH /collect-databases/{database_id}/operators/{operator_id})
 	UpdateCollectOperator(ctx context.Context, request UpdateCollectOperatorRequestObject) (UpdateCollectOperatorResponseObject, error)
+	// ListCollectRecordDefs List the record definitions of a Collect! database
+	// (GET /collect-databases/{database_id}/records)
+	ListCollectRecordDefs(ctx context.Context, request ListCollectRecordDefsRequestObject) (ListCollectRecordDefsResponseObject, error)
+	// CreateCollectRecordDef Define a record of a Collect! database
+	// (POST /collect-databases/{database_id}/records)
+	CreateCollectRecordDef(ctx context.Context, request CreateCollectRecordDefRequestObject) (CreateCollectRecordDefResponseObject, error)
+	// DeleteCollectRecordDef Delete a record definition of a Collect! database
+	// (DELETE /collect-databases/{database_id}/records/{record_id})
+	DeleteCollectRecordDef(ctx context.Context, request DeleteCollectRecordDefRequestObject) (DeleteCollectRecordDefResponseObject, error)
+	// GetCollectRecordDef Get a record definition of a Collect! database
+	// (GET /collect-databases/{database_id}/records/{record_id})
+	GetCollectRecordDef(ctx context.Context, request GetCollectRecordDefRequestObject) (GetCollectRecordDefResponseObject, error)
 	// ListDncLists List do-not-call lists
 	// (GET /dnc-lists)
 	ListDncLists(ctx context.Context, request ListDncListsRequestObject) (ListDncListsResponseObject, error)
@@ -12931,6 +14915,132 @@ func (sh *strictHandler) UpdateCollectOperator(ctx echo.Context, databaseId Data
 		return err
 	} else if validResponse, ok := response.(UpdateCollectOperatorResponseObject); ok {
 		return validResponse.VisitUpdateCollectOperatorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCollectRecordDefs operation middleware
+func (sh *strictHandler) ListCollectRecordDefs(ctx echo.Context, databaseId DatabaseId, params ListCollectRecordDefsParams) error {
+	var request ListCollectRecordDefsRequestObject
+
+	request.DatabaseId = databaseId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCollectRecordDefs(ctx.Request().Context(), request.(ListCollectRecordDefsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCollectRecordDefs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCollectRecordDefsResponseObject); ok {
+		return validResponse.VisitListCollectRecordDefsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCollectRecordDef operation middleware
+func (sh *strictHandler) CreateCollectRecordDef(ctx echo.Context, databaseId DatabaseId) error {
+	var request CreateCollectRecordDefRequestObject
+
+	request.DatabaseId = databaseId
+
+	var body CreateCollectRecordDefJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCollectRecordDef(ctx.Request().Context(), request.(CreateCollectRecordDefRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCollectRecordDef")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCollectRecordDefResponseObject); ok {
+		return validResponse.VisitCreateCollectRecordDefResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteCollectRecordDef operation middleware
+func (sh *strictHandler) DeleteCollectRecordDef(ctx echo.Context, databaseId DatabaseId, recordId RecordDefId) error {
+	var request DeleteCollectRecordDefRequestObject
+
+	request.DatabaseId = databaseId
+	request.RecordId = recordId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCollectRecordDef(ctx.Request().Context(), request.(DeleteCollectRecordDefRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCollectRecordDef")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCollectRecordDefResponseObject); ok {
+		return validResponse.VisitDeleteCollectRecordDefResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCollectRecordDef operation middleware
+func (sh *strictHandler) GetCollectRecordDef(ctx echo.Context, databaseId DatabaseId, recordId RecordDefId) error {
+	var request GetCollectRecordDefRequestObject
+
+	request.DatabaseId = databaseId
+	request.RecordId = recordId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCollectRecordDef(ctx.Request().Context(), request.(GetCollectRecordDefRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCollectRecordDef")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCollectRecordDefResponseObject); ok {
+		return validResponse.VisitGetCollectRecordDefResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

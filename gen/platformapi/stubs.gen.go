@@ -43,6 +43,11 @@ func (Unimplemented) CreateCollectOperator(context.Context, CreateCollectOperato
 	return nil, ErrNotImplemented
 }
 
+// CreateCollectRecordDef answers ErrNotImplemented.
+func (Unimplemented) CreateCollectRecordDef(context.Context, CreateCollectRecordDefRequestObject) (CreateCollectRecordDefResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // CreateDncList answers ErrNotImplemented.
 func (Unimplemented) CreateDncList(context.Context, CreateDncListRequestObject) (CreateDncListResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -55,6 +60,11 @@ func (Unimplemented) DeleteCollectDatabase(context.Context, DeleteCollectDatabas
 
 // DeleteCollectOperator answers ErrNotImplemented.
 func (Unimplemented) DeleteCollectOperator(context.Context, DeleteCollectOperatorRequestObject) (DeleteCollectOperatorResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteCollectRecordDef answers ErrNotImplemented.
+func (Unimplemented) DeleteCollectRecordDef(context.Context, DeleteCollectRecordDefRequestObject) (DeleteCollectRecordDefResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -80,6 +90,11 @@ func (Unimplemented) GetCollectDatabase(context.Context, GetCollectDatabaseReque
 
 // GetCollectOperator answers ErrNotImplemented.
 func (Unimplemented) GetCollectOperator(context.Context, GetCollectOperatorRequestObject) (GetCollectOperatorResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetCollectRecordDef answers ErrNotImplemented.
+func (Unimplemented) GetCollectRecordDef(context.Context, GetCollectRecordDefRequestObject) (GetCollectRecordDefResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -110,6 +125,11 @@ func (Unimplemented) ListCollectDatabases(context.Context, ListCollectDatabasesR
 
 // ListCollectOperators answers ErrNotImplemented.
 func (Unimplemented) ListCollectOperators(context.Context, ListCollectOperatorsRequestObject) (ListCollectOperatorsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListCollectRecordDefs answers ErrNotImplemented.
+func (Unimplemented) ListCollectRecordDefs(context.Context, ListCollectRecordDefsRequestObject) (ListCollectRecordDefsResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 

@@ -103,6 +103,30 @@ func (e CallEventInputState) Valid() bool {
 	}
 }
 
+// Defines values for CollectFieldDefType.
+const (
+	FieldDate   CollectFieldDefType = "date"
+	FieldNumber CollectFieldDefType = "number"
+	FieldText   CollectFieldDefType = "text"
+	FieldTime   CollectFieldDefType = "time"
+)
+
+// Valid indicates whether the value is a known member of the CollectFieldDefType enum.
+func (e CollectFieldDefType) Valid() bool {
+	switch e {
+	case FieldDate:
+		return true
+	case FieldNumber:
+		return true
+	case FieldText:
+		return true
+	case FieldTime:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	HealthDatabaseOk          HealthDatabase = "ok"
@@ -265,6 +289,23 @@ type CollectDatabaseInput struct {
 	Name string `json:"name"`
 }
 
+// CollectFieldDef defines model for CollectFieldDef.
+type CollectFieldDef struct {
+	// Default Filled in by pre-logic when a create leaves the field out.
+	//
+	// Example: NEW
+	Default *string `json:"default,omitempty"`
+
+	// Name Example: de_status
+	Name string `json:"name"`
+
+	// Type Example: text
+	Type CollectFieldDefType `json:"type"`
+}
+
+// CollectFieldDefType Example: text
+type CollectFieldDefType string
+
 // CollectOperator defines model for CollectOperator.
 type CollectOperator struct {
 	Active    bool      `json:"active"`
@@ -329,6 +370,54 @@ type CollectOperatorPatch struct {
 	OpLevel    *int32  `json:"op_level,omitempty"`
 	OpName     *string `json:"op_name,omitempty"`
 	Password   *string `json:"password,omitempty"`
+}
+
+// CollectRecordDef defines model for CollectRecordDef.
+type CollectRecordDef struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// DatabaseId Example: 1
+	DatabaseId int64             `json:"database_id"`
+	Fields     []CollectFieldDef `json:"fields"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// Name Example: debtor
+	Name   string               `json:"name"`
+	Parent *CollectRecordParent `json:"parent,omitempty"`
+
+	// RowidField Example: de_rowid
+	RowidField string `json:"rowid_field"`
+}
+
+// CollectRecordDefInput defines model for CollectRecordDefInput.
+type CollectRecordDefInput struct {
+	Fields []CollectFieldDef `json:"fields"`
+
+	// Name The record (the vendor's `recId`).
+	//
+	// Example: debtor
+	Name   string               `json:"name"`
+	Parent *CollectRecordParent `json:"parent,omitempty"`
+
+	// RowidField The rowid column (the vendor's `rowId`); not listed in `fields`.
+	//
+	// Example: de_rowid
+	RowidField string `json:"rowid_field"`
+}
+
+// CollectRecordParent defines model for CollectRecordParent.
+type CollectRecordParent struct {
+	// Field The field of this record (type number) holding the parent's rowid.
+	//
+	// Example: co_debtor
+	Field string `json:"field"`
+
+	// Record The parent record.
+	//
+	// Example: debtor
+	Record string `json:"record"`
 }
 
 // DncImportReport defines model for DncImportReport.
@@ -470,6 +559,9 @@ type ListId = int64
 // OperatorId defines model for OperatorId.
 type OperatorId = int64
 
+// RecordDefId defines model for RecordDefId.
+type RecordDefId = int64
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Problem
 
@@ -527,6 +619,15 @@ type ListCollectOperatorsParams struct {
 	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
 }
 
+// ListCollectRecordDefsParams defines parameters for ListCollectRecordDefs.
+type ListCollectRecordDefsParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
 // ListDncListsParams defines parameters for ListDncLists.
 type ListDncListsParams struct {
 	// Limit Items on one page.
@@ -571,6 +672,9 @@ type CreateCollectOperatorJSONRequestBody = CollectOperatorInput
 
 // UpdateCollectOperatorJSONRequestBody defines body for UpdateCollectOperator for application/json ContentType.
 type UpdateCollectOperatorJSONRequestBody = CollectOperatorPatch
+
+// CreateCollectRecordDefJSONRequestBody defines body for CreateCollectRecordDef for application/json ContentType.
+type CreateCollectRecordDefJSONRequestBody = CollectRecordDefInput
 
 // CreateDncListJSONRequestBody defines body for CreateDncList for application/json ContentType.
 type CreateDncListJSONRequestBody = DncListInput

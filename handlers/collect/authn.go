@@ -38,7 +38,7 @@ func callerOf(p *auth.Principal) *collect.Caller {
 }
 
 // permOperator is every secured operation: Collect!'s access rights per operator are not modelled yet, so
-// an authenticated operator may call every operation of its own database (the data operations answer 501).
+// an authenticated operator may call every operation of its own database (forms, plans, reports and files answer 501).
 const permOperator = "operator"
 
 // Allows: a Collect! operator's principal (one that carries its database) holds permOperator.

@@ -1,6 +1,6 @@
-// Package collect serves the Collect! contract in openapi/collect.yaml: login, token refresh and logout are
-// built; every other operation answers the contract's 501 (from the embedded Unimplemented), after
-// authentication, in Collect!'s error shape.
+// Package collect serves the Collect! contract in openapi/collect.yaml: login, token refresh and logout, and
+// the data server's records (records.go); every other operation answers the contract's 501 (from the
+// embedded Unimplemented), after authentication, in Collect!'s error shape.
 package collect
 
 import (

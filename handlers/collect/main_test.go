@@ -107,7 +107,8 @@ func (e *env) refresh(t *testing.T, database, refreshToken string) *apitest.Resp
 	return e.post(t, "/api/v1/auth/refresh", database, "", `{"refresh_token":"`+refreshToken+`"}`)
 }
 
-// probe answers the status of a secured operation that is not built yet: 501 once authenticated, else 401.
+// probe answers the status of a secured operation that is not built yet (getForm): 501 once authenticated,
+// else 401.
 func (e *env) probe(t *testing.T, database, token string) int {
 	t.Helper()
 	h := http.Header{}
@@ -117,7 +118,7 @@ func (e *env) probe(t *testing.T, database, token string) int {
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
 	}
-	r := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/collect/api/v1/collect/data/debtor", Header: h})
+	r := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/collect/api/v1/collect/ui/forms/35d01ff2-775d-ccb4-8f53-25d36f517384", Header: h})
 	return r.Status
 }
 

@@ -124,3 +124,76 @@ func toCollectOperator(o *collect.Operator) platformapi.CollectOperator {
 		OpLevel: o.OpLevel, OpFunction: o.OpFunction, Active: o.Active,
 		CreatedAt: unixTime(o.CreatedAt), UpdatedAt: unixTime(o.UpdatedAt)}
 }
+
+// CreateCollectRecordDef (POST /collect-databases/{database_id}/records) defines a record of the database.
+func (h *Handler) CreateCollectRecordDef(ctx context.Context, req platformapi.CreateCollectRecordDefRequestObject) (platformapi.CreateCollectRecordDefResponseObject, error) {
+	b := req.Body
+	in := collect.RecordDefInput{Name: b.Name, RowIDField: b.RowidField}
+	for _, f := range b.Fields {
+		in.Fields = append(in.Fields, collect.FieldInput{Name: f.Name, Type: string(f.Type), Default: f.Default})
+	}
+	if b.Parent != nil {
+		in.Parent, in.ParentField = b.Parent.Record, b.Parent.Field
+	}
+	d, err := collect.CreateRecordDef(ctx, h.db, collect.Scope{DatabaseID: req.DatabaseId}, in)
+	if err != nil {
+		return nil, err
+	}
+	return platformapi.CreateCollectRecordDef201JSONResponse(toCollectRecordDef(d)), nil
+}
+
+// ListCollectRecordDefs (GET /collect-databases/{database_id}/records): a database that does not exist is a
+// 404, not an empty list.
+func (h *Handler) ListCollectRecordDefs(ctx context.Context, req platformapi.ListCollectRecordDefsRequestObject) (platformapi.ListCollectRecordDefsResponseObject, error) {
+	s, err := h.scopeOf(ctx, req.DatabaseId)
+	if err != nil {
+		return nil, err
+	}
+	page, err := collect.ListRecordDefs(ctx, h.db, s, window(req.Params.Limit, req.Params.After))
+	if err != nil {
+		return nil, err
+	}
+	return platformapi.ListCollectRecordDefs200JSONResponse{Body: mapAll(page.Items, toCollectRecordDef),
+		Headers: platformapi.ListCollectRecordDefs200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
+}
+
+// GetCollectRecordDef (GET /collect-databases/{database_id}/records/{record_id}).
+func (h *Handler) GetCollectRecordDef(ctx context.Context, req platformapi.GetCollectRecordDefRequestObject) (platformapi.GetCollectRecordDefResponseObject, error) {
+	s, err := h.scopeOf(ctx, req.DatabaseId)
+	if err != nil {
+		return nil, err
+	}
+	d, err := collect.GetRecordDef(ctx, h.db, s, req.RecordId)
+	if err != nil {
+		return nil, err
+	}
+	return platformapi.GetCollectRecordDef200JSONResponse(toCollectRecordDef(d)), nil
+}
+
+// DeleteCollectRecordDef (DELETE /collect-databases/{database_id}/records/{record_id}): only a definition
+// without rows or sub-record definitions (else 409).
+func (h *Handler) DeleteCollectRecordDef(ctx context.Context, req platformapi.DeleteCollectRecordDefRequestObject) (platformapi.DeleteCollectRecordDefResponseObject, error) {
+	s, err := h.scopeOf(ctx, req.DatabaseId)
+	if err != nil {
+		return nil, err
+	}
+	if err := collect.DeleteRecordDef(ctx, h.db, s, req.RecordId); err != nil {
+		return nil, err
+	}
+	return platformapi.DeleteCollectRecordDef204Response{}, nil
+}
+
+func toCollectRecordDef(d *collect.RecordDef) platformapi.CollectRecordDef {
+	out := platformapi.CollectRecordDef{Id: d.ID, DatabaseId: d.DatabaseID, Name: d.Name, RowidField: d.RowIDField,
+		Fields: make([]platformapi.CollectFieldDef, len(d.Fields)), CreatedAt: unixTime(d.CreatedAt)}
+	for i, f := range d.Fields {
+		out.Fields[i] = platformapi.CollectFieldDef{Name: f.Name, Type: platformapi.CollectFieldDefType(f.Type)}
+		if f.Default != "" {
+			out.Fields[i].Default = &f.Default
+		}
+	}
+	if d.Parent != "" {
+		out.Parent = &platformapi.CollectRecordParent{Record: d.Parent, Field: d.ParentField}
+	}
+	return out
+}

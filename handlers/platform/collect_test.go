@@ -46,7 +46,7 @@ func (e *env) collectLogin(t *testing.T, database, opID, password string) (int, 
 // authenticated, else 401.
 func (e *env) collectProbe(t *testing.T, database, token string) int {
 	t.Helper()
-	return e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/collect/api/v1/collect/data/debtor",
+	return e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/collect/api/v1/collect/ui/forms/35d01ff2-775d-ccb4-8f53-25d36f517384",
 		Header: apitest.Headers("x-collect-database", database, "Authorization", "Bearer "+token)}).Status
 }
 

@@ -41,4 +41,9 @@ var permissions = map[string][]string{
 	"getCollectOperator":    {permAdmin},
 	"updateCollectOperator": {permAdmin},
 	"deleteCollectOperator": {permAdmin},
+
+	"createCollectRecordDef": {permAdmin},
+	"listCollectRecordDefs":  {permAdmin},
+	"getCollectRecordDef":    {permAdmin},
+	"deleteCollectRecordDef": {permAdmin},
 }

@@ -121,8 +121,8 @@ func FindDatabase(ctx context.Context, db *gorm.DB, name string) (*Database, err
 	return &d, nil
 }
 
-// DeleteDatabase deletes an empty database. One that still has operators is a Conflict: deleting a
-// database is never a way to lose its operators by accident.
+// DeleteDatabase deletes an empty database. One that still has operators or record definitions is a
+// Conflict: deleting a database is never a way to lose its operators or records by accident.
 func DeleteDatabase(ctx context.Context, db *gorm.DB, id int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		d, err := lockDatabase(tx, id, "UPDATE")
@@ -135,6 +135,12 @@ func DeleteDatabase(ctx context.Context, db *gorm.DB, id int64) error {
 		}
 		if n > 0 {
 			return models.Errorf(models.Conflict, "Collect! database %s still has %d operators: delete them first", d.Name, n)
+		}
+		if err := d.Scope().Query(ctx, tx, &RecordDef{}).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return models.Errorf(models.Conflict, "Collect! database %s still defines %d records: delete them first", d.Name, n)
 		}
 		if err := d.Scope().Query(ctx, tx, &session{}).Delete(&session{}).Error; err != nil {
 			return err
