@@ -30,6 +30,7 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/app"
+	"switchboard/demo"
 	"switchboard/auth"
 	"switchboard/gateway"
 	"switchboard/models"
@@ -59,9 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
-	case "serve", "migrate", "user", "key", "collect":
+	case "serve", "migrate", "user", "key", "collect", "demo":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, user add, key add, collect add-database|add-operator, version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, user add, key add, collect add-database|add-operator, demo, version)", cmd)
 	}
 
 	db, err := models.Open(getenv("DATABASE_URL"))
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return addKey(ctx, args[2:], stdout, db)
 	case "collect":
 		return collectCmd(ctx, args[2:], getenv, stdout, db)
+	case "demo":
+		return demo.Seed(ctx, db, stdout)
 	}
 	if err := app.EnsureAdmin(ctx, db, getenv("ADMIN_PASSWORD"), stdout); err != nil {
 		return err

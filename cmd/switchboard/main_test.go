@@ -167,3 +167,40 @@ func TestCollectAdd(t *testing.T) {
 		}
 	}
 }
+
+// TestDemo: `demo` seeds the Collect! seed's examples (OWN/own logs in to cv_masterdb, two debtors with a
+// contact each), and a second run adds nothing.
+func TestDemo(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "sb.db")}
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"switchboard", "demo"}, env(vars), &out); err != nil || !strings.Contains(out.String(), "operator OWN of cv_masterdb") {
+		t.Fatalf("demo: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"switchboard", "demo"}, env(vars), &out); err != nil || strings.Contains(out.String(), "Collect!") || strings.Contains(out.String(), "debtor") {
+		t.Fatalf("demo again: %v %q", err, out.String())
+	}
+	db, err := models.Open(vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer models.Close(db)
+	if _, _, err := collect.NewSessions(db, auth.NewGuard(auth.GuardConfig{}), nil).Login(ctx, "cv_masterdb", "OWN", "own", ""); err != nil {
+		t.Fatalf("OWN cannot log in: %v", err)
+	}
+	d, err := collect.FindDatabase(ctx, db, "cv_masterdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int64{"debtor": 2, "contact": 2} {
+		def, err := collect.FindRecordDef(ctx, db, d.Scope(), name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		page, err := collect.ListRows(ctx, db, d.Scope(), def, collect.RowQuery{})
+		if err != nil || page.NumRecords != want {
+			t.Fatalf("%s rows: %d %v, want %d", name, page.NumRecords, err, want)
+		}
+	}
+}
