@@ -138,6 +138,8 @@ func TestRefresh(t *testing.T) {
 		if s := e.probe(t, "cv_demodb", second.Result.RefreshToken); s != 401 {
 			t.Fatalf("refresh token as Bearer: %d", s)
 		}
+		// R16: the answer says which token to send.
+		expectError(t, e.post(t, "/api/v1/auth/logout", "cv_demodb", second.Result.RefreshToken, ""), 401, "send the access_token")
 		expectError(t, e.refresh(t, "cv_demodb", second.Result.AccessToken), 401, "refresh token")
 		expectError(t, e.refresh(t, "cv_demodb", "crt_"+strings.Repeat("A", 43)), 401, "refresh token")
 		expectError(t, e.post(t, "/api/v1/auth/refresh", "cv_demodb", "", `{}`), 400, "refresh_token")

@@ -168,6 +168,10 @@ func (s *Sessions) Refresh(ctx context.Context, dbName, refreshToken string) (*O
 // Authenticate answers the caller an access token stands for, on a request to the database named dbName.
 // It reads the store on every call, so a revoked session answers 401 at once on every node.
 func (s *Sessions) Authenticate(ctx context.Context, dbName, accessToken string) (*Caller, error) {
+	if strings.HasPrefix(accessToken, refreshTag) {
+		// The vendor's document calls the refresh token "the Bearer token" (review R16): say which to send.
+		return nil, notAuthorized("a refresh_token is not a bearer token: send the access_token, or trade the refresh_token at /api/v1/auth/refresh")
+	}
 	if !strings.HasPrefix(accessToken, accessTag) {
 		return nil, notAuthorized("invalid access token")
 	}
