@@ -30,8 +30,8 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/app"
-	"switchboard/demo"
 	"switchboard/auth"
+	"switchboard/demo"
 	"switchboard/gateway"
 	"switchboard/models"
 	"switchboard/models/platform"
