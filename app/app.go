@@ -166,7 +166,7 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 	return &assembly{queue: q, collectors: []prometheus.Collector{dial.Collector()}, apis: []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
 			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),
-		collect.New(collect.Config{DB: o.DB, Logins: logins, Clock: o.CollectClock}),
+		collect.New(collect.Config{DB: o.DB, Logins: logins, Clock: o.CollectClock, Blobs: blobs, FileMax: mediaMax}),
 		cim.New(),
 		ucontact.New(),
 		platform.New(platform.Config{DB: o.DB, Tokens: tokens, Version: o.Version, Region: o.PhoneRegion}),

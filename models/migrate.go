@@ -42,6 +42,8 @@ var migrations = []migration{
 	{16, "do-not-call lists", migrateV16, nil},
 	{17, "Collect! databases, operators and sessions", migrateV17, nil},
 	{18, "Collect! record definitions and records", migrateV18, nil},
+	{19, "Collect! contact plans and their jobs", migrateV19, nil},
+	{20, "Collect! files and forms", migrateV20, nil},
 }
 
 type schemaMigration struct {

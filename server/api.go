@@ -35,6 +35,12 @@ type API interface {
 	WriteError(c echo.Context, status int, message string) error
 }
 
+// Sockets is implemented by an API that serves WebSocket endpoints (an AsyncAPI contract) beside its
+// OpenAPI routes: path → handler, mounted outside the contract middleware (the handler authenticates).
+type Sockets interface {
+	Sockets() map[string]echo.HandlerFunc
+}
+
 // OperationID answers the operationId of the request's operation, once the contract middleware found it.
 func OperationID(c echo.Context) string {
 	op, _ := c.Get(ctxOperation).(string)

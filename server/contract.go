@@ -249,7 +249,7 @@ func (g *guard) validate(c echo.Context, route *routers.Route, params map[string
 		if err != nil {
 			return true, err
 		}
-		if v != nil && lenient(g.api) && normalizeBody(route.Operation, ct, v) {
+		if v != nil && lenient(g.api, route.Operation) && normalizeBody(route.Operation, ct, v) {
 			if body, err = json.Marshal(v); err != nil {
 				return true, err
 			}
@@ -279,14 +279,25 @@ func tooLarge(upload bool, limit int64) error {
 	return models.Errorf(models.Invalid, "Data validation failed, request body is larger than %d bytes", limit)
 }
 
-// isUpload: an operation whose request body is a binary stream is an upload route.
+// isUpload: an operation whose request body is a binary stream, or a multipart form with a binary part (a
+// file), is an upload route: its handler streams the body, which is never read whole here.
 func isUpload(op *openapi3.Operation) bool {
 	if op.RequestBody == nil || op.RequestBody.Value == nil {
 		return false
 	}
-	for _, mt := range op.RequestBody.Value.Content {
-		if mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Format == "binary" {
+	for name, mt := range op.RequestBody.Value.Content {
+		if mt.Schema == nil || mt.Schema.Value == nil {
+			continue
+		}
+		if mt.Schema.Value.Format == "binary" {
 			return true
+		}
+		if strings.HasPrefix(name, "multipart/") {
+			for _, p := range mt.Schema.Value.Properties {
+				if p != nil && p.Value != nil && p.Value.Format == "binary" {
+					return true
+				}
+			}
 		}
 	}
 	return false

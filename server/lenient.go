@@ -22,7 +22,14 @@ type Lenient interface {
 	LenientScalars() bool
 }
 
-func lenient(api API) bool {
+// LenientExtension on an operation of any contract turns the same rewriting on for that operation alone
+// (Collect!'s runplan takes a rowid as a number or as the string a record read answers, R14).
+const LenientExtension = "x-switchboard-lenient-scalars"
+
+func lenient(api API, op *openapi3.Operation) bool {
+	if on, _ := op.Extensions[LenientExtension].(bool); on {
+		return true
+	}
 	l, ok := api.(Lenient)
 	return ok && l.LenientScalars()
 }

@@ -68,8 +68,21 @@ func New(cfg Config) (http.Handler, error) {
 		api.Register(g)
 	}
 
-	// The WebSocket contracts (openapi/asyncapi) are not built yet: their mounts say so rather than 404.
+	// The WebSocket contracts (openapi/asyncapi): an API that serves one mounts it; the others say they are
+	// not built yet rather than 404.
+	sockets := map[string]echo.HandlerFunc{}
+	for _, api := range cfg.APIs {
+		if s, ok := api.(Sockets); ok {
+			for path, h := range s.Sockets() {
+				sockets[path] = h
+				e.Any(path, h)
+			}
+		}
+	}
 	for _, path := range []string{"/accolades", "/collect/websocket"} {
+		if sockets[path] != nil {
+			continue
+		}
 		e.Any(path, func(c echo.Context) error {
 			return c.String(http.StatusNotImplemented, "WebSocket endpoint not implemented yet\n")
 		})

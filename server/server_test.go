@@ -44,7 +44,7 @@ func TestServiceRoutes(t *testing.T) {
 			{"/openapi/../go.mod", 404, ""},
 			{"/platform/health", 200, `"database":"ok"`},
 			{"/accolades", 501, "not implemented"},
-			{"/collect/websocket", 501, "not implemented"},
+			{"/collect/websocket", 426, "Upgrade"}, // built: a plain GET is not an upgrade
 		} {
 			r := e.Do(t, apitest.Request{Method: "GET", Path: tc.path})
 			if r.Status != tc.wantStatus || !strings.Contains(string(r.Body), tc.wantBody) {

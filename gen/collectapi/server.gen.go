@@ -161,6 +161,11 @@ type ClientInterface interface {
 	// itself, with its own media type (from its name; `application/octet-stream` when unknown) and a
 	// `Content-Disposition: attachment` header. A record that does not exist or an empty attachment field
 	// answers 404; a `field` that is not an attachment field of `record` answers 400.
+	// Switchboard (ambiguity 17): files are those uploaded with `uploadFile`, so the records holding files
+	// are `attachment` (a debtor's), `cl_attachment` (a client's) and `op_attachment` (an operator's), each
+	// with a single attachment field (`at_file`, `cl_at_file`, `op_at_file`); `rowid` is the upload's
+	// `attachmentRowid`. Any other record (`contact`, `de_transaction`, ...) holds no file here and answers
+	// 404, as does another database's file.
 	//
 	// Corresponds with GET /api/v1/collect/app/download (the `DownloadFile` operationId).
 	DownloadFile(ctx context.Context, params *DownloadFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -220,6 +225,13 @@ type ClientInterface interface {
 	// and `end` messages). A plan that fails (needs a socket but has none, unanswered prompt, socket
 	// closed, a prompt type Switchboard does not send, a failing event) is rolled back and answers 422
 	// with the reason in `message`. An unknown plan or record answers 404.
+	// Switchboard: plans are defined per database through the platform API
+	// (`/platform/collect-databases/{database_id}/plans`); each run is a job with its status and reason,
+	// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
+	// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
+	// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+	// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
+	// answers it); it is read as that number.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -245,6 +257,13 @@ type ClientInterface interface {
 	// and `end` messages). A plan that fails (needs a socket but has none, unanswered prompt, socket
 	// closed, a prompt type Switchboard does not send, a failing event) is rolled back and answers 422
 	// with the reason in `message`. An unknown plan or record answers 404.
+	// Switchboard: plans are defined per database through the platform API
+	// (`/platform/collect-databases/{database_id}/plans`); each run is a job with its status and reason,
+	// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
+	// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
+	// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+	// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
+	// answers it); it is read as that number.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -260,9 +279,13 @@ type ClientInterface interface {
 	// `overwrite`: `yes` replaces a file of the same name, `inc` stores it under an incremented name
 	// (`Test.txt` becomes `Test-2.txt`). A missing or invalid `json` part, or parts in the wrong order,
 	// answer 400. A debtor, client or operator that does not exist answers 404 (vendor).
-	// Switchboard (ambiguity 17): `overwrite: "no"` on an existing name answers 409 and stores nothing.
-	// Requests larger than 20 MiB answer 413. `fileNumber` is the debtor's file number, the client's
-	// number, or the operator's rowid. Each upload is stored as an attachment record (debtor: `attachment`,
+	// Switchboard (ambiguity 17): `overwrite: "no"` on an existing name answers 409 and stores nothing;
+	// a missing `overwrite` means `no`. The rowid may also be a string of digits (`"123"`, as read from a
+	// record). The file part's filename (its base name, 1 to 255 bytes, no control characters) is the stored
+	// name; a third part answers 400. A file larger than 20 MiB (`MEDIA_MAX_BYTES`) answers 413 and stores
+	// nothing. There is no record catalogue (ambiguity 18), so `fileNumber` is the rowid of the debtor,
+	// client or operator (a debtor or client is a row of the record `debtor` or `client` this database
+	// defines). Each upload is stored as an attachment record (debtor: `attachment`,
 	// client: `cl_attachment`, operator: `op_attachment`); the Switchboard additions `attachmentRecord` and
 	// `attachmentRowid` name it, so the file is downloaded later with
 	// `GET /api/v1/collect/app/download?record=<attachmentRecord>&rowid=<attachmentRowid>`.
@@ -523,6 +546,11 @@ func (c *Client) RefreshToken(ctx context.Context, params *RefreshTokenParams, b
 // itself, with its own media type (from its name; `application/octet-stream` when unknown) and a
 // `Content-Disposition: attachment` header. A record that does not exist or an empty attachment field
 // answers 404; a `field` that is not an attachment field of `record` answers 400.
+// Switchboard (ambiguity 17): files are those uploaded with `uploadFile`, so the records holding files
+// are `attachment` (a debtor's), `cl_attachment` (a client's) and `op_attachment` (an operator's), each
+// with a single attachment field (`at_file`, `cl_at_file`, `op_at_file`); `rowid` is the upload's
+// `attachmentRowid`. Any other record (`contact`, `de_transaction`, ...) holds no file here and answers
+// 404, as does another database's file.
 //
 // Corresponds with GET /api/v1/collect/app/download (the `DownloadFile` operationId).
 func (c *Client) DownloadFile(ctx context.Context, params *DownloadFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -612,6 +640,13 @@ func (c *Client) RunReport(ctx context.Context, params *RunReportParams, body Ru
 // and `end` messages). A plan that fails (needs a socket but has none, unanswered prompt, socket
 // closed, a prompt type Switchboard does not send, a failing event) is rolled back and answers 422
 // with the reason in `message`. An unknown plan or record answers 404.
+// Switchboard: plans are defined per database through the platform API
+// (`/platform/collect-databases/{database_id}/plans`); each run is a job with its status and reason,
+// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
+// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
+// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
+// answers it); it is read as that number.
 //
 // Takes any type of body and a specified content type.
 //
@@ -647,6 +682,13 @@ func (c *Client) RunPlanWithBody(ctx context.Context, params *RunPlanParams, con
 // and `end` messages). A plan that fails (needs a socket but has none, unanswered prompt, socket
 // closed, a prompt type Switchboard does not send, a failing event) is rolled back and answers 422
 // with the reason in `message`. An unknown plan or record answers 404.
+// Switchboard: plans are defined per database through the platform API
+// (`/platform/collect-databases/{database_id}/plans`); each run is a job with its status and reason,
+// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
+// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
+// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
+// answers it); it is read as that number.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -672,9 +714,13 @@ func (c *Client) RunPlan(ctx context.Context, params *RunPlanParams, body RunPla
 // `overwrite`: `yes` replaces a file of the same name, `inc` stores it under an incremented name
 // (`Test.txt` becomes `Test-2.txt`). A missing or invalid `json` part, or parts in the wrong order,
 // answer 400. A debtor, client or operator that does not exist answers 404 (vendor).
-// Switchboard (ambiguity 17): `overwrite: "no"` on an existing name answers 409 and stores nothing.
-// Requests larger than 20 MiB answer 413. `fileNumber` is the debtor's file number, the client's
-// number, or the operator's rowid. Each upload is stored as an attachment record (debtor: `attachment`,
+// Switchboard (ambiguity 17): `overwrite: "no"` on an existing name answers 409 and stores nothing;
+// a missing `overwrite` means `no`. The rowid may also be a string of digits (`"123"`, as read from a
+// record). The file part's filename (its base name, 1 to 255 bytes, no control characters) is the stored
+// name; a third part answers 400. A file larger than 20 MiB (`MEDIA_MAX_BYTES`) answers 413 and stores
+// nothing. There is no record catalogue (ambiguity 18), so `fileNumber` is the rowid of the debtor,
+// client or operator (a debtor or client is a row of the record `debtor` or `client` this database
+// defines). Each upload is stored as an attachment record (debtor: `attachment`,
 // client: `cl_attachment`, operator: `op_attachment`); the Switchboard additions `attachmentRecord` and
 // `attachmentRowid` name it, so the file is downloaded later with
 // `GET /api/v1/collect/app/download?record=<attachmentRecord>&rowid=<attachmentRowid>`.
@@ -2090,6 +2136,11 @@ type ClientWithResponsesInterface interface {
 	// itself, with its own media type (from its name; `application/octet-stream` when unknown) and a
 	// `Content-Disposition: attachment` header. A record that does not exist or an empty attachment field
 	// answers 404; a `field` that is not an attachment field of `record` answers 400.
+	// Switchboard (ambiguity 17): files are those uploaded with `uploadFile`, so the records holding files
+	// are `attachment` (a debtor's), `cl_attachment` (a client's) and `op_attachment` (an operator's), each
+	// with a single attachment field (`at_file`, `cl_at_file`, `op_at_file`); `rowid` is the upload's
+	// `attachmentRowid`. Any other record (`contact`, `de_transaction`, ...) holds no file here and answers
+	// 404, as does another database's file.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2151,6 +2202,13 @@ type ClientWithResponsesInterface interface {
 	// and `end` messages). A plan that fails (needs a socket but has none, unanswered prompt, socket
 	// closed, a prompt type Switchboard does not send, a failing event) is rolled back and answers 422
 	// with the reason in `message`. An unknown plan or record answers 404.
+	// Switchboard: plans are defined per database through the platform API
+	// (`/platform/collect-databases/{database_id}/plans`); each run is a job with its status and reason,
+	// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
+	// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
+	// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+	// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
+	// answers it); it is read as that number.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2176,6 +2234,13 @@ type ClientWithResponsesInterface interface {
 	// and `end` messages). A plan that fails (needs a socket but has none, unanswered prompt, socket
 	// closed, a prompt type Switchboard does not send, a failing event) is rolled back and answers 422
 	// with the reason in `message`. An unknown plan or record answers 404.
+	// Switchboard: plans are defined per database through the platform API
+	// (`/platform/collect-databases/{database_id}/plans`); each run is a job with its status and reason,
+	// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
+	// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
+	// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+	// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
+	// answers it); it is read as that number.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2191,9 +2256,13 @@ type ClientWithResponsesInterface interface {
 	// `overwrite`: `yes` replaces a file of the same name, `inc` stores it under an incremented name
 	// (`Test.txt` becomes `Test-2.txt`). A missing or invalid `json` part, or parts in the wrong order,
 	// answer 400. A debtor, client or operator that does not exist answers 404 (vendor).
-	// Switchboard (ambiguity 17): `overwrite: "no"` on an existing name answers 409 and stores nothing.
-	// Requests larger than 20 MiB answer 413. `fileNumber` is the debtor's file number, the client's
-	// number, or the operator's rowid. Each upload is stored as an attachment record (debtor: `attachment`,
+	// Switchboard (ambiguity 17): `overwrite: "no"` on an existing name answers 409 and stores nothing;
+	// a missing `overwrite` means `no`. The rowid may also be a string of digits (`"123"`, as read from a
+	// record). The file part's filename (its base name, 1 to 255 bytes, no control characters) is the stored
+	// name; a third part answers 400. A file larger than 20 MiB (`MEDIA_MAX_BYTES`) answers 413 and stores
+	// nothing. There is no record catalogue (ambiguity 18), so `fileNumber` is the rowid of the debtor,
+	// client or operator (a debtor or client is a row of the record `debtor` or `client` this database
+	// defines). Each upload is stored as an attachment record (debtor: `attachment`,
 	// client: `cl_attachment`, operator: `op_attachment`); the Switchboard additions `attachmentRecord` and
 	// `attachmentRowid` name it, so the file is downloaded later with
 	// `GET /api/v1/collect/app/download?record=<attachmentRecord>&rowid=<attachmentRowid>`.
@@ -3938,6 +4007,11 @@ func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, para
 // itself, with its own media type (from its name; `application/octet-stream` when unknown) and a
 // `Content-Disposition: attachment` header. A record that does not exist or an empty attachment field
 // answers 404; a `field` that is not an attachment field of `record` answers 400.
+// Switchboard (ambiguity 17): files are those uploaded with `uploadFile`, so the records holding files
+// are `attachment` (a debtor's), `cl_attachment` (a client's) and `op_attachment` (an operator's), each
+// with a single attachment field (`at_file`, `cl_at_file`, `op_at_file`); `rowid` is the upload's
+// `attachmentRowid`. Any other record (`contact`, `de_transaction`, ...) holds no file here and answers
+// 404, as does another database's file.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4017,6 +4091,13 @@ func (c *ClientWithResponses) RunReportWithResponse(ctx context.Context, params 
 // and `end` messages). A plan that fails (needs a socket but has none, unanswered prompt, socket
 // closed, a prompt type Switchboard does not send, a failing event) is rolled back and answers 422
 // with the reason in `message`. An unknown plan or record answers 404.
+// Switchboard: plans are defined per database through the platform API
+// (`/platform/collect-databases/{database_id}/plans`); each run is a job with its status and reason,
+// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
+// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
+// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
+// answers it); it is read as that number.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4048,6 +4129,13 @@ func (c *ClientWithResponses) RunPlanWithBodyWithResponse(ctx context.Context, p
 // and `end` messages). A plan that fails (needs a socket but has none, unanswered prompt, socket
 // closed, a prompt type Switchboard does not send, a failing event) is rolled back and answers 422
 // with the reason in `message`. An unknown plan or record answers 404.
+// Switchboard: plans are defined per database through the platform API
+// (`/platform/collect-databases/{database_id}/plans`); each run is a job with its status and reason,
+// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
+// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
+// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
+// answers it); it is read as that number.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4069,9 +4157,13 @@ func (c *ClientWithResponses) RunPlanWithResponse(ctx context.Context, params *R
 // `overwrite`: `yes` replaces a file of the same name, `inc` stores it under an incremented name
 // (`Test.txt` becomes `Test-2.txt`). A missing or invalid `json` part, or parts in the wrong order,
 // answer 400. A debtor, client or operator that does not exist answers 404 (vendor).
-// Switchboard (ambiguity 17): `overwrite: "no"` on an existing name answers 409 and stores nothing.
-// Requests larger than 20 MiB answer 413. `fileNumber` is the debtor's file number, the client's
-// number, or the operator's rowid. Each upload is stored as an attachment record (debtor: `attachment`,
+// Switchboard (ambiguity 17): `overwrite: "no"` on an existing name answers 409 and stores nothing;
+// a missing `overwrite` means `no`. The rowid may also be a string of digits (`"123"`, as read from a
+// record). The file part's filename (its base name, 1 to 255 bytes, no control characters) is the stored
+// name; a third part answers 400. A file larger than 20 MiB (`MEDIA_MAX_BYTES`) answers 413 and stores
+// nothing. There is no record catalogue (ambiguity 18), so `fileNumber` is the rowid of the debtor,
+// client or operator (a debtor or client is a row of the record `debtor` or `client` this database
+// defines). Each upload is stored as an attachment record (debtor: `attachment`,
 // client: `cl_attachment`, operator: `op_attachment`); the Switchboard additions `attachmentRecord` and
 // `attachmentRowid` name it, so the file is downloaded later with
 // `GET /api/v1/collect/app/download?record=<attachmentRecord>&rowid=<attachmentRowid>`.

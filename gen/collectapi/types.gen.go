@@ -372,10 +372,11 @@ type ReportOutputDestination string
 // ReportOutputMediaType defines model for ReportOutput.MediaType.
 type ReportOutputMediaType string
 
-// ReportRequest defines model for ReportRequest.
+// ReportRequest Switchboard (review R13): only `report` or `script` is required (the vendor's rule, notes 1.7; neither
+// answers 400); `destination` is optional.
 type ReportRequest struct {
 	// Destination Comma-separated destinations; only `svg` and `csv` exist.
-	Destination string `json:"destination"`
+	Destination *string `json:"destination,omitempty"`
 
 	// Report Report name; required unless `script` is given.
 	Report *string `json:"report,omitempty"`
@@ -455,8 +456,7 @@ type UploadResult struct {
 	// FileName The stored name (incremented with `overwrite` `inc`).
 	FileName string `json:"fileName"`
 
-	// FileNumber Switchboard (ambiguity 17): the debtor's file number, the client's number, or the operator's
-	// rowid.
+	// FileNumber Switchboard (ambiguity 17, 18): the rowid of the debtor, client or operator the file is attached to.
 	FileNumber int64                  `json:"fileNumber"`
 	RecordType UploadResultRecordType `json:"recordType"`
 

@@ -38,8 +38,18 @@ func (Unimplemented) CreateCollectDatabase(context.Context, CreateCollectDatabas
 	return nil, ErrNotImplemented
 }
 
+// CreateCollectForm answers ErrNotImplemented.
+func (Unimplemented) CreateCollectForm(context.Context, CreateCollectFormRequestObject) (CreateCollectFormResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // CreateCollectOperator answers ErrNotImplemented.
 func (Unimplemented) CreateCollectOperator(context.Context, CreateCollectOperatorRequestObject) (CreateCollectOperatorResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateCollectPlan answers ErrNotImplemented.
+func (Unimplemented) CreateCollectPlan(context.Context, CreateCollectPlanRequestObject) (CreateCollectPlanResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -58,8 +68,18 @@ func (Unimplemented) DeleteCollectDatabase(context.Context, DeleteCollectDatabas
 	return nil, ErrNotImplemented
 }
 
+// DeleteCollectForm answers ErrNotImplemented.
+func (Unimplemented) DeleteCollectForm(context.Context, DeleteCollectFormRequestObject) (DeleteCollectFormResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // DeleteCollectOperator answers ErrNotImplemented.
 func (Unimplemented) DeleteCollectOperator(context.Context, DeleteCollectOperatorRequestObject) (DeleteCollectOperatorResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteCollectPlan answers ErrNotImplemented.
+func (Unimplemented) DeleteCollectPlan(context.Context, DeleteCollectPlanRequestObject) (DeleteCollectPlanResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -88,8 +108,23 @@ func (Unimplemented) GetCollectDatabase(context.Context, GetCollectDatabaseReque
 	return nil, ErrNotImplemented
 }
 
+// GetCollectForm answers ErrNotImplemented.
+func (Unimplemented) GetCollectForm(context.Context, GetCollectFormRequestObject) (GetCollectFormResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // GetCollectOperator answers ErrNotImplemented.
 func (Unimplemented) GetCollectOperator(context.Context, GetCollectOperatorRequestObject) (GetCollectOperatorResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetCollectPlan answers ErrNotImplemented.
+func (Unimplemented) GetCollectPlan(context.Context, GetCollectPlanRequestObject) (GetCollectPlanResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetCollectPlanJob answers ErrNotImplemented.
+func (Unimplemented) GetCollectPlanJob(context.Context, GetCollectPlanJobRequestObject) (GetCollectPlanJobResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -123,8 +158,18 @@ func (Unimplemented) ListCollectDatabases(context.Context, ListCollectDatabasesR
 	return nil, ErrNotImplemented
 }
 
+// ListCollectForms answers ErrNotImplemented.
+func (Unimplemented) ListCollectForms(context.Context, ListCollectFormsRequestObject) (ListCollectFormsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // ListCollectOperators answers ErrNotImplemented.
 func (Unimplemented) ListCollectOperators(context.Context, ListCollectOperatorsRequestObject) (ListCollectOperatorsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListCollectPlans answers ErrNotImplemented.
+func (Unimplemented) ListCollectPlans(context.Context, ListCollectPlansRequestObject) (ListCollectPlansResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 

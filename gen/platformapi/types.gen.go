@@ -127,6 +127,72 @@ func (e CollectFieldDefType) Valid() bool {
 	}
 }
 
+// Defines values for CollectPlanInputRecords.
+const (
+	PlanRecordAssociate CollectPlanInputRecords = "associate"
+	PlanRecordClient    CollectPlanInputRecords = "client"
+	PlanRecordCosigner  CollectPlanInputRecords = "cosigner"
+	PlanRecordDebtor    CollectPlanInputRecords = "debtor"
+)
+
+// Valid indicates whether the value is a known member of the CollectPlanInputRecords enum.
+func (e CollectPlanInputRecords) Valid() bool {
+	switch e {
+	case PlanRecordAssociate:
+		return true
+	case PlanRecordClient:
+		return true
+	case PlanRecordCosigner:
+		return true
+	case PlanRecordDebtor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CollectPlanJobStatus.
+const (
+	PlanJobDone    CollectPlanJobStatus = "done"
+	PlanJobFailed  CollectPlanJobStatus = "failed"
+	PlanJobRunning CollectPlanJobStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the CollectPlanJobStatus enum.
+func (e CollectPlanJobStatus) Valid() bool {
+	switch e {
+	case PlanJobDone:
+		return true
+	case PlanJobFailed:
+		return true
+	case PlanJobRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CollectPlanStepType.
+const (
+	PlanStepButton CollectPlanStepType = "button"
+	PlanStepForm   CollectPlanStepType = "form"
+	PlanStepSet    CollectPlanStepType = "set"
+)
+
+// Valid indicates whether the value is a known member of the CollectPlanStepType enum.
+func (e CollectPlanStepType) Valid() bool {
+	switch e {
+	case PlanStepButton:
+		return true
+	case PlanStepForm:
+		return true
+	case PlanStepSet:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	HealthDatabaseOk          HealthDatabase = "ok"
@@ -306,6 +372,64 @@ type CollectFieldDef struct {
 // CollectFieldDefType Example: text
 type CollectFieldDefType string
 
+// CollectForm defines model for CollectForm.
+type CollectForm struct {
+	Alias     *string             `json:"alias,omitempty"`
+	Buttons   []CollectFormButton `json:"buttons"`
+	CreatedAt time.Time           `json:"created_at"`
+
+	// DatabaseId Example: 1
+	DatabaseId int64              `json:"database_id"`
+	Fields     []CollectFormField `json:"fields"`
+	Height     int32              `json:"height"`
+
+	// Id Example: 35d01ff2-775d-ccb4-8f53-25d36f517384
+	Id    string `json:"id"`
+	Name  string `json:"name"`
+	Width int32  `json:"width"`
+}
+
+// CollectFormButton defines model for CollectFormButton.
+type CollectFormButton struct {
+	Id *string `json:"id,omitempty"`
+
+	// Label Example: OK
+	Label string `json:"label"`
+
+	// Value Example: 4631
+	Value int32 `json:"value"`
+}
+
+// CollectFormField defines model for CollectFormField.
+type CollectFormField struct {
+	Alias    *string `json:"alias,omitempty"`
+	Editable *bool   `json:"editable,omitempty"`
+	Id       *string `json:"id,omitempty"`
+
+	// Label Example: Type
+	Label string `json:"label"`
+
+	// Name Example: co_type
+	Name string `json:"name"`
+}
+
+// CollectFormInput defines model for CollectFormInput.
+type CollectFormInput struct {
+	Alias   *string              `json:"alias,omitempty"`
+	Buttons *[]CollectFormButton `json:"buttons,omitempty"`
+	Fields  *[]CollectFormField  `json:"fields,omitempty"`
+
+	// Height Example: 17
+	Height int32   `json:"height"`
+	Id     *string `json:"id,omitempty"`
+
+	// Name Example: Schedule Next Contact
+	Name string `json:"name"`
+
+	// Width Example: 86
+	Width int32 `json:"width"`
+}
+
 // CollectOperator defines model for CollectOperator.
 type CollectOperator struct {
 	Active    bool      `json:"active"`
@@ -371,6 +495,83 @@ type CollectOperatorPatch struct {
 	OpName     *string `json:"op_name,omitempty"`
 	Password   *string `json:"password,omitempty"`
 }
+
+// CollectPlan defines model for CollectPlan.
+type CollectPlan struct {
+	// Code Example: REV
+	Code      string    `json:"code"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DatabaseId Example: 1
+	DatabaseId  int64  `json:"database_id"`
+	Description string `json:"description"`
+
+	// Id Example: 1
+	Id          int64             `json:"id"`
+	NeedsSocket bool              `json:"needs_socket"`
+	Records     []string          `json:"records"`
+	Steps       []CollectPlanStep `json:"steps"`
+}
+
+// CollectPlanInput defines model for CollectPlanInput.
+type CollectPlanInput struct {
+	// Code The plan's code (the vendor's `cp_code`).
+	//
+	// Example: REV
+	Code        string  `json:"code"`
+	Description *string `json:"description,omitempty"`
+
+	// NeedsSocket The plan fails without a WebSocket even with no prompt (always true with one).
+	NeedsSocket *bool                     `json:"needs_socket,omitempty"`
+	Records     []CollectPlanInputRecords `json:"records"`
+	Steps       []CollectPlanStep         `json:"steps"`
+}
+
+// CollectPlanInputRecords defines model for CollectPlanInput.Records.
+type CollectPlanInputRecords string
+
+// CollectPlanJob defines model for CollectPlanJob.
+type CollectPlanJob struct {
+	CreatedAt  time.Time  `json:"created_at"`
+	DatabaseId int64      `json:"database_id"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+
+	// Jobid Example: BB384B01-4C01-4678-8D9D-63D6B53A8804
+	Jobid      string `json:"jobid"`
+	OperatorId int64  `json:"operator_id"`
+
+	// Plan Example: REV
+	Plan string `json:"plan"`
+
+	// Reason Why a failed run failed (empty otherwise).
+	Reason string `json:"reason"`
+
+	// Record Example: debtor
+	Record      string               `json:"record"`
+	Rowid       int64                `json:"rowid"`
+	Status      CollectPlanJobStatus `json:"status"`
+	WebsocketId *string              `json:"websocket_id,omitempty"`
+}
+
+// CollectPlanJobStatus defines model for CollectPlanJob.Status.
+type CollectPlanJobStatus string
+
+// CollectPlanStep One step: `set` needs `field` and `value`; `button` needs `buttons` (1 to 20 labels; `cancel` lists
+// positions); `form` needs `formid`, `fields` and `values` (`cancel` lists some of the values).
+type CollectPlanStep struct {
+	Buttons *[]string           `json:"buttons,omitempty"`
+	Cancel  *[]int32            `json:"cancel,omitempty"`
+	Field   *string             `json:"field,omitempty"`
+	Fields  *[]string           `json:"fields,omitempty"`
+	Formid  *string             `json:"formid,omitempty"`
+	Message *string             `json:"message,omitempty"`
+	Type    CollectPlanStepType `json:"type"`
+	Value   *string             `json:"value,omitempty"`
+	Values  *[]int32            `json:"values,omitempty"`
+}
+
+// CollectPlanStepType defines model for CollectPlanStep.Type.
+type CollectPlanStepType string
 
 // CollectRecordDef defines model for CollectRecordDef.
 type CollectRecordDef struct {
@@ -547,6 +748,12 @@ type AfterNumber = string
 // DatabaseId defines model for DatabaseId.
 type DatabaseId = int64
 
+// FormUuid defines model for FormUuid.
+type FormUuid = string
+
+// JobId defines model for JobId.
+type JobId = string
+
 // KeyId defines model for KeyId.
 type KeyId = int64
 
@@ -558,6 +765,9 @@ type ListId = int64
 
 // OperatorId defines model for OperatorId.
 type OperatorId = int64
+
+// PlanId defines model for PlanId.
+type PlanId = int64
 
 // RecordDefId defines model for RecordDefId.
 type RecordDefId = int64
@@ -610,8 +820,26 @@ type ListCollectDatabasesParams struct {
 	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
 }
 
+// ListCollectFormsParams defines parameters for ListCollectForms.
+type ListCollectFormsParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
 // ListCollectOperatorsParams defines parameters for ListCollectOperators.
 type ListCollectOperatorsParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListCollectPlansParams defines parameters for ListCollectPlans.
+type ListCollectPlansParams struct {
 	// Limit Items on one page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -667,11 +895,17 @@ type PostCallEventJSONRequestBody = CallEventInput
 // CreateCollectDatabaseJSONRequestBody defines body for CreateCollectDatabase for application/json ContentType.
 type CreateCollectDatabaseJSONRequestBody = CollectDatabaseInput
 
+// CreateCollectFormJSONRequestBody defines body for CreateCollectForm for application/json ContentType.
+type CreateCollectFormJSONRequestBody = CollectFormInput
+
 // CreateCollectOperatorJSONRequestBody defines body for CreateCollectOperator for application/json ContentType.
 type CreateCollectOperatorJSONRequestBody = CollectOperatorInput
 
 // UpdateCollectOperatorJSONRequestBody defines body for UpdateCollectOperator for application/json ContentType.
 type UpdateCollectOperatorJSONRequestBody = CollectOperatorPatch
+
+// CreateCollectPlanJSONRequestBody defines body for CreateCollectPlan for application/json ContentType.
+type CreateCollectPlanJSONRequestBody = CollectPlanInput
 
 // CreateCollectRecordDefJSONRequestBody defines body for CreateCollectRecordDef for application/json ContentType.
 type CreateCollectRecordDefJSONRequestBody = CollectRecordDefInput

@@ -26,9 +26,9 @@ func TestLogin(t *testing.T) {
 			op.OpLevel != 10 || op.OpFunction != 1 || out.Result.AccessToken == out.Result.RefreshToken {
 			t.Fatalf("reply: %+v", out)
 		}
-		// The access token opens the data operations of its database (501 until they are built).
-		if s := e.probe(t, "cv_demodb", out.Result.AccessToken); s != http.StatusNotImplemented {
-			t.Fatalf("access token: %d, want 501", s)
+		// The access token opens the data operations of its database (an unknown form answers 404).
+		if s := e.probe(t, "cv_demodb", out.Result.AccessToken); s != authed {
+			t.Fatalf("access token: %d, want 404", s)
 		}
 		// Only a hash of each token is stored.
 		var leaks int64
@@ -68,7 +68,7 @@ func TestLogin(t *testing.T) {
 		for _, tc := range []struct {
 			database string
 			want     int
-		}{{"", 501}, {"cv_masterdb", 501}, {"cv_demodb", 401}} {
+		}{{"", authed}, {"cv_masterdb", authed}, {"cv_demodb", 401}} {
 			if s := e.probe(t, tc.database, m.Result.AccessToken); s != tc.want {
 				t.Errorf("cv_masterdb token with header %q: %d, want %d", tc.database, s, tc.want)
 			}
@@ -90,11 +90,11 @@ func TestDatabaseIsolation(t *testing.T) {
 			database, token string
 			want            int
 		}{
-			{"cv_a", ta.Result.AccessToken, 501},
+			{"cv_a", ta.Result.AccessToken, authed},
 			{"cv_b", ta.Result.AccessToken, 401},
 			{"", ta.Result.AccessToken, 401}, // the header missing names cv_masterdb
 			{"cv_nodb", ta.Result.AccessToken, 401},
-			{"cv_b", tb.Result.AccessToken, 501},
+			{"cv_b", tb.Result.AccessToken, authed},
 			{"cv_a", tb.Result.AccessToken, 401},
 		} {
 			if s := e.probe(t, tc.database, tc.token); s != tc.want {
@@ -104,7 +104,7 @@ func TestDatabaseIsolation(t *testing.T) {
 		expectError(t, e.post(t, "/api/v1/auth/login", "cv_b", "", `{"op_id":"OWN","op_password":"pw-a"}`), 401, "not authorized")
 		expectError(t, e.refresh(t, "cv_b", ta.Result.RefreshToken), 401, "not issued for database cv_b")
 		expectError(t, e.post(t, "/api/v1/auth/logout", "cv_b", ta.Result.AccessToken, ""), 401, "not issued for database cv_b")
-		if s := e.probe(t, "cv_a", ta.Result.AccessToken); s != 501 {
+		if s := e.probe(t, "cv_a", ta.Result.AccessToken); s != authed {
 			t.Fatalf("a refused refresh or logout on cv_b ended cv_a's session: %d", s)
 		}
 	})
@@ -130,7 +130,7 @@ func TestRefresh(t *testing.T) {
 		if s := e.probe(t, "cv_demodb", first.Result.AccessToken); s != 401 {
 			t.Fatalf("old access token after refresh: %d", s)
 		}
-		if s := e.probe(t, "cv_demodb", second.Result.AccessToken); s != 501 {
+		if s := e.probe(t, "cv_demodb", second.Result.AccessToken); s != authed {
 			t.Fatalf("new access token: %d", s)
 		}
 		// Each token only where it belongs: the refresh token is no Bearer token, the access token no
@@ -158,7 +158,7 @@ func TestExpiry(t *testing.T) {
 		e.addOperator(t, d, "OWN", "Owner", "own", true)
 		tok := e.login(t, "cv_demodb", "OWN", "own")
 		e.clock.Add(59 * time.Minute)
-		if s := e.probe(t, "cv_demodb", tok.Result.AccessToken); s != 501 {
+		if s := e.probe(t, "cv_demodb", tok.Result.AccessToken); s != authed {
 			t.Fatalf("access token at 59 minutes: %d", s)
 		}
 		e.clock.Add(2 * time.Minute)
@@ -168,7 +168,7 @@ func TestExpiry(t *testing.T) {
 		r := e.refresh(t, "cv_demodb", tok.Result.RefreshToken)
 		var fresh loginReply
 		r.JSON(t, &fresh)
-		if r.Status != 200 || e.probe(t, "cv_demodb", fresh.Result.AccessToken) != 501 {
+		if r.Status != 200 || e.probe(t, "cv_demodb", fresh.Result.AccessToken) != authed {
 			t.Fatalf("refresh after the access token expired: %d %s", r.Status, r.Body)
 		}
 		e.clock.Add(24*time.Hour + time.Minute)
@@ -203,7 +203,7 @@ func TestLogout(t *testing.T) {
 		expectError(t, e.refresh(t, "cv_demodb", tok.Result.RefreshToken), 401, "refresh token")
 		expectError(t, e.post(t, "/api/v1/auth/logout", "cv_demodb", tok.Result.AccessToken, ""), 401, "not authorized")
 		// Only that session ended.
-		if s := e.probe(t, "cv_demodb", other.Result.AccessToken); s != 501 {
+		if s := e.probe(t, "cv_demodb", other.Result.AccessToken); s != authed {
 			t.Fatalf("the other session after logout: %d", s)
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/auth"
+	"switchboard/blob"
 	"switchboard/gen/collectapi"
 	"switchboard/models"
 	"switchboard/models/collect"
@@ -25,6 +26,9 @@ type Handler struct {
 	collectapi.Unimplemented
 	db       *gorm.DB
 	sessions *collect.Sessions
+	blobs    blob.Store // uploaded files (files.go)
+	fileMax  int64      // largest uploaded file, bytes
+	prompts  *prompts   // the WebSocket and the contact plans' pending prompts (socket.go, plans.go)
 }
 
 var (
@@ -38,11 +42,24 @@ type Config struct {
 	Logins *auth.Guard // the server's one login guard: a client throttled on one API is throttled on all
 	// Clock measures token lifetimes; nil: time.Now (tests move it instead of sleeping).
 	Clock func() time.Time
+	// Blobs stores uploaded files; FileMax bounds one (0: DefaultFileMax).
+	Blobs   blob.Store
+	FileMax int64
+	// PromptTimeout bounds how long a contact plan waits for a prompt's answer (0: DefaultPromptTimeout).
+	PromptTimeout time.Duration
 }
+
+// DefaultFileMax is the upload limit the contract states (20 MiB).
+const DefaultFileMax = 20 << 20
 
 // New builds the Collect! API.
 func New(c Config) *Handler {
-	return &Handler{db: c.DB, sessions: collect.NewSessions(c.DB, c.Logins, c.Clock)}
+	h := &Handler{db: c.DB, sessions: collect.NewSessions(c.DB, c.Logins, c.Clock), blobs: c.Blobs, fileMax: c.FileMax}
+	h.prompts = newPrompts(c.PromptTimeout)
+	if h.fileMax == 0 {
+		h.fileMax = DefaultFileMax
+	}
+	return h
 }
 
 // Name is the contract's name and mount prefix.
@@ -110,6 +127,7 @@ func (h *Handler) Logout(ctx context.Context, _ collectapi.LogoutRequestObject) 
 	if err := h.sessions.Logout(ctx, callerOf(p)); err != nil {
 		return nil, err
 	}
+	h.closeSessionSockets(p.SessionID)
 	return collectapi.Logout200JSONResponse{Status: collectapi.N200}, nil
 }
 

@@ -107,8 +107,10 @@ func (e *env) refresh(t *testing.T, database, refreshToken string) *apitest.Resp
 	return e.post(t, "/api/v1/auth/refresh", database, "", `{"refresh_token":"`+refreshToken+`"}`)
 }
 
-// probe answers the status of a secured operation that is not built yet (getForm): 501 once authenticated,
-// else 401.
+// authed is what probe answers once authenticated: 404, the form it reads is not there.
+const authed = http.StatusNotFound
+
+// probe answers the status of getForm for a form no database has: 404 once authenticated, else 401.
 func (e *env) probe(t *testing.T, database, token string) int {
 	t.Helper()
 	h := http.Header{}

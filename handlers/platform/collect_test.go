@@ -42,7 +42,7 @@ func (e *env) collectLogin(t *testing.T, database, opID, password string) (int, 
 	return r.Status, out.Result.AccessToken
 }
 
-// collectProbe answers the status of a Collect! data operation with the token: 501 (not built) once
+// collectProbe answers the status of getForm for a form no database has, with the token: 404 once
 // authenticated, else 401.
 func (e *env) collectProbe(t *testing.T, database, token string) int {
 	t.Helper()
@@ -96,7 +96,7 @@ func TestCollectAdmin(t *testing.T) {
 
 		// The operator logs in to the Collect! API; a new password ends its sessions.
 		status, tok := e.collectLogin(t, "cv_demodb", "OWN", "own")
-		if status != 200 || e.collectProbe(t, "cv_demodb", tok) != 501 {
+		if status != 200 || e.collectProbe(t, "cv_demodb", tok) != 404 {
 			t.Fatalf("login of the new operator: %d", status)
 		}
 		var changed collectOperator
@@ -157,7 +157,7 @@ func TestCollectAdmin(t *testing.T) {
 			{"patch unknown operator", "PATCH", base + "/999", map[string]any{"op_name": "x"}, 404, "operator 999 not found"},
 			{"delete unknown operator", "DELETE", base + "/999", nil, 404, "operator 999 not found"},
 		})
-		if s := e.collectProbe(t, "cv_demodb", tok); s != 501 {
+		if s := e.collectProbe(t, "cv_demodb", tok); s != 404 {
 			t.Fatalf("refused requests ended a session: %d", s)
 		}
 

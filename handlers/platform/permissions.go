@@ -46,4 +46,15 @@ var permissions = map[string][]string{
 	"listCollectRecordDefs":  {permAdmin},
 	"getCollectRecordDef":    {permAdmin},
 	"deleteCollectRecordDef": {permAdmin},
+
+	"createCollectForm": {permAdmin},
+	"listCollectForms":  {permAdmin},
+	"getCollectForm":    {permAdmin},
+	"deleteCollectForm": {permAdmin},
+
+	"createCollectPlan": {permAdmin},
+	"listCollectPlans":  {permAdmin},
+	"getCollectPlan":    {permAdmin},
+	"deleteCollectPlan": {permAdmin},
+	"getCollectPlanJob": {permAdmin},
 }

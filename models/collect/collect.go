@@ -142,6 +142,15 @@ func DeleteDatabase(ctx context.Context, db *gorm.DB, id int64) error {
 		if n > 0 {
 			return models.Errorf(models.Conflict, "Collect! database %s still defines %d records: delete them first", d.Name, n)
 		}
+		if err := d.Scope().Query(ctx, tx, &Plan{}).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return models.Errorf(models.Conflict, "Collect! database %s still has %d contact plans: delete them first", d.Name, n)
+		}
+		if err := d.Scope().Query(ctx, tx, &Job{}).Delete(&Job{}).Error; err != nil {
+			return err
+		}
 		if err := d.Scope().Query(ctx, tx, &session{}).Delete(&session{}).Error; err != nil {
 			return err
 		}

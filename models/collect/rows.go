@@ -500,8 +500,17 @@ func CreateRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, mode int
 
 // UpdateRow changes the fields data sends of row id of d and answers the record complete.
 func UpdateRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, id int64, data map[string]string) (Data, error) {
-	if err := checkData(d, data, "it cannot be changed"); err != nil {
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return updateRow(ctx, tx, s, d, id, data) })
+	if err != nil {
 		return nil, err
+	}
+	return GetRow(ctx, db, s, d, id, "")
+}
+
+// updateRow is UpdateRow's change inside the caller's transaction tx (a contact plan's changes share one).
+func updateRow(ctx context.Context, tx *gorm.DB, s Scope, d *RecordDef, id int64, data map[string]string) error {
+	if err := checkData(d, data, "it cannot be changed"); err != nil {
+		return err
 	}
 	type change struct {
 		f    *FieldDef
@@ -514,30 +523,24 @@ func UpdateRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, id int64
 		if v, ok := data[f.Name]; ok {
 			n, text, err := checkValue(f, v)
 			if err != nil {
-				return nil, models.Wrap(models.Invalid, err, "data: "+err.Error())
+				return models.Wrap(models.Invalid, err, "data: "+err.Error())
 			}
 			changes = append(changes, change{f, text, n})
 		}
 	}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := takeRow(ctx, tx, s, d, id, "UPDATE"); err != nil {
-			return err
-		}
-		if err := checkParent(ctx, tx, s, d, data, "SHARE"); err != nil {
-			return err
-		}
-		for _, c := range changes {
-			if err := s.Query(ctx, tx, &value{}).Where("row_id = ? AND field_id = ?", id, c.f.ID).
-				Updates(map[string]any{"text_value": c.text, "num_value": c.num}).Error; err != nil {
-				return err
-			}
-		}
-		return s.Query(ctx, tx, &row{}).Where("id = ?", id).Update("updated_at", time.Now().Unix()).Error
-	})
-	if err != nil {
-		return nil, err
+	if _, err := takeRow(ctx, tx, s, d, id, "UPDATE"); err != nil {
+		return err
 	}
-	return GetRow(ctx, db, s, d, id, "")
+	if err := checkParent(ctx, tx, s, d, data, "SHARE"); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if err := s.Query(ctx, tx, &value{}).Where("row_id = ? AND field_id = ?", id, c.f.ID).
+			Updates(map[string]any{"text_value": c.text, "num_value": c.num}).Error; err != nil {
+			return err
+		}
+	}
+	return s.Query(ctx, tx, &row{}).Where("id = ?", id).Update("updated_at", time.Now().Unix()).Error
 }
 
 // DeleteRow deletes row id of d with its values. A row that sub-records still link to is a Conflict

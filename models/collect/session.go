@@ -188,6 +188,25 @@ func (s *Sessions) Authenticate(ctx context.Context, dbName, accessToken string)
 	return &c.Caller, nil
 }
 
+// AuthenticateAny is Authenticate for a client that cannot name its database (the WebSocket's key
+// handshake, R15): the access token is bound to one database, which the caller then belongs to.
+func (s *Sessions) AuthenticateAny(ctx context.Context, accessToken string) (*Caller, error) {
+	if !strings.HasPrefix(accessToken, accessTag) {
+		return s.Authenticate(ctx, DefaultDatabase, accessToken) // the same refusals, worded the same
+	}
+	c, err := s.caller(ctx, "access_hash", hashToken(accessToken))
+	if err != nil {
+		return nil, err
+	}
+	if c == nil || c.expiresAt(accessKind) <= s.now().Unix() {
+		return nil, notAuthorized("invalid, expired or revoked access token")
+	}
+	if err := c.check(c.Database.Name); err != nil {
+		return nil, err
+	}
+	return &c.Caller, nil
+}
+
 // Logout ends the caller's session: its access and refresh tokens answer 401 from then on.
 func (s *Sessions) Logout(ctx context.Context, c *Caller) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -1,0 +1,279 @@
+// Package realtime holds Switchboard's WebSocket hubs (DESIGN §6): connections registered under an id,
+// each with an owner the protocol on top decides about, a bounded send queue drained by one writer, and a
+// ping/pong keepalive. A slow client whose queue fills up is closed with CloseSlow; sending never blocks.
+// The hub knows nothing of any vendor's messages: the Collect! prompts (handlers/collect) and, later, the
+// Accolades CRM socket put their protocols on top of it.
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Close codes a hub uses.
+const (
+	// CloseSlow closes a client that does not read its messages fast enough (its send queue is full).
+	CloseSlow = websocket.StatusTryAgainLater // 1013
+	// ClosePolicy closes a client that is no longer allowed (refused handshake, logout).
+	ClosePolicy = websocket.StatusPolicyViolation // 1008
+	// CloseShutdown closes every client when the hub stops.
+	CloseShutdown = websocket.StatusGoingAway // 1001
+)
+
+// Options tune a hub; zero fields take the defaults.
+type Options struct {
+	SendQueue    int           // messages waiting for one client (default 64)
+	PingInterval time.Duration // how often the server pings (default 30 s)
+	PongTimeout  time.Duration // how long a ping may wait for its pong, and a write for the client (default 10 s)
+	ReadLimit    int64         // largest client message in bytes (default 1 MiB)
+}
+
+func (o Options) withDefaults() Options {
+	if o.SendQueue <= 0 {
+		o.SendQueue = 64
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 30 * time.Second
+	}
+	if o.PongTimeout <= 0 {
+		o.PongTimeout = 10 * time.Second
+	}
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = 1 << 20
+	}
+	return o
+}
+
+// Hub is a set of open connections by id.
+type Hub struct {
+	opts  Options
+	mu    sync.Mutex
+	conns map[string]*Conn
+}
+
+// New builds a hub.
+func New(o Options) *Hub { return &Hub{opts: o.withDefaults(), conns: map[string]*Conn{}} }
+
+// Conn is one open connection.
+type Conn struct {
+	ID    string // 16 random bytes, standard base64 (24 characters)
+	hub   *Hub
+	ws    *websocket.Conn
+	send  chan []byte
+	done  chan struct{}
+	once  sync.Once
+	mu    sync.Mutex
+	owner any
+	code  websocket.StatusCode
+	why   string
+}
+
+// Owner answers what the protocol attached to the connection (nil until SetOwner).
+func (c *Conn) Owner() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.owner
+}
+
+// SetOwner attaches the protocol's owner (e.g. the authenticated operator) to the connection.
+func (c *Conn) SetOwner(v any) {
+	c.mu.Lock()
+	c.owner = v
+	c.mu.Unlock()
+}
+
+// Done is closed once the connection has ended, for whatever reason.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Send queues one text message. It never blocks: when the queue is full the client is too slow and is
+// closed with CloseSlow, and Send answers false (as it does once the connection has ended).
+func (c *Conn) Send(msg []byte) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- msg:
+		return true
+	default:
+		c.Close(CloseSlow, "send queue full: client too slow")
+		return false
+	}
+}
+
+// Close ends the connection with a close code and reason (the first call wins).
+func (c *Conn) Close(code websocket.StatusCode, reason string) {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.code, c.why = code, reason
+		c.mu.Unlock()
+		close(c.done)
+	})
+}
+
+// Get answers the open connection with id, or nil.
+func (h *Hub) Get(id string) *Conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conns[id]
+}
+
+// CloseWhere closes every open connection whose owner matches.
+func (h *Hub) CloseWhere(match func(owner any) bool, code websocket.StatusCode, reason string) {
+	h.mu.Lock()
+	var hit []*Conn
+	for _, c := range h.conns {
+		if match(c.Owner()) {
+			hit = append(hit, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range hit {
+		c.Close(code, reason)
+	}
+}
+
+// Len answers how many connections are open.
+func (h *Hub) Len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// Handler is the protocol on top of a connection.
+type Handler interface {
+	// Open runs once the connection is registered, before any message is read; an error closes the
+	// connection with ClosePolicy and the error's text. It may read the first messages itself with read.
+	Open(ctx context.Context, c *Conn, read func(ctx context.Context) ([]byte, error)) error
+	// Message handles one text message from the client, on the connection's read goroutine.
+	Message(c *Conn, msg []byte)
+	// Closed runs once the connection has ended and left the hub.
+	Closed(c *Conn)
+}
+
+// Serve upgrades the request and runs the connection until it ends: one goroutine reads (handing text
+// messages to h.Message), one writes the send queue and pings. It answers once both have stopped.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner any, p Handler) error {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{})
+	if err != nil {
+		return err // Accept answered the client already
+	}
+	ws.SetReadLimit(h.opts.ReadLimit)
+	c := &Conn{ID: newID(), hub: h, ws: ws, send: make(chan []byte, h.opts.SendQueue), done: make(chan struct{}), owner: owner}
+	h.mu.Lock()
+	for h.conns[c.ID] != nil {
+		c.ID = newID()
+	}
+	h.conns[c.ID] = c
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.conns, c.ID)
+		h.mu.Unlock()
+		p.Closed(c)
+	}()
+
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		h.write(ctx, c)
+	}()
+	read := func(ctx context.Context) ([]byte, error) {
+		for {
+			typ, msg, err := ws.Read(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if typ == websocket.MessageText {
+				return msg, nil
+			}
+		}
+	}
+	if err := p.Open(ctx, c, read); err != nil {
+		c.Close(ClosePolicy, err.Error())
+	} else {
+		readerDone := make(chan struct{})
+		go func() {
+			defer close(readerDone)
+			for {
+				msg, err := read(ctx)
+				if err != nil {
+					c.Close(websocket.StatusNormalClosure, "")
+					return
+				}
+				p.Message(c, msg)
+			}
+		}()
+		<-c.done
+		<-writerDone // the close handshake, bounded by PongTimeout
+		cancel()     // then a read still pending stops
+		<-readerDone
+		return nil
+	}
+	<-writerDone
+	return nil
+}
+
+// write drains the send queue and pings until the connection ends, then sends the close frame.
+func (h *Hub) write(ctx context.Context, c *Conn) {
+	tick := time.NewTicker(h.opts.PingInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.done:
+			c.mu.Lock()
+			code, why := c.code, c.why
+			c.mu.Unlock()
+			if len(why) > 120 { // a close frame's reason is at most 123 bytes
+				why = why[:120]
+			}
+			wctx, cancel := context.WithTimeout(context.Background(), h.opts.PongTimeout)
+			_ = closeWithin(wctx, c.ws, code, why)
+			cancel()
+			return
+		case msg := <-c.send:
+			wctx, cancel := context.WithTimeout(ctx, h.opts.PongTimeout)
+			err := c.ws.Write(wctx, websocket.MessageText, msg)
+			cancel()
+			if err != nil {
+				c.Close(websocket.StatusInternalError, "write failed")
+			}
+		case <-tick.C:
+			pctx, cancel := context.WithTimeout(ctx, h.opts.PongTimeout)
+			err := c.ws.Ping(pctx)
+			cancel()
+			if err != nil {
+				c.Close(websocket.StatusPolicyViolation, "no pong")
+			}
+		}
+	}
+}
+
+// closeWithin sends the close frame and waits for the client's, at most until ctx ends.
+func closeWithin(ctx context.Context, ws *websocket.Conn, code websocket.StatusCode, why string) error {
+	done := make(chan error, 1)
+	go func() { done <- ws.Close(code, why) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		_ = ws.CloseNow()
+		return errors.New("close handshake timed out")
+	}
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}

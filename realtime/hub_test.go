@@ -1,0 +1,83 @@
+package realtime_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"switchboard/realtime"
+)
+
+type proto struct{ opened chan *realtime.Conn }
+
+func (p *proto) Open(_ context.Context, c *realtime.Conn, _ func(context.Context) ([]byte, error)) error {
+	p.opened <- c
+	return nil
+}
+func (p *proto) Message(c *realtime.Conn, msg []byte) { c.Send(msg) } // echo
+func (p *proto) Closed(*realtime.Conn)                {}
+
+// TestSlowClientClosed: a client that does not read is closed with CloseSlow once its queue is full, and
+// Send never blocks; a reading client gets its messages.
+func TestSlowClientClosed(t *testing.T) {
+	t.Parallel()
+	hub := realtime.New(realtime.Options{SendQueue: 4})
+	p := &proto{opened: make(chan *realtime.Conn, 2)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = hub.Serve(w, r, "owner", p) }))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+
+	c, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(-1)
+	conn := <-p.opened
+	if hub.Get(conn.ID) != conn || conn.Owner() != "owner" || len(conn.ID) != 24 {
+		t.Fatalf("conn %q not registered", conn.ID)
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := c.Read(ctx); err != nil || string(msg) != "hi" {
+		t.Fatalf("echo: %q %v", msg, err)
+	}
+
+	// Now the client stops reading: sends fill the queue (and the socket buffers), then the hub closes it.
+	big := make([]byte, 64<<10)
+	start := time.Now()
+	closed := false
+	for i := 0; i < 10000 && !closed; i++ {
+		closed = !conn.Send(big)
+	}
+	if !closed {
+		t.Fatal("a client that does not read was never closed")
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("Send blocked: %v", time.Since(start))
+	}
+	<-conn.Done()
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			if websocket.CloseStatus(err) != realtime.CloseSlow {
+				t.Fatalf("close: %v, want %d", err, realtime.CloseSlow)
+			}
+			break
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for hub.Len() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if hub.Len() != 0 {
+		t.Fatal("the closed connection stayed in the hub")
+	}
+}
