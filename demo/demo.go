@@ -1,6 +1,7 @@
 // Package demo seeds a store with the Collect! seed's own examples, so a new user can log in and walk
 // through the README at once: the cv_masterdb database, its operators OWN (password "own", as the seed
-// shows it) and SAL, the debtor record with its contact sub-records, and a few rows. It runs only when
+// shows it) and SAL, the debtor record with its contact sub-records, a few rows, the seed's form and a
+// contact plan REV that prompts over the WebSocket. It runs only when
 // asked (`switchboard demo`), and again it changes nothing: what exists already is left as it is.
 package demo
 
@@ -69,6 +70,9 @@ func Seed(ctx context.Context, db *gorm.DB, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := formAndPlan(ctx, db, s, out); err != nil {
+		return err
+	}
 	if !made {
 		return nil // the rows came with the definitions, the first time
 	}
@@ -89,6 +93,42 @@ func Seed(ctx context.Context, db *gorm.DB, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "debtor %d (%s) with one contact\n", id, de["de_name"])
 	}
+	return nil
+}
+
+// The seed's form ("Schedule Next Contact", its id and its OK button's value 4631) and plan REV.
+const (
+	FormID = "35d01ff2-775d-ccb4-8f53-25d36f517384"
+	Plan   = "REV"
+)
+
+// formAndPlan adds the seed's form and a plan REV on debtors that uses it: a Yes/No prompt, the form to
+// confirm the debtor's status and amount owed, then the status set to REV.
+func formAndPlan(ctx context.Context, db *gorm.DB, s collect.Scope, out io.Writer) error {
+	if _, err := collect.GetForm(ctx, db, s, FormID); models.KindOf(err) == models.NotFound {
+		f := &collect.Form{UUID: FormID, Name: "ScheduleNextContact", Alias: "Schedule Next Contact", Width: 86, Height: 17,
+			Fields:  []collect.FormItem{{Name: "de_status", Label: "Status", Editable: true}, {Name: "de_owing", Label: "Owing", Editable: true}},
+			Buttons: []collect.FormItem{{Label: "OK", Value: 4631}, {Label: "Cancel", Value: 4632}}}
+		if err := collect.CreateForm(ctx, db, s, f); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "form %s (Schedule Next Contact)\n", FormID)
+	} else if err != nil {
+		return err
+	}
+	if _, err := collect.FindPlan(ctx, db, s, Plan); models.KindOf(err) != models.NotFound {
+		return err
+	}
+	if _, err := collect.CreatePlan(ctx, db, s, collect.PlanInput{Code: Plan, Description: "Review the file", Records: []string{"debtor"},
+		NeedsSocket: true, Steps: []collect.Step{
+			{Type: collect.StepButton, Message: "Review this debtor's file now?", Buttons: []string{"Yes", "No"}, Cancel: []int32{1}},
+			{Type: collect.StepForm, Message: "Confirm the details", FormID: FormID, Fields: []string{"de_status", "de_owing"},
+				Values: []int32{4631, 4632}, Cancel: []int32{4632}},
+			{Type: collect.StepSet, Field: "de_status", Value: "REV"},
+		}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "contact plan %s on debtors (a button prompt, the form, then de_status REV)\n", Plan)
 	return nil
 }
 

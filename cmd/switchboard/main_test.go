@@ -169,7 +169,7 @@ func TestCollectAdd(t *testing.T) {
 }
 
 // TestDemo: `demo` seeds the Collect! seed's examples (OWN/own logs in to cv_masterdb, two debtors with a
-// contact each), and a second run adds nothing.
+// contact each, the seed's form and plan REV), and a second run adds nothing.
 func TestDemo(t *testing.T) {
 	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "sb.db")}
 	ctx := context.Background()
@@ -192,6 +192,12 @@ func TestDemo(t *testing.T) {
 	d, err := collect.FindDatabase(ctx, db, "cv_masterdb")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := collect.FindPlan(ctx, db, d.Scope(), "REV"); err != nil {
+		t.Fatalf("plan REV: %v", err)
+	}
+	if f, err := collect.GetForm(ctx, db, d.Scope(), "35d01ff2-775d-ccb4-8f53-25d36f517384"); err != nil || len(f.Buttons) != 2 {
+		t.Fatalf("the seed's form: %+v %v", f, err)
 	}
 	for name, want := range map[string]int64{"debtor": 2, "contact": 2} {
 		def, err := collect.FindRecordDef(ctx, db, d.Scope(), name)
