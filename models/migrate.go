@@ -44,6 +44,7 @@ var migrations = []migration{
 	{18, "Collect! record definitions and records", migrateV18, nil},
 	{19, "Collect! contact plans and their jobs", migrateV19, nil},
 	{20, "Collect! files and forms", migrateV20, nil},
+	{21, "Collect! reports", migrateV21, nil},
 }
 
 type schemaMigration struct {

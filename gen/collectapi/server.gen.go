@@ -177,11 +177,36 @@ type ClientInterface interface {
 	// the report's Start On, else "Anywhere"). The vendor marks this end-point as in development: only the
 	// `svg` (also used for printers) and `csv` destinations exist, and "all data is returned as JSON,
 	// including file type destinations".
-	// Switchboard (ambiguity 6, 10): `websocket-id` works as for runplan (body or header, equal when both;
-	// blocking; 300-second prompt timeout). The answer (not documented by the vendor) is Switchboard's:
-	// the jobid and one `output` entry per destination, in the requested order, with the file's text in
-	// `content`. A failing report is rolled back and answers 422; an unknown report name or rowid answers
-	// 404.
+	// Switchboard (ambiguity 16: which reports exist is data, not API): a report is defined per database
+	// through the platform API (`/platform/collect-databases/{database_id}/reports`): its `name` (what
+	// `report` names), the record it starts on and the columns it lists (fields of that record, its rowid
+	// field included), with an optional title. A report lists one line per row of `rowid`, in the order
+	// given (a rowid given twice is listed once), and changes nothing. An output larger than the contract's
+	// 10 MiB `content` fails the report (422).
+	// Switchboard: a `script` is never executed as code or SQL. It is a restricted column list, one
+	// directive a line: `fields: <field>,<field>,…` (fields of the `starton` record; several `fields:`
+	// lines add their columns in order, a column already listed is not listed again), `title: <text>`
+	// (the first title wins, so a script's title replaces the report's), blank lines and `#` comments;
+	// anything else answers 400 naming the line. With `report`, the script's directives come before the
+	// report's own (`title: <its title>` then `fields: <its columns>`): its columns come first.
+	// Switchboard: `starton` defaults to the report's record and, when given with `report`, must be that
+	// record (else 400). There is no "Anywhere" report: a script alone needs `starton` (else 400).
+	// `rowid` is required (1 to 1000 rowids; a number or a string of digits); a record type the database
+	// does not define, or a rowid that is not a `starton` record of the caller's database, answers 404
+	// (rows of another database are never read).
+	// Switchboard: `destination` defaults to `csv`; it is case-insensitive and a destination listed twice
+	// is answered once. Any destination but `svg` and `csv` (`printer`, `email`, …) answers 400.
+	// `showmargins` draws the page margins (a dashed rectangle) in the SVG output; CSV ignores it.
+	// Switchboard: the answer (not documented by the vendor) is a jobid naming the run and one `output` entry
+	// per destination, in the requested order, with the file's text in `content`: CSV (RFC 4180, CRLF line
+	// ends) has a header line of the column names then one line per row, every cell passed through the
+	// spreadsheet formula-injection guard (a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR and is
+	// not a number gets a leading `'`); SVG is a table (the title, a header row, one text row per record),
+	// all text XML-escaped, a cell's text cut at 80 characters (the CSV has it whole). A report run is not stored as a job (there is no `plan-jobs` entry for it).
+	// Switchboard (ambiguity 6, 10): Switchboard's reports never prompt, so a report needing a WebSocket
+	// (report prompts) is not supported. `websocket-id` is still checked as for runplan (body or header,
+	// equal when both; an open socket of the caller's operator and database, else 400), but nothing is sent
+	// on it.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -195,11 +220,36 @@ type ClientInterface interface {
 	// the report's Start On, else "Anywhere"). The vendor marks this end-point as in development: only the
 	// `svg` (also used for printers) and `csv` destinations exist, and "all data is returned as JSON,
 	// including file type destinations".
-	// Switchboard (ambiguity 6, 10): `websocket-id` works as for runplan (body or header, equal when both;
-	// blocking; 300-second prompt timeout). The answer (not documented by the vendor) is Switchboard's:
-	// the jobid and one `output` entry per destination, in the requested order, with the file's text in
-	// `content`. A failing report is rolled back and answers 422; an unknown report name or rowid answers
-	// 404.
+	// Switchboard (ambiguity 16: which reports exist is data, not API): a report is defined per database
+	// through the platform API (`/platform/collect-databases/{database_id}/reports`): its `name` (what
+	// `report` names), the record it starts on and the columns it lists (fields of that record, its rowid
+	// field included), with an optional title. A report lists one line per row of `rowid`, in the order
+	// given (a rowid given twice is listed once), and changes nothing. An output larger than the contract's
+	// 10 MiB `content` fails the report (422).
+	// Switchboard: a `script` is never executed as code or SQL. It is a restricted column list, one
+	// directive a line: `fields: <field>,<field>,…` (fields of the `starton` record; several `fields:`
+	// lines add their columns in order, a column already listed is not listed again), `title: <text>`
+	// (the first title wins, so a script's title replaces the report's), blank lines and `#` comments;
+	// anything else answers 400 naming the line. With `report`, the script's directives come before the
+	// report's own (`title: <its title>` then `fields: <its columns>`): its columns come first.
+	// Switchboard: `starton` defaults to the report's record and, when given with `report`, must be that
+	// record (else 400). There is no "Anywhere" report: a script alone needs `starton` (else 400).
+	// `rowid` is required (1 to 1000 rowids; a number or a string of digits); a record type the database
+	// does not define, or a rowid that is not a `starton` record of the caller's database, answers 404
+	// (rows of another database are never read).
+	// Switchboard: `destination` defaults to `csv`; it is case-insensitive and a destination listed twice
+	// is answered once. Any destination but `svg` and `csv` (`printer`, `email`, …) answers 400.
+	// `showmargins` draws the page margins (a dashed rectangle) in the SVG output; CSV ignores it.
+	// Switchboard: the answer (not documented by the vendor) is a jobid naming the run and one `output` entry
+	// per destination, in the requested order, with the file's text in `content`: CSV (RFC 4180, CRLF line
+	// ends) has a header line of the column names then one line per row, every cell passed through the
+	// spreadsheet formula-injection guard (a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR and is
+	// not a number gets a leading `'`); SVG is a table (the title, a header row, one text row per record),
+	// all text XML-escaped, a cell's text cut at 80 characters (the CSV has it whole). A report run is not stored as a job (there is no `plan-jobs` entry for it).
+	// Switchboard (ambiguity 6, 10): Switchboard's reports never prompt, so a report needing a WebSocket
+	// (report prompts) is not supported. `websocket-id` is still checked as for runplan (body or header,
+	// equal when both; an open socket of the caller's operator and database, else 400), but nothing is sent
+	// on it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -572,11 +622,36 @@ func (c *Client) DownloadFile(ctx context.Context, params *DownloadFileParams, r
 // the report's Start On, else "Anywhere"). The vendor marks this end-point as in development: only the
 // `svg` (also used for printers) and `csv` destinations exist, and "all data is returned as JSON,
 // including file type destinations".
-// Switchboard (ambiguity 6, 10): `websocket-id` works as for runplan (body or header, equal when both;
-// blocking; 300-second prompt timeout). The answer (not documented by the vendor) is Switchboard's:
-// the jobid and one `output` entry per destination, in the requested order, with the file's text in
-// `content`. A failing report is rolled back and answers 422; an unknown report name or rowid answers
-// 404.
+// Switchboard (ambiguity 16: which reports exist is data, not API): a report is defined per database
+// through the platform API (`/platform/collect-databases/{database_id}/reports`): its `name` (what
+// `report` names), the record it starts on and the columns it lists (fields of that record, its rowid
+// field included), with an optional title. A report lists one line per row of `rowid`, in the order
+// given (a rowid given twice is listed once), and changes nothing. An output larger than the contract's
+// 10 MiB `content` fails the report (422).
+// Switchboard: a `script` is never executed as code or SQL. It is a restricted column list, one
+// directive a line: `fields: <field>,<field>,…` (fields of the `starton` record; several `fields:`
+// lines add their columns in order, a column already listed is not listed again), `title: <text>`
+// (the first title wins, so a script's title replaces the report's), blank lines and `#` comments;
+// anything else answers 400 naming the line. With `report`, the script's directives come before the
+// report's own (`title: <its title>` then `fields: <its columns>`): its columns come first.
+// Switchboard: `starton` defaults to the report's record and, when given with `report`, must be that
+// record (else 400). There is no "Anywhere" report: a script alone needs `starton` (else 400).
+// `rowid` is required (1 to 1000 rowids; a number or a string of digits); a record type the database
+// does not define, or a rowid that is not a `starton` record of the caller's database, answers 404
+// (rows of another database are never read).
+// Switchboard: `destination` defaults to `csv`; it is case-insensitive and a destination listed twice
+// is answered once. Any destination but `svg` and `csv` (`printer`, `email`, …) answers 400.
+// `showmargins` draws the page margins (a dashed rectangle) in the SVG output; CSV ignores it.
+// Switchboard: the answer (not documented by the vendor) is a jobid naming the run and one `output` entry
+// per destination, in the requested order, with the file's text in `content`: CSV (RFC 4180, CRLF line
+// ends) has a header line of the column names then one line per row, every cell passed through the
+// spreadsheet formula-injection guard (a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR and is
+// not a number gets a leading `'`); SVG is a table (the title, a header row, one text row per record),
+// all text XML-escaped, a cell's text cut at 80 characters (the CSV has it whole). A report run is not stored as a job (there is no `plan-jobs` entry for it).
+// Switchboard (ambiguity 6, 10): Switchboard's reports never prompt, so a report needing a WebSocket
+// (report prompts) is not supported. `websocket-id` is still checked as for runplan (body or header,
+// equal when both; an open socket of the caller's operator and database, else 400), but nothing is sent
+// on it.
 //
 // Takes any type of body and a specified content type.
 //
@@ -600,11 +675,36 @@ func (c *Client) RunReportWithBody(ctx context.Context, params *RunReportParams,
 // the report's Start On, else "Anywhere"). The vendor marks this end-point as in development: only the
 // `svg` (also used for printers) and `csv` destinations exist, and "all data is returned as JSON,
 // including file type destinations".
-// Switchboard (ambiguity 6, 10): `websocket-id` works as for runplan (body or header, equal when both;
-// blocking; 300-second prompt timeout). The answer (not documented by the vendor) is Switchboard's:
-// the jobid and one `output` entry per destination, in the requested order, with the file's text in
-// `content`. A failing report is rolled back and answers 422; an unknown report name or rowid answers
-// 404.
+// Switchboard (ambiguity 16: which reports exist is data, not API): a report is defined per database
+// through the platform API (`/platform/collect-databases/{database_id}/reports`): its `name` (what
+// `report` names), the record it starts on and the columns it lists (fields of that record, its rowid
+// field included), with an optional title. A report lists one line per row of `rowid`, in the order
+// given (a rowid given twice is listed once), and changes nothing. An output larger than the contract's
+// 10 MiB `content` fails the report (422).
+// Switchboard: a `script` is never executed as code or SQL. It is a restricted column list, one
+// directive a line: `fields: <field>,<field>,…` (fields of the `starton` record; several `fields:`
+// lines add their columns in order, a column already listed is not listed again), `title: <text>`
+// (the first title wins, so a script's title replaces the report's), blank lines and `#` comments;
+// anything else answers 400 naming the line. With `report`, the script's directives come before the
+// report's own (`title: <its title>` then `fields: <its columns>`): its columns come first.
+// Switchboard: `starton` defaults to the report's record and, when given with `report`, must be that
+// record (else 400). There is no "Anywhere" report: a script alone needs `starton` (else 400).
+// `rowid` is required (1 to 1000 rowids; a number or a string of digits); a record type the database
+// does not define, or a rowid that is not a `starton` record of the caller's database, answers 404
+// (rows of another database are never read).
+// Switchboard: `destination` defaults to `csv`; it is case-insensitive and a destination listed twice
+// is answered once. Any destination but `svg` and `csv` (`printer`, `email`, …) answers 400.
+// `showmargins` draws the page margins (a dashed rectangle) in the SVG output; CSV ignores it.
+// Switchboard: the answer (not documented by the vendor) is a jobid naming the run and one `output` entry
+// per destination, in the requested order, with the file's text in `content`: CSV (RFC 4180, CRLF line
+// ends) has a header line of the column names then one line per row, every cell passed through the
+// spreadsheet formula-injection guard (a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR and is
+// not a number gets a leading `'`); SVG is a table (the title, a header row, one text row per record),
+// all text XML-escaped, a cell's text cut at 80 characters (the CSV has it whole). A report run is not stored as a job (there is no `plan-jobs` entry for it).
+// Switchboard (ambiguity 6, 10): Switchboard's reports never prompt, so a report needing a WebSocket
+// (report prompts) is not supported. `websocket-id` is still checked as for runplan (body or header,
+// equal when both; an open socket of the caller's operator and database, else 400), but nothing is sent
+// on it.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2154,11 +2254,36 @@ type ClientWithResponsesInterface interface {
 	// the report's Start On, else "Anywhere"). The vendor marks this end-point as in development: only the
 	// `svg` (also used for printers) and `csv` destinations exist, and "all data is returned as JSON,
 	// including file type destinations".
-	// Switchboard (ambiguity 6, 10): `websocket-id` works as for runplan (body or header, equal when both;
-	// blocking; 300-second prompt timeout). The answer (not documented by the vendor) is Switchboard's:
-	// the jobid and one `output` entry per destination, in the requested order, with the file's text in
-	// `content`. A failing report is rolled back and answers 422; an unknown report name or rowid answers
-	// 404.
+	// Switchboard (ambiguity 16: which reports exist is data, not API): a report is defined per database
+	// through the platform API (`/platform/collect-databases/{database_id}/reports`): its `name` (what
+	// `report` names), the record it starts on and the columns it lists (fields of that record, its rowid
+	// field included), with an optional title. A report lists one line per row of `rowid`, in the order
+	// given (a rowid given twice is listed once), and changes nothing. An output larger than the contract's
+	// 10 MiB `content` fails the report (422).
+	// Switchboard: a `script` is never executed as code or SQL. It is a restricted column list, one
+	// directive a line: `fields: <field>,<field>,…` (fields of the `starton` record; several `fields:`
+	// lines add their columns in order, a column already listed is not listed again), `title: <text>`
+	// (the first title wins, so a script's title replaces the report's), blank lines and `#` comments;
+	// anything else answers 400 naming the line. With `report`, the script's directives come before the
+	// report's own (`title: <its title>` then `fields: <its columns>`): its columns come first.
+	// Switchboard: `starton` defaults to the report's record and, when given with `report`, must be that
+	// record (else 400). There is no "Anywhere" report: a script alone needs `starton` (else 400).
+	// `rowid` is required (1 to 1000 rowids; a number or a string of digits); a record type the database
+	// does not define, or a rowid that is not a `starton` record of the caller's database, answers 404
+	// (rows of another database are never read).
+	// Switchboard: `destination` defaults to `csv`; it is case-insensitive and a destination listed twice
+	// is answered once. Any destination but `svg` and `csv` (`printer`, `email`, …) answers 400.
+	// `showmargins` draws the page margins (a dashed rectangle) in the SVG output; CSV ignores it.
+	// Switchboard: the answer (not documented by the vendor) is a jobid naming the run and one `output` entry
+	// per destination, in the requested order, with the file's text in `content`: CSV (RFC 4180, CRLF line
+	// ends) has a header line of the column names then one line per row, every cell passed through the
+	// spreadsheet formula-injection guard (a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR and is
+	// not a number gets a leading `'`); SVG is a table (the title, a header row, one text row per record),
+	// all text XML-escaped, a cell's text cut at 80 characters (the CSV has it whole). A report run is not stored as a job (there is no `plan-jobs` entry for it).
+	// Switchboard (ambiguity 6, 10): Switchboard's reports never prompt, so a report needing a WebSocket
+	// (report prompts) is not supported. `websocket-id` is still checked as for runplan (body or header,
+	// equal when both; an open socket of the caller's operator and database, else 400), but nothing is sent
+	// on it.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2172,11 +2297,36 @@ type ClientWithResponsesInterface interface {
 	// the report's Start On, else "Anywhere"). The vendor marks this end-point as in development: only the
 	// `svg` (also used for printers) and `csv` destinations exist, and "all data is returned as JSON,
 	// including file type destinations".
-	// Switchboard (ambiguity 6, 10): `websocket-id` works as for runplan (body or header, equal when both;
-	// blocking; 300-second prompt timeout). The answer (not documented by the vendor) is Switchboard's:
-	// the jobid and one `output` entry per destination, in the requested order, with the file's text in
-	// `content`. A failing report is rolled back and answers 422; an unknown report name or rowid answers
-	// 404.
+	// Switchboard (ambiguity 16: which reports exist is data, not API): a report is defined per database
+	// through the platform API (`/platform/collect-databases/{database_id}/reports`): its `name` (what
+	// `report` names), the record it starts on and the columns it lists (fields of that record, its rowid
+	// field included), with an optional title. A report lists one line per row of `rowid`, in the order
+	// given (a rowid given twice is listed once), and changes nothing. An output larger than the contract's
+	// 10 MiB `content` fails the report (422).
+	// Switchboard: a `script` is never executed as code or SQL. It is a restricted column list, one
+	// directive a line: `fields: <field>,<field>,…` (fields of the `starton` record; several `fields:`
+	// lines add their columns in order, a column already listed is not listed again), `title: <text>`
+	// (the first title wins, so a script's title replaces the report's), blank lines and `#` comments;
+	// anything else answers 400 naming the line. With `report`, the script's directives come before the
+	// report's own (`title: <its title>` then `fields: <its columns>`): its columns come first.
+	// Switchboard: `starton` defaults to the report's record and, when given with `report`, must be that
+	// record (else 400). There is no "Anywhere" report: a script alone needs `starton` (else 400).
+	// `rowid` is required (1 to 1000 rowids; a number or a string of digits); a record type the database
+	// does not define, or a rowid that is not a `starton` record of the caller's database, answers 404
+	// (rows of another database are never read).
+	// Switchboard: `destination` defaults to `csv`; it is case-insensitive and a destination listed twice
+	// is answered once. Any destination but `svg` and `csv` (`printer`, `email`, …) answers 400.
+	// `showmargins` draws the page margins (a dashed rectangle) in the SVG output; CSV ignores it.
+	// Switchboard: the answer (not documented by the vendor) is a jobid naming the run and one `output` entry
+	// per destination, in the requested order, with the file's text in `content`: CSV (RFC 4180, CRLF line
+	// ends) has a header line of the column names then one line per row, every cell passed through the
+	// spreadsheet formula-injection guard (a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR and is
+	// not a number gets a leading `'`); SVG is a table (the title, a header row, one text row per record),
+	// all text XML-escaped, a cell's text cut at 80 characters (the CSV has it whole). A report run is not stored as a job (there is no `plan-jobs` entry for it).
+	// Switchboard (ambiguity 6, 10): Switchboard's reports never prompt, so a report needing a WebSocket
+	// (report prompts) is not supported. `websocket-id` is still checked as for runplan (body or header,
+	// equal when both; an open socket of the caller's operator and database, else 400), but nothing is sent
+	// on it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4031,11 +4181,36 @@ func (c *ClientWithResponses) DownloadFileWithResponse(ctx context.Context, para
 // the report's Start On, else "Anywhere"). The vendor marks this end-point as in development: only the
 // `svg` (also used for printers) and `csv` destinations exist, and "all data is returned as JSON,
 // including file type destinations".
-// Switchboard (ambiguity 6, 10): `websocket-id` works as for runplan (body or header, equal when both;
-// blocking; 300-second prompt timeout). The answer (not documented by the vendor) is Switchboard's:
-// the jobid and one `output` entry per destination, in the requested order, with the file's text in
-// `content`. A failing report is rolled back and answers 422; an unknown report name or rowid answers
-// 404.
+// Switchboard (ambiguity 16: which reports exist is data, not API): a report is defined per database
+// through the platform API (`/platform/collect-databases/{database_id}/reports`): its `name` (what
+// `report` names), the record it starts on and the columns it lists (fields of that record, its rowid
+// field included), with an optional title. A report lists one line per row of `rowid`, in the order
+// given (a rowid given twice is listed once), and changes nothing. An output larger than the contract's
+// 10 MiB `content` fails the report (422).
+// Switchboard: a `script` is never executed as code or SQL. It is a restricted column list, one
+// directive a line: `fields: <field>,<field>,…` (fields of the `starton` record; several `fields:`
+// lines add their columns in order, a column already listed is not listed again), `title: <text>`
+// (the first title wins, so a script's title replaces the report's), blank lines and `#` comments;
+// anything else answers 400 naming the line. With `report`, the script's directives come before the
+// report's own (`title: <its title>` then `fields: <its columns>`): its columns come first.
+// Switchboard: `starton` defaults to the report's record and, when given with `report`, must be that
+// record (else 400). There is no "Anywhere" report: a script alone needs `starton` (else 400).
+// `rowid` is required (1 to 1000 rowids; a number or a string of digits); a record type the database
+// does not define, or a rowid that is not a `starton` record of the caller's database, answers 404
+// (rows of another database are never read).
+// Switchboard: `destination` defaults to `csv`; it is case-insensitive and a destination listed twice
+// is answered once. Any destination but `svg` and `csv` (`printer`, `email`, …) answers 400.
+// `showmargins` draws the page margins (a dashed rectangle) in the SVG output; CSV ignores it.
+// Switchboard: the answer (not documented by the vendor) is a jobid naming the run and one `output` entry
+// per destination, in the requested order, with the file's text in `content`: CSV (RFC 4180, CRLF line
+// ends) has a header line of the column names then one line per row, every cell passed through the
+// spreadsheet formula-injection guard (a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR and is
+// not a number gets a leading `'`); SVG is a table (the title, a header row, one text row per record),
+// all text XML-escaped, a cell's text cut at 80 characters (the CSV has it whole). A report run is not stored as a job (there is no `plan-jobs` entry for it).
+// Switchboard (ambiguity 6, 10): Switchboard's reports never prompt, so a report needing a WebSocket
+// (report prompts) is not supported. `websocket-id` is still checked as for runplan (body or header,
+// equal when both; an open socket of the caller's operator and database, else 400), but nothing is sent
+// on it.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4055,11 +4230,36 @@ func (c *ClientWithResponses) RunReportWithBodyWithResponse(ctx context.Context,
 // the report's Start On, else "Anywhere"). The vendor marks this end-point as in development: only the
 // `svg` (also used for printers) and `csv` destinations exist, and "all data is returned as JSON,
 // including file type destinations".
-// Switchboard (ambiguity 6, 10): `websocket-id` works as for runplan (body or header, equal when both;
-// blocking; 300-second prompt timeout). The answer (not documented by the vendor) is Switchboard's:
-// the jobid and one `output` entry per destination, in the requested order, with the file's text in
-// `content`. A failing report is rolled back and answers 422; an unknown report name or rowid answers
-// 404.
+// Switchboard (ambiguity 16: which reports exist is data, not API): a report is defined per database
+// through the platform API (`/platform/collect-databases/{database_id}/reports`): its `name` (what
+// `report` names), the record it starts on and the columns it lists (fields of that record, its rowid
+// field included), with an optional title. A report lists one line per row of `rowid`, in the order
+// given (a rowid given twice is listed once), and changes nothing. An output larger than the contract's
+// 10 MiB `content` fails the report (422).
+// Switchboard: a `script` is never executed as code or SQL. It is a restricted column list, one
+// directive a line: `fields: <field>,<field>,…` (fields of the `starton` record; several `fields:`
+// lines add their columns in order, a column already listed is not listed again), `title: <text>`
+// (the first title wins, so a script's title replaces the report's), blank lines and `#` comments;
+// anything else answers 400 naming the line. With `report`, the script's directives come before the
+// report's own (`title: <its title>` then `fields: <its columns>`): its columns come first.
+// Switchboard: `starton` defaults to the report's record and, when given with `report`, must be that
+// record (else 400). There is no "Anywhere" report: a script alone needs `starton` (else 400).
+// `rowid` is required (1 to 1000 rowids; a number or a string of digits); a record type the database
+// does not define, or a rowid that is not a `starton` record of the caller's database, answers 404
+// (rows of another database are never read).
+// Switchboard: `destination` defaults to `csv`; it is case-insensitive and a destination listed twice
+// is answered once. Any destination but `svg` and `csv` (`printer`, `email`, …) answers 400.
+// `showmargins` draws the page margins (a dashed rectangle) in the SVG output; CSV ignores it.
+// Switchboard: the answer (not documented by the vendor) is a jobid naming the run and one `output` entry
+// per destination, in the requested order, with the file's text in `content`: CSV (RFC 4180, CRLF line
+// ends) has a header line of the column names then one line per row, every cell passed through the
+// spreadsheet formula-injection guard (a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR and is
+// not a number gets a leading `'`); SVG is a table (the title, a header row, one text row per record),
+// all text XML-escaped, a cell's text cut at 80 characters (the CSV has it whole). A report run is not stored as a job (there is no `plan-jobs` entry for it).
+// Switchboard (ambiguity 6, 10): Switchboard's reports never prompt, so a report needing a WebSocket
+// (report prompts) is not supported. `websocket-id` is still checked as for runplan (body or header,
+// equal when both; an open socket of the caller's operator and database, else 400), but nothing is sent
+// on it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -360,7 +360,8 @@ type RefreshRequest struct {
 
 // ReportOutput defines model for ReportOutput.
 type ReportOutput struct {
-	// Content The file's text.
+	// Content The file's text: CSV with CRLF line ends (a header line, one line per row, formula-guarded cells),
+	// or an SVG document (XML-escaped text).
 	Content     string                  `json:"content"`
 	Destination ReportOutputDestination `json:"destination"`
 	MediaType   ReportOutputMediaType   `json:"mediaType"`
@@ -373,21 +374,30 @@ type ReportOutputDestination string
 type ReportOutputMediaType string
 
 // ReportRequest Switchboard (review R13): only `report` or `script` is required (the vendor's rule, notes 1.7; neither
-// answers 400); `destination` is optional.
+// answers 400); `destination` is optional (default `csv`). `rowid` is needed all the same: a request
+// without it answers 400 (there is no "Anywhere" report).
 type ReportRequest struct {
-	// Destination Comma-separated destinations; only `svg` and `csv` exist.
+	// Destination Comma-separated destinations; only `svg` and `csv` exist (any other answers 400). Switchboard:
+	// default `csv`.
 	Destination *string `json:"destination,omitempty"`
 
-	// Report Report name; required unless `script` is given.
+	// Report Report name (a report defined through the platform API); required unless `script` is given.
 	Report *string `json:"report,omitempty"`
 
-	// Rowid Rowids of `starton` records (always an array, as in the vendor's example).
+	// Rowid Rowids of `starton` records (always an array, as in the vendor's example); each a string of digits
+	// or (Switchboard, as R14) a number.
 	Rowid *[]string `json:"rowid,omitempty"`
 
-	// Script Report script; run as-is without `report`, prepended to the report body with it.
+	// Script Report script; used alone without `report`, prepended to the report body with it. Switchboard: a
+	// restricted column list (`fields: a,b,c`, `title: …`, blank lines, `#` comments), never executed as
+	// code or SQL.
+	//
+	//
+	// Example: title: Owing
+	// fields: de_rowid,de_name,de_owing
 	Script *string `json:"script,omitempty"`
 
-	// Showmargins Show the page margins (SVG output).
+	// Showmargins Show the page margins (SVG output: a dashed rectangle; CSV ignores it).
 	Showmargins *bool `json:"showmargins,omitempty"`
 
 	// Starton A record (table) name.
@@ -397,7 +407,9 @@ type ReportRequest struct {
 	WebsocketId *WebsocketId `json:"websocket-id,omitempty"`
 }
 
-// ReportResult Switchboard addition (ambiguity 16): the vendor's response example was not retrievable.
+// ReportResult Switchboard addition (ambiguity 16): the vendor's response example was not retrievable. `jobid` names
+// the run only (a report run is not stored as a job); `output` has one entry per destination, in the
+// requested order.
 type ReportResult struct {
 	// Jobid Switchboard (ambiguity 7): identifies one plan or report run (upper-case UUID); the same jobid is
 	// used by its `start`, `prompt` and `end` socket messages.

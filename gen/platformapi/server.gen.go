@@ -187,9 +187,9 @@ type ClientInterface interface {
 
 	// DeleteCollectDatabase Delete a Collect! database
 	//
-	// Delete an empty database. Switchboard: a database that still has operators or record definitions is not
-	// deleted and answers 409 naming how many; delete them first (DELETE …/operators/{operator_id},
-	// DELETE …/records/{record_id}). Deleting a database
+	// Delete an empty database. Switchboard: a database that still has operators, record definitions,
+	// contact plans or forms is not deleted and answers 409 naming how many; delete them first (DELETE
+	// …/operators/{operator_id}, DELETE …/records/{record_id}, …/plans/…, …/forms/…). Deleting a database
 	// is never a way to lose its operators (or, later, its records) by accident.
 	//
 	// Corresponds with DELETE /collect-databases/{database_id} (the `DeleteCollectDatabase` operationId).
@@ -436,7 +436,8 @@ type ClientInterface interface {
 	// DeleteCollectRecordDef Delete a record definition of a Collect! database
 	//
 	// Delete a definition. Switchboard: a record that still has rows, or that is the parent of another
-	// definition, is not deleted and answers 409: deleting a definition is never a way to lose records.
+	// definition, is not deleted and answers 409: deleting a definition is never a way to lose records. A
+	// record that a report starts on answers 409 as well (delete the report first).
 	//
 	// Corresponds with DELETE /collect-databases/{database_id}/records/{record_id} (the `DeleteCollectRecordDef` operationId).
 	DeleteCollectRecordDef(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -447,6 +448,59 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /collect-databases/{database_id}/records/{record_id} (the `GetCollectRecordDef` operationId).
 	GetCollectRecordDef(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCollectReports List the reports of a Collect! database
+	//
+	// The database's reports in `id` order.
+	//
+	// Corresponds with GET /collect-databases/{database_id}/reports (the `ListCollectReports` operationId).
+	ListCollectReports(ctx context.Context, databaseId DatabaseId, params *ListCollectReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCollectReportWithBody Define a report of a Collect! database
+	//
+	// Define a report that operators run with `POST /collect/api/v1/collect/app/report` (its `report`
+	// names the `name`). Switchboard (Collect! ambiguity 16: which reports exist is data, not API): a
+	// report has a `name` (unique in the database), the record it starts on (`starton`, a record the
+	// database defines), the `columns` it lists in order (fields of that record, its rowid field included;
+	// each once) and an optional `title` (the SVG output's heading). Reports list rows; they never prompt,
+	// change data or run code. Reports are not changed once made (delete and define again). A name the
+	// database has already answers 409; a record the database does not define, or a column that is not a
+	// field of it, answers 400.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /collect-databases/{database_id}/reports (the `CreateCollectReport` operationId).
+	CreateCollectReportWithBody(ctx context.Context, databaseId DatabaseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCollectReport Define a report of a Collect! database
+	//
+	// Define a report that operators run with `POST /collect/api/v1/collect/app/report` (its `report`
+	// names the `name`). Switchboard (Collect! ambiguity 16: which reports exist is data, not API): a
+	// report has a `name` (unique in the database), the record it starts on (`starton`, a record the
+	// database defines), the `columns` it lists in order (fields of that record, its rowid field included;
+	// each once) and an optional `title` (the SVG output's heading). Reports list rows; they never prompt,
+	// change data or run code. Reports are not changed once made (delete and define again). A name the
+	// database has already answers 409; a record the database does not define, or a column that is not a
+	// field of it, answers 400.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /collect-databases/{database_id}/reports (the `CreateCollectReport` operationId).
+	CreateCollectReport(ctx context.Context, databaseId DatabaseId, body CreateCollectReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCollectReport Delete a report of a Collect! database
+	//
+	// Delete a report. Switchboard - a report of another database answers 404.
+	//
+	// Corresponds with DELETE /collect-databases/{database_id}/reports/{report_id} (the `DeleteCollectReport` operationId).
+	DeleteCollectReport(ctx context.Context, databaseId DatabaseId, reportId ReportId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCollectReport Get a report of a Collect! database
+	//
+	// Switchboard - a report of another database answers 404.
+	//
+	// Corresponds with GET /collect-databases/{database_id}/reports/{report_id} (the `GetCollectReport` operationId).
+	GetCollectReport(ctx context.Context, databaseId DatabaseId, reportId ReportId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDncLists List do-not-call lists
 	//
@@ -815,9 +869,9 @@ func (c *Client) CreateCollectDatabase(ctx context.Context, body CreateCollectDa
 
 // DeleteCollectDatabase Delete a Collect! database
 //
-// Delete an empty database. Switchboard: a database that still has operators or record definitions is not
-// deleted and answers 409 naming how many; delete them first (DELETE …/operators/{operator_id},
-// DELETE …/records/{record_id}). Deleting a database
+// Delete an empty database. Switchboard: a database that still has operators, record definitions,
+// contact plans or forms is not deleted and answers 409 naming how many; delete them first (DELETE
+// …/operators/{operator_id}, DELETE …/records/{record_id}, …/plans/…, …/forms/…). Deleting a database
 // is never a way to lose its operators (or, later, its records) by accident.
 //
 // Corresponds with DELETE /collect-databases/{database_id} (the `DeleteCollectDatabase` operationId).
@@ -1294,7 +1348,8 @@ func (c *Client) CreateCollectRecordDef(ctx context.Context, databaseId Database
 // DeleteCollectRecordDef Delete a record definition of a Collect! database
 //
 // Delete a definition. Switchboard: a record that still has rows, or that is the parent of another
-// definition, is not deleted and answers 409: deleting a definition is never a way to lose records.
+// definition, is not deleted and answers 409: deleting a definition is never a way to lose records. A
+// record that a report starts on answers 409 as well (delete the report first).
 //
 // Corresponds with DELETE /collect-databases/{database_id}/records/{record_id} (the `DeleteCollectRecordDef` operationId).
 func (c *Client) DeleteCollectRecordDef(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1316,6 +1371,109 @@ func (c *Client) DeleteCollectRecordDef(ctx context.Context, databaseId Database
 // Corresponds with GET /collect-databases/{database_id}/records/{record_id} (the `GetCollectRecordDef` operationId).
 func (c *Client) GetCollectRecordDef(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCollectRecordDefRequest(c.Server, databaseId, recordId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCollectReports List the reports of a Collect! database
+//
+// The database's reports in `id` order.
+//
+// Corresponds with GET /collect-databases/{database_id}/reports (the `ListCollectReports` operationId).
+func (c *Client) ListCollectReports(ctx context.Context, databaseId DatabaseId, params *ListCollectReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCollectReportsRequest(c.Server, databaseId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCollectReportWithBody Define a report of a Collect! database
+//
+// Define a report that operators run with `POST /collect/api/v1/collect/app/report` (its `report`
+// names the `name`). Switchboard (Collect! ambiguity 16: which reports exist is data, not API): a
+// report has a `name` (unique in the database), the record it starts on (`starton`, a record the
+// database defines), the `columns` it lists in order (fields of that record, its rowid field included;
+// each once) and an optional `title` (the SVG output's heading). Reports list rows; they never prompt,
+// change data or run code. Reports are not changed once made (delete and define again). A name the
+// database has already answers 409; a record the database does not define, or a column that is not a
+// field of it, answers 400.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /collect-databases/{database_id}/reports (the `CreateCollectReport` operationId).
+func (c *Client) CreateCollectReportWithBody(ctx context.Context, databaseId DatabaseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCollectReportRequestWithBody(c.Server, databaseId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCollectReport Define a report of a Collect! database
+//
+// Define a report that operators run with `POST /collect/api/v1/collect/app/report` (its `report`
+// names the `name`). Switchboard (Collect! ambiguity 16: which reports exist is data, not API): a
+// report has a `name` (unique in the database), the record it starts on (`starton`, a record the
+// database defines), the `columns` it lists in order (fields of that record, its rowid field included;
+// each once) and an optional `title` (the SVG output's heading). Reports list rows; they never prompt,
+// change data or run code. Reports are not changed once made (delete and define again). A name the
+// database has already answers 409; a record the database does not define, or a column that is not a
+// field of it, answers 400.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /collect-databases/{database_id}/reports (the `CreateCollectReport` operationId).
+func (c *Client) CreateCollectReport(ctx context.Context, databaseId DatabaseId, body CreateCollectReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCollectReportRequest(c.Server, databaseId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCollectReport Delete a report of a Collect! database
+//
+// Delete a report. Switchboard - a report of another database answers 404.
+//
+// Corresponds with DELETE /collect-databases/{database_id}/reports/{report_id} (the `DeleteCollectReport` operationId).
+func (c *Client) DeleteCollectReport(ctx context.Context, databaseId DatabaseId, reportId ReportId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCollectReportRequest(c.Server, databaseId, reportId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCollectReport Get a report of a Collect! database
+//
+// Switchboard - a report of another database answers 404.
+//
+// Corresponds with GET /collect-databases/{database_id}/reports/{report_id} (the `GetCollectReport` operationId).
+func (c *Client) GetCollectReport(ctx context.Context, databaseId DatabaseId, reportId ReportId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCollectReportRequest(c.Server, databaseId, reportId)
 	if err != nil {
 		return nil, err
 	}
@@ -2933,6 +3091,208 @@ func NewGetCollectRecordDefRequest(server string, databaseId DatabaseId, recordI
 	return req, nil
 }
 
+// NewListCollectReportsRequest constructs an http.Request for the ListCollectReports method
+func NewListCollectReportsRequest(server string, databaseId DatabaseId, params *ListCollectReportsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "database_id", databaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/collect-databases/%s/reports", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCollectReportRequest calls the generic CreateCollectReport builder with application/json body
+func NewCreateCollectReportRequest(server string, databaseId DatabaseId, body CreateCollectReportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCollectReportRequestWithBody(server, databaseId, "application/json", bodyReader)
+}
+
+// NewCreateCollectReportRequestWithBody constructs an http.Request for the CreateCollectReport method, with any body, and a specified content type
+func NewCreateCollectReportRequestWithBody(server string, databaseId DatabaseId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "database_id", databaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/collect-databases/%s/reports", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCollectReportRequest constructs an http.Request for the DeleteCollectReport method
+func NewDeleteCollectReportRequest(server string, databaseId DatabaseId, reportId ReportId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "database_id", databaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "report_id", reportId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/collect-databases/%s/reports/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCollectReportRequest constructs an http.Request for the GetCollectReport method
+func NewGetCollectReportRequest(server string, databaseId DatabaseId, reportId ReportId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "database_id", databaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "report_id", reportId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/collect-databases/%s/reports/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListDncListsRequest constructs an http.Request for the ListDncLists method
 func NewListDncListsRequest(server string, params *ListDncListsParams) (*http.Request, error) {
 	var err error
@@ -3679,9 +4039,9 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteCollectDatabaseWithResponse Delete a Collect! database
 	//
-	// Delete an empty database. Switchboard: a database that still has operators or record definitions is not
-	// deleted and answers 409 naming how many; delete them first (DELETE …/operators/{operator_id},
-	// DELETE …/records/{record_id}). Deleting a database
+	// Delete an empty database. Switchboard: a database that still has operators, record definitions,
+	// contact plans or forms is not deleted and answers 409 naming how many; delete them first (DELETE
+	// …/operators/{operator_id}, DELETE …/records/{record_id}, …/plans/…, …/forms/…). Deleting a database
 	// is never a way to lose its operators (or, later, its records) by accident.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3954,7 +4314,8 @@ type ClientWithResponsesInterface interface {
 	// DeleteCollectRecordDefWithResponse Delete a record definition of a Collect! database
 	//
 	// Delete a definition. Switchboard: a record that still has rows, or that is the parent of another
-	// definition, is not deleted and answers 409: deleting a definition is never a way to lose records.
+	// definition, is not deleted and answers 409: deleting a definition is never a way to lose records. A
+	// record that a report starts on answers 409 as well (delete the report first).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3969,6 +4330,65 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /collect-databases/{database_id}/records/{record_id} (the `GetCollectRecordDef` operationId).
 	GetCollectRecordDefWithResponse(ctx context.Context, databaseId DatabaseId, recordId RecordDefId, reqEditors ...RequestEditorFn) (*GetCollectRecordDefResponse, error)
+
+	// ListCollectReportsWithResponse List the reports of a Collect! database
+	//
+	// The database's reports in `id` order.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /collect-databases/{database_id}/reports (the `ListCollectReports` operationId).
+	ListCollectReportsWithResponse(ctx context.Context, databaseId DatabaseId, params *ListCollectReportsParams, reqEditors ...RequestEditorFn) (*ListCollectReportsResponse, error)
+
+	// CreateCollectReportWithBodyWithResponse Define a report of a Collect! database
+	//
+	// Define a report that operators run with `POST /collect/api/v1/collect/app/report` (its `report`
+	// names the `name`). Switchboard (Collect! ambiguity 16: which reports exist is data, not API): a
+	// report has a `name` (unique in the database), the record it starts on (`starton`, a record the
+	// database defines), the `columns` it lists in order (fields of that record, its rowid field included;
+	// each once) and an optional `title` (the SVG output's heading). Reports list rows; they never prompt,
+	// change data or run code. Reports are not changed once made (delete and define again). A name the
+	// database has already answers 409; a record the database does not define, or a column that is not a
+	// field of it, answers 400.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /collect-databases/{database_id}/reports (the `CreateCollectReport` operationId).
+	CreateCollectReportWithBodyWithResponse(ctx context.Context, databaseId DatabaseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCollectReportResponse, error)
+
+	// CreateCollectReportWithResponse Define a report of a Collect! database
+	//
+	// Define a report that operators run with `POST /collect/api/v1/collect/app/report` (its `report`
+	// names the `name`). Switchboard (Collect! ambiguity 16: which reports exist is data, not API): a
+	// report has a `name` (unique in the database), the record it starts on (`starton`, a record the
+	// database defines), the `columns` it lists in order (fields of that record, its rowid field included;
+	// each once) and an optional `title` (the SVG output's heading). Reports list rows; they never prompt,
+	// change data or run code. Reports are not changed once made (delete and define again). A name the
+	// database has already answers 409; a record the database does not define, or a column that is not a
+	// field of it, answers 400.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /collect-databases/{database_id}/reports (the `CreateCollectReport` operationId).
+	CreateCollectReportWithResponse(ctx context.Context, databaseId DatabaseId, body CreateCollectReportJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCollectReportResponse, error)
+
+	// DeleteCollectReportWithResponse Delete a report of a Collect! database
+	//
+	// Delete a report. Switchboard - a report of another database answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /collect-databases/{database_id}/reports/{report_id} (the `DeleteCollectReport` operationId).
+	DeleteCollectReportWithResponse(ctx context.Context, databaseId DatabaseId, reportId ReportId, reqEditors ...RequestEditorFn) (*DeleteCollectReportResponse, error)
+
+	// GetCollectReportWithResponse Get a report of a Collect! database
+	//
+	// Switchboard - a report of another database answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /collect-databases/{database_id}/reports/{report_id} (the `GetCollectReport` operationId).
+	GetCollectReportWithResponse(ctx context.Context, databaseId DatabaseId, reportId ReportId, reqEditors ...RequestEditorFn) (*GetCollectReportResponse, error)
 
 	// ListDncListsWithResponse List do-not-call lists
 	//
@@ -6747,6 +7167,401 @@ func (r GetCollectRecordDefResponse) ContentType() string {
 	return ""
 }
 
+// ListCollectReportsResponse200Headers the declared response headers of an HTTP 200 response for ListCollectReports
+type ListCollectReportsResponse200Headers struct {
+	Link *string
+}
+
+// ListCollectReportsResponse401Headers the declared response headers of an HTTP 401 response for ListCollectReports
+type ListCollectReportsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListCollectReportsResponse503Headers the declared response headers of an HTTP 503 response for ListCollectReports
+type ListCollectReportsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListCollectReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CollectReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCollectReportsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCollectReportsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCollectReportsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCollectReportsResponse) GetJSON200() *[]CollectReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCollectReportsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCollectReportsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCollectReportsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListCollectReportsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListCollectReportsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListCollectReportsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCollectReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCollectReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCollectReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCollectReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCollectReportResponse401Headers the declared response headers of an HTTP 401 response for CreateCollectReport
+type CreateCollectReportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateCollectReportResponse503Headers the declared response headers of an HTTP 503 response for CreateCollectReport
+type CreateCollectReportResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateCollectReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CollectReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateCollectReportResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCollectReportResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCollectReportResponse) GetJSON201() *CollectReport {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateCollectReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCollectReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateCollectReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateCollectReportResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateCollectReportResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateCollectReportResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateCollectReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCollectReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCollectReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCollectReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCollectReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteCollectReportResponse401Headers the declared response headers of an HTTP 401 response for DeleteCollectReport
+type DeleteCollectReportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteCollectReportResponse503Headers the declared response headers of an HTTP 503 response for DeleteCollectReport
+type DeleteCollectReportResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteCollectReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteCollectReportResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCollectReportResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteCollectReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCollectReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCollectReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCollectReportResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteCollectReportResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteCollectReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCollectReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCollectReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCollectReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCollectReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCollectReportResponse401Headers the declared response headers of an HTTP 401 response for GetCollectReport
+type GetCollectReportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetCollectReportResponse503Headers the declared response headers of an HTTP 503 response for GetCollectReport
+type GetCollectReportResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetCollectReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CollectReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCollectReportResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCollectReportResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCollectReportResponse) GetJSON200() *CollectReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCollectReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCollectReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCollectReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCollectReportResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCollectReportResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCollectReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCollectReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCollectReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCollectReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCollectReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListDncListsResponse200Headers the declared response headers of an HTTP 200 response for ListDncLists
 type ListDncListsResponse200Headers struct {
 	Link *string
@@ -8171,9 +8986,9 @@ func (c *ClientWithResponses) CreateCollectDatabaseWithResponse(ctx context.Cont
 
 // DeleteCollectDatabaseWithResponse Delete a Collect! database
 //
-// Delete an empty database. Switchboard: a database that still has operators or record definitions is not
-// deleted and answers 409 naming how many; delete them first (DELETE …/operators/{operator_id},
-// DELETE …/records/{record_id}). Deleting a database
+// Delete an empty database. Switchboard: a database that still has operators, record definitions,
+// contact plans or forms is not deleted and answers 409 naming how many; delete them first (DELETE
+// …/operators/{operator_id}, DELETE …/records/{record_id}, …/plans/…, …/forms/…). Deleting a database
 // is never a way to lose its operators (or, later, its records) by accident.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8584,7 +9399,8 @@ func (c *ClientWithResponses) CreateCollectRecordDefWithResponse(ctx context.Con
 // DeleteCollectRecordDefWithResponse Delete a record definition of a Collect! database
 //
 // Delete a definition. Switchboard: a record that still has rows, or that is the parent of another
-// definition, is not deleted and answers 409: deleting a definition is never a way to lose records.
+// definition, is not deleted and answers 409: deleting a definition is never a way to lose records. A
+// record that a report starts on answers 409 as well (delete the report first).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8610,6 +9426,95 @@ func (c *ClientWithResponses) GetCollectRecordDefWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseGetCollectRecordDefResponse(rsp)
+}
+
+// ListCollectReportsWithResponse List the reports of a Collect! database
+//
+// The database's reports in `id` order.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /collect-databases/{database_id}/reports (the `ListCollectReports` operationId).
+func (c *ClientWithResponses) ListCollectReportsWithResponse(ctx context.Context, databaseId DatabaseId, params *ListCollectReportsParams, reqEditors ...RequestEditorFn) (*ListCollectReportsResponse, error) {
+	rsp, err := c.ListCollectReports(ctx, databaseId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCollectReportsResponse(rsp)
+}
+
+// CreateCollectReportWithBodyWithResponse Define a report of a Collect! database
+//
+// Define a report that operators run with `POST /collect/api/v1/collect/app/report` (its `report`
+// names the `name`). Switchboard (Collect! ambiguity 16: which reports exist is data, not API): a
+// report has a `name` (unique in the database), the record it starts on (`starton`, a record the
+// database defines), the `columns` it lists in order (fields of that record, its rowid field included;
+// each once) and an optional `title` (the SVG output's heading). Reports list rows; they never prompt,
+// change data or run code. Reports are not changed once made (delete and define again). A name the
+// database has already answers 409; a record the database does not define, or a column that is not a
+// field of it, answers 400.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /collect-databases/{database_id}/reports (the `CreateCollectReport` operationId).
+func (c *ClientWithResponses) CreateCollectReportWithBodyWithResponse(ctx context.Context, databaseId DatabaseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCollectReportResponse, error) {
+	rsp, err := c.CreateCollectReportWithBody(ctx, databaseId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCollectReportResponse(rsp)
+}
+
+// CreateCollectReportWithResponse Define a report of a Collect! database
+//
+// Define a report that operators run with `POST /collect/api/v1/collect/app/report` (its `report`
+// names the `name`). Switchboard (Collect! ambiguity 16: which reports exist is data, not API): a
+// report has a `name` (unique in the database), the record it starts on (`starton`, a record the
+// database defines), the `columns` it lists in order (fields of that record, its rowid field included;
+// each once) and an optional `title` (the SVG output's heading). Reports list rows; they never prompt,
+// change data or run code. Reports are not changed once made (delete and define again). A name the
+// database has already answers 409; a record the database does not define, or a column that is not a
+// field of it, answers 400.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /collect-databases/{database_id}/reports (the `CreateCollectReport` operationId).
+func (c *ClientWithResponses) CreateCollectReportWithResponse(ctx context.Context, databaseId DatabaseId, body CreateCollectReportJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCollectReportResponse, error) {
+	rsp, err := c.CreateCollectReport(ctx, databaseId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCollectReportResponse(rsp)
+}
+
+// DeleteCollectReportWithResponse Delete a report of a Collect! database
+//
+// Delete a report. Switchboard - a report of another database answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /collect-databases/{database_id}/reports/{report_id} (the `DeleteCollectReport` operationId).
+func (c *ClientWithResponses) DeleteCollectReportWithResponse(ctx context.Context, databaseId DatabaseId, reportId ReportId, reqEditors ...RequestEditorFn) (*DeleteCollectReportResponse, error) {
+	rsp, err := c.DeleteCollectReport(ctx, databaseId, reportId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCollectReportResponse(rsp)
+}
+
+// GetCollectReportWithResponse Get a report of a Collect! database
+//
+// Switchboard - a report of another database answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /collect-databases/{database_id}/reports/{report_id} (the `GetCollectReport` operationId).
+func (c *ClientWithResponses) GetCollectReportWithResponse(ctx context.Context, databaseId DatabaseId, reportId ReportId, reqEditors ...RequestEditorFn) (*GetCollectReportResponse, error) {
+	rsp, err := c.GetCollectReport(ctx, databaseId, reportId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCollectReportResponse(rsp)
 }
 
 // ListDncListsWithResponse List do-not-call lists
@@ -11370,6 +12275,383 @@ func ParseGetCollectRecordDefResponse(rsp *http.Response) (*GetCollectRecordDefR
 	return response, nil
 }
 
+// ParseListCollectReportsResponse parses an HTTP response from a ListCollectReportsWithResponse call
+func ParseListCollectReportsResponse(rsp *http.Response) (*ListCollectReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCollectReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CollectReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCollectReportsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCollectReportsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCollectReportsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCollectReportResponse parses an HTTP response from a CreateCollectReportWithResponse call
+func ParseCreateCollectReportResponse(rsp *http.Response) (*CreateCollectReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCollectReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CollectReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateCollectReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCollectReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCollectReportResponse parses an HTTP response from a DeleteCollectReportWithResponse call
+func ParseDeleteCollectReportResponse(rsp *http.Response) (*DeleteCollectReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCollectReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteCollectReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCollectReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCollectReportResponse parses an HTTP response from a GetCollectReportWithResponse call
+func ParseGetCollectReportResponse(rsp *http.Response) (*GetCollectReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCollectReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CollectReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetCollectReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCollectReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListDncListsResponse parses an HTTP response from a ListDncListsWithResponse call
 func ParseListDncListsResponse(rsp *http.Response) (*ListDncListsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12649,6 +13931,18 @@ type ServerInterface interface {
 	// GetCollectRecordDef Get a record definition of a Collect! database
 	// (GET /collect-databases/{database_id}/records/{record_id})
 	GetCollectRecordDef(ctx echo.Context, databaseId DatabaseId, recordId RecordDefId) error
+	// ListCollectReports List the reports of a Collect! database
+	// (GET /collect-databases/{database_id}/reports)
+	ListCollectReports(ctx echo.Context, databaseId DatabaseId, params ListCollectReportsParams) error
+	// CreateCollectReport Define a report of a Collect! database
+	// (POST /collect-databases/{database_id}/reports)
+	CreateCollectReport(ctx echo.Context, databaseId DatabaseId) error
+	// DeleteCollectReport Delete a report of a Collect! database
+	// (DELETE /collect-databases/{database_id}/reports/{report_id})
+	DeleteCollectReport(ctx echo.Context, databaseId DatabaseId, reportId ReportId) error
+	// GetCollectReport Get a report of a Collect! database
+	// (GET /collect-databases/{database_id}/reports/{report_id})
+	GetCollectReport(ctx echo.Context, databaseId DatabaseId, reportId ReportId) error
 	// ListDncLists List do-not-call lists
 	// (GET /dnc-lists)
 	ListDncLists(ctx echo.Context, params ListDncListsParams) error
@@ -13252,6 +14546,102 @@ func (w *ServerInterfaceWrapper) GetCollectRecordDef(ctx echo.Context) error {
 	return err
 }
 
+// ListCollectReports converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCollectReports(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "database_id" -------------
+	var databaseId DatabaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "database_id", ctx.Param("database_id"), &databaseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter database_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCollectReportsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", ctx.QueryParams(), &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter after: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCollectReports(ctx, databaseId, params)
+	return err
+}
+
+// CreateCollectReport converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCollectReport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "database_id" -------------
+	var databaseId DatabaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "database_id", ctx.Param("database_id"), &databaseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter database_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCollectReport(ctx, databaseId)
+	return err
+}
+
+// DeleteCollectReport converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteCollectReport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "database_id" -------------
+	var databaseId DatabaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "database_id", ctx.Param("database_id"), &databaseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter database_id: %s", err))
+	}
+
+	// ------------- Path parameter "report_id" -------------
+	var reportId ReportId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "report_id", ctx.Param("report_id"), &reportId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter report_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteCollectReport(ctx, databaseId, reportId)
+	return err
+}
+
+// GetCollectReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCollectReport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "database_id" -------------
+	var databaseId DatabaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "database_id", ctx.Param("database_id"), &databaseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter database_id: %s", err))
+	}
+
+	// ------------- Path parameter "report_id" -------------
+	var reportId ReportId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "report_id", ctx.Param("report_id"), &reportId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter report_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCollectReport(ctx, databaseId, reportId)
+	return err
+}
+
 // ListDncLists converts echo context to params.
 func (w *ServerInterfaceWrapper) ListDncLists(ctx echo.Context) error {
 	var err error
@@ -13585,6 +14975,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/collect-databases/:database_id/forms", wrapper.CreateCollectForm, options.OperationMiddlewares["createCollectForm"]...)
 	router.DELETE(options.BaseURL+"/collect-databases/:database_id/forms/:form_id", wrapper.DeleteCollectForm, options.OperationMiddlewares["deleteCollectForm"]...)
 	router.GET(options.BaseURL+"/collect-databases/:database_id/forms/:form_id", wrapper.GetCollectForm, options.OperationMiddlewares["getCollectForm"]...)
+	router.GET(options.BaseURL+"/collect-databases/:database_id/reports", wrapper.ListCollectReports, options.OperationMiddlewares["listCollectReports"]...)
+	router.POST(options.BaseURL+"/collect-databases/:database_id/reports", wrapper.CreateCollectReport, options.OperationMiddlewares["createCollectReport"]...)
+	router.DELETE(options.BaseURL+"/collect-databases/:database_id/reports/:report_id", wrapper.DeleteCollectReport, options.OperationMiddlewares["deleteCollectReport"]...)
+	router.GET(options.BaseURL+"/collect-databases/:database_id/reports/:report_id", wrapper.GetCollectReport, options.OperationMiddlewares["getCollectReport"]...)
 	router.GET(options.BaseURL+"/collect-databases/:database_id/plans", wrapper.ListCollectPlans, options.OperationMiddlewares["listCollectPlans"]...)
 	router.POST(options.BaseURL+"/collect-databases/:database_id/plans", wrapper.CreateCollectPlan, options.OperationMiddlewares["createCollectPlan"]...)
 	router.DELETE(options.BaseURL+"/collect-databases/:database_id/plans/:plan_id", wrapper.DeleteCollectPlan, options.OperationMiddlewares["deleteCollectPlan"]...)
@@ -16970,6 +18364,518 @@ func (response GetCollectRecordDef503ApplicationProblemPlusJSONResponse) VisitGe
 	return err
 }
 
+type ListCollectReportsRequestObject struct {
+	DatabaseId DatabaseId `json:"database_id"`
+	Params     ListCollectReportsParams
+}
+
+type ListCollectReportsResponseObject interface {
+	VisitListCollectReportsResponse(w http.ResponseWriter) error
+}
+
+type ListCollectReports200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCollectReports200JSONResponse struct {
+	Body    []CollectReport
+	Headers ListCollectReports200ResponseHeaders
+}
+
+func (response ListCollectReports200JSONResponse) VisitListCollectReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectReports400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectReports400ApplicationProblemPlusJSONResponse) VisitListCollectReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectReports401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectReports401ApplicationProblemPlusJSONResponse) VisitListCollectReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectReports403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectReports403ApplicationProblemPlusJSONResponse) VisitListCollectReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectReports404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectReports404ApplicationProblemPlusJSONResponse) VisitListCollectReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectReports500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectReports500ApplicationProblemPlusJSONResponse) VisitListCollectReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCollectReports503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCollectReports503ApplicationProblemPlusJSONResponse) VisitListCollectReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectReportRequestObject struct {
+	DatabaseId DatabaseId `json:"database_id"`
+	Body       *CreateCollectReportJSONRequestBody
+}
+
+type CreateCollectReportResponseObject interface {
+	VisitCreateCollectReportResponse(w http.ResponseWriter) error
+}
+
+type CreateCollectReport201JSONResponse CollectReport
+
+func (response CreateCollectReport201JSONResponse) VisitCreateCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectReport400ApplicationProblemPlusJSONResponse) VisitCreateCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectReport401ApplicationProblemPlusJSONResponse) VisitCreateCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectReport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectReport403ApplicationProblemPlusJSONResponse) VisitCreateCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectReport404ApplicationProblemPlusJSONResponse) VisitCreateCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectReport409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectReport409ApplicationProblemPlusJSONResponse) VisitCreateCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectReport500ApplicationProblemPlusJSONResponse) VisitCreateCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCollectReport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCollectReport503ApplicationProblemPlusJSONResponse) VisitCreateCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectReportRequestObject struct {
+	DatabaseId DatabaseId `json:"database_id"`
+	ReportId   ReportId   `json:"report_id"`
+}
+
+type DeleteCollectReportResponseObject interface {
+	VisitDeleteCollectReportResponse(w http.ResponseWriter) error
+}
+
+type DeleteCollectReport204Response struct {
+}
+
+func (response DeleteCollectReport204Response) VisitDeleteCollectReportResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteCollectReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectReport400ApplicationProblemPlusJSONResponse) VisitDeleteCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectReport401ApplicationProblemPlusJSONResponse) VisitDeleteCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectReport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectReport403ApplicationProblemPlusJSONResponse) VisitDeleteCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectReport404ApplicationProblemPlusJSONResponse) VisitDeleteCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectReport500ApplicationProblemPlusJSONResponse) VisitDeleteCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCollectReport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCollectReport503ApplicationProblemPlusJSONResponse) VisitDeleteCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectReportRequestObject struct {
+	DatabaseId DatabaseId `json:"database_id"`
+	ReportId   ReportId   `json:"report_id"`
+}
+
+type GetCollectReportResponseObject interface {
+	VisitGetCollectReportResponse(w http.ResponseWriter) error
+}
+
+type GetCollectReport200JSONResponse CollectReport
+
+func (response GetCollectReport200JSONResponse) VisitGetCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectReport400ApplicationProblemPlusJSONResponse) VisitGetCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectReport401ApplicationProblemPlusJSONResponse) VisitGetCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectReport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectReport403ApplicationProblemPlusJSONResponse) VisitGetCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectReport404ApplicationProblemPlusJSONResponse) VisitGetCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectReport500ApplicationProblemPlusJSONResponse) VisitGetCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCollectReport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCollectReport503ApplicationProblemPlusJSONResponse) VisitGetCollectReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDncListsRequestObject struct {
 	Params ListDncListsParams
 }
@@ -18713,6 +20619,18 @@ type StrictServerInterface interface {
 	// GetCollectRecordDef Get a record definition of a Collect! database
 	// (GET /collect-databases/{database_id}/records/{record_id})
 	GetCollectRecordDef(ctx context.Context, request GetCollectRecordDefRequestObject) (GetCollectRecordDefResponseObject, error)
+	// ListCollectReports List the reports of a Collect! database
+	// (GET /collect-databases/{database_id}/reports)
+	ListCollectReports(ctx context.Context, request ListCollectReportsRequestObject) (ListCollectReportsResponseObject, error)
+	// CreateCollectReport Define a report of a Collect! database
+	// (POST /collect-databases/{database_id}/reports)
+	CreateCollectReport(ctx context.Context, request CreateCollectReportRequestObject) (CreateCollectReportResponseObject, error)
+	// DeleteCollectReport Delete a report of a Collect! database
+	// (DELETE /collect-databases/{database_id}/reports/{report_id})
+	DeleteCollectReport(ctx context.Context, request DeleteCollectReportRequestObject) (DeleteCollectReportResponseObject, error)
+	// GetCollectReport Get a report of a Collect! database
+	// (GET /collect-databases/{database_id}/reports/{report_id})
+	GetCollectReport(ctx context.Context, request GetCollectReportRequestObject) (GetCollectReportResponseObject, error)
 	// ListDncLists List do-not-call lists
 	// (GET /dnc-lists)
 	ListDncLists(ctx context.Context, request ListDncListsRequestObject) (ListDncListsResponseObject, error)
@@ -19602,6 +21520,132 @@ func (sh *strictHandler) GetCollectRecordDef(ctx echo.Context, databaseId Databa
 		return err
 	} else if validResponse, ok := response.(GetCollectRecordDefResponseObject); ok {
 		return validResponse.VisitGetCollectRecordDefResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCollectReports operation middleware
+func (sh *strictHandler) ListCollectReports(ctx echo.Context, databaseId DatabaseId, params ListCollectReportsParams) error {
+	var request ListCollectReportsRequestObject
+
+	request.DatabaseId = databaseId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCollectReports(ctx.Request().Context(), request.(ListCollectReportsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCollectReports")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCollectReportsResponseObject); ok {
+		return validResponse.VisitListCollectReportsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCollectReport operation middleware
+func (sh *strictHandler) CreateCollectReport(ctx echo.Context, databaseId DatabaseId) error {
+	var request CreateCollectReportRequestObject
+
+	request.DatabaseId = databaseId
+
+	var body CreateCollectReportJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCollectReport(ctx.Request().Context(), request.(CreateCollectReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCollectReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCollectReportResponseObject); ok {
+		return validResponse.VisitCreateCollectReportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteCollectReport operation middleware
+func (sh *strictHandler) DeleteCollectReport(ctx echo.Context, databaseId DatabaseId, reportId ReportId) error {
+	var request DeleteCollectReportRequestObject
+
+	request.DatabaseId = databaseId
+	request.ReportId = reportId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCollectReport(ctx.Request().Context(), request.(DeleteCollectReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCollectReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCollectReportResponseObject); ok {
+		return validResponse.VisitDeleteCollectReportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCollectReport operation middleware
+func (sh *strictHandler) GetCollectReport(ctx echo.Context, databaseId DatabaseId, reportId ReportId) error {
+	var request GetCollectReportRequestObject
+
+	request.DatabaseId = databaseId
+	request.ReportId = reportId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCollectReport(ctx.Request().Context(), request.(GetCollectReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCollectReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCollectReportResponseObject); ok {
+		return validResponse.VisitGetCollectReportResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -58,6 +58,11 @@ func (Unimplemented) CreateCollectRecordDef(context.Context, CreateCollectRecord
 	return nil, ErrNotImplemented
 }
 
+// CreateCollectReport answers ErrNotImplemented.
+func (Unimplemented) CreateCollectReport(context.Context, CreateCollectReportRequestObject) (CreateCollectReportResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // CreateDncList answers ErrNotImplemented.
 func (Unimplemented) CreateDncList(context.Context, CreateDncListRequestObject) (CreateDncListResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -85,6 +90,11 @@ func (Unimplemented) DeleteCollectPlan(context.Context, DeleteCollectPlanRequest
 
 // DeleteCollectRecordDef answers ErrNotImplemented.
 func (Unimplemented) DeleteCollectRecordDef(context.Context, DeleteCollectRecordDefRequestObject) (DeleteCollectRecordDefResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteCollectReport answers ErrNotImplemented.
+func (Unimplemented) DeleteCollectReport(context.Context, DeleteCollectReportRequestObject) (DeleteCollectReportResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -133,6 +143,11 @@ func (Unimplemented) GetCollectRecordDef(context.Context, GetCollectRecordDefReq
 	return nil, ErrNotImplemented
 }
 
+// GetCollectReport answers ErrNotImplemented.
+func (Unimplemented) GetCollectReport(context.Context, GetCollectReportRequestObject) (GetCollectReportResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // GetDncList answers ErrNotImplemented.
 func (Unimplemented) GetDncList(context.Context, GetDncListRequestObject) (GetDncListResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -175,6 +190,11 @@ func (Unimplemented) ListCollectPlans(context.Context, ListCollectPlansRequestOb
 
 // ListCollectRecordDefs answers ErrNotImplemented.
 func (Unimplemented) ListCollectRecordDefs(context.Context, ListCollectRecordDefsRequestObject) (ListCollectRecordDefsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListCollectReports answers ErrNotImplemented.
+func (Unimplemented) ListCollectReports(context.Context, ListCollectReportsRequestObject) (ListCollectReportsResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 

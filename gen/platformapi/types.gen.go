@@ -621,6 +621,43 @@ type CollectRecordParent struct {
 	Record string `json:"record"`
 }
 
+// CollectReport defines model for CollectReport.
+type CollectReport struct {
+	// Columns Example: ["de_rowid","de_name","de_owing"]
+	Columns   []string  `json:"columns"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DatabaseId Example: 1
+	DatabaseId int64 `json:"database_id"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// Name Example: Debtor Summary
+	Name string `json:"name"`
+
+	// Starton Example: debtor
+	Starton string `json:"starton"`
+
+	// Title Example: Debtors owing
+	Title *string `json:"title,omitempty"`
+}
+
+// CollectReportInput defines model for CollectReportInput.
+type CollectReportInput struct {
+	// Columns Example: ["de_rowid","de_name","de_owing"]
+	Columns []string `json:"columns"`
+
+	// Name Example: Debtor Summary
+	Name string `json:"name"`
+
+	// Starton Example: debtor
+	Starton string `json:"starton"`
+
+	// Title Example: Debtors owing
+	Title *string `json:"title,omitempty"`
+}
+
 // DncImportReport defines model for DncImportReport.
 type DncImportReport struct {
 	// Added Numbers the list did not hold before.
@@ -772,6 +809,9 @@ type PlanId = int64
 // RecordDefId defines model for RecordDefId.
 type RecordDefId = int64
 
+// ReportId defines model for ReportId.
+type ReportId = int64
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Problem
 
@@ -856,6 +896,15 @@ type ListCollectRecordDefsParams struct {
 	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
 }
 
+// ListCollectReportsParams defines parameters for ListCollectReports.
+type ListCollectReportsParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
 // ListDncListsParams defines parameters for ListDncLists.
 type ListDncListsParams struct {
 	// Limit Items on one page.
@@ -909,6 +958,9 @@ type CreateCollectPlanJSONRequestBody = CollectPlanInput
 
 // CreateCollectRecordDefJSONRequestBody defines body for CreateCollectRecordDef for application/json ContentType.
 type CreateCollectRecordDefJSONRequestBody = CollectRecordDefInput
+
+// CreateCollectReportJSONRequestBody defines body for CreateCollectReport for application/json ContentType.
+type CreateCollectReportJSONRequestBody = CollectReportInput
 
 // CreateDncListJSONRequestBody defines body for CreateDncList for application/json ContentType.
 type CreateDncListJSONRequestBody = DncListInput

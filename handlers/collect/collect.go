@@ -1,6 +1,7 @@
-// Package collect serves the Collect! contract in openapi/collect.yaml: login, token refresh and logout, and
-// the data server's records (records.go); every other operation answers the contract's 501 (from the
-// embedded Unimplemented), after authentication, in Collect!'s error shape.
+// Package collect serves the Collect! contract in openapi/collect.yaml and its prompt socket
+// (asyncapi/collect-ws.yaml): login, token refresh and logout, the data server's records (records.go),
+// files (files.go), forms (forms.go), contact plans over the socket (plans.go, socket.go) and reports
+// (reports.go), every error in Collect!'s shape.
 package collect
 
 import (

@@ -39,15 +39,9 @@ func (h *Handler) RunPlan(ctx context.Context, req collectapi.RunPlanRequestObje
 	if record == "" {
 		return nil, models.Errorf(models.Invalid, "name exactly one of debtor, client, cosigner, associate")
 	}
-	wsid := ""
-	if b.WebsocketId != nil {
-		wsid = *b.WebsocketId
-	}
-	if hv := req.Params.WebsocketId; hv != nil {
-		if wsid != "" && wsid != *hv {
-			return nil, models.Errorf(models.Invalid, "websocket-id: the header and the body name different sockets")
-		}
-		wsid = *hv
+	wsid, conn, err := h.callerSocket(p, b.WebsocketId, req.Params.WebsocketId)
+	if err != nil {
+		return nil, err
 	}
 	plan, err := collect.FindPlan(ctx, h.db, s, b.Plan)
 	if err != nil {
@@ -63,14 +57,6 @@ func (h *Handler) RunPlan(ctx context.Context, req collectapi.RunPlanRequestObje
 	row, err := collect.GetRow(ctx, h.db, s, def, rowid, "")
 	if err != nil {
 		return nil, err
-	}
-	var conn *realtime.Conn
-	if wsid != "" {
-		conn = h.prompts.hub.Get(wsid)
-		o, _ := connOwner(conn)
-		if o == nil || o.operatorID != p.UserID || o.databaseID != p.DatabaseID {
-			return nil, models.Errorf(models.Invalid, "websocket-id %s is not an open WebSocket of this operator and database", wsid)
-		}
 	}
 	job, err := collect.StartJob(ctx, h.db, s, p.UserID, plan, record, rowid, wsid)
 	if err != nil {
@@ -89,6 +75,30 @@ func (h *Handler) RunPlan(ctx context.Context, req collectapi.RunPlanRequestObje
 		return nil, err
 	}
 	return collectapi.RunPlan200JSONResponse{Status: collectapi.N200, Jobid: job.ID}, nil
+}
+
+// callerSocket answers the socket a runplan or runReport names (body or header, equal when both; "" and
+// nil for none): an open socket of the caller's operator and database, else Invalid (ambiguity 6, 12).
+func (h *Handler) callerSocket(p *auth.Principal, body, header *string) (string, *realtime.Conn, error) {
+	wsid := ""
+	if body != nil {
+		wsid = *body
+	}
+	if header != nil {
+		if wsid != "" && wsid != *header {
+			return "", nil, models.Errorf(models.Invalid, "websocket-id: the header and the body name different sockets")
+		}
+		wsid = *header
+	}
+	if wsid == "" {
+		return "", nil, nil
+	}
+	conn := h.prompts.hub.Get(wsid)
+	o, _ := connOwner(conn)
+	if o == nil || o.operatorID != p.UserID || o.databaseID != p.DatabaseID {
+		return "", nil, models.Errorf(models.Invalid, "websocket-id %s is not an open WebSocket of this operator and database", wsid)
+	}
+	return wsid, conn, nil
 }
 
 // connOwner answers the owner of an open socket (nil, false for none).

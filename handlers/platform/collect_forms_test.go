@@ -94,5 +94,7 @@ func TestCollectForms(t *testing.T) {
 		if r := e.call(t, "GET", otherBase+"/"+f.ID, nil); r.Status != 200 {
 			t.Fatalf("other database's form: %d", r.Status)
 		}
+		// A database is not deleted while it holds forms.
+		expectProblem(t, e.call(t, "DELETE", "/collect-databases/"+itoa(other.ID), nil), 409, "still has 1 forms")
 	})
 }

@@ -112,7 +112,7 @@ func TestCollectRecordDefs(t *testing.T) {
 			{"delete another database's definition", "DELETE", base + "/" + itoa(otherDebtor.ID), nil, 404, "not found"},
 			{"delete a record with rows", "DELETE", base + "/" + itoa(debtor.ID), nil, 409, "still has 1 rows"},
 			{"delete a parent of a sub-record", "DELETE", otherBase + "/" + itoa(otherDebtor.ID), nil, 409, "parent of 1 sub-record"},
-			{"delete a database with definitions", "DELETE", "/collect-databases/" + itoa(other.ID), nil, 409, "still defines 2 records"},
+			{"delete a database with definitions", "DELETE", "/collect-databases/" + itoa(other.ID), nil, 409, "still has 2 record definitions"},
 		})
 		// Another database's definition is untouched; a parent is deleted after its sub-records.
 		if r = e.call(t, "GET", otherBase+"/"+itoa(otherDebtor.ID), nil); r.Status != 200 {

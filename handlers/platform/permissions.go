@@ -52,6 +52,11 @@ var permissions = map[string][]string{
 	"getCollectForm":    {permAdmin},
 	"deleteCollectForm": {permAdmin},
 
+	"createCollectReport": {permAdmin},
+	"listCollectReports":  {permAdmin},
+	"getCollectReport":    {permAdmin},
+	"deleteCollectReport": {permAdmin},
+
 	"createCollectPlan": {permAdmin},
 	"listCollectPlans":  {permAdmin},
 	"getCollectPlan":    {permAdmin},

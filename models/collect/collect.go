@@ -129,24 +129,18 @@ func DeleteDatabase(ctx context.Context, db *gorm.DB, id int64) error {
 		if err != nil {
 			return err
 		}
-		var n int64
-		if err := d.Scope().Query(ctx, tx, &Operator{}).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			return models.Errorf(models.Conflict, "Collect! database %s still has %d operators: delete them first", d.Name, n)
-		}
-		if err := d.Scope().Query(ctx, tx, &RecordDef{}).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			return models.Errorf(models.Conflict, "Collect! database %s still defines %d records: delete them first", d.Name, n)
-		}
-		if err := d.Scope().Query(ctx, tx, &Plan{}).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			return models.Errorf(models.Conflict, "Collect! database %s still has %d contact plans: delete them first", d.Name, n)
+		// What a database holds is never lost by deleting it: each kind is deleted first, on its own.
+		for _, held := range []struct {
+			model any
+			what  string
+		}{{&Operator{}, "operators"}, {&RecordDef{}, "record definitions"}, {&Plan{}, "contact plans"}, {&Form{}, "forms"}} {
+			var n int64
+			if err := d.Scope().Query(ctx, tx, held.model).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return models.Errorf(models.Conflict, "Collect! database %s still has %d %s: delete them first", d.Name, n, held.what)
+			}
 		}
 		if err := d.Scope().Query(ctx, tx, &Job{}).Delete(&Job{}).Error; err != nil {
 			return err

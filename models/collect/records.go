@@ -272,8 +272,9 @@ func SubRecordDefs(ctx context.Context, db *gorm.DB, s Scope, name string) ([]Re
 	return subs, nil
 }
 
-// DeleteRecordDef deletes a definition that has no rows and no sub-record definitions (else Conflict):
-// deleting a definition is never a way to lose records by accident.
+// DeleteRecordDef deletes a definition that has no rows, no sub-record definitions and no report starting
+// on it (else Conflict): deleting a definition is never a way to lose records by accident, nor leaves a
+// report listing fields nobody defines.
 func DeleteRecordDef(ctx context.Context, db *gorm.DB, s Scope, id int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := s.Query(ctx, tx, &RecordDef{})
@@ -300,6 +301,13 @@ func DeleteRecordDef(ctx context.Context, db *gorm.DB, s Scope, id int64) error 
 		}
 		if subs > 0 {
 			return models.Errorf(models.Conflict, "record %s is the parent of %d sub-record definitions: delete them first", d.Name, subs)
+		}
+		reports, err := countReportsOn(ctx, tx, s, d.Name)
+		if err != nil {
+			return err
+		}
+		if reports > 0 {
+			return models.Errorf(models.Conflict, "record %s is the start of %d reports: delete them first", d.Name, reports)
 		}
 		if err := s.Query(ctx, tx, &FieldDef{}).Where("record_id = ?", id).Delete(&FieldDef{}).Error; err != nil {
 			return err
