@@ -179,12 +179,6 @@ func (c cond) apply(q *gorm.DB) *gorm.DB {
 	return q.Where("collect_rows.id IN (SELECT row_id FROM collect_values WHERE "+sql+")", args...)
 }
 
-// where adds a field condition to a query of collect_values.
-func (c cond) where(q *gorm.DB) *gorm.DB {
-	sql, args := c.valueCond(q)
-	return q.Where(sql, args...)
-}
-
 // valueCond is a field condition on collect_values, every value a bound parameter.
 func (c cond) valueCond(q *gorm.DB) (string, []any) {
 	sqlOp := operators[c.op]
@@ -276,15 +270,7 @@ func listRows(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, rq RowQue
 	for _, c := range conds {
 		q = c.apply(q)
 	}
-	if extra == nil && len(conds) == 1 && conds[0].field != nil {
-		// One condition on a field: every row holds a value of every field, so the matches are counted in
-		// the values index, without the rows: a page of a 20% filter of 100k rows on Postgres went from 26.8 to
-		// 10.4 ms (an unfiltered page: 13–14 ms; BenchmarkListRows).
-		err = conds[0].where(s.Query(ctx, db, &value{})).Count(&page.NumRecords).Error
-	} else {
-		err = q.Session(&gorm.Session{}).Count(&page.NumRecords).Error
-	}
-	if err != nil {
+	if err := countRows(ctx, db, s, q, conds, extra, &page.NumRecords); err != nil {
 		return page, err
 	}
 	limit := rq.Limit
@@ -309,6 +295,29 @@ func listRows(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, rq RowQue
 	}
 	page.Rows, err = loadRows(ctx, db, s, d, ids, keep)
 	return page, err
+}
+
+// countRows counts the rows a list matches. When every condition names a field, the matches are counted in
+// the values index alone, one index range per condition intersected, without the rows: every row holds a
+// value of every field. BenchmarkListRows, 100k rows, a page with its count: a 20% filter on Postgres went
+// from 26.8 to 7.6–11.1 ms (an unfiltered page: 13–15 ms); two conditions from 38.8 to 20.6 ms on Postgres
+// and from 77.7 to 42.1 ms on SQLite (unfiltered: 10–11 ms).
+func countRows(ctx context.Context, db *gorm.DB, s Scope, q *gorm.DB, conds []cond, extra *cond, n *int64) error {
+	byIndex := extra == nil && len(conds) > 0
+	for _, c := range conds {
+		byIndex = byIndex && c.field != nil
+	}
+	if !byIndex {
+		return q.Session(&gorm.Session{}).Count(n).Error
+	}
+	var parts []string
+	var args []any
+	for _, c := range conds {
+		sql, a := c.valueCond(q)
+		parts = append(parts, "SELECT row_id FROM collect_values WHERE database_id = ? AND "+sql)
+		args = append(append(args, s.DatabaseID), a...)
+	}
+	return db.WithContext(ctx).Raw("SELECT COUNT(*) FROM ("+strings.Join(parts, " INTERSECT ")+") m", args...).Scan(n).Error
 }
 
 // loadRows reads the values of rows ids (in that order) and answers them as Data, cut to keep (nil: all).
