@@ -403,7 +403,7 @@ type ClientInterface interface {
 	// Deletes the record `{rowid}` of `{record}` (one record at a time).
 	// Switchboard (ambiguity 14): the answer is the vendor's `type` only (no `data`), plus `status`.
 	// Switchboard: a record that sub-records still link to (see getRecordCounts) is not deleted and answers
-	// 409: delete the sub-records first.
+	// 409: delete the sub-records first. The files uploaded to it (uploadFile) are deleted with it.
 	//
 	// Corresponds with DELETE /api/v1/collect/data/{record}/{rowid} (the `DeleteRecord` operationId).
 	DeleteRecord(ctx context.Context, record Record, rowid RowId, params *DeleteRecordParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -928,7 +928,7 @@ func (c *Client) CreateRecord(ctx context.Context, record Record, params *Create
 // Deletes the record `{rowid}` of `{record}` (one record at a time).
 // Switchboard (ambiguity 14): the answer is the vendor's `type` only (no `data`), plus `status`.
 // Switchboard: a record that sub-records still link to (see getRecordCounts) is not deleted and answers
-// 409: delete the sub-records first.
+// 409: delete the sub-records first. The files uploaded to it (uploadFile) are deleted with it.
 //
 // Corresponds with DELETE /api/v1/collect/data/{record}/{rowid} (the `DeleteRecord` operationId).
 func (c *Client) DeleteRecord(ctx context.Context, record Record, rowid RowId, params *DeleteRecordParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2482,7 +2482,7 @@ type ClientWithResponsesInterface interface {
 	// Deletes the record `{rowid}` of `{record}` (one record at a time).
 	// Switchboard (ambiguity 14): the answer is the vendor's `type` only (no `data`), plus `status`.
 	// Switchboard: a record that sub-records still link to (see getRecordCounts) is not deleted and answers
-	// 409: delete the sub-records first.
+	// 409: delete the sub-records first. The files uploaded to it (uploadFile) are deleted with it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4457,7 +4457,7 @@ func (c *ClientWithResponses) CreateRecordWithResponse(ctx context.Context, reco
 // Deletes the record `{rowid}` of `{record}` (one record at a time).
 // Switchboard (ambiguity 14): the answer is the vendor's `type` only (no `data`), plus `status`.
 // Switchboard: a record that sub-records still link to (see getRecordCounts) is not deleted and answers
-// 409: delete the sub-records first.
+// 409: delete the sub-records first. The files uploaded to it (uploadFile) are deleted with it.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -190,6 +190,19 @@ func TestFileUploadDownload(t *testing.T) {
 			t.Fatalf("after 413: %+v", got)
 		}
 
+		// Deleting the debtor deletes its files' rows (and their blobs, after the commit).
+		var files int64
+		e.DB.Raw("SELECT COUNT(*) FROM collect_files WHERE record = 'debtor'").Scan(&files)
+		if got := r.do(t, http.MethodDelete, "/debtor/"+debtor, ""); got.Status != 200 {
+			t.Fatalf("delete the debtor: %d %s", got.Status, got.Body)
+		}
+		expectError(t, r.download(t, fmt.Sprintf("record=attachment&rowid=%d", inc.AttachmentRowid)), 404, "not found")
+		var left int64
+		e.DB.Raw("SELECT COUNT(*) FROM collect_files WHERE record = 'debtor'").Scan(&left)
+		if files == 0 || left != 0 {
+			t.Fatalf("files before %d, a deleted debtor's left %d", files, left)
+		}
+
 		// Without a token: 401.
 		h = apitest.Headers("x-collect-database", r.database)
 		expectError(t, e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/collect/api/v1/collect/app/download?record=attachment&rowid=1", Header: h}), 401, "")

@@ -144,8 +144,12 @@ func (h *Handler) DeleteRecord(ctx context.Context, req collectapi.DeleteRecordR
 	if err != nil {
 		return nil, err
 	}
-	if err := collect.DeleteRow(ctx, h.db, s, d, req.Rowid); err != nil {
+	blobs, err := collect.DeleteRow(ctx, h.db, s, d, req.Rowid)
+	if err != nil {
 		return nil, err
+	}
+	for _, key := range blobs {
+		h.dropBlob(ctx, key)
 	}
 	return collectapi.DeleteRecord200JSONResponse{Status: collectapi.N200, Type: ref(d)}, nil
 }

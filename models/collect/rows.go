@@ -572,9 +572,11 @@ func updateRow(ctx context.Context, tx *gorm.DB, s Scope, d *RecordDef, id int64
 }
 
 // DeleteRow deletes row id of d with its values. A row that sub-records still link to is a Conflict
-// (deleting a debtor never strands its contacts).
-func DeleteRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, id int64) error {
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+// (deleting a debtor never strands its contacts). Its files go with it: their rows here, and their blobs,
+// whose keys it answers, the caller deletes once the delete has committed.
+func DeleteRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, id int64) ([]string, error) {
+	var blobs []string
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if _, err := takeRow(ctx, tx, s, d, id, "UPDATE"); err != nil {
 			return err
 		}
@@ -595,6 +597,17 @@ func DeleteRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, id int64
 		if err := s.Query(ctx, tx, &value{}).Where("row_id = ?", id).Delete(&value{}).Error; err != nil {
 			return err
 		}
+		files := s.Query(ctx, tx, &File{}).Where("record = ? AND row_id = ?", d.Name, id)
+		if err := files.Session(&gorm.Session{}).Pluck("blob_key", &blobs).Error; err != nil {
+			return err
+		}
+		if err := files.Delete(&File{}).Error; err != nil {
+			return err
+		}
 		return s.Query(ctx, tx, &row{}).Where("id = ?", id).Delete(&row{}).Error
 	})
+	if err != nil {
+		return nil, err
+	}
+	return blobs, nil
 }
