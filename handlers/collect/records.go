@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchboard/auth"
+	"switchboard/convert"
 	"switchboard/gen/collectapi"
 	"switchboard/models/collect"
 )
@@ -14,14 +15,6 @@ import (
 // scopeOf answers the scope of the authenticated caller's database.
 func scopeOf(ctx context.Context) collect.Scope {
 	return collect.Scope{DatabaseID: auth.PrincipalFrom(ctx).DatabaseID}
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // record answers the caller's scope and its definition of record name (404 when the database has none).
@@ -55,8 +48,8 @@ func (h *Handler) ListRecords(ctx context.Context, req collectapi.ListRecordsReq
 		return nil, err
 	}
 	p := req.Params
-	page, err := collect.ListRows(ctx, h.db, s, d, collect.RowQuery{Filter: deref(p.Filter), Fields: deref(p.Fields),
-		Sort: deref(p.Sort), Limit: deref(p.Limit), Page: deref(p.Page)})
+	page, err := collect.ListRows(ctx, h.db, s, d, collect.RowQuery{Filter: convert.Deref(p.Filter), Fields: convert.Deref(p.Fields),
+		Sort: convert.Deref(p.Sort), Limit: convert.Deref(p.Limit), Page: convert.Deref(p.Page)})
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +62,7 @@ func (h *Handler) GetRecord(ctx context.Context, req collectapi.GetRecordRequest
 	if err != nil {
 		return nil, err
 	}
-	data, err := collect.GetRow(ctx, h.db, s, d, req.Rowid, deref(req.Params.Fields))
+	data, err := collect.GetRow(ctx, h.db, s, d, req.Rowid, convert.Deref(req.Params.Fields))
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +95,8 @@ func (h *Handler) ListSubRecords(ctx context.Context, req collectapi.ListSubReco
 		return nil, err
 	}
 	p := req.Params
-	page, err := collect.ListSubRows(ctx, h.db, s, sub, req.Rowid, collect.RowQuery{Filter: deref(p.Filter),
-		Fields: deref(p.Fields), Sort: deref(p.Sort), Limit: deref(p.Limit), Page: deref(p.Page)})
+	page, err := collect.ListSubRows(ctx, h.db, s, sub, req.Rowid, collect.RowQuery{Filter: convert.Deref(p.Filter),
+		Fields: convert.Deref(p.Fields), Sort: convert.Deref(p.Sort), Limit: convert.Deref(p.Limit), Page: convert.Deref(p.Page)})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchboard/auth"
+	"switchboard/convert"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
 	"switchboard/models/ictcore"
@@ -20,8 +21,8 @@ func (h *Handler) CreateAccount(ctx context.Context, req ictcoreapi.CreateAccoun
 	in := req.Body
 	owner := auth.PrincipalFrom(ctx).UserID
 	a := &ictcore.Account{Type: string(ictcoreapi.AccountInputTypeAccount), Username: in.Username,
-		FirstName: deref(in.FirstName), LastName: deref(in.LastName), Phone: deref(in.Phone),
-		Address: deref(in.Address), Active: int(deref(in.Active)), UserID: &owner, Settings: deref(in.Settings)}
+		FirstName: convert.Deref(in.FirstName), LastName: convert.Deref(in.LastName), Phone: convert.Deref(in.Phone),
+		Address: convert.Deref(in.Address), Active: int(convert.Deref(in.Active)), UserID: &owner, Settings: convert.Deref(in.Settings)}
 	if in.Type != nil {
 		a.Type = string(*in.Type)
 	}
@@ -55,7 +56,7 @@ func (h *Handler) ListAccounts(ctx context.Context, req ictcoreapi.ListAccountsR
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPIAccount)
+	out := convert.Each(page.Items, toAPIAccount)
 	return ictcoreapi.ListAccounts200JSONResponse{Body: out, Headers: ictcoreapi.ListAccounts200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -81,7 +82,7 @@ func (h *Handler) UpdateAccount(ctx context.Context, req ictcoreapi.UpdateAccoun
 	if err != nil {
 		return nil, err
 	}
-	a, err := ictcore.UpdateAccount(ctx, h.db, ownerOf(ctx), req.AccountId, deref(in.Settings), func(a *ictcore.Account) error {
+	a, err := ictcore.UpdateAccount(ctx, h.db, ownerOf(ctx), req.AccountId, convert.Deref(in.Settings), func(a *ictcore.Account) error {
 		if in.Type != nil {
 			a.Type = string(*in.Type)
 		}

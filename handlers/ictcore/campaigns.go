@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchboard/auth"
+	"switchboard/convert"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
 	"switchboard/models/ictcore"
@@ -38,7 +39,7 @@ func callingFields(f *ictcore.CampaignFields, in *ictcoreapi.CallingHours) {
 	case in.From == nil && in.To == nil && in.Weekdays == nil:
 		f.ClearCalling = true
 	default:
-		f.Calling = &ictcore.CallingHours{From: deref(in.From), To: deref(in.To), Weekdays: deref(in.Weekdays)}
+		f.Calling = &ictcore.CallingHours{From: convert.Deref(in.From), To: convert.Deref(in.To), Weekdays: convert.Deref(in.Weekdays)}
 	}
 }
 
@@ -83,7 +84,7 @@ func (h *Handler) ListCampaigns(ctx context.Context, req ictcoreapi.ListCampaign
 	if err != nil {
 		return nil, err
 	}
-	return ictcoreapi.ListCampaigns200JSONResponse{Body: each(page.Items, toAPICampaign), Headers: ictcoreapi.ListCampaigns200ResponseHeaders{
+	return ictcoreapi.ListCampaigns200JSONResponse{Body: convert.Each(page.Items, toAPICampaign), Headers: ictcoreapi.ListCampaigns200ResponseHeaders{
 		XTotalCount: page.Total, Link: server.PageLink(ctx, page, ""),
 	}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"switchboard/convert"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
 	"switchboard/models/ictcore"
@@ -17,13 +18,13 @@ func toAPIContact(c *ictcore.Contact) ictcoreapi.Contact {
 	}
 }
 
-func toAPIContacts(cs []ictcore.Contact) []ictcoreapi.Contact { return each(cs, toAPIContact) }
+func toAPIContacts(cs []ictcore.Contact) []ictcoreapi.Contact { return convert.Each(cs, toAPIContact) }
 
 func toModelContact(in *ictcoreapi.ContactInput, userID int64) *ictcore.Contact {
 	c := &ictcore.Contact{
-		FirstName: in.FirstName, LastName: deref(in.LastName), Phone: deref(in.Phone), Address: deref(in.Address),
-		Custom1: deref(in.Custom1), Custom2: deref(in.Custom2), Custom3: deref(in.Custom3),
-		Description: deref(in.Description), UserID: userID,
+		FirstName: in.FirstName, LastName: convert.Deref(in.LastName), Phone: convert.Deref(in.Phone), Address: convert.Deref(in.Address),
+		Custom1: convert.Deref(in.Custom1), Custom2: convert.Deref(in.Custom2), Custom3: convert.Deref(in.Custom3),
+		Description: convert.Deref(in.Description), UserID: userID,
 	}
 	if in.Email != nil {
 		c.Email = string(*in.Email)
@@ -44,7 +45,7 @@ func toAPIGroup(g *ictcore.Group) ictcoreapi.Group {
 	}
 }
 
-func toAPIGroups(gs []ictcore.Group) []ictcoreapi.Group { return each(gs, toAPIGroup) }
+func toAPIGroups(gs []ictcore.Group) []ictcoreapi.Group { return convert.Each(gs, toAPIGroup) }
 
 // contactFilter collects the contact search parameters; list and group-contacts share them.
 type contactFilter struct {
@@ -73,24 +74,7 @@ func firstSet(userID, createdBy *int64) *int64 {
 }
 
 func listQuery(limit *int, offset, after *int64, count *bool) models.ListQuery {
-	return models.ListQuery{Limit: deref(limit), Offset: deref(offset), After: after, Count: deref(count)}
-}
-
-// each converts every row of a page with conv, which reads the row in place.
-func each[T, U any](rows []T, conv func(*T) U) []U {
-	out := make([]U, len(rows))
-	for i := range rows {
-		out[i] = conv(&rows[i])
-	}
-	return out
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+	return models.ListQuery{Limit: convert.Deref(limit), Offset: convert.Deref(offset), After: after, Count: convert.Deref(count)}
 }
 
 // idAnswer is a create's answer, T being the contract's oneOf of `{"<key>": id}` and the bare id: the

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchboard/auth"
+	"switchboard/convert"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models/ictcore"
 	"switchboard/server"
@@ -11,7 +12,7 @@ import (
 
 // CreateGroup (POST /groups).
 func (h *Handler) CreateGroup(ctx context.Context, req ictcoreapi.CreateGroupRequestObject) (ictcoreapi.CreateGroupResponseObject, error) {
-	g := &ictcore.Group{Name: req.Body.Name, Description: deref(req.Body.Description), UserID: auth.PrincipalFrom(ctx).UserID}
+	g := &ictcore.Group{Name: req.Body.Name, Description: convert.Deref(req.Body.Description), UserID: auth.PrincipalFrom(ctx).UserID}
 	if err := ictcore.CreateGroup(ctx, h.db, g); err != nil {
 		return nil, err
 	}

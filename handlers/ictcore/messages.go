@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchboard/auth"
+	"switchboard/convert"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
 	"switchboard/models/ictcore"
@@ -24,7 +25,7 @@ func ownerOf(ctx context.Context) ictcore.Owner {
 
 // pageQuery is the limit/offset window of a list without keyset paging.
 func pageQuery(limit, offset *int, count *bool) models.ListQuery {
-	return models.ListQuery{Limit: deref(limit), Offset: int64(deref(offset)), Count: deref(count)}
+	return models.ListQuery{Limit: convert.Deref(limit), Offset: int64(convert.Deref(offset)), Count: convert.Deref(count)}
 }
 
 // totalHeader converts a page's optional count to the header field.
@@ -47,12 +48,12 @@ func set[T any](dst *T, v *T) {
 
 func (h *Handler) CreateText(ctx context.Context, req ictcoreapi.CreateTextRequestObject) (ictcoreapi.CreateTextResponseObject, error) {
 	in := req.Body
-	t := &ictcore.Text{Name: in.Name, Data: in.Data, Description: deref(in.Description), Class: 1,
+	t := &ictcore.Text{Name: in.Name, Data: in.Data, Description: convert.Deref(in.Description), Class: 1,
 		UserID: auth.PrincipalFrom(ctx).UserID}
 	if in.Class != nil {
 		t.Class = int(*in.Class)
 	}
-	t.Type, t.Encoding = ictcore.TextCharset(string(deref(in.Type)), (*int)(in.Encoding), "")
+	t.Type, t.Encoding = ictcore.TextCharset(string(convert.Deref(in.Type)), (*int)(in.Encoding), "")
 	if err := ictcore.CreateText(ctx, h.db, t); err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func (h *Handler) ListTexts(ctx context.Context, req ictcoreapi.ListTextsRequest
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPIText)
+	out := convert.Each(page.Items, toAPIText)
 	return ictcoreapi.ListTexts200JSONResponse{Body: out, Headers: ictcoreapi.ListTexts200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -89,7 +90,7 @@ func (h *Handler) UpdateText(ctx context.Context, req ictcoreapi.UpdateTextReque
 			t.Class = int(*in.Class)
 		}
 		if in.Type != nil || in.Encoding != nil {
-			t.Type, t.Encoding = ictcore.TextCharset(string(deref(in.Type)), (*int)(in.Encoding), t.Type)
+			t.Type, t.Encoding = ictcore.TextCharset(string(convert.Deref(in.Type)), (*int)(in.Encoding), t.Type)
 		}
 		return nil
 	})
@@ -116,8 +117,8 @@ func toAPIText(t *ictcore.Text) ictcoreapi.Text {
 
 func (h *Handler) CreateTemplate(ctx context.Context, req ictcoreapi.CreateTemplateRequestObject) (ictcoreapi.CreateTemplateResponseObject, error) {
 	in := req.Body
-	t := &ictcore.Template{Name: in.Name, Subject: in.Subject, Body: in.Body, BodyAlt: deref(in.BodyAlt),
-		Description: deref(in.Description), Type: deref(in.Type), UserID: auth.PrincipalFrom(ctx).UserID}
+	t := &ictcore.Template{Name: in.Name, Subject: in.Subject, Body: in.Body, BodyAlt: convert.Deref(in.BodyAlt),
+		Description: convert.Deref(in.Description), Type: convert.Deref(in.Type), UserID: auth.PrincipalFrom(ctx).UserID}
 	if err := ictcore.CreateTemplate(ctx, h.db, t); err != nil {
 		return nil, err
 	}
@@ -131,7 +132,7 @@ func (h *Handler) ListTemplates(ctx context.Context, req ictcoreapi.ListTemplate
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPITemplate)
+	out := convert.Each(page.Items, toAPITemplate)
 	return ictcoreapi.ListTemplates200JSONResponse{Body: out, Headers: ictcoreapi.ListTemplates200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -178,8 +179,8 @@ func toAPITemplate(t *ictcore.Template) ictcoreapi.Template {
 
 func (h *Handler) CreateDocument(ctx context.Context, req ictcoreapi.CreateDocumentRequestObject) (ictcoreapi.CreateDocumentResponseObject, error) {
 	in := req.Body
-	d := &ictcore.Document{Name: in.Name, Description: deref(in.Description), Type: deref(in.Type),
-		Quality: string(deref(in.Quality)), UserID: auth.PrincipalFrom(ctx).UserID}
+	d := &ictcore.Document{Name: in.Name, Description: convert.Deref(in.Description), Type: convert.Deref(in.Type),
+		Quality: string(convert.Deref(in.Quality)), UserID: auth.PrincipalFrom(ctx).UserID}
 	if err := ictcore.CreateDocument(ctx, h.db, d); err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func (h *Handler) ListDocuments(ctx context.Context, req ictcoreapi.ListDocument
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPIDocument)
+	out := convert.Each(page.Items, toAPIDocument)
 	return ictcoreapi.ListDocuments200JSONResponse{Body: out, Headers: ictcoreapi.ListDocuments200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -241,7 +242,7 @@ func toAPIDocument(d *ictcore.Document) ictcoreapi.Document {
 
 func (h *Handler) CreateRecording(ctx context.Context, req ictcoreapi.CreateRecordingRequestObject) (ictcoreapi.CreateRecordingResponseObject, error) {
 	in := req.Body
-	r := &ictcore.Recording{Name: in.Name, Description: deref(in.Description), Type: deref(in.Type),
+	r := &ictcore.Recording{Name: in.Name, Description: convert.Deref(in.Description), Type: convert.Deref(in.Type),
 		UserID: auth.PrincipalFrom(ctx).UserID}
 	if err := ictcore.CreateRecording(ctx, h.db, r); err != nil {
 		return nil, err
@@ -256,7 +257,7 @@ func (h *Handler) ListRecordings(ctx context.Context, req ictcoreapi.ListRecordi
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPIRecording)
+	out := convert.Each(page.Items, toAPIRecording)
 	return ictcoreapi.ListRecordings200JSONResponse{Body: out, Headers: ictcoreapi.ListRecordings200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }

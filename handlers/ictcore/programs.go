@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchboard/auth"
+	"switchboard/convert"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models/ictcore"
 	"switchboard/server"
@@ -47,7 +48,7 @@ func (h *Handler) CreateVoicemessageProgram(ctx context.Context, req ictcoreapi.
 
 func (h *Handler) CreateVoicettsProgram(ctx context.Context, req ictcoreapi.CreateVoicettsProgramRequestObject) (ictcoreapi.CreateVoicettsProgramResponseObject, error) {
 	b := req.Body
-	out, err := h.createProgram(ctx, &ictcore.Program{Type: "voicetts", Name: b.Name, ParentID: b.ParentId, AccountID: b.AccountId, Text: b.Text, Delay: deref(b.Delay)})
+	out, err := h.createProgram(ctx, &ictcore.Program{Type: "voicetts", Name: b.Name, ParentID: b.ParentId, AccountID: b.AccountId, Text: b.Text, Delay: convert.Deref(b.Delay)})
 	return ictcoreapi.CreateVoicettsProgram200JSONResponse{ProgramCreatedAnswerJSONResponse: out}, err
 }
 
@@ -89,7 +90,7 @@ func (h *Handler) ListPrograms(ctx context.Context, req ictcoreapi.ListProgramsR
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPIProgram)
+	out := convert.Each(page.Items, toAPIProgram)
 	return ictcoreapi.ListPrograms200JSONResponse{Body: out, Headers: ictcoreapi.ListPrograms200ResponseHeaders{
 		XTotalCount: page.Total, Link: server.PageLink(ctx, page, "")}}, nil
 }

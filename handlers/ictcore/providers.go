@@ -3,6 +3,7 @@ package ictcore
 import (
 	"context"
 
+	"switchboard/convert"
 	"switchboard/gateway"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models/ictcore"
@@ -15,10 +16,10 @@ import (
 
 func (h *Handler) CreateProvider(ctx context.Context, req ictcoreapi.CreateProviderRequestObject) (ictcoreapi.CreateProviderResponseObject, error) {
 	in := req.Body
-	p := &ictcore.Provider{Name: in.Name, Type: string(in.Type), ServiceFlag: deref(in.ServiceFlag), NodeID: 1,
-		Host: deref(in.Host), Port: deref(in.Port), Username: deref(in.Username), Password: deref(in.Password),
-		Dialstring: deref(in.Dialstring), Prefix: deref(in.Prefix), Settings: deref(in.Settings),
-		Description: deref(in.Description), Register: int(deref(in.Register)), Weight: deref(in.Weight), Active: 1}
+	p := &ictcore.Provider{Name: in.Name, Type: string(in.Type), ServiceFlag: convert.Deref(in.ServiceFlag), NodeID: 1,
+		Host: convert.Deref(in.Host), Port: convert.Deref(in.Port), Username: convert.Deref(in.Username), Password: convert.Deref(in.Password),
+		Dialstring: convert.Deref(in.Dialstring), Prefix: convert.Deref(in.Prefix), Settings: convert.Deref(in.Settings),
+		Description: convert.Deref(in.Description), Register: int(convert.Deref(in.Register)), Weight: convert.Deref(in.Weight), Active: 1}
 	set(&p.NodeID, in.NodeId)
 	if in.GatewayFlag != nil {
 		p.GatewayFlag = int(*in.GatewayFlag)
@@ -51,7 +52,7 @@ func (h *Handler) ListProviders(ctx context.Context, req ictcoreapi.ListProvider
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPIProvider)
+	out := convert.Each(page.Items, toAPIProvider)
 	return ictcoreapi.ListProviders200JSONResponse{Body: out, Headers: ictcoreapi.ListProviders200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }

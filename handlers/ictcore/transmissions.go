@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchboard/auth"
+	"switchboard/convert"
 	"switchboard/cronspec"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
@@ -36,8 +37,8 @@ type transmissionFields struct {
 }
 
 func (f transmissionFields) draft(ctx context.Context, programID int64) ictcore.Draft {
-	d := ictcore.Draft{ProgramID: programID, ContactID: f.contactID, Phone: deref(f.phone), Email: deref(f.email),
-		AccountID: f.accountID, Title: f.title, Origin: f.origin, TryAllowed: deref(f.tryAllowed),
+	d := ictcore.Draft{ProgramID: programID, ContactID: f.contactID, Phone: convert.Deref(f.phone), Email: convert.Deref(f.email),
+		AccountID: f.accountID, Title: f.title, Origin: f.origin, TryAllowed: convert.Deref(f.tryAllowed),
 		UserID: auth.PrincipalFrom(ctx).UserID}
 	if f.serviceFlag != nil {
 		v := int(*f.serviceFlag)
@@ -246,8 +247,8 @@ func (h *Handler) whenOf(in *ictcoreapi.ScheduleInput) ictcore.When {
 		return ictcore.When{Zone: h.zone}
 	}
 	return ictcore.When{Zone: h.zone,
-		Fields: cronspec.Fields{Year: deref(in.Year), Month: deref(in.Month), Day: deref(in.Day), Weekday: deref(in.Weekday),
-			Hour: deref(in.Hour), Minute: deref(in.Minute)},
+		Fields: cronspec.Fields{Year: convert.Deref(in.Year), Month: convert.Deref(in.Month), Day: convert.Deref(in.Day), Weekday: convert.Deref(in.Weekday),
+			Hour: convert.Deref(in.Hour), Minute: convert.Deref(in.Minute)},
 		Delay: in.Delay, Timestamp: in.Timestamp, Datetime: in.Datetime,
 		Recurring: in.IsRecurring != nil && *in.IsRecurring == ictcoreapi.ScheduleInputIsRecurringN1,
 	}
@@ -282,7 +283,7 @@ func (h *Handler) ListTransmissionSpools(ctx context.Context, req ictcoreapi.Lis
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPISpool)
+	out := convert.Each(page.Items, toAPISpool)
 	return ictcoreapi.ListTransmissionSpools200JSONResponse{Body: out,
 		Headers: ictcoreapi.ListTransmissionSpools200ResponseHeaders{XTotalCount: page.Total, Link: server.PageLink(ctx, page, "")}}, nil
 }
@@ -330,7 +331,7 @@ func resultList(ctx context.Context, page models.PageOf[ictcore.SpoolResult]) ic
 func toAPITransmission(t *ictcore.Transmission) ictcoreapi.Transmission {
 	status, detail := transmissionStatus(t.Status)
 	return ictcoreapi.Transmission{TransmissionId: t.ID, Title: t.Title, ServiceFlag: ictcoreapi.ServiceFlag(t.ServiceFlag),
-		ProgramId: t.ProgramID, AccountId: deref(t.AccountID), ContactId: t.ContactID, Origin: t.Origin,
+		ProgramId: t.ProgramID, AccountId: convert.Deref(t.AccountID), ContactId: t.ContactID, Origin: t.Origin,
 		Direction: ictcoreapi.TransmissionDirection(t.Direction), Status: status, StatusDetail: &detail,
 		Response: t.Response, TryAllowed: t.TryAllowed, TryDone: t.TryDone, LastRun: t.LastRun, CampaignId: t.CampaignID,
 		UserId: t.UserID}

@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/auth"
+	"switchboard/convert"
 	"switchboard/gen/ictcoreapi"
 	"switchboard/models"
 	"switchboard/models/ictcore"
@@ -89,16 +90,16 @@ func (h *Handler) CreateUser(ctx context.Context, req ictcoreapi.CreateUserReque
 	if hash == "" {
 		return nil, models.Errorf(models.Invalid, "password is required (as password or passwd)")
 	}
-	u := &identity.User{Username: in.Username, PasswordHash: hash, FirstName: deref(in.FirstName),
-		LastName: deref(in.LastName), Phone: deref(in.Phone), Address: deref(in.Address), Company: deref(in.Company),
+	u := &identity.User{Username: in.Username, PasswordHash: hash, FirstName: convert.Deref(in.FirstName),
+		LastName: convert.Deref(in.LastName), Phone: convert.Deref(in.Phone), Address: convert.Deref(in.Address), Company: convert.Deref(in.Company),
 		Roles: "user", Active: in.Active == nil || *in.Active == ictcoreapi.UserInputActiveN1,
-		CountryID: in.CountryId, LanguageID: deref(in.LanguageId), TimezoneID: in.TimezoneId}
+		CountryID: in.CountryId, LanguageID: convert.Deref(in.LanguageId), TimezoneID: in.TimezoneId}
 	if in.Email != nil {
 		u.Email = email(string(*in.Email))
 	}
 	err = identity.CreateUser(ctx, h.db, u, func(tx *gorm.DB) error {
 		return ictcore.CreateUserDefaultAccount(tx, ictcore.DefaultAccount{UserID: u.ID, Username: u.Username,
-			FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone, Email: deref(u.Email), Addr: u.Address,
+			FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone, Email: convert.Deref(u.Email), Addr: u.Address,
 			Active: u.Active})
 	})
 	if err != nil {
@@ -115,7 +116,7 @@ func (h *Handler) ListUsers(ctx context.Context, req ictcoreapi.ListUsersRequest
 	if err != nil {
 		return nil, err
 	}
-	out := each(page.Items, toAPIUser)
+	out := convert.Each(page.Items, toAPIUser)
 	return ictcoreapi.ListUsers200JSONResponse{Body: out, Headers: ictcoreapi.ListUsers200ResponseHeaders{
 		XTotalCount: totalHeader(page.Total), Link: server.PageLink(ctx, page, "")}}, nil
 }

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 
+	"switchboard/convert"
 	"switchboard/gen/platformapi"
 	"switchboard/models/platform"
 	"switchboard/server"
@@ -25,7 +26,7 @@ func (h *Handler) ListApiKeys(ctx context.Context, req platformapi.ListApiKeysRe
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.ListApiKeys200JSONResponse{Body: mapAll(page.Items, toAPIKey),
+	return platformapi.ListApiKeys200JSONResponse{Body: convert.Each(page.Items, toAPIKey),
 		Headers: platformapi.ListApiKeys200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
 }
 

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 
+	"switchboard/convert"
 	"switchboard/gen/platformapi"
 	"switchboard/models/collect"
 	"switchboard/server"
@@ -26,7 +27,7 @@ func (h *Handler) ListCollectDatabases(ctx context.Context, req platformapi.List
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.ListCollectDatabases200JSONResponse{Body: mapAll(page.Items, toCollectDatabase),
+	return platformapi.ListCollectDatabases200JSONResponse{Body: convert.Each(page.Items, toCollectDatabase),
 		Headers: platformapi.ListCollectDatabases200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
 }
 
@@ -78,7 +79,7 @@ func (h *Handler) ListCollectOperators(ctx context.Context, req platformapi.List
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.ListCollectOperators200JSONResponse{Body: mapAll(page.Items, toCollectOperator),
+	return platformapi.ListCollectOperators200JSONResponse{Body: convert.Each(page.Items, toCollectOperator),
 		Headers: platformapi.ListCollectOperators200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
 }
 
@@ -153,7 +154,7 @@ func (h *Handler) ListCollectRecordDefs(ctx context.Context, req platformapi.Lis
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.ListCollectRecordDefs200JSONResponse{Body: mapAll(page.Items, toCollectRecordDef),
+	return platformapi.ListCollectRecordDefs200JSONResponse{Body: convert.Each(page.Items, toCollectRecordDef),
 		Headers: platformapi.ListCollectRecordDefs200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
 }
 

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 
+	"switchboard/convert"
 	"switchboard/gen/platformapi"
 	"switchboard/models/collect"
 	"switchboard/server"
@@ -17,16 +18,16 @@ func (h *Handler) CreateCollectForm(ctx context.Context, req platformapi.CreateC
 		return nil, err
 	}
 	b := req.Body
-	f := &collect.Form{UUID: orZero(b.Id), Name: b.Name, Alias: orZero(b.Alias), Width: b.Width, Height: b.Height}
+	f := &collect.Form{UUID: convert.Deref(b.Id), Name: b.Name, Alias: convert.Deref(b.Alias), Width: b.Width, Height: b.Height}
 	if b.Fields != nil {
 		for _, it := range *b.Fields {
-			f.Fields = append(f.Fields, collect.FormItem{UUID: orZero(it.Id), Name: it.Name, Label: it.Label,
-				Alias: orZero(it.Alias), Editable: orZero(it.Editable)})
+			f.Fields = append(f.Fields, collect.FormItem{UUID: convert.Deref(it.Id), Name: it.Name, Label: it.Label,
+				Alias: convert.Deref(it.Alias), Editable: convert.Deref(it.Editable)})
 		}
 	}
 	if b.Buttons != nil {
 		for _, it := range *b.Buttons {
-			f.Buttons = append(f.Buttons, collect.FormItem{UUID: orZero(it.Id), Label: it.Label, Value: it.Value})
+			f.Buttons = append(f.Buttons, collect.FormItem{UUID: convert.Deref(it.Id), Label: it.Label, Value: it.Value})
 		}
 	}
 	if err := collect.CreateForm(ctx, h.db, s, f); err != nil {
@@ -45,7 +46,7 @@ func (h *Handler) ListCollectForms(ctx context.Context, req platformapi.ListColl
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.ListCollectForms200JSONResponse{Body: mapAll(page.Items, toCollectForm),
+	return platformapi.ListCollectForms200JSONResponse{Body: convert.Each(page.Items, toCollectForm),
 		Headers: platformapi.ListCollectForms200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
 }
 
@@ -91,12 +92,4 @@ func toCollectForm(f *collect.Form) platformapi.CollectForm {
 		out.Buttons[i] = platformapi.CollectFormButton{Id: &it.UUID, Label: it.Label, Value: it.Value}
 	}
 	return out
-}
-
-func orZero[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

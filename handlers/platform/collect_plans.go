@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 
+	"switchboard/convert"
 	"switchboard/gen/platformapi"
 	"switchboard/models/collect"
 	"switchboard/server"
@@ -11,13 +12,13 @@ import (
 // CreateCollectPlan (POST /collect-databases/{database_id}/plans) defines a contact plan of the database.
 func (h *Handler) CreateCollectPlan(ctx context.Context, req platformapi.CreateCollectPlanRequestObject) (platformapi.CreateCollectPlanResponseObject, error) {
 	b := req.Body
-	in := collect.PlanInput{Code: b.Code, Description: deref(b.Description), NeedsSocket: b.NeedsSocket != nil && *b.NeedsSocket}
+	in := collect.PlanInput{Code: b.Code, Description: convert.Deref(b.Description), NeedsSocket: b.NeedsSocket != nil && *b.NeedsSocket}
 	for _, r := range b.Records {
 		in.Records = append(in.Records, string(r))
 	}
 	for _, s := range b.Steps {
-		in.Steps = append(in.Steps, collect.Step{Type: string(s.Type), Field: deref(s.Field), Value: deref(s.Value),
-			Message: deref(s.Message), Buttons: derefSlice(s.Buttons), FormID: deref(s.Formid), Fields: derefSlice(s.Fields),
+		in.Steps = append(in.Steps, collect.Step{Type: string(s.Type), Field: convert.Deref(s.Field), Value: convert.Deref(s.Value),
+			Message: convert.Deref(s.Message), Buttons: derefSlice(s.Buttons), FormID: convert.Deref(s.Formid), Fields: derefSlice(s.Fields),
 			Values: derefSlice(s.Values), Cancel: derefSlice(s.Cancel)})
 	}
 	p, err := collect.CreatePlan(ctx, h.db, collect.Scope{DatabaseID: req.DatabaseId}, in)
@@ -37,7 +38,7 @@ func (h *Handler) ListCollectPlans(ctx context.Context, req platformapi.ListColl
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.ListCollectPlans200JSONResponse{Body: mapAll(page.Items, toCollectPlan),
+	return platformapi.ListCollectPlans200JSONResponse{Body: convert.Each(page.Items, toCollectPlan),
 		Headers: platformapi.ListCollectPlans200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
 }
 
@@ -104,14 +105,6 @@ func toCollectPlan(p *collect.Plan) platformapi.CollectPlan {
 		out.Steps[i] = st
 	}
 	return out
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 func derefSlice[T any](p *[]T) []T {

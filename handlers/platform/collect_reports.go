@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 
+	"switchboard/convert"
 	"switchboard/gen/platformapi"
 	"switchboard/models/collect"
 	"switchboard/server"
@@ -17,7 +18,7 @@ func (h *Handler) CreateCollectReport(ctx context.Context, req platformapi.Creat
 		return nil, err
 	}
 	b := req.Body
-	r, err := collect.CreateReport(ctx, h.db, s, collect.ReportInput{Name: b.Name, StartOn: b.Starton, Title: orZero(b.Title), Columns: b.Columns})
+	r, err := collect.CreateReport(ctx, h.db, s, collect.ReportInput{Name: b.Name, StartOn: b.Starton, Title: convert.Deref(b.Title), Columns: b.Columns})
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +35,7 @@ func (h *Handler) ListCollectReports(ctx context.Context, req platformapi.ListCo
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.ListCollectReports200JSONResponse{Body: mapAll(page.Items, toCollectReport),
+	return platformapi.ListCollectReports200JSONResponse{Body: convert.Each(page.Items, toCollectReport),
 		Headers: platformapi.ListCollectReports200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
 }
 

@@ -41,15 +41,6 @@ func toListRef(r *platform.ListRef) platformapi.DncListRef {
 	return platformapi.DncListRef{Id: r.ID, Name: r.Name, Global: r.Global}
 }
 
-// mapAll converts every item of a page.
-func mapAll[T, U any](items []T, f func(*T) U) []U {
-	out := make([]U, len(items))
-	for i := range items {
-		out[i] = f(&items[i])
-	}
-	return out
-}
-
 // window is a page's window from the contract's limit and after (nil limit: the default).
 func window(limit *int, after *int64) models.ListQuery {
 	lq := models.ListQuery{After: after}

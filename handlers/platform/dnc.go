@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 
+	"switchboard/convert"
 	"switchboard/gen/platformapi"
 	"switchboard/models/platform"
 	"switchboard/server"
@@ -24,7 +25,7 @@ func (h *Handler) ListDncLists(ctx context.Context, req platformapi.ListDncLists
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.ListDncLists200JSONResponse{Body: mapAll(page.Items, toDncList),
+	return platformapi.ListDncLists200JSONResponse{Body: convert.Each(page.Items, toDncList),
 		Headers: platformapi.ListDncLists200ResponseHeaders{Link: server.PageLink(ctx, page, "after")}}, nil
 }
 
@@ -81,5 +82,5 @@ func (h *Handler) LookupDnc(ctx context.Context, req platformapi.LookupDncReques
 	if err != nil {
 		return nil, err
 	}
-	return platformapi.LookupDnc200JSONResponse{Number: n, Lists: mapAll(refs, toListRef)}, nil
+	return platformapi.LookupDnc200JSONResponse{Number: n, Lists: convert.Each(refs, toListRef)}, nil
 }

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 
+	"switchboard/convert"
 	"switchboard/gen/platformapi"
 	"switchboard/models"
 	"switchboard/models/platform"
@@ -33,7 +34,7 @@ func (h *Handler) ListDncNumbers(ctx context.Context, req platformapi.ListDncNum
 	if page.Next != "" {
 		link = server.NextLink(ctx, map[string]string{"after": page.Next})
 	}
-	return platformapi.ListDncNumbers200JSONResponse{Body: mapAll(page.Items, toDncNumber),
+	return platformapi.ListDncNumbers200JSONResponse{Body: convert.Each(page.Items, toDncNumber),
 		Headers: platformapi.ListDncNumbers200ResponseHeaders{Link: link}}, nil
 }
 
