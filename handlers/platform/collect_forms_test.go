@@ -32,9 +32,7 @@ func TestCollectForms(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
-		var demo, other collectDatabase
-		e.call(t, "POST", "/collect-databases", map[string]any{"name": "cv_demodb"}).JSON(t, &demo)
-		e.call(t, "POST", "/collect-databases", map[string]any{"name": "cv_other"}).JSON(t, &other)
+		demo, other := e.twoDatabases(t)
 		base := "/collect-databases/" + itoa(demo.ID) + "/forms"
 		const id = "35D01FF2-775D-CCB4-8F53-25D36F517384"
 		body := map[string]any{"id": id, "name": "Schedule Next Contact", "alias": "Next", "width": 86, "height": 17,

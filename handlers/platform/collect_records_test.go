@@ -31,9 +31,7 @@ func TestCollectRecordDefs(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
-		var demo, other collectDatabase
-		e.call(t, "POST", "/collect-databases", map[string]any{"name": "cv_demodb"}).JSON(t, &demo)
-		e.call(t, "POST", "/collect-databases", map[string]any{"name": "cv_other"}).JSON(t, &other)
+		demo, other := e.twoDatabases(t)
 		base := "/collect-databases/" + itoa(demo.ID) + "/records"
 
 		var debtor, contact collectRecordDef

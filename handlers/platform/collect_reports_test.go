@@ -23,9 +23,7 @@ func TestCollectReports(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
-		var demo, other collectDatabase
-		e.call(t, "POST", "/collect-databases", map[string]any{"name": "cv_demodb"}).JSON(t, &demo)
-		e.call(t, "POST", "/collect-databases", map[string]any{"name": "cv_other"}).JSON(t, &other)
+		demo, other := e.twoDatabases(t)
 		records := "/collect-databases/" + itoa(demo.ID) + "/records"
 		var debtor collectRecordDef
 		e.call(t, "POST", records, map[string]any{"name": "debtor", "rowid_field": "de_rowid", "fields": []map[string]any{

@@ -14,6 +14,18 @@ type collectDatabase struct {
 	CreatedAt string `json:"created_at"`
 }
 
+// twoDatabases makes cv_demodb and cv_other through the platform API: one to work in, one that must see
+// none of it.
+func (e *env) twoDatabases(t *testing.T) (demo, other collectDatabase) {
+	t.Helper()
+	e.call(t, "POST", "/collect-databases", map[string]any{"name": "cv_demodb"}).JSON(t, &demo)
+	e.call(t, "POST", "/collect-databases", map[string]any{"name": "cv_other"}).JSON(t, &other)
+	if demo.ID == 0 || other.ID == 0 {
+		t.Fatalf("databases not made: %+v %+v", demo, other)
+	}
+	return demo, other
+}
+
 type collectOperator struct {
 	ID         int64  `json:"id"`
 	DatabaseID int64  `json:"database_id"`
