@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"switchboard/models"
 )
@@ -479,37 +478,16 @@ func SendTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64, enque
 // RetryTransmission starts the automatic retry of a transmission that waits for it: still pending_retry
 // with tryDone tries. It answers nil, nil when the transmission moved on meanwhile (sent by hand, deleted).
 func RetryTransmission(ctx context.Context, db *gorm.DB, id int64, tryDone int, enqueue Enqueue) (*Spool, error) {
-	return startAttempt(ctx, db, id, func(q *gorm.DB) *gorm.DB {
-		return q.Where("status = ? AND try_done = ?", StatusPendingRetry, tryDone)
-	}, func(*gorm.DB) error { return errNoRetry }, enqueue)
-}
-
-var errNoRetry = errors.New("no retry due")
-
-func startAttempt(ctx context.Context, db *gorm.DB, id int64, due func(*gorm.DB) *gorm.DB, notDue func(tx *gorm.DB) error, enqueue Enqueue) (*Spool, error) {
 	var s *Spool
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		now := time.Now().Unix()
-		var moved []Transmission // the update's RETURNING: no second read
-		res := due(tx.Model(&moved).Clauses(clause.Returning{}).Where("transmission_id = ?", id)).Updates(map[string]any{
-			"status": StatusProcessing, "try_done": gorm.Expr("try_done + 1"), "last_run": now, "updated_at": now})
-		if res.Error != nil {
-			return res.Error
+		ss, err := startAttempts(tx, AnyOwner, []int64{id}, time.Now().Unix(),
+			due{"status = ? AND try_done = ?", []any{StatusPendingRetry, tryDone}})
+		if err != nil || len(ss) == 0 {
+			return err // none: moved on meanwhile
 		}
-		if res.RowsAffected == 0 || len(moved) == 0 {
-			return notDue(tx)
-		}
-		t := moved[0]
-		s = &Spool{TransmissionID: id, TimeSpool: now, Status: SpoolQueued, ServiceFlag: t.ServiceFlag,
-			AccountID: t.AccountID, UserID: t.UserID}
-		if err := tx.Create(s).Error; err != nil {
-			return err
-		}
+		s = &ss[0]
 		return enqueue(tx, s.ID)
 	})
-	if errors.Is(err, errNoRetry) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}
