@@ -3,6 +3,7 @@ package platform
 import (
 	"time"
 
+	"switchboard/convert"
 	"switchboard/gen/platformapi"
 	"switchboard/models"
 	"switchboard/models/platform"
@@ -43,9 +44,5 @@ func toListRef(r *platform.ListRef) platformapi.DncListRef {
 
 // window is a page's window from the contract's limit and after (nil limit: the default).
 func window(limit *int, after *int64) models.ListQuery {
-	lq := models.ListQuery{After: after}
-	if limit != nil {
-		lq.Limit = *limit
-	}
-	return lq
+	return models.ListQuery{Limit: convert.Deref(limit), After: after}
 }
