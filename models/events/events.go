@@ -23,7 +23,7 @@ const (
 
 // CallEvent is one change in one call.
 type CallEvent struct {
-	UniqueID   string            // the publisher's id of this event; a second event with the same id is the same event
+	UniqueID   string            // the call's id (Accolades' uniqueId, a uContact GUID); one per call, shared by its states
 	Direction  string            // Inbound or Outbound
 	Phone      string            // the other party's number (ANI of an inbound call, destination of an outbound one)
 	Agent      string            // the agent the call is for: an Accolades CRM id, or a uContact agent name
@@ -39,8 +39,9 @@ type CallEvent struct {
 type Sink func(ctx context.Context, tx *gorm.DB, e CallEvent) error
 
 // Publisher records a call event, runs the sinks and broadcasts it to every node's live subscribers.
-// It answers the stored event and whether it was new: publishing an event whose UniqueID is already
-// stored changes nothing and answers the stored one with fresh == false.
+// An event is identified by its call and state (UniqueID, State): a call's ringing, answered and ended are
+// three events, and publishing a pair already stored changes nothing and answers the stored event with
+// fresh == false (a retried POST, a re-run job).
 type Publisher interface {
 	Publish(ctx context.Context, e CallEvent) (stored CallEvent, fresh bool, err error)
 }
