@@ -280,6 +280,9 @@ func TestRecordList(t *testing.T) {
 			{"last page", url.Values{"limit": {"3"}, "page": {"3"}}, "Evans", 7, 3, 0},
 			{"past the end", url.Values{"limit": {"3"}, "page": {"4"}}, "", 7, 3, 0},
 			{"filtered pages", url.Values{"filter": {"de_status='NEW'"}, "limit": {"2"}, "page": {"2"}, "sort": {"de_name"}}, "O'Neil", 3, 2, 0},
+			{"filtered, rowid descending", url.Values{"filter": {"de_status='ACT'"}, "sort": {"-de_rowid"}}, "Evans,Clark, Jr,baker", 3, 1, 0},
+			{"two conditions sorted on a third field", url.Values{"filter": {"de_owing__gte='3.5',de_name__like='%a%'"}, "sort": {"-de_owing"}}, "Davis,Adams,baker,Evans,Clark, Jr", 5, 1, 0},
+			{"filtered, two sort fields, page 2", url.Values{"filter": {"de_owing__gte='3.5'"}, "sort": {"de_status,-de_owing"}, "limit": {"2"}, "page": {"2"}}, "Clark, Jr,Adams", 5, 3, 0},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				l := r.list(t, "/debtor", tc.q)
