@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"switchboard/app"
+	"switchboard/models/platform"
 	"switchboard/server"
 )
 
@@ -195,4 +196,34 @@ func truncate(b []byte) string {
 		return string(b[:300]) + "…"
 	}
 	return string(b)
+}
+
+// APIKey stores a platform API key of the scope directly, as `switchboard key add` does, and answers it.
+func (e *Env) APIKey(t testing.TB, name, scope string) string {
+	t.Helper()
+	_, key, err := platform.CreateAPIKey(context.Background(), e.DB, name, scope)
+	if err != nil {
+		t.Fatalf("key %s: %v", name, err)
+	}
+	return key
+}
+
+// SendJSON sends a request with the headers h (which may be empty); body nil sends none, a string is sent
+// as it is (JSON), anything else is encoded as JSON. The answer is checked against the contract.
+func (e *Env) SendJSON(t testing.TB, h http.Header, method, path string, body any) *Response {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		if s, ok := body.(string); ok {
+			r = strings.NewReader(s)
+		} else {
+			r = JSONBody(t, body)
+		}
+		h = h.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		h.Set("Content-Type", "application/json")
+	}
+	return e.Do(t, Request{Method: method, Path: path, Body: r, Header: h})
 }

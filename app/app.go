@@ -19,16 +19,21 @@ import (
 	"switchboard/delivery"
 	"switchboard/dialer"
 	"switchboard/gateway"
+	"switchboard/handlers/accolades"
 	"switchboard/handlers/cim"
 	"switchboard/handlers/collect"
 	"switchboard/handlers/ictcore"
 	"switchboard/handlers/platform"
 	"switchboard/handlers/ucontact"
 	"switchboard/models"
+	cimcalls "switchboard/models/cim"
+	"switchboard/models/events"
 	"switchboard/models/identity"
 	"switchboard/queue"
+	"switchboard/realtime"
 	"switchboard/schedules"
 	"switchboard/server"
+	"switchboard/webhooks"
 )
 
 // Options configure Build. Zero values take the defaults.
@@ -69,18 +74,39 @@ type Options struct {
 	RetryDelay, RetryMaxDelay time.Duration
 	// Queue tunes the job queue (workers, polling, timeouts); Queue.Log is filled in.
 	Queue queue.Config
+	// Listeners receive every call event on this node, besides the vendor APIs' own (tests, the bench).
+	Listeners []events.Listener
+	// Webhooks tunes the webhook deliveries (timeout, attempts, backoff, attempts at once per endpoint);
+	// DB, Queue and Log are filled in.
+	Webhooks webhooks.Config
+	// Relay tunes how a node on Postgres hears the other nodes' call events (reconnect backoff).
+	Relay realtime.RelayOptions
 }
 
-// Service is the assembled Switchboard: its HTTP surface, and the job queue's workers behind it, which
-// run from Build until Stop.
+// Service is the assembled Switchboard: its HTTP surface, and behind it the job queue's workers and the
+// call-event stream (its bus, and on Postgres the LISTEN relay), which run from Build until Stop.
 type Service struct {
 	http.Handler
-	queue *queue.Queue
+	// Events publishes call events as POST /platform/call-events does (the bench, tests).
+	Events events.Publisher
+	queue  *queue.Queue
+	bus    *realtime.Bus
+	relay  *realtime.Relay // nil on SQLite
+	crms   *accolades.Handler
 }
 
 // Stop stops the job queue's workers: they finish the jobs under way until ctx ends, then are cancelled
-// (see queue.Queue.Stop). Call it after the HTTP server has drained and before closing the store.
-func (s *Service) Stop(ctx context.Context) error { return s.queue.Stop(ctx) }
+// (see queue.Queue.Stop); then the call-event relay and bus (the events already queued reach the
+// listeners first). Call it after the HTTP server has drained and before closing the store.
+func (s *Service) Stop(ctx context.Context) error {
+	s.crms.Stop(ctx) // the CRM sockets are told (connectionClosed) and the node's CRM id leases released
+	err := s.queue.Stop(ctx)
+	if s.relay != nil {
+		s.relay.Stop()
+	}
+	s.bus.Close()
+	return err
+}
 
 // DefaultMediaMax is the media upload limit the ICTCore contract states (20 MiB).
 const DefaultMediaMax = 20 << 20
@@ -101,12 +127,27 @@ func Build(ctx context.Context, o Options) (*Service, error) {
 	}
 	h, err := server.New(server.Config{DB: o.DB, Log: o.Log, APIs: a.apis, Limits: o.Limits, Collectors: a.collectors})
 	if err != nil {
+		a.bus.Close()
 		return nil, err
 	}
 	if err := a.queue.Start(ctx); err != nil {
+		a.bus.Close()
 		return nil, err
 	}
-	return &Service{Handler: h, queue: a.queue}, nil
+	svc := &Service{Handler: h, Events: a.events, queue: a.queue, bus: a.bus, crms: a.crms}
+	if models.IsPostgres(o.DB) {
+		// Every node hears every node's call events, its own included, on its LISTEN connection.
+		relay, err := realtime.NewRelay(a.bus, o.DB, o.Log, o.Relay)
+		if err == nil {
+			err = relay.Start(ctx)
+		}
+		if err != nil {
+			_ = svc.Stop(ctx)
+			return nil, err
+		}
+		svc.relay = relay
+	}
+	return svc, nil
 }
 
 // APIs answers every vendor API over the store, as Build mounts them (their job queue not started).
@@ -115,14 +156,21 @@ func APIs(ctx context.Context, o Options) ([]server.API, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.bus.Close()
 	return a.apis, nil
 }
 
-// assembly is every vendor API, the job queue their work goes to, and their own metrics.
+// assembly is every vendor API, the job queue their work goes to, their own metrics, and the call-event
+// stream that joins them: its Publisher (events), which the vendor APIs that publish call events take
+// (`Events events.Publisher` in their Configs), and this node's bus, which hands every event to the
+// listeners subscribed on it.
 type assembly struct {
 	apis       []server.API
 	queue      *queue.Queue
 	collectors []prometheus.Collector
+	events     *events.Recorder
+	bus        *realtime.Bus
+	crms       *accolades.Handler
 }
 
 // assemble builds every vendor API and the job queue their work goes to.
@@ -155,21 +203,48 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 	qc.Log = o.Log
 	q := queue.New(o.DB, qc)
 	scheds := schedules.New(o.DB, q, o.Log)
+	// The call-event stream (DESIGN §6). Its Publisher (pub) is taken by what publishes call events: the
+	// platform API, uContact's AgentCall and dialer, Accolades' REST dial/, and ICTCore's answered voice
+	// transmissions (delivery). Sinks run in the transaction that records an event, once per event: the
+	// webhook jobs and CIM's interaction (models/cim.RecordCall). Listeners get every event on this node
+	// after its commit: o.Listeners here, the Accolades hub where its API is built below.
+	bus := realtime.NewBus(o.Log)
+	for _, l := range o.Listeners {
+		bus.Subscribe(l)
+	}
+	wh := o.Webhooks
+	wh.DB, wh.Queue, wh.Log = o.DB, q, o.Log
+	hooks := webhooks.New(wh)
+	pub := events.NewRecorder(events.Config{DB: o.DB, Sinks: []events.Sink{hooks.Sink, cimcalls.RecordCall}, Local: bus.Deliver})
 	sender, err := delivery.New(delivery.Config{DB: o.DB, Blobs: blobs, Queue: q, Log: o.Log, Sim: o.Sim,
-		Schedules: scheds, Region: o.PhoneRegion,
+		Schedules: scheds, Region: o.PhoneRegion, Events: pub,
 		RetryDelay: o.RetryDelay, RetryMaxDelay: o.RetryMaxDelay})
 	if err != nil {
+		bus.Close()
 		return nil, fmt.Errorf("delivery: %w", err)
 	}
 	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.EnqueueMany, Schedules: scheds, Clock: o.Clock,
 		Region: o.PhoneRegion, Zone: o.ScheduleZone, MaxWait: o.DialerMaxWait})
-	return &assembly{queue: q, collectors: []prometheus.Collector{dial.Collector()}, apis: []server.API{
+	acc, err := accolades.New(ctx, accolades.Config{DB: o.DB, Log: o.Log, Logins: logins, Publisher: pub, Sim: o.Sim})
+	if err != nil {
+		bus.Close()
+		return nil, fmt.Errorf("accolades: %w", err)
+	}
+	bus.Subscribe(acc.Deliver) // the Accolades hub pushes a call to the CRM socket this node holds for its agent
+	uc, err := ucontact.New(ucontact.Config{DB: o.DB, Logins: logins, Queue: q, Sim: o.Sim, Events: pub, Region: o.PhoneRegion,
+		Zone: o.ScheduleZone, Log: o.Log})
+	if err != nil {
+		bus.Close()
+		return nil, fmt.Errorf("ucontact: %w", err)
+	}
+	return &assembly{queue: q, collectors: []prometheus.Collector{dial.Collector()}, events: pub, bus: bus, crms: acc, apis: []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
 			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),
 		collect.New(collect.Config{DB: o.DB, Logins: logins, Clock: o.CollectClock, Blobs: blobs, FileMax: mediaMax}),
-		cim.New(),
-		ucontact.New(),
-		platform.New(platform.Config{DB: o.DB, Tokens: tokens, Version: o.Version, Region: o.PhoneRegion}),
+		cim.New(cim.Config{DB: o.DB}),
+		uc,
+		acc,
+		platform.New(platform.Config{DB: o.DB, Tokens: tokens, Version: o.Version, Region: o.PhoneRegion, Events: pub}),
 	}}, nil
 }
 

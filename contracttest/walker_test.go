@@ -26,7 +26,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
 
-var apis = []string{"ictcore", "collect", "cim", "ucontact", "platform"}
+var apis = []string{"ictcore", "collect", "cim", "ucontact", "platform", "accolades-api"}
 
 // variant is one request the walker sends.
 type variant struct {

@@ -25,6 +25,7 @@ import (
 	"switchboard/coalesce"
 	"switchboard/gateway"
 	"switchboard/models"
+	"switchboard/models/events"
 	"switchboard/models/ictcore"
 	"switchboard/models/platform"
 	"switchboard/queue"
@@ -46,6 +47,8 @@ type Config struct {
 	RetryDelay, RetryMaxDelay time.Duration
 	// Region reads national phone numbers for the do-not-call check (PHONE_DEFAULT_REGION).
 	Region string
+	// Events receives an answered voice call's events (DESIGN §6); nil publishes none.
+	Events events.Publisher
 }
 
 // The defaults: ICTCore retries a failed transmission after 60 s.
@@ -65,6 +68,7 @@ type Service struct {
 	region              string
 	schedules           *schedules.Service
 	sends               *coalesce.Batcher[ictcore.SendRequest, ictcore.Sent]
+	events              events.Publisher
 }
 
 // New builds the service and registers its workers on the queue (before the queue starts). A simulator
@@ -77,7 +81,7 @@ func New(c Config) (*Service, error) {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	s := &Service{db: c.DB, blobs: c.Blobs, queue: c.Queue, log: c.Log, sim: sim,
+	s := &Service{db: c.DB, blobs: c.Blobs, queue: c.Queue, log: c.Log, sim: sim, events: c.Events,
 		retryDelay: c.RetryDelay, maxWait: c.RetryMaxDelay, region: c.Region, schedules: c.Schedules}
 	if s.retryDelay <= 0 {
 		s.retryDelay = DefaultRetryDelay
@@ -297,10 +301,11 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 		return err
 	}
 	var (
-		ended   []ictcore.Ended
-		ready   []*attempt
-		back    []int64 // never attempted: back to the queue
-		stopErr error
+		ended    []ictcore.Ended
+		ready    []*attempt
+		back     []int64 // never attempted: back to the queue
+		answered []answeredCall
+		stopErr  error
 	)
 	for i := range claimed {
 		sp := &claimed[i]
@@ -348,6 +353,7 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 			continue
 		}
 		outs := make([]*ictcore.Ended, len(wave))
+		results := make([]gateway.Result, len(wave))
 		var wg sync.WaitGroup
 		for i, a := range wave {
 			wg.Go(func() {
@@ -362,14 +368,19 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 					return
 				}
 				outs[i] = &ictcore.Ended{SpoolID: a.spoolID, Outcome: a.outcome(res, sendErr)}
+				results[i] = res
 			})
 		}
 		wg.Wait()
 		for i, o := range outs {
-			if o == nil {
+			switch {
+			case o == nil:
 				back = append(back, wave[i].spoolID)
-			} else {
+			default:
 				ended = append(ended, *o)
+				if o.Outcome.Connected && wave[i].msg.Service == gateway.Voice {
+					answered = append(answered, answeredCall{wave[i], results[i].Duration})
+				}
 			}
 		}
 	}
@@ -377,6 +388,7 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 	if err := s.finish(ctx, ended); err != nil {
 		return err
 	}
+	s.publishAnswered(ctx, answered)
 	if stopErr != nil {
 		return stopErr
 	}
@@ -384,6 +396,36 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 		return ctx.Err() // stopped: the job runs again and makes the attempts put back
 	}
 	return nil
+}
+
+// answeredCall is a voice attempt the far end answered, and how long the call lasted.
+type answeredCall struct {
+	a        *attempt
+	duration time.Duration
+}
+
+// publishAnswered publishes each answered voice call as two call events, answered and ended, once its
+// outcome is recorded. The call's id is its spool's, so a rerun of the job publishes nothing twice. A
+// failure is logged, not retried: the attempt's own record is already safe, and a node killed between the
+// two steps loses only the events (Switchboard: ICTCore-made calls publish at most once).
+func (s *Service) publishAnswered(ctx context.Context, calls []answeredCall) {
+	if s.events == nil || len(calls) == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	for _, c := range calls {
+		vars := map[string]string{"spool_id": strconv.FormatInt(c.a.spoolID, 10), "duration_ms": strconv.FormatInt(c.duration.Milliseconds(), 10)}
+		if c.a.campaignID != 0 {
+			vars["campaign_id"] = strconv.FormatInt(c.a.campaignID, 10)
+		}
+		for _, state := range []string{events.Answered, events.Ended} {
+			e := events.CallEvent{UniqueID: "ictcore-spool-" + strconv.FormatInt(c.a.spoolID, 10), Direction: events.Outbound,
+				Phone: c.a.msg.To, State: state, Source: "ictcore", Variables: vars}
+			if _, _, err := s.events.Publish(ctx, e); err != nil {
+				s.log.WarnContext(ctx, "call event of an answered voice call not published", "spool", c.a.spoolID, "state", state, "error", err)
+			}
+		}
+	}
 }
 
 // screen takes out of ready the attempts to numbers on a do-not-call list that applies to them (a global
@@ -571,10 +613,9 @@ func (s *Service) prepare(ctx context.Context, r *reads, sp *ictcore.Spool) (*at
 	a.gw = s.sim
 	if prov != nil {
 		a.providerID, a.provider = &prov.ID, fmt.Sprintf("%d %s", prov.ID, prov.Name)
-		gw, err := gateway.FromProvider(gateway.ProviderConfig{Type: prov.Type, Host: prov.Host, Port: prov.Port,
-			Username: prov.Username, Password: prov.Password, Prefix: prov.Prefix, Settings: prov.Settings}, s.sim)
+		gw, err := ProviderGateway(prov, s.sim)
 		if err != nil {
-			a.gw = broken{fmt.Sprintf("provider %d (%s) cannot deliver: %s", prov.ID, prov.Name, models.Message(err))}
+			a.gw = broken{err.Error()}
 		} else {
 			a.gw = gw
 		}
@@ -678,6 +719,17 @@ func (s *Service) attachment(kind string, id int64, name, typ, mediaType string)
 	return gateway.Attachment{Name: name, ContentType: mediaType, Open: func(ctx context.Context) (io.ReadCloser, error) {
 		return s.blobs.Open(ctx, ictcore.MediaKey(kind, id))
 	}}
+}
+
+// ProviderGateway answers the gateway an ICTCore provider's settings build (the simulator for what it
+// simulates); the error says why they build none, in words safe to show (no credentials).
+func ProviderGateway(prov *ictcore.Provider, sim *gateway.Simulator) (gateway.Gateway, error) {
+	gw, err := gateway.FromProvider(gateway.ProviderConfig{Type: prov.Type, Host: prov.Host, Port: prov.Port,
+		Username: prov.Username, Password: prov.Password, Prefix: prov.Prefix, Settings: prov.Settings}, sim)
+	if err != nil {
+		return nil, fmt.Errorf("provider %d (%s) cannot deliver: %s", prov.ID, prov.Name, models.Message(err))
+	}
+	return gw, nil
 }
 
 // broken stands in for a provider whose settings no longer build a gateway: every attempt fails, saying

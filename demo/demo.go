@@ -25,6 +25,15 @@ const (
 
 // Seed adds what is missing of the demo and reports each step to out.
 func Seed(ctx context.Context, db *gorm.DB, out io.Writer) error {
+	if err := SeedUContact(ctx, db, out); err != nil { // demo/ucontact.go
+		return err
+	}
+	if err := SeedAccolades(ctx, db, out); err != nil { // demo/accolades.go
+		return err
+	}
+	if err := SeedCIM(ctx, db, out); err != nil { // demo/cim.go
+		return err
+	}
 	d, err := collect.FindDatabase(ctx, db, Database)
 	if models.KindOf(err) == models.NotFound {
 		d, err = collect.CreateDatabase(ctx, db, Database)

@@ -45,6 +45,10 @@ var migrations = []migration{
 	{19, "Collect! contact plans and their jobs", migrateV19, nil},
 	{20, "Collect! files and forms", migrateV20, nil},
 	{21, "Collect! reports", migrateV21, nil},
+	{22, "Expertflow CIM schema, contacts, mapping and interactions", migrateV22, nil},
+	{23, "uContact users, sessions, campaigns, calls, uploads, dispositions and SMS", migrateV23, nil},
+	{24, "Accolades accounts, agents and CRM connection leases", migrateV24, nil},
+	{25, "call events, webhook subscriptions and their delivery log", migrateV25, nil},
 }
 
 type schemaMigration struct {

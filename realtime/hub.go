@@ -1,8 +1,9 @@
 // Package realtime holds Switchboard's WebSocket hubs (DESIGN §6): connections registered under an id,
 // each with an owner the protocol on top decides about, a bounded send queue drained by one writer, and a
 // ping/pong keepalive. A slow client whose queue fills up is closed with CloseSlow; sending never blocks.
-// The hub knows nothing of any vendor's messages: the Collect! prompts (handlers/collect) and, later, the
-// Accolades CRM socket put their protocols on top of it.
+// The hub knows nothing of any vendor's messages: the Collect! prompts (handlers/collect) and the
+// Accolades CRM socket (handlers/accolades) put their protocols on top of it. Messages queued before a
+// close go out before the close frame (except to a client closed for being slow).
 package realtime
 
 import (
@@ -238,6 +239,9 @@ func (h *Hub) write(ctx context.Context, c *Conn) {
 				why = why[:120]
 			}
 			wctx, cancel := context.WithTimeout(context.Background(), h.opts.PongTimeout)
+			if code != CloseSlow { // a slow client would not read them
+				flush(wctx, c) // what was queued before the close (a last answer, a goodbye) goes first
+			}
 			_ = closeWithin(wctx, c.ws, code, why)
 			cancel()
 			return
@@ -255,6 +259,21 @@ func (h *Hub) write(ctx context.Context, c *Conn) {
 			if err != nil {
 				c.Close(websocket.StatusPolicyViolation, "no pong")
 			}
+		}
+	}
+}
+
+// flush writes the messages still queued when the connection ended, in order, until the queue is empty,
+// a write fails or ctx ends: a protocol may Send a last message and Close at once.
+func flush(ctx context.Context, c *Conn) {
+	for {
+		select {
+		case msg := <-c.send:
+			if c.ws.Write(ctx, websocket.MessageText, msg) != nil {
+				return
+			}
+		default:
+			return
 		}
 	}
 }

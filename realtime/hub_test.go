@@ -81,3 +81,39 @@ func TestSlowClientClosed(t *testing.T) {
 		t.Fatal("the closed connection stayed in the hub")
 	}
 }
+
+// TestSendThenClose: messages queued before a Close reach the client before the close frame, in order
+// (a protocol's last answer, a goodbye).
+func TestSendThenClose(t *testing.T) {
+	t.Parallel()
+	hub := realtime.New(realtime.Options{})
+	p := &proto{opened: make(chan *realtime.Conn, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = hub.Serve(w, r, nil, p) }))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	conn := <-p.opened
+	for _, m := range []string{"one", "two", "bye"} {
+		conn.Send([]byte(m))
+	}
+	conn.Close(4001, "done")
+	var got []string
+	for {
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) != 4001 {
+				t.Fatalf("close: %v, want 4001", err)
+			}
+			break
+		}
+		got = append(got, string(msg))
+	}
+	if strings.Join(got, ",") != "one,two,bye" {
+		t.Fatalf("got %q before the close, want one,two,bye", got)
+	}
+}

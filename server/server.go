@@ -79,7 +79,7 @@ func New(cfg Config) (http.Handler, error) {
 			}
 		}
 	}
-	for _, path := range []string{"/accolades", "/collect/websocket"} {
+	for _, path := range []string{"/collect/websocket"} {
 		if sockets[path] != nil {
 			continue
 		}

@@ -43,7 +43,8 @@ func TestServiceRoutes(t *testing.T) {
 			{"/openapi/asyncapi/accolades-crm.yaml", 200, "asyncapi:"},
 			{"/openapi/../go.mod", 404, ""},
 			{"/platform/health", 200, `"database":"ok"`},
-			{"/accolades", 501, "not implemented"},
+			{"/accolades", 426, "Upgrade"}, // built: a plain GET is not an upgrade
+			{"/docs/accolades-api/", 200, "swagger"},
 			{"/collect/websocket", 426, "Upgrade"}, // built: a plain GET is not an upgrade
 		} {
 			r := e.Do(t, apitest.Request{Method: "GET", Path: tc.path})
@@ -54,37 +55,40 @@ func TestServiceRoutes(t *testing.T) {
 	})
 }
 
-// TestPendingAPIs: contracts not built yet route every operation, validate it, and answer 501 (or their
-// validation and not-found errors) in each vendor's own error shape.
-func TestPendingAPIs(t *testing.T) {
+// TestErrorShapes: every API answers its credential, validation and not-found errors in its own
+// vendor's error shape and status.
+func TestErrorShapes(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t, "sqlite")
 	_, key, err := platform.CreateAPIKey(context.Background(), e.DB, "events", platform.ScopeEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
+	form := "application/x-www-form-urlencoded"
 	for _, tc := range []struct {
 		name, method, path, ctype, body string
+		withKey                         bool
 		wantStatus                      int
 		wantBody                        string
 	}{
-		// Collect!'s login is built (handlers/collect tests it); its data operations answer 501 after the token.
-		{"collect login, no such database", "POST", "/collect/api/v1/auth/login", "application/json", `{"op_id":"OWN","op_password":"own"}`, 401, `"status":401`},
-		{"collect secured without token", "GET", "/collect/api/v1/collect/data/debtor", "", "", 401, `"status":401`},
-		{"collect bad body", "POST", "/collect/api/v1/auth/login", "application/json", `{"op_id":1}`, 400, `"status":400`},
-		{"collect unknown path", "GET", "/collect/api/v1/data", "", "", 404, `"status":404`},
-		{"cim secured", "GET", "/cim/getContactList", "", "", 501, `"statusCode":501`},
-		{"cim unknown path", "GET", "/cim/nope", "", "", 404, `"statusCode":404`},
-		{"ucontact login", "POST", "/ucontact/Integra/resources/auth/UserLogin", "application/x-www-form-urlencoded", "user=a&password=b", 501, "0"},
-		{"ucontact sms", "POST", "/ucontact/Integra/resources/SMS/SendSMS", "application/x-www-form-urlencoded", "destination=1&message=hi", 501, "ERROR"},
-		{"platform call event", "POST", "/platform/call-events", "application/json", `{"direction":"inbound","phone":"1","unique_id":"1.1","state":"ringing"}`, 501, `"status":501`},
-		{"platform bad body", "POST", "/platform/call-events", "application/json", `{"direction":"sideways"}`, 400, `"status":400`},
-		{"platform without credentials", "POST", "/platform/call-events", "", "", 401, `"status":401`},
+		{"collect login, no such database", "POST", "/collect/api/v1/auth/login", "application/json", `{"op_id":"OWN","op_password":"own"}`, false, 401, `"status":401`},
+		{"collect secured without token", "GET", "/collect/api/v1/collect/data/debtor", "", "", false, 401, `"status":401`},
+		{"collect bad body", "POST", "/collect/api/v1/auth/login", "application/json", `{"op_id":1}`, false, 400, `"status":400`},
+		{"collect unknown path", "GET", "/collect/api/v1/data", "", "", false, 404, `"status":404`},
+		{"cim secured without key", "GET", "/cim/getContactList", "", "", false, 401, `"statusCode":401`},
+		{"cim with an events key", "GET", "/cim/getContactList", "", "", true, 403, `"statusCode":403`},
+		{"cim unknown path", "GET", "/cim/nope", "", "", false, 404, `"statusCode":404`},
+		{"ucontact bad login", "POST", "/ucontact/Integra/resources/auth/UserLogin", form, "user=a&password=b", false, 401, "0"},
+		{"ucontact sms without key", "POST", "/ucontact/Integra/resources/SMS/SendSMS", form, "destination=1&message=hi", false, 401, "ERROR"},
+		{"accolades unknown account", "POST", "/accolades-api/1/ping/", form, "password=x", false, 401, `"type":"Error"`},
+		{"platform bad body", "POST", "/platform/call-events", "application/json", `{"direction":"sideways"}`, true, 400, `"status":400`},
+		{"platform without credentials", "POST", "/platform/call-events", "", "", false, 401, `"status":401`},
+		{"platform admin operation with an events key", "GET", "/platform/webhooks", "", "", true, 403, `"status":403`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := apitest.Request{Method: tc.method, Path: tc.path, Header: http.Header{}}
-			if strings.HasPrefix(tc.path, "/platform/") && tc.wantStatus != http.StatusUnauthorized {
-				req.Header.Set("X-API-Key", key) // the platform's authentication is built; its call events are not
+			if tc.withKey {
+				req.Header.Set("X-API-Key", key)
 			}
 			if tc.body != "" {
 				req.Body = strings.NewReader(tc.body)
@@ -217,7 +221,7 @@ func TestOperationsIndexedByEchoRoute(t *testing.T) {
 		mounted[r.Method+" "+r.Path] = true
 	}
 	param := regexp.MustCompile(`\{([^}/]+)\}`)
-	for _, api := range []string{"ictcore", "collect", "cim", "ucontact", "platform"} {
+	for _, api := range []string{"ictcore", "collect", "cim", "ucontact", "platform", "accolades-api"} {
 		doc, err := apitest.Contract(api)
 		if err != nil {
 			t.Fatal(err)

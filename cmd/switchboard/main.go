@@ -3,7 +3,7 @@
 //	switchboard serve            start the server (default command)
 //	switchboard migrate          apply schema migrations and exit
 //	switchboard user add NAME [admin]   add a user (password from SWITCHBOARD_USER_PASSWORD or generated)
-//	switchboard key add NAME [admin|events]   add a platform API key (printed once; default scope admin)
+//	switchboard key add NAME [admin|events|cim]   add a platform API key (printed once; default scope admin)
 //	switchboard collect add-database NAME      add a Collect! database (cv_…)
 //	switchboard collect add-operator DATABASE OP_ID [NAME]   add a Collect! operator (password from
 //	                                          SWITCHBOARD_OPERATOR_PASSWORD or generated)
@@ -253,7 +253,7 @@ func addUser(ctx context.Context, args []string, getenv func(string) string, std
 // addKey creates a platform API key and prints it, the one time it is shown: how the first key is made.
 func addKey(ctx context.Context, args []string, stdout io.Writer, db *gorm.DB) error {
 	if len(args) < 2 || len(args) > 3 || args[0] != "add" {
-		return errors.New("usage: switchboard key add NAME [admin|events]")
+		return errors.New("usage: switchboard key add NAME [admin|events|cim]")
 	}
 	scope := platform.ScopeAdmin
 	if len(args) == 3 {

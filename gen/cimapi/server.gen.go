@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,9 +95,11 @@ type ClientInterface interface {
 	// GetContactByName Get Contacts by Name
 	//
 	// Get the searched contacts from database.
-	// Switchboard: `name` matches, case-insensitively, any part of `first_name`, of `last_name` or of the
-	// full name `first_name last_name` (so `john sm` finds "John Smith"). Matches are ordered by `_id`;
-	// no match answers an empty array, not 404. (ambiguity 22)
+	// Switchboard (ambiguity 22): `name` matches, case-insensitively, the start of `first_name`, of
+	// `last_name` or of the full name `first_name last_name`: `jo`, `smi` and `john sm` find "John Smith",
+	// `ohn` does not (a prefix is what an index serves on a large directory). Names are compared on their
+	// first 500 characters. Matches are ordered by `_id` (creation order); no match answers an empty array,
+	// not 404.
 	//
 	// Corresponds with GET /contacts/getContactByName/{name} (the `GetContactByName` operationId).
 	GetContactByName(ctx context.Context, name string, params *GetContactByNameParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -104,16 +107,20 @@ type ClientInterface interface {
 	// GetContactsBySearchTermsWithBody Get contact by search term
 	//
 	// Get list of contacts from database. Any number of properties can be included in the search criteria.
-	// Switchboard (ambiguity 22):
-	// - Every term must match (terms are ANDed). At least one term is required.
+	// Switchboard (ambiguity 22, review R20):
+	// - Every term must match (terms are ANDed). A term whose value is an empty string is no term, and a
+	//   search without terms (an empty object, or no body at all, as the document's optional `search`
+	//   allows) lists every contact.
 	// - `phone` is a special term: it matches a contact when ANY of its phone-type attributes (`phone1` and
-	//   every custom attribute of type `phone`) equals the value exactly.
-	// - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone1`
-	//   and other `phone` attributes match exactly; `text` attributes (including `first_name` and
-	//   `last_name`) match case-insensitively anywhere in the value ("contains"); `email` and `url` match
-	//   case-insensitively and exactly; `date`, `datetime`, `number` and `bool` match by equal value.
+	//   every custom attribute of type `phone`) has the same digits (`0300-1234567` finds `03001234567`).
+	// - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone`
+	//   attributes match by equal digits; `text` attributes (including `first_name` and `last_name`) match
+	//   case-insensitively at the start of the value (a prefix: `jo` finds "John", `ohn` does not);
+	//   `email` and `url` match case-insensitively and exactly; `date`, `datetime`, `number` and `bool`
+	//   match by equal value (a datetime in any offset, `true` or "true"). Values are compared on their first
+	//   500 characters.
 	// - A term's value must be valid for its attribute's type (400 otherwise).
-	// - Matches are ordered by `_id`; no match answers an empty array.
+	// - Matches are ordered by `_id` (creation order); no match answers an empty array.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -123,16 +130,20 @@ type ClientInterface interface {
 	// GetContactsBySearchTerms Get contact by search term
 	//
 	// Get list of contacts from database. Any number of properties can be included in the search criteria.
-	// Switchboard (ambiguity 22):
-	// - Every term must match (terms are ANDed). At least one term is required.
+	// Switchboard (ambiguity 22, review R20):
+	// - Every term must match (terms are ANDed). A term whose value is an empty string is no term, and a
+	//   search without terms (an empty object, or no body at all, as the document's optional `search`
+	//   allows) lists every contact.
 	// - `phone` is a special term: it matches a contact when ANY of its phone-type attributes (`phone1` and
-	//   every custom attribute of type `phone`) equals the value exactly.
-	// - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone1`
-	//   and other `phone` attributes match exactly; `text` attributes (including `first_name` and
-	//   `last_name`) match case-insensitively anywhere in the value ("contains"); `email` and `url` match
-	//   case-insensitively and exactly; `date`, `datetime`, `number` and `bool` match by equal value.
+	//   every custom attribute of type `phone`) has the same digits (`0300-1234567` finds `03001234567`).
+	// - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone`
+	//   attributes match by equal digits; `text` attributes (including `first_name` and `last_name`) match
+	//   case-insensitively at the start of the value (a prefix: `jo` finds "John", `ohn` does not);
+	//   `email` and `url` match case-insensitively and exactly; `date`, `datetime`, `number` and `bool`
+	//   match by equal value (a datetime in any offset, `true` or "true"). Values are compared on their first
+	//   500 characters.
 	// - A term's value must be valid for its attribute's type (400 otherwise).
-	// - Matches are ordered by `_id`; no match answers an empty array.
+	// - Matches are ordered by `_id` (creation order); no match answers an empty array.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -144,10 +155,10 @@ type ClientInterface interface {
 	// Get the next page of the contact list (the document's description, "Get the searched contacts from
 	// database", is copied from another operation).
 	// Switchboard: keyset pagination over GET /getContactList. Answers up to `limit` contacts (default 25)
-	// whose `_id` is greater than `last_id`, ordered by `_id` ascending. `last_id` need not exist any more (a
-	// contact deleted meanwhile still works as a cursor), so an unknown `last_id` is not an error. An empty
-	// array means the end of the list. With `count=true`, `X-Total-Count` is the number of all contacts.
-	// (ambiguity 23)
+	// whose `_id` is greater than `last_id`, ordered by `_id` ascending, which is creation order (`_id`s grow
+	// with creation time, review R28). `last_id` need not exist any more (a contact deleted meanwhile still
+	// works as a cursor), so an unknown `last_id` is not an error. An empty array means the end of the list.
+	// With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
 	//
 	// Corresponds with GET /contacts/loadMore/{last_id} (the `LoadMoreContacts` operationId).
 	LoadMoreContacts(ctx context.Context, lastId ObjectId, params *LoadMoreContactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -155,8 +166,8 @@ type ClientInterface interface {
 	// DeleteContact Delete user with given ID
 	//
 	// Delete a contact.
-	// Switchboard: answers the deleted contact (ambiguity 21). Its interaction trees are kept for reporting
-	// but unlinked (their `contact_id` is removed).
+	// Switchboard: answers the deleted contact (ambiguity 21). Its phone numbers are free again at once. Its
+	// interaction trees are kept for reporting but unlinked (their `contact_id` is removed).
 	//
 	// Corresponds with DELETE /contacts/{contact_id} (the `DeleteContact` operationId).
 	DeleteContact(ctx context.Context, contactId ContactId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -171,9 +182,12 @@ type ClientInterface interface {
 	// UpdateContactWithBody Update user with given ID
 	//
 	// Update a contact with new values of its properties.
-	// Switchboard: the body replaces the whole contact (attributes missing from the body are removed;
-	// `_id` never changes). Values are validated against the schema as for POST /saveContact (400).
-	// A phone number already held by ANOTHER contact answers 409; nothing is overwritten. (ambiguity 25)
+	// Switchboard (review R21): the body may carry only the properties that change: a property present
+	// replaces the stored value, an absent one is kept, an empty string removes the value (`phone1` cannot
+	// be removed: 400). An `_id` in the body (a client sending back what GET answered) is ignored: the path
+	// says which contact is updated, and `_id` never changes. Values are validated against the schema as
+	// for POST /saveContact (400). A phone number already held by ANOTHER contact answers 409; nothing is
+	// overwritten (ambiguity 25).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -183,9 +197,12 @@ type ClientInterface interface {
 	// UpdateContact Update user with given ID
 	//
 	// Update a contact with new values of its properties.
-	// Switchboard: the body replaces the whole contact (attributes missing from the body are removed;
-	// `_id` never changes). Values are validated against the schema as for POST /saveContact (400).
-	// A phone number already held by ANOTHER contact answers 409; nothing is overwritten. (ambiguity 25)
+	// Switchboard (review R21): the body may carry only the properties that change: a property present
+	// replaces the stored value, an absent one is kept, an empty string removes the value (`phone1` cannot
+	// be removed: 400). An `_id` in the body (a client sending back what GET answered) is ignored: the path
+	// says which contact is updated, and `_id` never changes. Values are validated against the schema as
+	// for POST /saveContact (400). A phone number already held by ANOTHER contact answers 409; nothing is
+	// overwritten (ambiguity 25).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -196,8 +213,9 @@ type ClientInterface interface {
 	//
 	// Get list of contacts from database.
 	// Switchboard: answers the FIRST page only: up to `limit` contacts (default 25) ordered by `_id`
-	// ascending. Pass the `_id` of the last contact received to GET /contacts/loadMore/{last_id} for the next
-	// page. With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
+	// ascending, which is creation order (review R28). Pass the `_id` of the last contact received to GET
+	// /contacts/loadMore/{last_id} for the next page (the `Link` header says it). With `count=true`,
+	// `X-Total-Count` is the number of all contacts. (ambiguity 23)
 	//
 	// Corresponds with GET /getContactList (the `GetContactList` operationId).
 	GetContactList(ctx context.Context, params *GetContactListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -215,8 +233,9 @@ type ClientInterface interface {
 	//
 	// Get list of interactions for a specific contact from database.
 	// Switchboard (ambiguity 27): `id` is the contact's `_id` (unknown contact: 404). The answer is a JSON
-	// array of interaction trees, one per call linked to the contact, newest call first (the document's
-	// example shows a single tree; "List retrieved" wins). Legs inside a tree are ordered by `start_time`.
+	// array of interaction trees, one per call linked to the contact, newest call first (by `_id`, descending;
+	// the document's example shows a single tree; "List retrieved" wins). Legs inside a tree are in the order
+	// they were first saved (by `_id`).
 	//
 	// Corresponds with GET /interactions/loadInteractions/{id} (the `LoadInteractions` operationId).
 	LoadInteractions(ctx context.Context, id ObjectId, params *LoadInteractionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -229,13 +248,15 @@ type ClientInterface interface {
 	//   contact id as the document's parameter text says). The path wins over the body's `call_Id`, which
 	//   is ignored.
 	// - The first save of a `call_Id` creates the tree; `ani` becomes its `phone_number` and the tree is
-	//   linked to the contact holding that number in any phone-type attribute (at most one, see ambiguity
-	//   25). With no `ani` or no such contact the tree is stored unlinked, and a later save of the same
-	//   `call_Id` whose `ani` matches a contact links it. An already linked tree is never re-linked here.
-	// - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`); `call_id` defaults
-	//   to the path `call_Id`. Saving a leg with the identity of a stored leg replaces it ("update", e.g.
-	//   the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save",
-	//   e.g. a transfer to another agent).
+	//   linked to the contact holding that number (by digits) in any phone-type attribute (at most one, see
+	//   ambiguity 25). With an empty or no `ani`, or no such contact, the tree is stored unlinked, and a
+	//   later save of the same `call_Id` whose `ani` matches a contact links it. An already linked tree is
+	//   never re-linked here.
+	// - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`), an absent field
+	//   counting as empty; `call_id` defaults to the path `call_Id`. Saving a leg with the identity of a
+	//   stored leg updates it: the fields sent replace the stored ones, the others are kept ("update", e.g.
+	//   the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save", e.g.
+	//   a transfer to another agent). Saving the same body again changes nothing (idempotent).
 	// - Switchboard also records interactions itself from its call-event stream, using the mapping
 	//   (see MappingConditionInput).
 	//
@@ -252,13 +273,15 @@ type ClientInterface interface {
 	//   contact id as the document's parameter text says). The path wins over the body's `call_Id`, which
 	//   is ignored.
 	// - The first save of a `call_Id` creates the tree; `ani` becomes its `phone_number` and the tree is
-	//   linked to the contact holding that number in any phone-type attribute (at most one, see ambiguity
-	//   25). With no `ani` or no such contact the tree is stored unlinked, and a later save of the same
-	//   `call_Id` whose `ani` matches a contact links it. An already linked tree is never re-linked here.
-	// - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`); `call_id` defaults
-	//   to the path `call_Id`. Saving a leg with the identity of a stored leg replaces it ("update", e.g.
-	//   the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save",
-	//   e.g. a transfer to another agent).
+	//   linked to the contact holding that number (by digits) in any phone-type attribute (at most one, see
+	//   ambiguity 25). With an empty or no `ani`, or no such contact, the tree is stored unlinked, and a
+	//   later save of the same `call_Id` whose `ani` matches a contact links it. An already linked tree is
+	//   never re-linked here.
+	// - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`), an absent field
+	//   counting as empty; `call_id` defaults to the path `call_Id`. Saving a leg with the identity of a
+	//   stored leg updates it: the fields sent replace the stored ones, the others are kept ("update", e.g.
+	//   the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save", e.g.
+	//   a transfer to another agent). Saving the same body again changes nothing (idempotent).
 	// - Switchboard also records interactions itself from its call-event stream, using the mapping
 	//   (see MappingConditionInput).
 	//
@@ -312,8 +335,8 @@ type ClientInterface interface {
 	// UpdateMappingConditionWithBody Update condition with given ID
 	//
 	// Update a condition of the search criteria.
-	// Switchboard: the body replaces the whole condition and is validated as for POST /mapping; changing
-	// `key` to one used by another condition answers 409. (ambiguity 26)
+	// Switchboard: the body replaces the whole condition and is validated as for POST /mapping (an `_id` in
+	// it is ignored); changing `key` to one used by another condition answers 409. (ambiguity 26)
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -323,8 +346,8 @@ type ClientInterface interface {
 	// UpdateMappingCondition Update condition with given ID
 	//
 	// Update a condition of the search criteria.
-	// Switchboard: the body replaces the whole condition and is validated as for POST /mapping; changing
-	// `key` to one used by another condition answers 409. (ambiguity 26)
+	// Switchboard: the body replaces the whole condition and is validated as for POST /mapping (an `_id` in
+	// it is ignored); changing `key` to one used by another condition answers 409. (ambiguity 26)
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -335,10 +358,13 @@ type ClientInterface interface {
 	//
 	// Create new contact in system.
 	// Switchboard: `phone1` is required. Every other property must be an attribute key of the schema
-	// (GET /getSchema) and its value valid for the attribute's type (400 otherwise). A phone number (in any
-	// phone-type attribute) may not belong to two contacts: if another contact already has it the request
-	// answers 409 and nothing is stored; the existing profile is never overwritten. The same number may
-	// repeat within one contact. (ambiguity 25)
+	// (GET /getSchema) and its value valid for the attribute's type (400 otherwise); an empty string is no
+	// value, and `_id` is ignored. A phone number (in any phone-type attribute, compared by digits) may not
+	// belong to two contacts: if another contact already has it the request answers 409 naming that contact,
+	// and nothing is stored. Ambiguity 25 decided: the release notes' "the existing customer profile will be
+	// overwritten/replaced" is NOT done, since a client that mistypes a number would silently destroy
+	// another customer's profile and history link; a client that means to replace a profile updates it with
+	// PUT /contacts/{contact_id}. The same number may repeat within one contact.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -349,10 +375,13 @@ type ClientInterface interface {
 	//
 	// Create new contact in system.
 	// Switchboard: `phone1` is required. Every other property must be an attribute key of the schema
-	// (GET /getSchema) and its value valid for the attribute's type (400 otherwise). A phone number (in any
-	// phone-type attribute) may not belong to two contacts: if another contact already has it the request
-	// answers 409 and nothing is stored; the existing profile is never overwritten. The same number may
-	// repeat within one contact. (ambiguity 25)
+	// (GET /getSchema) and its value valid for the attribute's type (400 otherwise); an empty string is no
+	// value, and `_id` is ignored. A phone number (in any phone-type attribute, compared by digits) may not
+	// belong to two contacts: if another contact already has it the request answers 409 naming that contact,
+	// and nothing is stored. Ambiguity 25 decided: the release notes' "the existing customer profile will be
+	// overwritten/replaced" is NOT done, since a client that mistypes a number would silently destroy
+	// another customer's profile and history link; a client that means to replace a profile updates it with
+	// PUT /contacts/{contact_id}. The same number may repeat within one contact.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -362,10 +391,12 @@ type ClientInterface interface {
 	// SaveSchemaWithBody Add a new Attribute to Contact Object
 	//
 	// Add new attribute to contact object.
-	// Switchboard (ambiguity 24): `type` is one of the CIM attribute types (lower case). At most 50 custom
-	// attributes may exist (the three predefined ones do not count); the 51st answers 409. A `key` that
-	// already exists (including `first_name`, `last_name`, `phone1`) answers 409. The keys `_id` and `phone`
-	// are reserved (400). From then on every contact value for this key is validated against `type`.
+	// Switchboard (ambiguity 24, review R19): `type` is one of the CIM attribute types, in any case and with
+	// the aliases AttributeTypeInput lists (`string` is `text`); it defaults to `text`, and `label` to the key.
+	// `key` may be camelCase. At most 50 custom attributes may exist (the three predefined ones do not
+	// count); the 51st answers 409. A `key` that already exists in any case (including `first_name`,
+	// `last_name`, `phone1`) answers 409. The keys `_id` and `phone` are reserved (400). From then on every
+	// contact value for this key is validated against `type`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -375,10 +406,12 @@ type ClientInterface interface {
 	// SaveSchema Add a new Attribute to Contact Object
 	//
 	// Add new attribute to contact object.
-	// Switchboard (ambiguity 24): `type` is one of the CIM attribute types (lower case). At most 50 custom
-	// attributes may exist (the three predefined ones do not count); the 51st answers 409. A `key` that
-	// already exists (including `first_name`, `last_name`, `phone1`) answers 409. The keys `_id` and `phone`
-	// are reserved (400). From then on every contact value for this key is validated against `type`.
+	// Switchboard (ambiguity 24, review R19): `type` is one of the CIM attribute types, in any case and with
+	// the aliases AttributeTypeInput lists (`string` is `text`); it defaults to `text`, and `label` to the key.
+	// `key` may be camelCase. At most 50 custom attributes may exist (the three predefined ones do not
+	// count); the 51st answers 409. A `key` that already exists in any case (including `first_name`,
+	// `last_name`, `phone1`) answers 409. The keys `_id` and `phone` are reserved (400). From then on every
+	// contact value for this key is validated against `type`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -401,8 +434,9 @@ type ClientInterface interface {
 	// Update an attribute of the contact object (the document's "User with new values" / "User is updated"
 	// texts are copied from the contact operations).
 	// Switchboard (ambiguity 24): only `label` can change, for predefined and custom attributes alike.
-	// `key` and `type` must equal the stored values (400 otherwise), so stored contact values never become
-	// invalid or orphaned; to change them, delete the attribute and add a new one.
+	// `key` and `type` may be sent (a client sending back what it read) but must name the stored values
+	// (the key in the same spelling, the type in any spelling: 400 otherwise), so stored contact values never
+	// become invalid or orphaned; to change them, delete the attribute and add a new one.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -414,8 +448,9 @@ type ClientInterface interface {
 	// Update an attribute of the contact object (the document's "User with new values" / "User is updated"
 	// texts are copied from the contact operations).
 	// Switchboard (ambiguity 24): only `label` can change, for predefined and custom attributes alike.
-	// `key` and `type` must equal the stored values (400 otherwise), so stored contact values never become
-	// invalid or orphaned; to change them, delete the attribute and add a new one.
+	// `key` and `type` may be sent (a client sending back what it read) but must name the stored values
+	// (the key in the same spelling, the type in any spelling: 400 otherwise), so stored contact values never
+	// become invalid or orphaned; to change them, delete the attribute and add a new one.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -426,9 +461,11 @@ type ClientInterface interface {
 // GetContactByName Get Contacts by Name
 //
 // Get the searched contacts from database.
-// Switchboard: `name` matches, case-insensitively, any part of `first_name`, of `last_name` or of the
-// full name `first_name last_name` (so `john sm` finds "John Smith"). Matches are ordered by `_id`;
-// no match answers an empty array, not 404. (ambiguity 22)
+// Switchboard (ambiguity 22): `name` matches, case-insensitively, the start of `first_name`, of
+// `last_name` or of the full name `first_name last_name`: `jo`, `smi` and `john sm` find "John Smith",
+// `ohn` does not (a prefix is what an index serves on a large directory). Names are compared on their
+// first 500 characters. Matches are ordered by `_id` (creation order); no match answers an empty array,
+// not 404.
 //
 // Corresponds with GET /contacts/getContactByName/{name} (the `GetContactByName` operationId).
 func (c *Client) GetContactByName(ctx context.Context, name string, params *GetContactByNameParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -446,16 +483,20 @@ func (c *Client) GetContactByName(ctx context.Context, name string, params *GetC
 // GetContactsBySearchTermsWithBody Get contact by search term
 //
 // Get list of contacts from database. Any number of properties can be included in the search criteria.
-// Switchboard (ambiguity 22):
-//   - Every term must match (terms are ANDed). At least one term is required.
+// Switchboard (ambiguity 22, review R20):
+//   - Every term must match (terms are ANDed). A term whose value is an empty string is no term, and a
+//     search without terms (an empty object, or no body at all, as the document's optional `search`
+//     allows) lists every contact.
 //   - `phone` is a special term: it matches a contact when ANY of its phone-type attributes (`phone1` and
-//     every custom attribute of type `phone`) equals the value exactly.
-//   - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone1`
-//     and other `phone` attributes match exactly; `text` attributes (including `first_name` and
-//     `last_name`) match case-insensitively anywhere in the value ("contains"); `email` and `url` match
-//     case-insensitively and exactly; `date`, `datetime`, `number` and `bool` match by equal value.
+//     every custom attribute of type `phone`) has the same digits (`0300-1234567` finds `03001234567`).
+//   - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone`
+//     attributes match by equal digits; `text` attributes (including `first_name` and `last_name`) match
+//     case-insensitively at the start of the value (a prefix: `jo` finds "John", `ohn` does not);
+//     `email` and `url` match case-insensitively and exactly; `date`, `datetime`, `number` and `bool`
+//     match by equal value (a datetime in any offset, `true` or "true"). Values are compared on their first
+//     500 characters.
 //   - A term's value must be valid for its attribute's type (400 otherwise).
-//   - Matches are ordered by `_id`; no match answers an empty array.
+//   - Matches are ordered by `_id` (creation order); no match answers an empty array.
 //
 // Takes any type of body and a specified content type.
 //
@@ -475,16 +516,20 @@ func (c *Client) GetContactsBySearchTermsWithBody(ctx context.Context, params *G
 // GetContactsBySearchTerms Get contact by search term
 //
 // Get list of contacts from database. Any number of properties can be included in the search criteria.
-// Switchboard (ambiguity 22):
-//   - Every term must match (terms are ANDed). At least one term is required.
+// Switchboard (ambiguity 22, review R20):
+//   - Every term must match (terms are ANDed). A term whose value is an empty string is no term, and a
+//     search without terms (an empty object, or no body at all, as the document's optional `search`
+//     allows) lists every contact.
 //   - `phone` is a special term: it matches a contact when ANY of its phone-type attributes (`phone1` and
-//     every custom attribute of type `phone`) equals the value exactly.
-//   - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone1`
-//     and other `phone` attributes match exactly; `text` attributes (including `first_name` and
-//     `last_name`) match case-insensitively anywhere in the value ("contains"); `email` and `url` match
-//     case-insensitively and exactly; `date`, `datetime`, `number` and `bool` match by equal value.
+//     every custom attribute of type `phone`) has the same digits (`0300-1234567` finds `03001234567`).
+//   - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone`
+//     attributes match by equal digits; `text` attributes (including `first_name` and `last_name`) match
+//     case-insensitively at the start of the value (a prefix: `jo` finds "John", `ohn` does not);
+//     `email` and `url` match case-insensitively and exactly; `date`, `datetime`, `number` and `bool`
+//     match by equal value (a datetime in any offset, `true` or "true"). Values are compared on their first
+//     500 characters.
 //   - A term's value must be valid for its attribute's type (400 otherwise).
-//   - Matches are ordered by `_id`; no match answers an empty array.
+//   - Matches are ordered by `_id` (creation order); no match answers an empty array.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -506,10 +551,10 @@ func (c *Client) GetContactsBySearchTerms(ctx context.Context, params *GetContac
 // Get the next page of the contact list (the document's description, "Get the searched contacts from
 // database", is copied from another operation).
 // Switchboard: keyset pagination over GET /getContactList. Answers up to `limit` contacts (default 25)
-// whose `_id` is greater than `last_id`, ordered by `_id` ascending. `last_id` need not exist any more (a
-// contact deleted meanwhile still works as a cursor), so an unknown `last_id` is not an error. An empty
-// array means the end of the list. With `count=true`, `X-Total-Count` is the number of all contacts.
-// (ambiguity 23)
+// whose `_id` is greater than `last_id`, ordered by `_id` ascending, which is creation order (`_id`s grow
+// with creation time, review R28). `last_id` need not exist any more (a contact deleted meanwhile still
+// works as a cursor), so an unknown `last_id` is not an error. An empty array means the end of the list.
+// With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
 //
 // Corresponds with GET /contacts/loadMore/{last_id} (the `LoadMoreContacts` operationId).
 func (c *Client) LoadMoreContacts(ctx context.Context, lastId ObjectId, params *LoadMoreContactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -527,8 +572,8 @@ func (c *Client) LoadMoreContacts(ctx context.Context, lastId ObjectId, params *
 // DeleteContact Delete user with given ID
 //
 // Delete a contact.
-// Switchboard: answers the deleted contact (ambiguity 21). Its interaction trees are kept for reporting
-// but unlinked (their `contact_id` is removed).
+// Switchboard: answers the deleted contact (ambiguity 21). Its phone numbers are free again at once. Its
+// interaction trees are kept for reporting but unlinked (their `contact_id` is removed).
 //
 // Corresponds with DELETE /contacts/{contact_id} (the `DeleteContact` operationId).
 func (c *Client) DeleteContact(ctx context.Context, contactId ContactId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -563,9 +608,12 @@ func (c *Client) GetContact(ctx context.Context, contactId ContactId, reqEditors
 // UpdateContactWithBody Update user with given ID
 //
 // Update a contact with new values of its properties.
-// Switchboard: the body replaces the whole contact (attributes missing from the body are removed;
-// `_id` never changes). Values are validated against the schema as for POST /saveContact (400).
-// A phone number already held by ANOTHER contact answers 409; nothing is overwritten. (ambiguity 25)
+// Switchboard (review R21): the body may carry only the properties that change: a property present
+// replaces the stored value, an absent one is kept, an empty string removes the value (`phone1` cannot
+// be removed: 400). An `_id` in the body (a client sending back what GET answered) is ignored: the path
+// says which contact is updated, and `_id` never changes. Values are validated against the schema as
+// for POST /saveContact (400). A phone number already held by ANOTHER contact answers 409; nothing is
+// overwritten (ambiguity 25).
 //
 // Takes any type of body and a specified content type.
 //
@@ -585,9 +633,12 @@ func (c *Client) UpdateContactWithBody(ctx context.Context, contactId ContactId,
 // UpdateContact Update user with given ID
 //
 // Update a contact with new values of its properties.
-// Switchboard: the body replaces the whole contact (attributes missing from the body are removed;
-// `_id` never changes). Values are validated against the schema as for POST /saveContact (400).
-// A phone number already held by ANOTHER contact answers 409; nothing is overwritten. (ambiguity 25)
+// Switchboard (review R21): the body may carry only the properties that change: a property present
+// replaces the stored value, an absent one is kept, an empty string removes the value (`phone1` cannot
+// be removed: 400). An `_id` in the body (a client sending back what GET answered) is ignored: the path
+// says which contact is updated, and `_id` never changes. Values are validated against the schema as
+// for POST /saveContact (400). A phone number already held by ANOTHER contact answers 409; nothing is
+// overwritten (ambiguity 25).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -608,8 +659,9 @@ func (c *Client) UpdateContact(ctx context.Context, contactId ContactId, body Up
 //
 // Get list of contacts from database.
 // Switchboard: answers the FIRST page only: up to `limit` contacts (default 25) ordered by `_id`
-// ascending. Pass the `_id` of the last contact received to GET /contacts/loadMore/{last_id} for the next
-// page. With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
+// ascending, which is creation order (review R28). Pass the `_id` of the last contact received to GET
+// /contacts/loadMore/{last_id} for the next page (the `Link` header says it). With `count=true`,
+// `X-Total-Count` is the number of all contacts. (ambiguity 23)
 //
 // Corresponds with GET /getContactList (the `GetContactList` operationId).
 func (c *Client) GetContactList(ctx context.Context, params *GetContactListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -647,8 +699,9 @@ func (c *Client) GetSchema(ctx context.Context, params *GetSchemaParams, reqEdit
 //
 // Get list of interactions for a specific contact from database.
 // Switchboard (ambiguity 27): `id` is the contact's `_id` (unknown contact: 404). The answer is a JSON
-// array of interaction trees, one per call linked to the contact, newest call first (the document's
-// example shows a single tree; "List retrieved" wins). Legs inside a tree are ordered by `start_time`.
+// array of interaction trees, one per call linked to the contact, newest call first (by `_id`, descending;
+// the document's example shows a single tree; "List retrieved" wins). Legs inside a tree are in the order
+// they were first saved (by `_id`).
 //
 // Corresponds with GET /interactions/loadInteractions/{id} (the `LoadInteractions` operationId).
 func (c *Client) LoadInteractions(ctx context.Context, id ObjectId, params *LoadInteractionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -671,13 +724,15 @@ func (c *Client) LoadInteractions(ctx context.Context, id ObjectId, params *Load
 //     contact id as the document's parameter text says). The path wins over the body's `call_Id`, which
 //     is ignored.
 //   - The first save of a `call_Id` creates the tree; `ani` becomes its `phone_number` and the tree is
-//     linked to the contact holding that number in any phone-type attribute (at most one, see ambiguity
-//     25). With no `ani` or no such contact the tree is stored unlinked, and a later save of the same
-//     `call_Id` whose `ani` matches a contact links it. An already linked tree is never re-linked here.
-//   - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`); `call_id` defaults
-//     to the path `call_Id`. Saving a leg with the identity of a stored leg replaces it ("update", e.g.
-//     the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save",
-//     e.g. a transfer to another agent).
+//     linked to the contact holding that number (by digits) in any phone-type attribute (at most one, see
+//     ambiguity 25). With an empty or no `ani`, or no such contact, the tree is stored unlinked, and a
+//     later save of the same `call_Id` whose `ani` matches a contact links it. An already linked tree is
+//     never re-linked here.
+//   - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`), an absent field
+//     counting as empty; `call_id` defaults to the path `call_Id`. Saving a leg with the identity of a
+//     stored leg updates it: the fields sent replace the stored ones, the others are kept ("update", e.g.
+//     the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save", e.g.
+//     a transfer to another agent). Saving the same body again changes nothing (idempotent).
 //   - Switchboard also records interactions itself from its call-event stream, using the mapping
 //     (see MappingConditionInput).
 //
@@ -704,13 +759,15 @@ func (c *Client) UpdateOrSaveInteractionTreeWithBody(ctx context.Context, callId
 //     contact id as the document's parameter text says). The path wins over the body's `call_Id`, which
 //     is ignored.
 //   - The first save of a `call_Id` creates the tree; `ani` becomes its `phone_number` and the tree is
-//     linked to the contact holding that number in any phone-type attribute (at most one, see ambiguity
-//     25). With no `ani` or no such contact the tree is stored unlinked, and a later save of the same
-//     `call_Id` whose `ani` matches a contact links it. An already linked tree is never re-linked here.
-//   - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`); `call_id` defaults
-//     to the path `call_Id`. Saving a leg with the identity of a stored leg replaces it ("update", e.g.
-//     the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save",
-//     e.g. a transfer to another agent).
+//     linked to the contact holding that number (by digits) in any phone-type attribute (at most one, see
+//     ambiguity 25). With an empty or no `ani`, or no such contact, the tree is stored unlinked, and a
+//     later save of the same `call_Id` whose `ani` matches a contact links it. An already linked tree is
+//     never re-linked here.
+//   - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`), an absent field
+//     counting as empty; `call_id` defaults to the path `call_Id`. Saving a leg with the identity of a
+//     stored leg updates it: the fields sent replace the stored ones, the others are kept ("update", e.g.
+//     the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save", e.g.
+//     a transfer to another agent). Saving the same body again changes nothing (idempotent).
 //   - Switchboard also records interactions itself from its call-event stream, using the mapping
 //     (see MappingConditionInput).
 //
@@ -814,8 +871,8 @@ func (c *Client) DeleteMappingCondition(ctx context.Context, id ObjectId, reqEdi
 // UpdateMappingConditionWithBody Update condition with given ID
 //
 // Update a condition of the search criteria.
-// Switchboard: the body replaces the whole condition and is validated as for POST /mapping; changing
-// `key` to one used by another condition answers 409. (ambiguity 26)
+// Switchboard: the body replaces the whole condition and is validated as for POST /mapping (an `_id` in
+// it is ignored); changing `key` to one used by another condition answers 409. (ambiguity 26)
 //
 // Takes any type of body and a specified content type.
 //
@@ -835,8 +892,8 @@ func (c *Client) UpdateMappingConditionWithBody(ctx context.Context, id ObjectId
 // UpdateMappingCondition Update condition with given ID
 //
 // Update a condition of the search criteria.
-// Switchboard: the body replaces the whole condition and is validated as for POST /mapping; changing
-// `key` to one used by another condition answers 409. (ambiguity 26)
+// Switchboard: the body replaces the whole condition and is validated as for POST /mapping (an `_id` in
+// it is ignored); changing `key` to one used by another condition answers 409. (ambiguity 26)
 //
 // Takes a body of the `application/json` content type.
 //
@@ -857,10 +914,13 @@ func (c *Client) UpdateMappingCondition(ctx context.Context, id ObjectId, body U
 //
 // Create new contact in system.
 // Switchboard: `phone1` is required. Every other property must be an attribute key of the schema
-// (GET /getSchema) and its value valid for the attribute's type (400 otherwise). A phone number (in any
-// phone-type attribute) may not belong to two contacts: if another contact already has it the request
-// answers 409 and nothing is stored; the existing profile is never overwritten. The same number may
-// repeat within one contact. (ambiguity 25)
+// (GET /getSchema) and its value valid for the attribute's type (400 otherwise); an empty string is no
+// value, and `_id` is ignored. A phone number (in any phone-type attribute, compared by digits) may not
+// belong to two contacts: if another contact already has it the request answers 409 naming that contact,
+// and nothing is stored. Ambiguity 25 decided: the release notes' "the existing customer profile will be
+// overwritten/replaced" is NOT done, since a client that mistypes a number would silently destroy
+// another customer's profile and history link; a client that means to replace a profile updates it with
+// PUT /contacts/{contact_id}. The same number may repeat within one contact.
 //
 // Takes any type of body and a specified content type.
 //
@@ -881,10 +941,13 @@ func (c *Client) SaveContactWithBody(ctx context.Context, contentType string, bo
 //
 // Create new contact in system.
 // Switchboard: `phone1` is required. Every other property must be an attribute key of the schema
-// (GET /getSchema) and its value valid for the attribute's type (400 otherwise). A phone number (in any
-// phone-type attribute) may not belong to two contacts: if another contact already has it the request
-// answers 409 and nothing is stored; the existing profile is never overwritten. The same number may
-// repeat within one contact. (ambiguity 25)
+// (GET /getSchema) and its value valid for the attribute's type (400 otherwise); an empty string is no
+// value, and `_id` is ignored. A phone number (in any phone-type attribute, compared by digits) may not
+// belong to two contacts: if another contact already has it the request answers 409 naming that contact,
+// and nothing is stored. Ambiguity 25 decided: the release notes' "the existing customer profile will be
+// overwritten/replaced" is NOT done, since a client that mistypes a number would silently destroy
+// another customer's profile and history link; a client that means to replace a profile updates it with
+// PUT /contacts/{contact_id}. The same number may repeat within one contact.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -904,10 +967,12 @@ func (c *Client) SaveContact(ctx context.Context, body SaveContactJSONRequestBod
 // SaveSchemaWithBody Add a new Attribute to Contact Object
 //
 // Add new attribute to contact object.
-// Switchboard (ambiguity 24): `type` is one of the CIM attribute types (lower case). At most 50 custom
-// attributes may exist (the three predefined ones do not count); the 51st answers 409. A `key` that
-// already exists (including `first_name`, `last_name`, `phone1`) answers 409. The keys `_id` and `phone`
-// are reserved (400). From then on every contact value for this key is validated against `type`.
+// Switchboard (ambiguity 24, review R19): `type` is one of the CIM attribute types, in any case and with
+// the aliases AttributeTypeInput lists (`string` is `text`); it defaults to `text`, and `label` to the key.
+// `key` may be camelCase. At most 50 custom attributes may exist (the three predefined ones do not
+// count); the 51st answers 409. A `key` that already exists in any case (including `first_name`,
+// `last_name`, `phone1`) answers 409. The keys `_id` and `phone` are reserved (400). From then on every
+// contact value for this key is validated against `type`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -927,10 +992,12 @@ func (c *Client) SaveSchemaWithBody(ctx context.Context, contentType string, bod
 // SaveSchema Add a new Attribute to Contact Object
 //
 // Add new attribute to contact object.
-// Switchboard (ambiguity 24): `type` is one of the CIM attribute types (lower case). At most 50 custom
-// attributes may exist (the three predefined ones do not count); the 51st answers 409. A `key` that
-// already exists (including `first_name`, `last_name`, `phone1`) answers 409. The keys `_id` and `phone`
-// are reserved (400). From then on every contact value for this key is validated against `type`.
+// Switchboard (ambiguity 24, review R19): `type` is one of the CIM attribute types, in any case and with
+// the aliases AttributeTypeInput lists (`string` is `text`); it defaults to `text`, and `label` to the key.
+// `key` may be camelCase. At most 50 custom attributes may exist (the three predefined ones do not
+// count); the 51st answers 409. A `key` that already exists in any case (including `first_name`,
+// `last_name`, `phone1`) answers 409. The keys `_id` and `phone` are reserved (400). From then on every
+// contact value for this key is validated against `type`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -973,8 +1040,9 @@ func (c *Client) DeleteSchemaAttribute(ctx context.Context, schemaId ObjectId, r
 // Update an attribute of the contact object (the document's "User with new values" / "User is updated"
 // texts are copied from the contact operations).
 // Switchboard (ambiguity 24): only `label` can change, for predefined and custom attributes alike.
-// `key` and `type` must equal the stored values (400 otherwise), so stored contact values never become
-// invalid or orphaned; to change them, delete the attribute and add a new one.
+// `key` and `type` may be sent (a client sending back what it read) but must name the stored values
+// (the key in the same spelling, the type in any spelling: 400 otherwise), so stored contact values never
+// become invalid or orphaned; to change them, delete the attribute and add a new one.
 //
 // Takes any type of body and a specified content type.
 //
@@ -996,8 +1064,9 @@ func (c *Client) UpdateSchemaAttributeWithBody(ctx context.Context, schemaId Obj
 // Update an attribute of the contact object (the document's "User with new values" / "User is updated"
 // texts are copied from the contact operations).
 // Switchboard (ambiguity 24): only `label` can change, for predefined and custom attributes alike.
-// `key` and `type` must equal the stored values (400 otherwise), so stored contact values never become
-// invalid or orphaned; to change them, delete the attribute and add a new one.
+// `key` and `type` may be sent (a client sending back what it read) but must name the stored values
+// (the key in the same spelling, the type in any spelling: 400 otherwise), so stored contact values never
+// become invalid or orphaned; to change them, delete the attribute and add a new one.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2061,9 +2130,11 @@ type ClientWithResponsesInterface interface {
 	// GetContactByNameWithResponse Get Contacts by Name
 	//
 	// Get the searched contacts from database.
-	// Switchboard: `name` matches, case-insensitively, any part of `first_name`, of `last_name` or of the
-	// full name `first_name last_name` (so `john sm` finds "John Smith"). Matches are ordered by `_id`;
-	// no match answers an empty array, not 404. (ambiguity 22)
+	// Switchboard (ambiguity 22): `name` matches, case-insensitively, the start of `first_name`, of
+	// `last_name` or of the full name `first_name last_name`: `jo`, `smi` and `john sm` find "John Smith",
+	// `ohn` does not (a prefix is what an index serves on a large directory). Names are compared on their
+	// first 500 characters. Matches are ordered by `_id` (creation order); no match answers an empty array,
+	// not 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2073,16 +2144,20 @@ type ClientWithResponsesInterface interface {
 	// GetContactsBySearchTermsWithBodyWithResponse Get contact by search term
 	//
 	// Get list of contacts from database. Any number of properties can be included in the search criteria.
-	// Switchboard (ambiguity 22):
-	// - Every term must match (terms are ANDed). At least one term is required.
+	// Switchboard (ambiguity 22, review R20):
+	// - Every term must match (terms are ANDed). A term whose value is an empty string is no term, and a
+	//   search without terms (an empty object, or no body at all, as the document's optional `search`
+	//   allows) lists every contact.
 	// - `phone` is a special term: it matches a contact when ANY of its phone-type attributes (`phone1` and
-	//   every custom attribute of type `phone`) equals the value exactly.
-	// - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone1`
-	//   and other `phone` attributes match exactly; `text` attributes (including `first_name` and
-	//   `last_name`) match case-insensitively anywhere in the value ("contains"); `email` and `url` match
-	//   case-insensitively and exactly; `date`, `datetime`, `number` and `bool` match by equal value.
+	//   every custom attribute of type `phone`) has the same digits (`0300-1234567` finds `03001234567`).
+	// - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone`
+	//   attributes match by equal digits; `text` attributes (including `first_name` and `last_name`) match
+	//   case-insensitively at the start of the value (a prefix: `jo` finds "John", `ohn` does not);
+	//   `email` and `url` match case-insensitively and exactly; `date`, `datetime`, `number` and `bool`
+	//   match by equal value (a datetime in any offset, `true` or "true"). Values are compared on their first
+	//   500 characters.
 	// - A term's value must be valid for its attribute's type (400 otherwise).
-	// - Matches are ordered by `_id`; no match answers an empty array.
+	// - Matches are ordered by `_id` (creation order); no match answers an empty array.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2092,16 +2167,20 @@ type ClientWithResponsesInterface interface {
 	// GetContactsBySearchTermsWithResponse Get contact by search term
 	//
 	// Get list of contacts from database. Any number of properties can be included in the search criteria.
-	// Switchboard (ambiguity 22):
-	// - Every term must match (terms are ANDed). At least one term is required.
+	// Switchboard (ambiguity 22, review R20):
+	// - Every term must match (terms are ANDed). A term whose value is an empty string is no term, and a
+	//   search without terms (an empty object, or no body at all, as the document's optional `search`
+	//   allows) lists every contact.
 	// - `phone` is a special term: it matches a contact when ANY of its phone-type attributes (`phone1` and
-	//   every custom attribute of type `phone`) equals the value exactly.
-	// - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone1`
-	//   and other `phone` attributes match exactly; `text` attributes (including `first_name` and
-	//   `last_name`) match case-insensitively anywhere in the value ("contains"); `email` and `url` match
-	//   case-insensitively and exactly; `date`, `datetime`, `number` and `bool` match by equal value.
+	//   every custom attribute of type `phone`) has the same digits (`0300-1234567` finds `03001234567`).
+	// - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone`
+	//   attributes match by equal digits; `text` attributes (including `first_name` and `last_name`) match
+	//   case-insensitively at the start of the value (a prefix: `jo` finds "John", `ohn` does not);
+	//   `email` and `url` match case-insensitively and exactly; `date`, `datetime`, `number` and `bool`
+	//   match by equal value (a datetime in any offset, `true` or "true"). Values are compared on their first
+	//   500 characters.
 	// - A term's value must be valid for its attribute's type (400 otherwise).
-	// - Matches are ordered by `_id`; no match answers an empty array.
+	// - Matches are ordered by `_id` (creation order); no match answers an empty array.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2113,10 +2192,10 @@ type ClientWithResponsesInterface interface {
 	// Get the next page of the contact list (the document's description, "Get the searched contacts from
 	// database", is copied from another operation).
 	// Switchboard: keyset pagination over GET /getContactList. Answers up to `limit` contacts (default 25)
-	// whose `_id` is greater than `last_id`, ordered by `_id` ascending. `last_id` need not exist any more (a
-	// contact deleted meanwhile still works as a cursor), so an unknown `last_id` is not an error. An empty
-	// array means the end of the list. With `count=true`, `X-Total-Count` is the number of all contacts.
-	// (ambiguity 23)
+	// whose `_id` is greater than `last_id`, ordered by `_id` ascending, which is creation order (`_id`s grow
+	// with creation time, review R28). `last_id` need not exist any more (a contact deleted meanwhile still
+	// works as a cursor), so an unknown `last_id` is not an error. An empty array means the end of the list.
+	// With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2126,8 +2205,8 @@ type ClientWithResponsesInterface interface {
 	// DeleteContactWithResponse Delete user with given ID
 	//
 	// Delete a contact.
-	// Switchboard: answers the deleted contact (ambiguity 21). Its interaction trees are kept for reporting
-	// but unlinked (their `contact_id` is removed).
+	// Switchboard: answers the deleted contact (ambiguity 21). Its phone numbers are free again at once. Its
+	// interaction trees are kept for reporting but unlinked (their `contact_id` is removed).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2146,9 +2225,12 @@ type ClientWithResponsesInterface interface {
 	// UpdateContactWithBodyWithResponse Update user with given ID
 	//
 	// Update a contact with new values of its properties.
-	// Switchboard: the body replaces the whole contact (attributes missing from the body are removed;
-	// `_id` never changes). Values are validated against the schema as for POST /saveContact (400).
-	// A phone number already held by ANOTHER contact answers 409; nothing is overwritten. (ambiguity 25)
+	// Switchboard (review R21): the body may carry only the properties that change: a property present
+	// replaces the stored value, an absent one is kept, an empty string removes the value (`phone1` cannot
+	// be removed: 400). An `_id` in the body (a client sending back what GET answered) is ignored: the path
+	// says which contact is updated, and `_id` never changes. Values are validated against the schema as
+	// for POST /saveContact (400). A phone number already held by ANOTHER contact answers 409; nothing is
+	// overwritten (ambiguity 25).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2158,9 +2240,12 @@ type ClientWithResponsesInterface interface {
 	// UpdateContactWithResponse Update user with given ID
 	//
 	// Update a contact with new values of its properties.
-	// Switchboard: the body replaces the whole contact (attributes missing from the body are removed;
-	// `_id` never changes). Values are validated against the schema as for POST /saveContact (400).
-	// A phone number already held by ANOTHER contact answers 409; nothing is overwritten. (ambiguity 25)
+	// Switchboard (review R21): the body may carry only the properties that change: a property present
+	// replaces the stored value, an absent one is kept, an empty string removes the value (`phone1` cannot
+	// be removed: 400). An `_id` in the body (a client sending back what GET answered) is ignored: the path
+	// says which contact is updated, and `_id` never changes. Values are validated against the schema as
+	// for POST /saveContact (400). A phone number already held by ANOTHER contact answers 409; nothing is
+	// overwritten (ambiguity 25).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2171,8 +2256,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Get list of contacts from database.
 	// Switchboard: answers the FIRST page only: up to `limit` contacts (default 25) ordered by `_id`
-	// ascending. Pass the `_id` of the last contact received to GET /contacts/loadMore/{last_id} for the next
-	// page. With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
+	// ascending, which is creation order (review R28). Pass the `_id` of the last contact received to GET
+	// /contacts/loadMore/{last_id} for the next page (the `Link` header says it). With `count=true`,
+	// `X-Total-Count` is the number of all contacts. (ambiguity 23)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2194,8 +2280,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Get list of interactions for a specific contact from database.
 	// Switchboard (ambiguity 27): `id` is the contact's `_id` (unknown contact: 404). The answer is a JSON
-	// array of interaction trees, one per call linked to the contact, newest call first (the document's
-	// example shows a single tree; "List retrieved" wins). Legs inside a tree are ordered by `start_time`.
+	// array of interaction trees, one per call linked to the contact, newest call first (by `_id`, descending;
+	// the document's example shows a single tree; "List retrieved" wins). Legs inside a tree are in the order
+	// they were first saved (by `_id`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2210,13 +2297,15 @@ type ClientWithResponsesInterface interface {
 	//   contact id as the document's parameter text says). The path wins over the body's `call_Id`, which
 	//   is ignored.
 	// - The first save of a `call_Id` creates the tree; `ani` becomes its `phone_number` and the tree is
-	//   linked to the contact holding that number in any phone-type attribute (at most one, see ambiguity
-	//   25). With no `ani` or no such contact the tree is stored unlinked, and a later save of the same
-	//   `call_Id` whose `ani` matches a contact links it. An already linked tree is never re-linked here.
-	// - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`); `call_id` defaults
-	//   to the path `call_Id`. Saving a leg with the identity of a stored leg replaces it ("update", e.g.
-	//   the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save",
-	//   e.g. a transfer to another agent).
+	//   linked to the contact holding that number (by digits) in any phone-type attribute (at most one, see
+	//   ambiguity 25). With an empty or no `ani`, or no such contact, the tree is stored unlinked, and a
+	//   later save of the same `call_Id` whose `ani` matches a contact links it. An already linked tree is
+	//   never re-linked here.
+	// - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`), an absent field
+	//   counting as empty; `call_id` defaults to the path `call_Id`. Saving a leg with the identity of a
+	//   stored leg updates it: the fields sent replace the stored ones, the others are kept ("update", e.g.
+	//   the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save", e.g.
+	//   a transfer to another agent). Saving the same body again changes nothing (idempotent).
 	// - Switchboard also records interactions itself from its call-event stream, using the mapping
 	//   (see MappingConditionInput).
 	//
@@ -2233,13 +2322,15 @@ type ClientWithResponsesInterface interface {
 	//   contact id as the document's parameter text says). The path wins over the body's `call_Id`, which
 	//   is ignored.
 	// - The first save of a `call_Id` creates the tree; `ani` becomes its `phone_number` and the tree is
-	//   linked to the contact holding that number in any phone-type attribute (at most one, see ambiguity
-	//   25). With no `ani` or no such contact the tree is stored unlinked, and a later save of the same
-	//   `call_Id` whose `ani` matches a contact links it. An already linked tree is never re-linked here.
-	// - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`); `call_id` defaults
-	//   to the path `call_Id`. Saving a leg with the identity of a stored leg replaces it ("update", e.g.
-	//   the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save",
-	//   e.g. a transfer to another agent).
+	//   linked to the contact holding that number (by digits) in any phone-type attribute (at most one, see
+	//   ambiguity 25). With an empty or no `ani`, or no such contact, the tree is stored unlinked, and a
+	//   later save of the same `call_Id` whose `ani` matches a contact links it. An already linked tree is
+	//   never re-linked here.
+	// - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`), an absent field
+	//   counting as empty; `call_id` defaults to the path `call_Id`. Saving a leg with the identity of a
+	//   stored leg updates it: the fields sent replace the stored ones, the others are kept ("update", e.g.
+	//   the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save", e.g.
+	//   a transfer to another agent). Saving the same body again changes nothing (idempotent).
 	// - Switchboard also records interactions itself from its call-event stream, using the mapping
 	//   (see MappingConditionInput).
 	//
@@ -2297,8 +2388,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateMappingConditionWithBodyWithResponse Update condition with given ID
 	//
 	// Update a condition of the search criteria.
-	// Switchboard: the body replaces the whole condition and is validated as for POST /mapping; changing
-	// `key` to one used by another condition answers 409. (ambiguity 26)
+	// Switchboard: the body replaces the whole condition and is validated as for POST /mapping (an `_id` in
+	// it is ignored); changing `key` to one used by another condition answers 409. (ambiguity 26)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2308,8 +2399,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateMappingConditionWithResponse Update condition with given ID
 	//
 	// Update a condition of the search criteria.
-	// Switchboard: the body replaces the whole condition and is validated as for POST /mapping; changing
-	// `key` to one used by another condition answers 409. (ambiguity 26)
+	// Switchboard: the body replaces the whole condition and is validated as for POST /mapping (an `_id` in
+	// it is ignored); changing `key` to one used by another condition answers 409. (ambiguity 26)
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2320,10 +2411,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Create new contact in system.
 	// Switchboard: `phone1` is required. Every other property must be an attribute key of the schema
-	// (GET /getSchema) and its value valid for the attribute's type (400 otherwise). A phone number (in any
-	// phone-type attribute) may not belong to two contacts: if another contact already has it the request
-	// answers 409 and nothing is stored; the existing profile is never overwritten. The same number may
-	// repeat within one contact. (ambiguity 25)
+	// (GET /getSchema) and its value valid for the attribute's type (400 otherwise); an empty string is no
+	// value, and `_id` is ignored. A phone number (in any phone-type attribute, compared by digits) may not
+	// belong to two contacts: if another contact already has it the request answers 409 naming that contact,
+	// and nothing is stored. Ambiguity 25 decided: the release notes' "the existing customer profile will be
+	// overwritten/replaced" is NOT done, since a client that mistypes a number would silently destroy
+	// another customer's profile and history link; a client that means to replace a profile updates it with
+	// PUT /contacts/{contact_id}. The same number may repeat within one contact.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2334,10 +2428,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Create new contact in system.
 	// Switchboard: `phone1` is required. Every other property must be an attribute key of the schema
-	// (GET /getSchema) and its value valid for the attribute's type (400 otherwise). A phone number (in any
-	// phone-type attribute) may not belong to two contacts: if another contact already has it the request
-	// answers 409 and nothing is stored; the existing profile is never overwritten. The same number may
-	// repeat within one contact. (ambiguity 25)
+	// (GET /getSchema) and its value valid for the attribute's type (400 otherwise); an empty string is no
+	// value, and `_id` is ignored. A phone number (in any phone-type attribute, compared by digits) may not
+	// belong to two contacts: if another contact already has it the request answers 409 naming that contact,
+	// and nothing is stored. Ambiguity 25 decided: the release notes' "the existing customer profile will be
+	// overwritten/replaced" is NOT done, since a client that mistypes a number would silently destroy
+	// another customer's profile and history link; a client that means to replace a profile updates it with
+	// PUT /contacts/{contact_id}. The same number may repeat within one contact.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2347,10 +2444,12 @@ type ClientWithResponsesInterface interface {
 	// SaveSchemaWithBodyWithResponse Add a new Attribute to Contact Object
 	//
 	// Add new attribute to contact object.
-	// Switchboard (ambiguity 24): `type` is one of the CIM attribute types (lower case). At most 50 custom
-	// attributes may exist (the three predefined ones do not count); the 51st answers 409. A `key` that
-	// already exists (including `first_name`, `last_name`, `phone1`) answers 409. The keys `_id` and `phone`
-	// are reserved (400). From then on every contact value for this key is validated against `type`.
+	// Switchboard (ambiguity 24, review R19): `type` is one of the CIM attribute types, in any case and with
+	// the aliases AttributeTypeInput lists (`string` is `text`); it defaults to `text`, and `label` to the key.
+	// `key` may be camelCase. At most 50 custom attributes may exist (the three predefined ones do not
+	// count); the 51st answers 409. A `key` that already exists in any case (including `first_name`,
+	// `last_name`, `phone1`) answers 409. The keys `_id` and `phone` are reserved (400). From then on every
+	// contact value for this key is validated against `type`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2360,10 +2459,12 @@ type ClientWithResponsesInterface interface {
 	// SaveSchemaWithResponse Add a new Attribute to Contact Object
 	//
 	// Add new attribute to contact object.
-	// Switchboard (ambiguity 24): `type` is one of the CIM attribute types (lower case). At most 50 custom
-	// attributes may exist (the three predefined ones do not count); the 51st answers 409. A `key` that
-	// already exists (including `first_name`, `last_name`, `phone1`) answers 409. The keys `_id` and `phone`
-	// are reserved (400). From then on every contact value for this key is validated against `type`.
+	// Switchboard (ambiguity 24, review R19): `type` is one of the CIM attribute types, in any case and with
+	// the aliases AttributeTypeInput lists (`string` is `text`); it defaults to `text`, and `label` to the key.
+	// `key` may be camelCase. At most 50 custom attributes may exist (the three predefined ones do not
+	// count); the 51st answers 409. A `key` that already exists in any case (including `first_name`,
+	// `last_name`, `phone1`) answers 409. The keys `_id` and `phone` are reserved (400). From then on every
+	// contact value for this key is validated against `type`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2388,8 +2489,9 @@ type ClientWithResponsesInterface interface {
 	// Update an attribute of the contact object (the document's "User with new values" / "User is updated"
 	// texts are copied from the contact operations).
 	// Switchboard (ambiguity 24): only `label` can change, for predefined and custom attributes alike.
-	// `key` and `type` must equal the stored values (400 otherwise), so stored contact values never become
-	// invalid or orphaned; to change them, delete the attribute and add a new one.
+	// `key` and `type` may be sent (a client sending back what it read) but must name the stored values
+	// (the key in the same spelling, the type in any spelling: 400 otherwise), so stored contact values never
+	// become invalid or orphaned; to change them, delete the attribute and add a new one.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2401,8 +2503,9 @@ type ClientWithResponsesInterface interface {
 	// Update an attribute of the contact object (the document's "User with new values" / "User is updated"
 	// texts are copied from the contact operations).
 	// Switchboard (ambiguity 24): only `label` can change, for predefined and custom attributes alike.
-	// `key` and `type` must equal the stored values (400 otherwise), so stored contact values never become
-	// invalid or orphaned; to change them, delete the attribute and add a new one.
+	// `key` and `type` may be sent (a client sending back what it read) but must name the stored values
+	// (the key in the same spelling, the type in any spelling: 400 otherwise), so stored contact values never
+	// become invalid or orphaned; to change them, delete the attribute and add a new one.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2430,10 +2533,10 @@ type GetContactByNameResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2457,14 +2560,14 @@ func (r GetContactByNameResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetContactByNameResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetContactByNameResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetContactByNameResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2521,10 +2624,10 @@ type GetContactsBySearchTermsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2548,14 +2651,14 @@ func (r GetContactsBySearchTermsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetContactsBySearchTermsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetContactsBySearchTermsResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetContactsBySearchTermsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2612,10 +2715,10 @@ type LoadMoreContactsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2639,14 +2742,14 @@ func (r LoadMoreContactsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LoadMoreContactsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r LoadMoreContactsResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r LoadMoreContactsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2697,14 +2800,14 @@ type DeleteContactResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2726,6 +2829,11 @@ func (r DeleteContactResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteContactResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteContactResponse) GetJSON404() *NotFound {
 	return r.JSON404
@@ -2739,11 +2847,6 @@ func (r DeleteContactResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteContactResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DeleteContactResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2794,12 +2897,12 @@ type GetContactResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2821,6 +2924,11 @@ func (r GetContactResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetContactResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetContactResponse) GetJSON404() *NotFound {
 	return r.JSON404
@@ -2829,11 +2937,6 @@ func (r GetContactResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetContactResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetContactResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2884,14 +2987,14 @@ type UpdateContactResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2913,6 +3016,11 @@ func (r UpdateContactResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateContactResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateContactResponse) GetJSON404() *NotFound {
 	return r.JSON404
@@ -2926,11 +3034,6 @@ func (r UpdateContactResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateContactResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r UpdateContactResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2987,10 +3090,10 @@ type GetContactListResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3014,14 +3117,14 @@ func (r GetContactListResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetContactListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetContactListResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetContactListResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3078,10 +3181,10 @@ type GetSchemaResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3105,14 +3208,14 @@ func (r GetSchemaResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSchemaResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetSchemaResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetSchemaResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3169,12 +3272,12 @@ type LoadInteractionsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3198,6 +3301,11 @@ func (r LoadInteractionsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LoadInteractionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r LoadInteractionsResponse) GetJSON404() *NotFound {
 	return r.JSON404
@@ -3206,11 +3314,6 @@ func (r LoadInteractionsResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r LoadInteractionsResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r LoadInteractionsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3261,12 +3364,12 @@ type UpdateOrSaveInteractionTreeResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3288,6 +3391,11 @@ func (r UpdateOrSaveInteractionTreeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateOrSaveInteractionTreeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r UpdateOrSaveInteractionTreeResponse) GetJSON409() *Conflict {
 	return r.JSON409
@@ -3296,11 +3404,6 @@ func (r UpdateOrSaveInteractionTreeResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateOrSaveInteractionTreeResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r UpdateOrSaveInteractionTreeResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3357,10 +3460,10 @@ type GetMappingResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3384,14 +3487,14 @@ func (r GetMappingResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMappingResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetMappingResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetMappingResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3442,12 +3545,12 @@ type AddMappingConditionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3469,6 +3572,11 @@ func (r AddMappingConditionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddMappingConditionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r AddMappingConditionResponse) GetJSON409() *Conflict {
 	return r.JSON409
@@ -3477,11 +3585,6 @@ func (r AddMappingConditionResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r AddMappingConditionResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r AddMappingConditionResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3532,14 +3635,14 @@ type DeleteMappingConditionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3561,6 +3664,11 @@ func (r DeleteMappingConditionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteMappingConditionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteMappingConditionResponse) GetJSON404() *NotFound {
 	return r.JSON404
@@ -3574,11 +3682,6 @@ func (r DeleteMappingConditionResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteMappingConditionResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DeleteMappingConditionResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3629,14 +3732,14 @@ type UpdateMappingConditionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3658,6 +3761,11 @@ func (r UpdateMappingConditionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateMappingConditionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateMappingConditionResponse) GetJSON404() *NotFound {
 	return r.JSON404
@@ -3671,11 +3779,6 @@ func (r UpdateMappingConditionResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateMappingConditionResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r UpdateMappingConditionResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3726,12 +3829,12 @@ type SaveContactResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3753,6 +3856,11 @@ func (r SaveContactResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SaveContactResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r SaveContactResponse) GetJSON409() *Conflict {
 	return r.JSON409
@@ -3761,11 +3869,6 @@ func (r SaveContactResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r SaveContactResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r SaveContactResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3816,12 +3919,12 @@ type SaveSchemaResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3843,6 +3946,11 @@ func (r SaveSchemaResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SaveSchemaResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r SaveSchemaResponse) GetJSON409() *Conflict {
 	return r.JSON409
@@ -3851,11 +3959,6 @@ func (r SaveSchemaResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r SaveSchemaResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r SaveSchemaResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3906,14 +4009,14 @@ type DeleteSchemaAttributeResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3935,6 +4038,11 @@ func (r DeleteSchemaAttributeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSchemaAttributeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteSchemaAttributeResponse) GetJSON404() *NotFound {
 	return r.JSON404
@@ -3948,11 +4056,6 @@ func (r DeleteSchemaAttributeResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteSchemaAttributeResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DeleteSchemaAttributeResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -4003,14 +4106,14 @@ type UpdateSchemaAttributeResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -4032,6 +4135,11 @@ func (r UpdateSchemaAttributeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateSchemaAttributeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateSchemaAttributeResponse) GetJSON404() *NotFound {
 	return r.JSON404
@@ -4045,11 +4153,6 @@ func (r UpdateSchemaAttributeResponse) GetJSON409() *Conflict {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateSchemaAttributeResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r UpdateSchemaAttributeResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -4089,9 +4192,11 @@ func (r UpdateSchemaAttributeResponse) ContentType() string {
 // GetContactByNameWithResponse Get Contacts by Name
 //
 // Get the searched contacts from database.
-// Switchboard: `name` matches, case-insensitively, any part of `first_name`, of `last_name` or of the
-// full name `first_name last_name` (so `john sm` finds "John Smith"). Matches are ordered by `_id`;
-// no match answers an empty array, not 404. (ambiguity 22)
+// Switchboard (ambiguity 22): `name` matches, case-insensitively, the start of `first_name`, of
+// `last_name` or of the full name `first_name last_name`: `jo`, `smi` and `john sm` find "John Smith",
+// `ohn` does not (a prefix is what an index serves on a large directory). Names are compared on their
+// first 500 characters. Matches are ordered by `_id` (creation order); no match answers an empty array,
+// not 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4107,16 +4212,20 @@ func (c *ClientWithResponses) GetContactByNameWithResponse(ctx context.Context, 
 // GetContactsBySearchTermsWithBodyWithResponse Get contact by search term
 //
 // Get list of contacts from database. Any number of properties can be included in the search criteria.
-// Switchboard (ambiguity 22):
-//   - Every term must match (terms are ANDed). At least one term is required.
+// Switchboard (ambiguity 22, review R20):
+//   - Every term must match (terms are ANDed). A term whose value is an empty string is no term, and a
+//     search without terms (an empty object, or no body at all, as the document's optional `search`
+//     allows) lists every contact.
 //   - `phone` is a special term: it matches a contact when ANY of its phone-type attributes (`phone1` and
-//     every custom attribute of type `phone`) equals the value exactly.
-//   - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone1`
-//     and other `phone` attributes match exactly; `text` attributes (including `first_name` and
-//     `last_name`) match case-insensitively anywhere in the value ("contains"); `email` and `url` match
-//     case-insensitively and exactly; `date`, `datetime`, `number` and `bool` match by equal value.
+//     every custom attribute of type `phone`) has the same digits (`0300-1234567` finds `03001234567`).
+//   - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone`
+//     attributes match by equal digits; `text` attributes (including `first_name` and `last_name`) match
+//     case-insensitively at the start of the value (a prefix: `jo` finds "John", `ohn` does not);
+//     `email` and `url` match case-insensitively and exactly; `date`, `datetime`, `number` and `bool`
+//     match by equal value (a datetime in any offset, `true` or "true"). Values are compared on their first
+//     500 characters.
 //   - A term's value must be valid for its attribute's type (400 otherwise).
-//   - Matches are ordered by `_id`; no match answers an empty array.
+//   - Matches are ordered by `_id` (creation order); no match answers an empty array.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4132,16 +4241,20 @@ func (c *ClientWithResponses) GetContactsBySearchTermsWithBodyWithResponse(ctx c
 // GetContactsBySearchTermsWithResponse Get contact by search term
 //
 // Get list of contacts from database. Any number of properties can be included in the search criteria.
-// Switchboard (ambiguity 22):
-//   - Every term must match (terms are ANDed). At least one term is required.
+// Switchboard (ambiguity 22, review R20):
+//   - Every term must match (terms are ANDed). A term whose value is an empty string is no term, and a
+//     search without terms (an empty object, or no body at all, as the document's optional `search`
+//     allows) lists every contact.
 //   - `phone` is a special term: it matches a contact when ANY of its phone-type attributes (`phone1` and
-//     every custom attribute of type `phone`) equals the value exactly.
-//   - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone1`
-//     and other `phone` attributes match exactly; `text` attributes (including `first_name` and
-//     `last_name`) match case-insensitively anywhere in the value ("contains"); `email` and `url` match
-//     case-insensitively and exactly; `date`, `datetime`, `number` and `bool` match by equal value.
+//     every custom attribute of type `phone`) has the same digits (`0300-1234567` finds `03001234567`).
+//   - Any other term name must be an attribute key of the schema (GET /getSchema), otherwise 400. `phone`
+//     attributes match by equal digits; `text` attributes (including `first_name` and `last_name`) match
+//     case-insensitively at the start of the value (a prefix: `jo` finds "John", `ohn` does not);
+//     `email` and `url` match case-insensitively and exactly; `date`, `datetime`, `number` and `bool`
+//     match by equal value (a datetime in any offset, `true` or "true"). Values are compared on their first
+//     500 characters.
 //   - A term's value must be valid for its attribute's type (400 otherwise).
-//   - Matches are ordered by `_id`; no match answers an empty array.
+//   - Matches are ordered by `_id` (creation order); no match answers an empty array.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4159,10 +4272,10 @@ func (c *ClientWithResponses) GetContactsBySearchTermsWithResponse(ctx context.C
 // Get the next page of the contact list (the document's description, "Get the searched contacts from
 // database", is copied from another operation).
 // Switchboard: keyset pagination over GET /getContactList. Answers up to `limit` contacts (default 25)
-// whose `_id` is greater than `last_id`, ordered by `_id` ascending. `last_id` need not exist any more (a
-// contact deleted meanwhile still works as a cursor), so an unknown `last_id` is not an error. An empty
-// array means the end of the list. With `count=true`, `X-Total-Count` is the number of all contacts.
-// (ambiguity 23)
+// whose `_id` is greater than `last_id`, ordered by `_id` ascending, which is creation order (`_id`s grow
+// with creation time, review R28). `last_id` need not exist any more (a contact deleted meanwhile still
+// works as a cursor), so an unknown `last_id` is not an error. An empty array means the end of the list.
+// With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4178,8 +4291,8 @@ func (c *ClientWithResponses) LoadMoreContactsWithResponse(ctx context.Context, 
 // DeleteContactWithResponse Delete user with given ID
 //
 // Delete a contact.
-// Switchboard: answers the deleted contact (ambiguity 21). Its interaction trees are kept for reporting
-// but unlinked (their `contact_id` is removed).
+// Switchboard: answers the deleted contact (ambiguity 21). Its phone numbers are free again at once. Its
+// interaction trees are kept for reporting but unlinked (their `contact_id` is removed).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4210,9 +4323,12 @@ func (c *ClientWithResponses) GetContactWithResponse(ctx context.Context, contac
 // UpdateContactWithBodyWithResponse Update user with given ID
 //
 // Update a contact with new values of its properties.
-// Switchboard: the body replaces the whole contact (attributes missing from the body are removed;
-// `_id` never changes). Values are validated against the schema as for POST /saveContact (400).
-// A phone number already held by ANOTHER contact answers 409; nothing is overwritten. (ambiguity 25)
+// Switchboard (review R21): the body may carry only the properties that change: a property present
+// replaces the stored value, an absent one is kept, an empty string removes the value (`phone1` cannot
+// be removed: 400). An `_id` in the body (a client sending back what GET answered) is ignored: the path
+// says which contact is updated, and `_id` never changes. Values are validated against the schema as
+// for POST /saveContact (400). A phone number already held by ANOTHER contact answers 409; nothing is
+// overwritten (ambiguity 25).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4228,9 +4344,12 @@ func (c *ClientWithResponses) UpdateContactWithBodyWithResponse(ctx context.Cont
 // UpdateContactWithResponse Update user with given ID
 //
 // Update a contact with new values of its properties.
-// Switchboard: the body replaces the whole contact (attributes missing from the body are removed;
-// `_id` never changes). Values are validated against the schema as for POST /saveContact (400).
-// A phone number already held by ANOTHER contact answers 409; nothing is overwritten. (ambiguity 25)
+// Switchboard (review R21): the body may carry only the properties that change: a property present
+// replaces the stored value, an absent one is kept, an empty string removes the value (`phone1` cannot
+// be removed: 400). An `_id` in the body (a client sending back what GET answered) is ignored: the path
+// says which contact is updated, and `_id` never changes. Values are validated against the schema as
+// for POST /saveContact (400). A phone number already held by ANOTHER contact answers 409; nothing is
+// overwritten (ambiguity 25).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4247,8 +4366,9 @@ func (c *ClientWithResponses) UpdateContactWithResponse(ctx context.Context, con
 //
 // Get list of contacts from database.
 // Switchboard: answers the FIRST page only: up to `limit` contacts (default 25) ordered by `_id`
-// ascending. Pass the `_id` of the last contact received to GET /contacts/loadMore/{last_id} for the next
-// page. With `count=true`, `X-Total-Count` is the number of all contacts. (ambiguity 23)
+// ascending, which is creation order (review R28). Pass the `_id` of the last contact received to GET
+// /contacts/loadMore/{last_id} for the next page (the `Link` header says it). With `count=true`,
+// `X-Total-Count` is the number of all contacts. (ambiguity 23)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4282,8 +4402,9 @@ func (c *ClientWithResponses) GetSchemaWithResponse(ctx context.Context, params 
 //
 // Get list of interactions for a specific contact from database.
 // Switchboard (ambiguity 27): `id` is the contact's `_id` (unknown contact: 404). The answer is a JSON
-// array of interaction trees, one per call linked to the contact, newest call first (the document's
-// example shows a single tree; "List retrieved" wins). Legs inside a tree are ordered by `start_time`.
+// array of interaction trees, one per call linked to the contact, newest call first (by `_id`, descending;
+// the document's example shows a single tree; "List retrieved" wins). Legs inside a tree are in the order
+// they were first saved (by `_id`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4304,13 +4425,15 @@ func (c *ClientWithResponses) LoadInteractionsWithResponse(ctx context.Context, 
 //     contact id as the document's parameter text says). The path wins over the body's `call_Id`, which
 //     is ignored.
 //   - The first save of a `call_Id` creates the tree; `ani` becomes its `phone_number` and the tree is
-//     linked to the contact holding that number in any phone-type attribute (at most one, see ambiguity
-//     25). With no `ani` or no such contact the tree is stored unlinked, and a later save of the same
-//     `call_Id` whose `ani` matches a contact links it. An already linked tree is never re-linked here.
-//   - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`); `call_id` defaults
-//     to the path `call_Id`. Saving a leg with the identity of a stored leg replaces it ("update", e.g.
-//     the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save",
-//     e.g. a transfer to another agent).
+//     linked to the contact holding that number (by digits) in any phone-type attribute (at most one, see
+//     ambiguity 25). With an empty or no `ani`, or no such contact, the tree is stored unlinked, and a
+//     later save of the same `call_Id` whose `ani` matches a contact links it. An already linked tree is
+//     never re-linked here.
+//   - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`), an absent field
+//     counting as empty; `call_id` defaults to the path `call_Id`. Saving a leg with the identity of a
+//     stored leg updates it: the fields sent replace the stored ones, the others are kept ("update", e.g.
+//     the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save", e.g.
+//     a transfer to another agent). Saving the same body again changes nothing (idempotent).
 //   - Switchboard also records interactions itself from its call-event stream, using the mapping
 //     (see MappingConditionInput).
 //
@@ -4333,13 +4456,15 @@ func (c *ClientWithResponses) UpdateOrSaveInteractionTreeWithBodyWithResponse(ct
 //     contact id as the document's parameter text says). The path wins over the body's `call_Id`, which
 //     is ignored.
 //   - The first save of a `call_Id` creates the tree; `ani` becomes its `phone_number` and the tree is
-//     linked to the contact holding that number in any phone-type attribute (at most one, see ambiguity
-//     25). With no `ani` or no such contact the tree is stored unlinked, and a later save of the same
-//     `call_Id` whose `ani` matches a contact links it. An already linked tree is never re-linked here.
-//   - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`); `call_id` defaults
-//     to the path `call_Id`. Saving a leg with the identity of a stored leg replaces it ("update", e.g.
-//     the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save",
-//     e.g. a transfer to another agent).
+//     linked to the contact holding that number (by digits) in any phone-type attribute (at most one, see
+//     ambiguity 25). With an empty or no `ani`, or no such contact, the tree is stored unlinked, and a
+//     later save of the same `call_Id` whose `ani` matches a contact links it. An already linked tree is
+//     never re-linked here.
+//   - Inside a tree a leg is identified by (`call_id`, `interaction_type`, `agentId`), an absent field
+//     counting as empty; `call_id` defaults to the path `call_Id`. Saving a leg with the identity of a
+//     stored leg updates it: the fields sent replace the stored ones, the others are kept ("update", e.g.
+//     the wrap-up after the call: the most recent wrap-up wins); otherwise the leg is added ("save", e.g.
+//     a transfer to another agent). Saving the same body again changes nothing (idempotent).
 //   - Switchboard also records interactions itself from its call-event stream, using the mapping
 //     (see MappingConditionInput).
 //
@@ -4427,8 +4552,8 @@ func (c *ClientWithResponses) DeleteMappingConditionWithResponse(ctx context.Con
 // UpdateMappingConditionWithBodyWithResponse Update condition with given ID
 //
 // Update a condition of the search criteria.
-// Switchboard: the body replaces the whole condition and is validated as for POST /mapping; changing
-// `key` to one used by another condition answers 409. (ambiguity 26)
+// Switchboard: the body replaces the whole condition and is validated as for POST /mapping (an `_id` in
+// it is ignored); changing `key` to one used by another condition answers 409. (ambiguity 26)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4444,8 +4569,8 @@ func (c *ClientWithResponses) UpdateMappingConditionWithBodyWithResponse(ctx con
 // UpdateMappingConditionWithResponse Update condition with given ID
 //
 // Update a condition of the search criteria.
-// Switchboard: the body replaces the whole condition and is validated as for POST /mapping; changing
-// `key` to one used by another condition answers 409. (ambiguity 26)
+// Switchboard: the body replaces the whole condition and is validated as for POST /mapping (an `_id` in
+// it is ignored); changing `key` to one used by another condition answers 409. (ambiguity 26)
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4462,10 +4587,13 @@ func (c *ClientWithResponses) UpdateMappingConditionWithResponse(ctx context.Con
 //
 // Create new contact in system.
 // Switchboard: `phone1` is required. Every other property must be an attribute key of the schema
-// (GET /getSchema) and its value valid for the attribute's type (400 otherwise). A phone number (in any
-// phone-type attribute) may not belong to two contacts: if another contact already has it the request
-// answers 409 and nothing is stored; the existing profile is never overwritten. The same number may
-// repeat within one contact. (ambiguity 25)
+// (GET /getSchema) and its value valid for the attribute's type (400 otherwise); an empty string is no
+// value, and `_id` is ignored. A phone number (in any phone-type attribute, compared by digits) may not
+// belong to two contacts: if another contact already has it the request answers 409 naming that contact,
+// and nothing is stored. Ambiguity 25 decided: the release notes' "the existing customer profile will be
+// overwritten/replaced" is NOT done, since a client that mistypes a number would silently destroy
+// another customer's profile and history link; a client that means to replace a profile updates it with
+// PUT /contacts/{contact_id}. The same number may repeat within one contact.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4482,10 +4610,13 @@ func (c *ClientWithResponses) SaveContactWithBodyWithResponse(ctx context.Contex
 //
 // Create new contact in system.
 // Switchboard: `phone1` is required. Every other property must be an attribute key of the schema
-// (GET /getSchema) and its value valid for the attribute's type (400 otherwise). A phone number (in any
-// phone-type attribute) may not belong to two contacts: if another contact already has it the request
-// answers 409 and nothing is stored; the existing profile is never overwritten. The same number may
-// repeat within one contact. (ambiguity 25)
+// (GET /getSchema) and its value valid for the attribute's type (400 otherwise); an empty string is no
+// value, and `_id` is ignored. A phone number (in any phone-type attribute, compared by digits) may not
+// belong to two contacts: if another contact already has it the request answers 409 naming that contact,
+// and nothing is stored. Ambiguity 25 decided: the release notes' "the existing customer profile will be
+// overwritten/replaced" is NOT done, since a client that mistypes a number would silently destroy
+// another customer's profile and history link; a client that means to replace a profile updates it with
+// PUT /contacts/{contact_id}. The same number may repeat within one contact.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4501,10 +4632,12 @@ func (c *ClientWithResponses) SaveContactWithResponse(ctx context.Context, body 
 // SaveSchemaWithBodyWithResponse Add a new Attribute to Contact Object
 //
 // Add new attribute to contact object.
-// Switchboard (ambiguity 24): `type` is one of the CIM attribute types (lower case). At most 50 custom
-// attributes may exist (the three predefined ones do not count); the 51st answers 409. A `key` that
-// already exists (including `first_name`, `last_name`, `phone1`) answers 409. The keys `_id` and `phone`
-// are reserved (400). From then on every contact value for this key is validated against `type`.
+// Switchboard (ambiguity 24, review R19): `type` is one of the CIM attribute types, in any case and with
+// the aliases AttributeTypeInput lists (`string` is `text`); it defaults to `text`, and `label` to the key.
+// `key` may be camelCase. At most 50 custom attributes may exist (the three predefined ones do not
+// count); the 51st answers 409. A `key` that already exists in any case (including `first_name`,
+// `last_name`, `phone1`) answers 409. The keys `_id` and `phone` are reserved (400). From then on every
+// contact value for this key is validated against `type`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4520,10 +4653,12 @@ func (c *ClientWithResponses) SaveSchemaWithBodyWithResponse(ctx context.Context
 // SaveSchemaWithResponse Add a new Attribute to Contact Object
 //
 // Add new attribute to contact object.
-// Switchboard (ambiguity 24): `type` is one of the CIM attribute types (lower case). At most 50 custom
-// attributes may exist (the three predefined ones do not count); the 51st answers 409. A `key` that
-// already exists (including `first_name`, `last_name`, `phone1`) answers 409. The keys `_id` and `phone`
-// are reserved (400). From then on every contact value for this key is validated against `type`.
+// Switchboard (ambiguity 24, review R19): `type` is one of the CIM attribute types, in any case and with
+// the aliases AttributeTypeInput lists (`string` is `text`); it defaults to `text`, and `label` to the key.
+// `key` may be camelCase. At most 50 custom attributes may exist (the three predefined ones do not
+// count); the 51st answers 409. A `key` that already exists in any case (including `first_name`,
+// `last_name`, `phone1`) answers 409. The keys `_id` and `phone` are reserved (400). From then on every
+// contact value for this key is validated against `type`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4560,8 +4695,9 @@ func (c *ClientWithResponses) DeleteSchemaAttributeWithResponse(ctx context.Cont
 // Update an attribute of the contact object (the document's "User with new values" / "User is updated"
 // texts are copied from the contact operations).
 // Switchboard (ambiguity 24): only `label` can change, for predefined and custom attributes alike.
-// `key` and `type` must equal the stored values (400 otherwise), so stored contact values never become
-// invalid or orphaned; to change them, delete the attribute and add a new one.
+// `key` and `type` may be sent (a client sending back what it read) but must name the stored values
+// (the key in the same spelling, the type in any spelling: 400 otherwise), so stored contact values never
+// become invalid or orphaned; to change them, delete the attribute and add a new one.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4579,8 +4715,9 @@ func (c *ClientWithResponses) UpdateSchemaAttributeWithBodyWithResponse(ctx cont
 // Update an attribute of the contact object (the document's "User with new values" / "User is updated"
 // texts are copied from the contact operations).
 // Switchboard (ambiguity 24): only `label` can change, for predefined and custom attributes alike.
-// `key` and `type` must equal the stored values (400 otherwise), so stored contact values never become
-// invalid or orphaned; to change them, delete the attribute and add a new one.
+// `key` and `type` may be sent (a client sending back what it read) but must name the stored values
+// (the key in the same spelling, the type in any spelling: 400 otherwise), so stored contact values never
+// become invalid or orphaned; to change them, delete the attribute and add a new one.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4628,19 +4765,19 @@ func ParseGetContactByNameResponse(rsp *http.Response) (*GetContactByNameRespons
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -4719,19 +4856,19 @@ func ParseGetContactsBySearchTermsResponse(rsp *http.Response) (*GetContactsBySe
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -4810,19 +4947,19 @@ func ParseLoadMoreContactsResponse(rsp *http.Response) (*LoadMoreContactsRespons
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -4901,6 +5038,13 @@ func ParseDeleteContactResponse(rsp *http.Response) (*DeleteContactResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4921,13 +5065,6 @@ func ParseDeleteContactResponse(rsp *http.Response) (*DeleteContactResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -4989,6 +5126,13 @@ func ParseGetContactResponse(rsp *http.Response) (*GetContactResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5002,13 +5146,6 @@ func ParseGetContactResponse(rsp *http.Response) (*GetContactResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5070,6 +5207,13 @@ func ParseUpdateContactResponse(rsp *http.Response) (*UpdateContactResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5090,13 +5234,6 @@ func ParseUpdateContactResponse(rsp *http.Response) (*UpdateContactResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5158,19 +5295,19 @@ func ParseGetContactListResponse(rsp *http.Response) (*GetContactListResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5249,19 +5386,19 @@ func ParseGetSchemaResponse(rsp *http.Response) (*GetSchemaResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5340,6 +5477,13 @@ func ParseLoadInteractionsResponse(rsp *http.Response) (*LoadInteractionsRespons
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5353,13 +5497,6 @@ func ParseLoadInteractionsResponse(rsp *http.Response) (*LoadInteractionsRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5438,6 +5575,13 @@ func ParseUpdateOrSaveInteractionTreeResponse(rsp *http.Response) (*UpdateOrSave
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5451,13 +5595,6 @@ func ParseUpdateOrSaveInteractionTreeResponse(rsp *http.Response) (*UpdateOrSave
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5519,19 +5656,19 @@ func ParseGetMappingResponse(rsp *http.Response) (*GetMappingResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5610,6 +5747,13 @@ func ParseAddMappingConditionResponse(rsp *http.Response) (*AddMappingConditionR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5623,13 +5767,6 @@ func ParseAddMappingConditionResponse(rsp *http.Response) (*AddMappingConditionR
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5691,6 +5828,13 @@ func ParseDeleteMappingConditionResponse(rsp *http.Response) (*DeleteMappingCond
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5711,13 +5855,6 @@ func ParseDeleteMappingConditionResponse(rsp *http.Response) (*DeleteMappingCond
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5779,6 +5916,13 @@ func ParseUpdateMappingConditionResponse(rsp *http.Response) (*UpdateMappingCond
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5799,13 +5943,6 @@ func ParseUpdateMappingConditionResponse(rsp *http.Response) (*UpdateMappingCond
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5867,6 +6004,13 @@ func ParseSaveContactResponse(rsp *http.Response) (*SaveContactResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5880,13 +6024,6 @@ func ParseSaveContactResponse(rsp *http.Response) (*SaveContactResponse, error) 
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -5948,6 +6085,13 @@ func ParseSaveSchemaResponse(rsp *http.Response) (*SaveSchemaResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5961,13 +6105,6 @@ func ParseSaveSchemaResponse(rsp *http.Response) (*SaveSchemaResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -6029,6 +6166,13 @@ func ParseDeleteSchemaAttributeResponse(rsp *http.Response) (*DeleteSchemaAttrib
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -6049,13 +6193,6 @@ func ParseDeleteSchemaAttributeResponse(rsp *http.Response) (*DeleteSchemaAttrib
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -6117,6 +6254,13 @@ func ParseUpdateSchemaAttributeResponse(rsp *http.Response) (*UpdateSchemaAttrib
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -6137,13 +6281,6 @@ func ParseUpdateSchemaAttributeResponse(rsp *http.Response) (*UpdateSchemaAttrib
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -6691,11 +6828,11 @@ type BadRequestJSONResponse CimError
 
 type ConflictJSONResponse CimError
 
+type ForbiddenJSONResponse CimError
+
 type InternalErrorJSONResponse CimError
 
 type NotFoundJSONResponse CimError
-
-type NotImplementedJSONResponse CimError
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter int
@@ -6773,6 +6910,20 @@ func (response GetContactByName401JSONResponse) VisitGetContactByNameResponse(w 
 	return err
 }
 
+type GetContactByName403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetContactByName403JSONResponse) VisitGetContactByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetContactByName500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetContactByName500JSONResponse) VisitGetContactByNameResponse(w http.ResponseWriter) error {
@@ -6783,20 +6934,6 @@ func (response GetContactByName500JSONResponse) VisitGetContactByNameResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetContactByName501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetContactByName501JSONResponse) VisitGetContactByNameResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6881,6 +7018,20 @@ func (response GetContactsBySearchTerms401JSONResponse) VisitGetContactsBySearch
 	return err
 }
 
+type GetContactsBySearchTerms403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetContactsBySearchTerms403JSONResponse) VisitGetContactsBySearchTermsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetContactsBySearchTerms500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetContactsBySearchTerms500JSONResponse) VisitGetContactsBySearchTermsResponse(w http.ResponseWriter) error {
@@ -6891,20 +7042,6 @@ func (response GetContactsBySearchTerms500JSONResponse) VisitGetContactsBySearch
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetContactsBySearchTerms501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetContactsBySearchTerms501JSONResponse) VisitGetContactsBySearchTermsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6989,6 +7126,20 @@ func (response LoadMoreContacts401JSONResponse) VisitLoadMoreContactsResponse(w 
 	return err
 }
 
+type LoadMoreContacts403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response LoadMoreContacts403JSONResponse) VisitLoadMoreContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoadMoreContacts500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response LoadMoreContacts500JSONResponse) VisitLoadMoreContactsResponse(w http.ResponseWriter) error {
@@ -6999,20 +7150,6 @@ func (response LoadMoreContacts500JSONResponse) VisitLoadMoreContactsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type LoadMoreContacts501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response LoadMoreContacts501JSONResponse) VisitLoadMoreContactsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7082,6 +7219,20 @@ func (response DeleteContact401JSONResponse) VisitDeleteContactResponse(w http.R
 	return err
 }
 
+type DeleteContact403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteContact403JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteContact404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteContact404JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
@@ -7120,20 +7271,6 @@ func (response DeleteContact500JSONResponse) VisitDeleteContactResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteContact501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response DeleteContact501JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7203,6 +7340,20 @@ func (response GetContact401JSONResponse) VisitGetContactResponse(w http.Respons
 	return err
 }
 
+type GetContact403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetContact403JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetContact404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetContact404JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
@@ -7227,20 +7378,6 @@ func (response GetContact500JSONResponse) VisitGetContactResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetContact501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetContact501JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7311,6 +7448,20 @@ func (response UpdateContact401JSONResponse) VisitUpdateContactResponse(w http.R
 	return err
 }
 
+type UpdateContact403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateContact403JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateContact404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response UpdateContact404JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
@@ -7349,20 +7500,6 @@ func (response UpdateContact500JSONResponse) VisitUpdateContactResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateContact501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response UpdateContact501JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7446,6 +7583,20 @@ func (response GetContactList401JSONResponse) VisitGetContactListResponse(w http
 	return err
 }
 
+type GetContactList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetContactList403JSONResponse) VisitGetContactListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetContactList500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetContactList500JSONResponse) VisitGetContactListResponse(w http.ResponseWriter) error {
@@ -7456,20 +7607,6 @@ func (response GetContactList500JSONResponse) VisitGetContactListResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetContactList501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetContactList501JSONResponse) VisitGetContactListResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7553,6 +7690,20 @@ func (response GetSchema401JSONResponse) VisitGetSchemaResponse(w http.ResponseW
 	return err
 }
 
+type GetSchema403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetSchema403JSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSchema500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetSchema500JSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
@@ -7563,20 +7714,6 @@ func (response GetSchema500JSONResponse) VisitGetSchemaResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetSchema501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetSchema501JSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7661,6 +7798,20 @@ func (response LoadInteractions401JSONResponse) VisitLoadInteractionsResponse(w 
 	return err
 }
 
+type LoadInteractions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response LoadInteractions403JSONResponse) VisitLoadInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoadInteractions404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response LoadInteractions404JSONResponse) VisitLoadInteractionsResponse(w http.ResponseWriter) error {
@@ -7685,20 +7836,6 @@ func (response LoadInteractions500JSONResponse) VisitLoadInteractionsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type LoadInteractions501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response LoadInteractions501JSONResponse) VisitLoadInteractionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7769,6 +7906,20 @@ func (response UpdateOrSaveInteractionTree401JSONResponse) VisitUpdateOrSaveInte
 	return err
 }
 
+type UpdateOrSaveInteractionTree403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateOrSaveInteractionTree403JSONResponse) VisitUpdateOrSaveInteractionTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateOrSaveInteractionTree409JSONResponse struct{ ConflictJSONResponse }
 
 func (response UpdateOrSaveInteractionTree409JSONResponse) VisitUpdateOrSaveInteractionTreeResponse(w http.ResponseWriter) error {
@@ -7793,20 +7944,6 @@ func (response UpdateOrSaveInteractionTree500JSONResponse) VisitUpdateOrSaveInte
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateOrSaveInteractionTree501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response UpdateOrSaveInteractionTree501JSONResponse) VisitUpdateOrSaveInteractionTreeResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7890,6 +8027,20 @@ func (response GetMapping401JSONResponse) VisitGetMappingResponse(w http.Respons
 	return err
 }
 
+type GetMapping403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetMapping403JSONResponse) VisitGetMappingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMapping500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetMapping500JSONResponse) VisitGetMappingResponse(w http.ResponseWriter) error {
@@ -7900,20 +8051,6 @@ func (response GetMapping500JSONResponse) VisitGetMappingResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetMapping501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetMapping501JSONResponse) VisitGetMappingResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7983,6 +8120,20 @@ func (response AddMappingCondition401JSONResponse) VisitAddMappingConditionRespo
 	return err
 }
 
+type AddMappingCondition403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AddMappingCondition403JSONResponse) VisitAddMappingConditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddMappingCondition409JSONResponse struct{ ConflictJSONResponse }
 
 func (response AddMappingCondition409JSONResponse) VisitAddMappingConditionResponse(w http.ResponseWriter) error {
@@ -8007,20 +8158,6 @@ func (response AddMappingCondition500JSONResponse) VisitAddMappingConditionRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMappingCondition501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response AddMappingCondition501JSONResponse) VisitAddMappingConditionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8090,6 +8227,20 @@ func (response DeleteMappingCondition401JSONResponse) VisitDeleteMappingConditio
 	return err
 }
 
+type DeleteMappingCondition403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteMappingCondition403JSONResponse) VisitDeleteMappingConditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMappingCondition404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteMappingCondition404JSONResponse) VisitDeleteMappingConditionResponse(w http.ResponseWriter) error {
@@ -8128,20 +8279,6 @@ func (response DeleteMappingCondition500JSONResponse) VisitDeleteMappingConditio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteMappingCondition501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response DeleteMappingCondition501JSONResponse) VisitDeleteMappingConditionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8212,6 +8349,20 @@ func (response UpdateMappingCondition401JSONResponse) VisitUpdateMappingConditio
 	return err
 }
 
+type UpdateMappingCondition403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateMappingCondition403JSONResponse) VisitUpdateMappingConditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMappingCondition404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response UpdateMappingCondition404JSONResponse) VisitUpdateMappingConditionResponse(w http.ResponseWriter) error {
@@ -8250,20 +8401,6 @@ func (response UpdateMappingCondition500JSONResponse) VisitUpdateMappingConditio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateMappingCondition501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response UpdateMappingCondition501JSONResponse) VisitUpdateMappingConditionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8333,6 +8470,20 @@ func (response SaveContact401JSONResponse) VisitSaveContactResponse(w http.Respo
 	return err
 }
 
+type SaveContact403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SaveContact403JSONResponse) VisitSaveContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SaveContact409JSONResponse struct{ ConflictJSONResponse }
 
 func (response SaveContact409JSONResponse) VisitSaveContactResponse(w http.ResponseWriter) error {
@@ -8357,20 +8508,6 @@ func (response SaveContact500JSONResponse) VisitSaveContactResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type SaveContact501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response SaveContact501JSONResponse) VisitSaveContactResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8440,6 +8577,20 @@ func (response SaveSchema401JSONResponse) VisitSaveSchemaResponse(w http.Respons
 	return err
 }
 
+type SaveSchema403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SaveSchema403JSONResponse) VisitSaveSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SaveSchema409JSONResponse struct{ ConflictJSONResponse }
 
 func (response SaveSchema409JSONResponse) VisitSaveSchemaResponse(w http.ResponseWriter) error {
@@ -8464,20 +8615,6 @@ func (response SaveSchema500JSONResponse) VisitSaveSchemaResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type SaveSchema501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response SaveSchema501JSONResponse) VisitSaveSchemaResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8547,6 +8684,20 @@ func (response DeleteSchemaAttribute401JSONResponse) VisitDeleteSchemaAttributeR
 	return err
 }
 
+type DeleteSchemaAttribute403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteSchemaAttribute403JSONResponse) VisitDeleteSchemaAttributeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSchemaAttribute404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteSchemaAttribute404JSONResponse) VisitDeleteSchemaAttributeResponse(w http.ResponseWriter) error {
@@ -8585,20 +8736,6 @@ func (response DeleteSchemaAttribute500JSONResponse) VisitDeleteSchemaAttributeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteSchemaAttribute501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response DeleteSchemaAttribute501JSONResponse) VisitDeleteSchemaAttributeResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8669,6 +8806,20 @@ func (response UpdateSchemaAttribute401JSONResponse) VisitUpdateSchemaAttributeR
 	return err
 }
 
+type UpdateSchemaAttribute403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateSchemaAttribute403JSONResponse) VisitUpdateSchemaAttributeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSchemaAttribute404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response UpdateSchemaAttribute404JSONResponse) VisitUpdateSchemaAttributeResponse(w http.ResponseWriter) error {
@@ -8707,20 +8858,6 @@ func (response UpdateSchemaAttribute500JSONResponse) VisitUpdateSchemaAttributeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateSchemaAttribute501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response UpdateSchemaAttribute501JSONResponse) VisitUpdateSchemaAttributeResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8861,9 +8998,12 @@ func (sh *strictHandler) GetContactsBySearchTerms(ctx echo.Context, params GetCo
 		err = ctx.Bind(&body)
 	}
 	if err != nil {
-		return err
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
 	}
-	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetContactsBySearchTerms(ctx.Request().Context(), request.(GetContactsBySearchTermsRequestObject))

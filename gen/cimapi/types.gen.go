@@ -6,7 +6,6 @@ package cimapi
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/oapi-codegen/runtime"
 )
@@ -47,24 +46,6 @@ func (e AttributeType) Valid() bool {
 	}
 }
 
-// Defines values for CallDirection.
-const (
-	INBOUND  CallDirection = "INBOUND"
-	OUTBOUND CallDirection = "OUTBOUND"
-)
-
-// Valid indicates whether the value is a known member of the CallDirection enum.
-func (e CallDirection) Valid() bool {
-	switch e {
-	case INBOUND:
-		return true
-	case OUTBOUND:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for CallVarSource.
 const (
 	Ani          CallVarSource = "ani"
@@ -86,35 +67,40 @@ func (e CallVarSource) Valid() bool {
 	}
 }
 
-// Defines values for InteractionType.
-const (
-	AGENT InteractionType = "AGENT"
-	IVR   InteractionType = "IVR"
-)
+// AttributeKey Property name of an attribute in contact objects: a letter, then letters, digits and `_`
+// (`customer_no`, `customerNo`). Switchboard (review R19): camelCase is accepted; keys are unique
+// whatever their case (`customerNo` and `customerno` cannot both exist), and contact bodies spell them
+// as stored. The keys `_id` and `phone` are reserved.
+//
+// Example: email
+type AttributeKey = string
 
-// Valid indicates whether the value is a known member of the InteractionType enum.
-func (e InteractionType) Valid() bool {
-	switch e {
-	case AGENT:
-		return true
-	case IVR:
-		return true
-	default:
-		return false
-	}
-}
-
-// AttributeType Switchboard: the CIM attribute data types, lower-cased (Text, Phone, Email, Date, DateTime, URL, Bool),
-// plus `number` from Expertflow's attribute type dictionary. (ambiguity 24)
+// AttributeType Switchboard: the CIM attribute data types (Text, Phone, Email, Date, DateTime, URL, Bool, notes 2.2),
+// answered in lower case, plus `number` from Expertflow's attribute type dictionary. (ambiguity 24)
 //
 // Example: text
 type AttributeType string
 
-// AttributeValue Value of a custom contact attribute. Switchboard: the JSON type is checked here; at run time the value
-// is also validated against the attribute's `type` in the schema (GET /getSchema), 400 when it does not
-// fit: `text` a string of at most 1000 characters; `phone` a string like Phone; `email` an e-mail
-// address; `date` `YYYY-MM-DD`; `datetime` RFC 3339; `url` an absolute http(s) URL (at most 2000
-// characters); `bool` true or false; `number` a JSON number. (ambiguity 24)
+// AttributeTypeInput Switchboard (review R19): an attribute type, in any case: `text` (also `string`, the document's
+// example), `phone` (also `phonenumber`), `email`, `date`, `datetime` (also `date-time`, `date_time`),
+// `url` (also `uri`), `bool` (also `boolean`), `number`. Another word answers 400. Answers carry the
+// lower-case name of AttributeType.
+//
+// Example: Text
+type AttributeTypeInput = string
+
+// AttributeValue Value of a contact attribute. Switchboard: the JSON type is checked here; at run time the value is
+// also validated against the attribute's `type` in the schema (GET /getSchema), 400 when it does not
+// fit (ambiguity 24):
+// - `text`: a string of at most 1000 characters (a JSON number is taken as its digits);
+// - `phone`: a phone number as Phone says (a JSON number is taken as its digits);
+// - `email`: an e-mail address (at most 254 characters);
+// - `date`: `YYYY-MM-DD`;
+// - `datetime`: RFC 3339, e.g. `2020-07-27T10:15:45Z`;
+// - `url`: an absolute http or https URL (at most 2000 characters);
+// - `bool`: true or false (also the strings "true" and "false", stored as the boolean);
+// - `number`: a JSON number (also a string holding one, stored as the number).
+// Answers carry the value as stored: strings as sent, `bool` and `number` as JSON booleans and numbers.
 type AttributeValue struct {
 	union json.RawMessage
 }
@@ -127,11 +113,6 @@ type AttributeValue1 = float64
 
 // AttributeValue2 defines model for AttributeValue.2.
 type AttributeValue2 = bool
-
-// CallDirection Switchboard: call type, INBOUND or OUTBOUND, as the CIM interaction detail shows it.
-//
-// Example: INBOUND
-type CallDirection string
 
 // CallVarSource Switchboard: source of the call data of a mapping condition (ambiguity 26).
 //
@@ -158,7 +139,8 @@ type CimError struct {
 // custom attributes defined in the schema at run time, each under its attribute `key`. Attributes
 // without a value are absent.
 type Contact struct {
-	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters (ambiguity 20).
+	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters: 8 of creation time (unix
+	// seconds), 16 of a counter, so ids grow with creation time (ambiguity 20, review R28).
 	//
 	//
 	// Example: 5f1e9b2c8a4d3e0012a4b7c1
@@ -170,26 +152,36 @@ type Contact struct {
 	// LastName Example: Smith
 	LastName *string `json:"last_name,omitempty"`
 
-	// Phone1 A phone number (ANI): digits with an optional leading `+`. Compared exactly, as stored.
+	// Phone1 A phone number (ANI), a plain string as the document has it: stored and answered as sent, compared by
+	// its digits. Switchboard (review R17): digits with the separators a person writes (space, `-`, `.`,
+	// `(`, `)`, `/`) and an optional leading `+`; 1 to 20 digits (a short extension is a phone number too).
 	//
-	// Example: +923001234567
+	//
+	// Example: +92 300 1234567
 	Phone1               Phone                     `json:"phone1"`
 	AdditionalProperties map[string]AttributeValue `json:"-"`
 }
 
-// ContactInput A contact to create or store (contactObject without `_id`). Switchboard: `phone1` is required; every
-// other property must be an attribute key of the schema and its value valid for the attribute's type
-// (ambiguity 24); unknown keys, including `_id`, answer 400.
+// ContactInput A contact to create (contactObject). Switchboard: `phone1` is required (a customer is known by the
+// number it calls from: CIM pops the profile by ANI, notes/vendors.md 2.2); every other property must
+// be an attribute key of the schema and its value valid for the attribute's type (ambiguity 24);
+// unknown keys answer 400. An empty string is no value. `_id` is accepted and ignored (ambiguity 20).
 type ContactInput struct {
+	// UnderscoreId Ignored (a client echoing what it read).
+	UnderscoreId *string `json:"_id,omitempty"`
+
 	// FirstName Example: John
 	FirstName *string `json:"first_name,omitempty"`
 
 	// LastName Example: Smith
 	LastName *string `json:"last_name,omitempty"`
 
-	// Phone1 A phone number (ANI): digits with an optional leading `+`. Compared exactly, as stored.
+	// Phone1 A phone number (ANI), a plain string as the document has it: stored and answered as sent, compared by
+	// its digits. Switchboard (review R17): digits with the separators a person writes (space, `-`, `.`,
+	// `(`, `)`, `/`) and an optional leading `+`; 1 to 20 digits (a short extension is a phone number too).
 	//
-	// Example: +923001234567
+	//
+	// Example: +92 300 1234567
 	Phone1               Phone                     `json:"phone1"`
 	AdditionalProperties map[string]AttributeValue `json:"-"`
 }
@@ -197,9 +189,35 @@ type ContactInput struct {
 // ContactList A list of contacts (contacts).
 type ContactList = []Contact
 
-// Interaction One leg of a call (interactionObject), as stored.
+// ContactUpdate New values of some properties of a contact (review R21). Switchboard: a property that is present
+// replaces the stored value; one that is absent keeps it; an empty string removes the value (`phone1`
+// cannot be removed: 400). Keys and values are validated as for ContactInput. `_id` is accepted and
+// ignored: the path says which contact is updated (a client may send back what it read).
+type ContactUpdate struct {
+	// UnderscoreId Ignored; the path `contact_id` wins.
+	UnderscoreId *string `json:"_id,omitempty"`
+
+	// FirstName Example: John
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Example: Smith
+	LastName *string `json:"last_name,omitempty"`
+
+	// Phone1 A phone number (ANI), a plain string as the document has it: stored and answered as sent, compared by
+	// its digits. Switchboard (review R17): digits with the separators a person writes (space, `-`, `.`,
+	// `(`, `)`, `/`) and an optional leading `+`; 1 to 20 digits (a short extension is a phone number too).
+	//
+	//
+	// Example: +92 300 1234567
+	Phone1               *Phone                    `json:"phone1,omitempty"`
+	AdditionalProperties map[string]AttributeValue `json:"-"`
+}
+
+// Interaction One leg of a call (interactionObject), as stored. Switchboard: the document's fields are plain strings
+// and are answered as they were saved; a field never saved is absent (review R18).
 type Interaction struct {
-	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters (ambiguity 20).
+	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters: 8 of creation time (unix
+	// seconds), 16 of a counter, so ids grow with creation time (ambiguity 20, review R28).
 	//
 	//
 	// Example: 5f1e9b2c8a4d3e0012a4b7c1
@@ -213,7 +231,7 @@ type Interaction struct {
 	// CallDisposition Example: Resolved
 	CallDisposition *string `json:"call_disposition,omitempty"`
 
-	// CallDuration Duration of the leg in whole seconds.
+	// CallDuration Duration of the leg (Switchboard writes whole seconds).
 	//
 	// Example: 180
 	CallDuration *string `json:"call_duration,omitempty"`
@@ -221,34 +239,35 @@ type Interaction struct {
 	// CallId Call id of this leg (the tree's `call_Id` unless the leg has its own).
 	//
 	// Example: 16777321
-	CallId string `json:"call_id"`
+	CallId *string `json:"call_id,omitempty"`
 
 	// Csq Contact service queue that routed the call.
 	//
 	// Example: CSQ_Billing
 	Csq *string `json:"csq,omitempty"`
 
-	// InteractionType Switchboard: kind of leg: `IVR` (self-service in the IVR) or `AGENT` (handled by an agent).
-	//
+	// InteractionType Kind of leg, e.g. `IVR` (self-service in the IVR) or `AGENT` (handled by an agent).
 	//
 	// Example: AGENT
-	InteractionType InteractionType `json:"interaction_type"`
+	InteractionType *string `json:"interaction_type,omitempty"`
 
 	// IvrTrail In case of IVR type of interaction, the path taken through the IVR.
 	//
 	// Example: Main menu > Billing > Agent
 	IvrTrail *string `json:"ivr_trail,omitempty"`
 
-	// StartTime Example: 2020-07-27T10:15:45Z
-	StartTime time.Time `json:"start_time"`
+	// StartTime When the leg started, as the client wrote it (Switchboard writes RFC 3339).
+	//
+	// Example: 2020-07-27T10:15:45Z
+	StartTime *string `json:"start_time,omitempty"`
 
 	// TeamName Example: Billing
 	TeamName *string `json:"team_name,omitempty"`
 
-	// Type Switchboard: call type, INBOUND or OUTBOUND, as the CIM interaction detail shows it.
+	// Type Call type, e.g. INBOUND or OUTBOUND as the CIM interaction detail shows it, or IVR.
 	//
 	// Example: INBOUND
-	Type CallDirection `json:"type"`
+	Type *string `json:"type,omitempty"`
 
 	// WrapUp Wrap-up reason; with several wrap-ups the most recent one.
 	//
@@ -257,11 +276,15 @@ type Interaction struct {
 }
 
 // InteractionData Body of updateOrSaveInteractionTree (interactionData). Switchboard: `call_Id` is accepted for
-// compatibility but the path `call_Id` wins (ambiguity 27).
+// compatibility but the path `call_Id` wins (ambiguity 27). `interaction` is required: the answer is the
+// leg it stores. `ani` may be empty (no number, e.g. a withheld caller id).
 type InteractionData struct {
-	// Ani A phone number (ANI): digits with an optional leading `+`. Compared exactly, as stored.
+	// Ani A phone number (ANI), a plain string as the document has it: stored and answered as sent, compared by
+	// its digits. Switchboard (review R17): digits with the separators a person writes (space, `-`, `.`,
+	// `(`, `)`, `/`) and an optional leading `+`; 1 to 20 digits (a short extension is a phone number too).
 	//
-	// Example: +923001234567
+	//
+	// Example: +92 300 1234567
 	Ani *Phone `json:"ani,omitempty"`
 
 	// CallId Ignored; the path `call_Id` is used.
@@ -269,61 +292,74 @@ type InteractionData struct {
 	// Example: 16777321
 	CallId *string `json:"call_Id,omitempty"`
 
-	// Interaction One leg of a call to add or update (interactionObject without `_id`).
+	// Interaction One leg of a call to add or update (interactionObject). Switchboard (review R18): every field is an
+	// optional plain string, as in the document (`type` may be INBOUND, OUTBOUND, IVR or any other word);
+	// `_id` is accepted and ignored.
 	Interaction InteractionInput `json:"interaction"`
 }
 
-// InteractionInput One leg of a call to add or update (interactionObject without `_id`).
+// InteractionInput One leg of a call to add or update (interactionObject). Switchboard (review R18): every field is an
+// optional plain string, as in the document (`type` may be INBOUND, OUTBOUND, IVR or any other word);
+// `_id` is accepted and ignored.
 type InteractionInput struct {
-	// AgentId Example: agent1001
+	// UnderscoreId Ignored (a client echoing what it read).
+	UnderscoreId *string `json:"_id,omitempty"`
+
+	// AgentId Agent who handled the leg (absent for IVR legs).
+	//
+	// Example: agent1001
 	AgentId *string `json:"agentId,omitempty"`
 
 	// CallDisposition Example: Resolved
 	CallDisposition *string `json:"call_disposition,omitempty"`
 
-	// CallDuration Duration of the leg in whole seconds.
+	// CallDuration Duration of the leg (Switchboard writes whole seconds).
 	//
 	// Example: 180
 	CallDuration *string `json:"call_duration,omitempty"`
 
-	// CallId Call id of this leg; defaults to the path `call_Id`.
+	// CallId Call id of this leg (the tree's `call_Id` unless the leg has its own).
 	//
 	// Example: 16777321
 	CallId *string `json:"call_id,omitempty"`
 
-	// Csq Example: CSQ_Billing
+	// Csq Contact service queue that routed the call.
+	//
+	// Example: CSQ_Billing
 	Csq *string `json:"csq,omitempty"`
 
-	// InteractionType Switchboard: kind of leg: `IVR` (self-service in the IVR) or `AGENT` (handled by an agent).
-	//
+	// InteractionType Kind of leg, e.g. `IVR` (self-service in the IVR) or `AGENT` (handled by an agent).
 	//
 	// Example: AGENT
-	InteractionType InteractionType `json:"interaction_type"`
+	InteractionType *string `json:"interaction_type,omitempty"`
 
-	// IvrTrail In case of IVR type of interaction.
+	// IvrTrail In case of IVR type of interaction, the path taken through the IVR.
 	//
 	// Example: Main menu > Billing > Agent
 	IvrTrail *string `json:"ivr_trail,omitempty"`
 
-	// StartTime Example: 2020-07-27T10:15:45Z
-	StartTime time.Time `json:"start_time"`
+	// StartTime When the leg started, as the client wrote it (Switchboard writes RFC 3339).
+	//
+	// Example: 2020-07-27T10:15:45Z
+	StartTime *string `json:"start_time,omitempty"`
 
 	// TeamName Example: Billing
 	TeamName *string `json:"team_name,omitempty"`
 
-	// Type Switchboard: call type, INBOUND or OUTBOUND, as the CIM interaction detail shows it.
-	//
-	// Example: INBOUND
-	Type CallDirection `json:"type"`
+	// Type Example: INBOUND
+	Type *string `json:"type,omitempty"`
 
-	// WrapUp Example: Bill inquiry
+	// WrapUp Wrap-up reason; with several wrap-ups the most recent one.
+	//
+	// Example: Bill inquiry
 	WrapUp *string `json:"wrap_up,omitempty"`
 }
 
 // InteractionTree All legs of one call (interactions). Switchboard: `contact_id` is absent while the call is not linked
-// to a contact (ambiguity 27).
+// to a contact, and `phone_number` while no number was given (ambiguity 27).
 type InteractionTree struct {
-	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters (ambiguity 20).
+	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters: 8 of creation time (unix
+	// seconds), 16 of a counter, so ids grow with creation time (ambiguity 20, review R28).
 	//
 	//
 	// Example: 5f1e9b2c8a4d3e0012a4b7c1
@@ -332,30 +368,32 @@ type InteractionTree struct {
 	// CallId Example: 16777321
 	CallId string `json:"call_Id"`
 
-	// ContactId Switchboard: id of a stored object, 24 lower-case hexadecimal characters (ambiguity 20).
+	// ContactId Switchboard: id of a stored object, 24 lower-case hexadecimal characters: 8 of creation time (unix
+	// seconds), 16 of a counter, so ids grow with creation time (ambiguity 20, review R28).
 	//
 	//
 	// Example: 5f1e9b2c8a4d3e0012a4b7c1
-	ContactId    *ObjectId     `json:"contact_id,omitempty"`
+	ContactId *ObjectId `json:"contact_id,omitempty"`
+
+	// Interactions The legs, in the order they were first saved (by `_id`).
 	Interactions []Interaction `json:"interactions"`
 
-	// PhoneNumber A phone number (ANI): digits with an optional leading `+`. Compared exactly, as stored.
+	// PhoneNumber A phone number (ANI), a plain string as the document has it: stored and answered as sent, compared by
+	// its digits. Switchboard (review R17): digits with the separators a person writes (space, `-`, `.`,
+	// `(`, `)`, `/`) and an optional leading `+`; 1 to 20 digits (a short extension is a phone number too).
 	//
-	// Example: +923001234567
+	//
+	// Example: +92 300 1234567
 	PhoneNumber *Phone `json:"phone_number,omitempty"`
 }
 
 // InteractionTreeList The interaction trees of a contact.
 type InteractionTreeList = []InteractionTree
 
-// InteractionType Switchboard: kind of leg: `IVR` (self-service in the IVR) or `AGENT` (handled by an agent).
-//
-// Example: AGENT
-type InteractionType string
-
 // MappingCondition A condition of the contact search criteria (searchCriteria), as stored.
 type MappingCondition struct {
-	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters (ambiguity 20).
+	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters: 8 of creation time (unix
+	// seconds), 16 of a counter, so ids grow with creation time (ambiguity 20, review R28).
 	//
 	//
 	// Example: 5f1e9b2c8a4d3e0012a4b7c1
@@ -395,12 +433,21 @@ type MappingCondition struct {
 //   - `key`: the contact attribute compared with the value: an attribute key of the schema (400 if
 //     unknown) or `phone` (any phone-type attribute). One condition per key (409).
 //
-// When a call arrives (Switchboard's call-event stream), each condition whose call data is present in
-// the event becomes one search term `key: value`, and the terms are ANDed exactly as in POST
-// /contacts/getContactsBySearchTerms; conditions whose call data is absent are skipped. When exactly one
-// contact matches, the call's interaction tree is linked to it; otherwise it is stored unlinked. With no
-// conditions the default is the ANI against every phone-type attribute.
+// When a call arrives on Switchboard's call-event stream (POST /platform/call-events and the other APIs
+// that publish calls), each condition whose call data the event carries becomes one search term
+// `key: value` (`ani` reads the event's `phone`; `callVariable` N reads the event variable
+// `callVariableN`; `eccVariable` reads the event variable named by `callVariable`), and the terms are
+// ANDed exactly as in POST /contacts/getContactsBySearchTerms; conditions whose call data is absent are
+// skipped. With no conditions, or none whose data the event carries, the single term is the event's
+// `phone` against every phone-type attribute, by digits. When exactly one contact matches, the call is
+// recorded on it: the tree of the event's unique id (its `phone_number` the event's phone), with one
+// leg per agent (`interaction_type` AGENT with `agentId`, or IVR when the event names no agent), `type`
+// INBOUND or OUTBOUND, `start_time` when the leg was first seen and `call_duration` in whole seconds
+// once the call has ended. When no contact or several match, nothing is recorded.
 type MappingConditionInput struct {
+	// UnderscoreId Ignored (a client echoing what it read).
+	UnderscoreId *string `json:"_id,omitempty"`
+
 	// CallVar Switchboard: source of the call data of a mapping condition (ambiguity 26).
 	//
 	//
@@ -417,14 +464,17 @@ type MappingConditionInput struct {
 	VarNumber *string `json:"varNumber,omitempty"`
 }
 
-// ObjectId Switchboard: id of a stored object, 24 lower-case hexadecimal characters (ambiguity 20).
+// ObjectId Switchboard: id of a stored object, 24 lower-case hexadecimal characters: 8 of creation time (unix
+// seconds), 16 of a counter, so ids grow with creation time (ambiguity 20, review R28).
 //
 // Example: 5f1e9b2c8a4d3e0012a4b7c1
 type ObjectId = string
 
-// Phone A phone number (ANI): digits with an optional leading `+`. Compared exactly, as stored.
+// Phone A phone number (ANI), a plain string as the document has it: stored and answered as sent, compared by
+// its digits. Switchboard (review R17): digits with the separators a person writes (space, `-`, `.`,
+// `(`, `)`, `/`) and an optional leading `+`; 1 to 20 digits (a short extension is a phone number too).
 //
-// Example: +923001234567
+// Example: +92 300 1234567
 type Phone = string
 
 // Schema The attributes of the contact object (schema).
@@ -432,7 +482,8 @@ type Schema = []SchemaAttribute
 
 // SchemaAttribute An attribute of the contact object (schemaObject).
 type SchemaAttribute struct {
-	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters (ambiguity 20).
+	// UnderscoreId Switchboard: id of a stored object, 24 lower-case hexadecimal characters: 8 of creation time (unix
+	// seconds), 16 of a counter, so ids grow with creation time (ambiguity 20, review R28).
 	//
 	//
 	// Example: 5f1e9b2c8a4d3e0012a4b7c1
@@ -455,53 +506,104 @@ type SchemaAttribute struct {
 	// Example: false
 	Predefined bool `json:"predefined"`
 
-	// Type Switchboard: the CIM attribute data types, lower-cased (Text, Phone, Email, Date, DateTime, URL, Bool),
-	// plus `number` from Expertflow's attribute type dictionary. (ambiguity 24)
+	// Type Switchboard: the CIM attribute data types (Text, Phone, Email, Date, DateTime, URL, Bool, notes 2.2),
+	// answered in lower case, plus `number` from Expertflow's attribute type dictionary. (ambiguity 24)
 	//
 	//
 	// Example: text
 	Type AttributeType `json:"type"`
 }
 
-// SchemaAttributeInput An attribute to create or update (schemaObject without `_id`).
+// SchemaAttributeInput An attribute to create (schemaObject). Switchboard: `key` is required (it names the attribute in
+// every contact); `label` defaults to the key and `type` to `text`. `_id` and `predefined` (a client
+// echoing what it read) are accepted and ignored.
 type SchemaAttributeInput struct {
-	// Key Property name of the attribute in contact objects: lower-case letters, digits and `_`, starting
-	// with a letter. Switchboard: cannot be changed once created (ambiguity 24).
+	// UnderscoreId Ignored.
+	UnderscoreId *string `json:"_id,omitempty"`
+
+	// Key Property name of an attribute in contact objects: a letter, then letters, digits and `_`
+	// (`customer_no`, `customerNo`). Switchboard (review R19): camelCase is accepted; keys are unique
+	// whatever their case (`customerNo` and `customerno` cannot both exist), and contact bodies spell them
+	// as stored. The keys `_id` and `phone` are reserved.
 	//
 	//
 	// Example: email
-	Key string `json:"key"`
+	Key AttributeKey `json:"key"`
 
 	// Label Name shown to agents.
 	//
 	// Example: Email
-	Label string `json:"label"`
+	Label *string `json:"label,omitempty"`
 
-	// Type Switchboard: the CIM attribute data types, lower-cased (Text, Phone, Email, Date, DateTime, URL, Bool),
-	// plus `number` from Expertflow's attribute type dictionary. (ambiguity 24)
+	// Predefined Ignored.
+	Predefined *bool `json:"predefined,omitempty"`
+
+	// Type Switchboard (review R19): an attribute type, in any case: `text` (also `string`, the document's
+	// example), `phone` (also `phonenumber`), `email`, `date`, `datetime` (also `date-time`, `date_time`),
+	// `url` (also `uri`), `bool` (also `boolean`), `number`. Another word answers 400. Answers carry the
+	// lower-case name of AttributeType.
 	//
 	//
-	// Example: text
-	Type AttributeType `json:"type"`
+	// Example: Text
+	Type *AttributeTypeInput `json:"type,omitempty"`
+}
+
+// SchemaAttributeUpdate New values of an attribute (schemaObject). Switchboard (ambiguity 24): only `label` changes; `key`
+// and `type`, when sent, must name the stored ones (400 otherwise). `_id` and `predefined` are accepted
+// and ignored.
+type SchemaAttributeUpdate struct {
+	// UnderscoreId Ignored; the path `schema_id` wins.
+	UnderscoreId *string `json:"_id,omitempty"`
+
+	// Key Property name of an attribute in contact objects: a letter, then letters, digits and `_`
+	// (`customer_no`, `customerNo`). Switchboard (review R19): camelCase is accepted; keys are unique
+	// whatever their case (`customerNo` and `customerno` cannot both exist), and contact bodies spell them
+	// as stored. The keys `_id` and `phone` are reserved.
+	//
+	//
+	// Example: email
+	Key *AttributeKey `json:"key,omitempty"`
+
+	// Label Name shown to agents.
+	//
+	// Example: E-mail address
+	Label *string `json:"label,omitempty"`
+
+	// Predefined Ignored.
+	Predefined *bool `json:"predefined,omitempty"`
+
+	// Type Switchboard (review R19): an attribute type, in any case: `text` (also `string`, the document's
+	// example), `phone` (also `phonenumber`), `email`, `date`, `datetime` (also `date-time`, `date_time`),
+	// `url` (also `uri`), `bool` (also `boolean`), `number`. Another word answers 400. Answers carry the
+	// lower-case name of AttributeType.
+	//
+	//
+	// Example: Text
+	Type *AttributeTypeInput `json:"type,omitempty"`
 }
 
 // SearchConditions The contact search criteria (searchConditions).
 type SearchConditions = []MappingCondition
 
-// SearchOptions Search terms (searchOptions). `phone` matches any phone-type attribute exactly; every other term is an
-// attribute key of the schema. Terms are ANDed. Switchboard: at least one term (ambiguity 22).
+// SearchOptions Search terms (searchOptions). `phone` matches any phone-type attribute by digits; every other term is
+// an attribute key of the schema. Terms are ANDed; an empty term is no term, and no term lists every
+// contact (ambiguity 22, review R20).
 type SearchOptions struct {
 	// FirstName Example: john
 	FirstName *string `json:"first_name,omitempty"`
 
-	// Phone A phone number (ANI): digits with an optional leading `+`. Compared exactly, as stored.
+	// Phone A phone number (ANI), a plain string as the document has it: stored and answered as sent, compared by
+	// its digits. Switchboard (review R17): digits with the separators a person writes (space, `-`, `.`,
+	// `(`, `)`, `/`) and an optional leading `+`; 1 to 20 digits (a short extension is a phone number too).
 	//
-	// Example: +923001234567
+	//
+	// Example: +92 300 1234567
 	Phone                *Phone                    `json:"phone,omitempty"`
 	AdditionalProperties map[string]AttributeValue `json:"-"`
 }
 
-// ContactId Switchboard: id of a stored object, 24 lower-case hexadecimal characters (ambiguity 20).
+// ContactId Switchboard: id of a stored object, 24 lower-case hexadecimal characters: 8 of creation time (unix
+// seconds), 16 of a counter, so ids grow with creation time (ambiguity 20, review R28).
 //
 // Example: 5f1e9b2c8a4d3e0012a4b7c1
 type ContactId = ObjectId
@@ -524,14 +626,14 @@ type BadRequest = CimError
 // Conflict Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
 type Conflict = CimError
 
+// Forbidden Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
+type Forbidden = CimError
+
 // InternalError Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
 type InternalError = CimError
 
 // NotFound Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
 type NotFound = CimError
-
-// NotImplemented Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
-type NotImplemented = CimError
 
 // ServiceUnavailable Switchboard: the error body of every CIM operation; `statusCode` equals the HTTP status (ambiguity 28).
 type ServiceUnavailable = CimError
@@ -621,7 +723,7 @@ type GetMappingParams struct {
 type GetContactsBySearchTermsJSONRequestBody = SearchOptions
 
 // UpdateContactJSONRequestBody defines body for UpdateContact for application/json ContentType.
-type UpdateContactJSONRequestBody = ContactInput
+type UpdateContactJSONRequestBody = ContactUpdate
 
 // UpdateOrSaveInteractionTreeJSONRequestBody defines body for UpdateOrSaveInteractionTree for application/json ContentType.
 type UpdateOrSaveInteractionTreeJSONRequestBody = InteractionData
@@ -639,7 +741,7 @@ type SaveContactJSONRequestBody = ContactInput
 type SaveSchemaJSONRequestBody = SchemaAttributeInput
 
 // UpdateSchemaAttributeJSONRequestBody defines body for UpdateSchemaAttribute for application/json ContentType.
-type UpdateSchemaAttributeJSONRequestBody = SchemaAttributeInput
+type UpdateSchemaAttributeJSONRequestBody = SchemaAttributeUpdate
 
 // Getter for additional properties for Contact. Returns the specified
 // element and whether it was found
@@ -775,6 +877,14 @@ func (a *ContactInput) UnmarshalJSON(b []byte) error {
 		return err
 	}
 
+	if raw, found := object["_id"]; found {
+		err = json.Unmarshal(raw, &a.UnderscoreId)
+		if err != nil {
+			return fmt.Errorf("error reading '_id': %w", err)
+		}
+		delete(object, "_id")
+	}
+
 	if raw, found := object["first_name"]; found {
 		err = json.Unmarshal(raw, &a.FirstName)
 		if err != nil {
@@ -818,6 +928,13 @@ func (a ContactInput) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
+	if a.UnderscoreId != nil {
+		object["_id"], err = json.Marshal(a.UnderscoreId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '_id': %w", err)
+		}
+	}
+
 	if a.FirstName != nil {
 		object["first_name"], err = json.Marshal(a.FirstName)
 		if err != nil {
@@ -835,6 +952,119 @@ func (a ContactInput) MarshalJSON() ([]byte, error) {
 	object["phone1"], err = json.Marshal(a.Phone1)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'phone1': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ContactUpdate. Returns the specified
+// element and whether it was found
+func (a ContactUpdate) Get(fieldName string) (value AttributeValue, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ContactUpdate
+func (a *ContactUpdate) Set(fieldName string, value AttributeValue) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]AttributeValue)
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ContactUpdate to handle AdditionalProperties
+func (a *ContactUpdate) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["_id"]; found {
+		err = json.Unmarshal(raw, &a.UnderscoreId)
+		if err != nil {
+			return fmt.Errorf("error reading '_id': %w", err)
+		}
+		delete(object, "_id")
+	}
+
+	if raw, found := object["first_name"]; found {
+		err = json.Unmarshal(raw, &a.FirstName)
+		if err != nil {
+			return fmt.Errorf("error reading 'first_name': %w", err)
+		}
+		delete(object, "first_name")
+	}
+
+	if raw, found := object["last_name"]; found {
+		err = json.Unmarshal(raw, &a.LastName)
+		if err != nil {
+			return fmt.Errorf("error reading 'last_name': %w", err)
+		}
+		delete(object, "last_name")
+	}
+
+	if raw, found := object["phone1"]; found {
+		err = json.Unmarshal(raw, &a.Phone1)
+		if err != nil {
+			return fmt.Errorf("error reading 'phone1': %w", err)
+		}
+		delete(object, "phone1")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]AttributeValue)
+		for fieldName, fieldBuf := range object {
+			var fieldVal AttributeValue
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ContactUpdate to handle AdditionalProperties
+func (a ContactUpdate) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.UnderscoreId != nil {
+		object["_id"], err = json.Marshal(a.UnderscoreId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '_id': %w", err)
+		}
+	}
+
+	if a.FirstName != nil {
+		object["first_name"], err = json.Marshal(a.FirstName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'first_name': %w", err)
+		}
+	}
+
+	if a.LastName != nil {
+		object["last_name"], err = json.Marshal(a.LastName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'last_name': %w", err)
+		}
+	}
+
+	if a.Phone1 != nil {
+		object["phone1"], err = json.Marshal(a.Phone1)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'phone1': %w", err)
+		}
 	}
 
 	for fieldName, field := range a.AdditionalProperties {

@@ -28,6 +28,16 @@ func (Unimplemented) AttachDncList(context.Context, AttachDncListRequestObject) 
 	return nil, ErrNotImplemented
 }
 
+// CreateAccoladesAccount answers ErrNotImplemented.
+func (Unimplemented) CreateAccoladesAccount(context.Context, CreateAccoladesAccountRequestObject) (CreateAccoladesAccountResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateAccoladesAgent answers ErrNotImplemented.
+func (Unimplemented) CreateAccoladesAgent(context.Context, CreateAccoladesAgentRequestObject) (CreateAccoladesAgentResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // CreateApiKey answers ErrNotImplemented.
 func (Unimplemented) CreateApiKey(context.Context, CreateApiKeyRequestObject) (CreateApiKeyResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -65,6 +75,31 @@ func (Unimplemented) CreateCollectReport(context.Context, CreateCollectReportReq
 
 // CreateDncList answers ErrNotImplemented.
 func (Unimplemented) CreateDncList(context.Context, CreateDncListRequestObject) (CreateDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateUContactCampaign answers ErrNotImplemented.
+func (Unimplemented) CreateUContactCampaign(context.Context, CreateUContactCampaignRequestObject) (CreateUContactCampaignResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateUContactUser answers ErrNotImplemented.
+func (Unimplemented) CreateUContactUser(context.Context, CreateUContactUserRequestObject) (CreateUContactUserResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// CreateWebhook answers ErrNotImplemented.
+func (Unimplemented) CreateWebhook(context.Context, CreateWebhookRequestObject) (CreateWebhookResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteAccoladesAccount answers ErrNotImplemented.
+func (Unimplemented) DeleteAccoladesAccount(context.Context, DeleteAccoladesAccountRequestObject) (DeleteAccoladesAccountResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteAccoladesAgent answers ErrNotImplemented.
+func (Unimplemented) DeleteAccoladesAgent(context.Context, DeleteAccoladesAgentRequestObject) (DeleteAccoladesAgentResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -108,8 +143,33 @@ func (Unimplemented) DeleteDncNumber(context.Context, DeleteDncNumberRequestObje
 	return nil, ErrNotImplemented
 }
 
+// DeleteUContactCampaign answers ErrNotImplemented.
+func (Unimplemented) DeleteUContactCampaign(context.Context, DeleteUContactCampaignRequestObject) (DeleteUContactCampaignResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteUContactUser answers ErrNotImplemented.
+func (Unimplemented) DeleteUContactUser(context.Context, DeleteUContactUserRequestObject) (DeleteUContactUserResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// DeleteWebhook answers ErrNotImplemented.
+func (Unimplemented) DeleteWebhook(context.Context, DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // DetachDncList answers ErrNotImplemented.
 func (Unimplemented) DetachDncList(context.Context, DetachDncListRequestObject) (DetachDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetAccoladesAccount answers ErrNotImplemented.
+func (Unimplemented) GetAccoladesAccount(context.Context, GetAccoladesAccountRequestObject) (GetAccoladesAccountResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetAccoladesAgent answers ErrNotImplemented.
+func (Unimplemented) GetAccoladesAgent(context.Context, GetAccoladesAgentRequestObject) (GetAccoladesAgentResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -158,8 +218,28 @@ func (Unimplemented) GetHealth(context.Context, GetHealthRequestObject) (GetHeal
 	return nil, ErrNotImplemented
 }
 
+// GetUContactUser answers ErrNotImplemented.
+func (Unimplemented) GetUContactUser(context.Context, GetUContactUserRequestObject) (GetUContactUserResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// GetWebhook answers ErrNotImplemented.
+func (Unimplemented) GetWebhook(context.Context, GetWebhookRequestObject) (GetWebhookResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // ImportDncNumbersCsv answers ErrNotImplemented.
 func (Unimplemented) ImportDncNumbersCsv(context.Context, ImportDncNumbersCsvRequestObject) (ImportDncNumbersCsvResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListAccoladesAccounts answers ErrNotImplemented.
+func (Unimplemented) ListAccoladesAccounts(context.Context, ListAccoladesAccountsRequestObject) (ListAccoladesAccountsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListAccoladesAgents answers ErrNotImplemented.
+func (Unimplemented) ListAccoladesAgents(context.Context, ListAccoladesAgentsRequestObject) (ListAccoladesAgentsResponseObject, error) {
 	return nil, ErrNotImplemented
 }
 
@@ -208,6 +288,26 @@ func (Unimplemented) ListDncNumbers(context.Context, ListDncNumbersRequestObject
 	return nil, ErrNotImplemented
 }
 
+// ListUContactCampaigns answers ErrNotImplemented.
+func (Unimplemented) ListUContactCampaigns(context.Context, ListUContactCampaignsRequestObject) (ListUContactCampaignsResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListUContactUsers answers ErrNotImplemented.
+func (Unimplemented) ListUContactUsers(context.Context, ListUContactUsersRequestObject) (ListUContactUsersResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListWebhookDeliveries answers ErrNotImplemented.
+func (Unimplemented) ListWebhookDeliveries(context.Context, ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// ListWebhooks answers ErrNotImplemented.
+func (Unimplemented) ListWebhooks(context.Context, ListWebhooksRequestObject) (ListWebhooksResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // LookupDnc answers ErrNotImplemented.
 func (Unimplemented) LookupDnc(context.Context, LookupDncRequestObject) (LookupDncResponseObject, error) {
 	return nil, ErrNotImplemented
@@ -230,5 +330,10 @@ func (Unimplemented) UpdateCollectOperator(context.Context, UpdateCollectOperato
 
 // UpdateDncList answers ErrNotImplemented.
 func (Unimplemented) UpdateDncList(context.Context, UpdateDncListRequestObject) (UpdateDncListResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// UpdateWebhook answers ErrNotImplemented.
+func (Unimplemented) UpdateWebhook(context.Context, UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error) {
 	return nil, ErrNotImplemented
 }

@@ -10,6 +10,7 @@ import (
 // Defines values for ApiKeyScope.
 const (
 	Admin  ApiKeyScope = "admin"
+	Cim    ApiKeyScope = "cim"
 	Events ApiKeyScope = "events"
 )
 
@@ -18,6 +19,8 @@ func (e ApiKeyScope) Valid() bool {
 	switch e {
 	case Admin:
 		return true
+	case Cim:
+		return true
 	case Events:
 		return true
 	default:
@@ -25,78 +28,39 @@ func (e ApiKeyScope) Valid() bool {
 	}
 }
 
-// Defines values for CallEventDirection.
+// Defines values for CallDirection.
 const (
-	CallEventDirectionInbound  CallEventDirection = "inbound"
-	CallEventDirectionOutbound CallEventDirection = "outbound"
+	Inbound  CallDirection = "inbound"
+	Outbound CallDirection = "outbound"
 )
 
-// Valid indicates whether the value is a known member of the CallEventDirection enum.
-func (e CallEventDirection) Valid() bool {
+// Valid indicates whether the value is a known member of the CallDirection enum.
+func (e CallDirection) Valid() bool {
 	switch e {
-	case CallEventDirectionInbound:
+	case Inbound:
 		return true
-	case CallEventDirectionOutbound:
+	case Outbound:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CallEventState.
+// Defines values for CallState.
 const (
-	CallEventStateAnswered CallEventState = "answered"
-	CallEventStateEnded    CallEventState = "ended"
-	CallEventStateRinging  CallEventState = "ringing"
+	Answered CallState = "answered"
+	Ended    CallState = "ended"
+	Ringing  CallState = "ringing"
 )
 
-// Valid indicates whether the value is a known member of the CallEventState enum.
-func (e CallEventState) Valid() bool {
+// Valid indicates whether the value is a known member of the CallState enum.
+func (e CallState) Valid() bool {
 	switch e {
-	case CallEventStateAnswered:
+	case Answered:
 		return true
-	case CallEventStateEnded:
+	case Ended:
 		return true
-	case CallEventStateRinging:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CallEventInputDirection.
-const (
-	CallEventInputDirectionInbound  CallEventInputDirection = "inbound"
-	CallEventInputDirectionOutbound CallEventInputDirection = "outbound"
-)
-
-// Valid indicates whether the value is a known member of the CallEventInputDirection enum.
-func (e CallEventInputDirection) Valid() bool {
-	switch e {
-	case CallEventInputDirectionInbound:
-		return true
-	case CallEventInputDirectionOutbound:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CallEventInputState.
-const (
-	CallEventInputStateAnswered CallEventInputState = "answered"
-	CallEventInputStateEnded    CallEventInputState = "ended"
-	CallEventInputStateRinging  CallEventInputState = "ringing"
-)
-
-// Valid indicates whether the value is a known member of the CallEventInputState enum.
-func (e CallEventInputState) Valid() bool {
-	switch e {
-	case CallEventInputStateAnswered:
-		return true
-	case CallEventInputStateEnded:
-		return true
-	case CallEventInputStateRinging:
+	case Ringing:
 		return true
 	default:
 		return false
@@ -193,6 +157,27 @@ func (e CollectPlanStepType) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryOutcome.
+const (
+	Delivered DeliveryOutcome = "delivered"
+	Failed    DeliveryOutcome = "failed"
+	Retrying  DeliveryOutcome = "retrying"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryOutcome enum.
+func (e DeliveryOutcome) Valid() bool {
+	switch e {
+	case Delivered:
+		return true
+	case Failed:
+		return true
+	case Retrying:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	HealthDatabaseOk          HealthDatabase = "ok"
@@ -229,6 +214,158 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for UContactChannel.
+const (
+	Sms       UContactChannel = "sms"
+	Telephony UContactChannel = "telephony"
+)
+
+// Valid indicates whether the value is a known member of the UContactChannel enum.
+func (e UContactChannel) Valid() bool {
+	switch e {
+	case Sms:
+		return true
+	case Telephony:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UContactRole.
+const (
+	Agent      UContactRole = "agent"
+	Supervisor UContactRole = "supervisor"
+)
+
+// Valid indicates whether the value is a known member of the UContactRole enum.
+func (e UContactRole) Valid() bool {
+	switch e {
+	case Agent:
+		return true
+	case Supervisor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookFormat.
+const (
+	Accolades   WebhookFormat = "accolades"
+	Switchboard WebhookFormat = "switchboard"
+)
+
+// Valid indicates whether the value is a known member of the WebhookFormat enum.
+func (e WebhookFormat) Valid() bool {
+	switch e {
+	case Accolades:
+		return true
+	case Switchboard:
+		return true
+	default:
+		return false
+	}
+}
+
+// AccoladesAccount defines model for AccoladesAccount.
+type AccoladesAccount struct {
+	// AccountNumber Also the account's `id` in the WebSocket's `configuration` message.
+	//
+	// Example: 1001
+	AccountNumber string    `json:"account_number"`
+	CreatedAt     time.Time `json:"created_at"`
+
+	// Data Example: INFO_ACCOUNT
+	Data string `json:"data"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// Name Example: Demo call center
+	Name string `json:"name"`
+}
+
+// AccoladesAccountInput defines model for AccoladesAccountInput.
+type AccoladesAccountInput struct {
+	// AccountNumber The number the REST API names in its path (`/accolades-api/{accountNumber}/…`); unique.
+	//
+	// Example: 1001
+	AccountNumber string `json:"account_number"`
+
+	// Data The account's configuration text, any format; the WebSocket's `configuration` answers it as `account.data`.
+	//
+	// Example: INFO_ACCOUNT
+	Data *string `json:"data,omitempty"`
+
+	// Name Example: Demo call center
+	Name *string `json:"name,omitempty"`
+
+	// Password The REST API password (the `password` of every REST request). Only its bcrypt hash is kept (bcrypt reads 72 bytes at most).
+	//
+	// Example: accolades-demo
+	Password string `json:"password"`
+}
+
+// AccoladesAgent defines model for AccoladesAgent.
+type AccoladesAgent struct {
+	// AccountId Example: 1
+	AccountId int64 `json:"account_id"`
+
+	// AllowedIps Example: ["203.0.113.0/24"]
+	AllowedIps []string  `json:"allowed_ips"`
+	CreatedAt  time.Time `json:"created_at"`
+
+	// CrmId What the CRM sends as `idCrm` in `authRequest`: 20 random lower-case hex digits, generated on create.
+	//
+	// Example: 3f9a0c81d2e4b5a67c18
+	CrmId string `json:"crm_id"`
+
+	// Data Example: INFO_AGENT
+	Data string `json:"data"`
+
+	// DeviceId Example: 27
+	DeviceId string `json:"device_id"`
+
+	// Id Also the agent's `id` in the WebSocket's `configuration` message.
+	//
+	// Example: 321
+	Id int64 `json:"id"`
+
+	// Name Example: Ana Agent
+	Name string `json:"name"`
+
+	// PhoneData Example: INFO_PHONE
+	PhoneData string `json:"phone_data"`
+}
+
+// AccoladesAgentInput defines model for AccoladesAgentInput.
+type AccoladesAgentInput struct {
+	// AllowedIps Addresses (`203.0.113.7`, `2001:db8::1`) and CIDR prefixes (`10.0.0.0/8`) a CRM may connect from to
+	// authenticate as this agent; empty or absent: any address. Switchboard (ambiguity 38): the address
+	// is the connection's own (forwarded-for headers are not trusted); a connection from elsewhere gets
+	// `authFailed` IP_MISSMATCH. Stored canonical: `::ffff:192.0.2.1` as `192.0.2.1`, `10.1.2.3/8` as `10.0.0.0/8`.
+	AllowedIps *[]string `json:"allowed_ips,omitempty"`
+
+	// Data The agent's configuration text, answered as `agent.data`.
+	//
+	// Example: INFO_AGENT
+	Data *string `json:"data,omitempty"`
+
+	// DeviceId The agent's phone: the `deviceId` the REST `dial/` rings and the phone's `id` in the WebSocket's `configuration`; unique across accounts, as every entity id of the document is.
+	//
+	// Example: 27
+	DeviceId string `json:"device_id"`
+
+	// Name Example: Ana Agent
+	Name string `json:"name"`
+
+	// PhoneData The phone's configuration text, answered as `phone.data`.
+	//
+	// Example: INFO_PHONE
+	PhoneData *string `json:"phone_data,omitempty"`
+}
+
 // ApiKey defines model for ApiKey.
 type ApiKey struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -250,7 +387,8 @@ type ApiKey struct {
 	// RevokedAt Absent while the key is valid.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 
-	// Scope `admin`: every operation of this API; `events`: only POST /call-events.
+	// Scope `admin`: every operation of this API, and the Expertflow CIM API (`/cim`); `events`: only POST
+	// /call-events; `cim`: only the Expertflow CIM API (`/cim`, openapi/cim.yaml), no operation of this one.
 	Scope ApiKeyScope `json:"scope"`
 }
 
@@ -280,7 +418,8 @@ type ApiKeyCreated struct {
 	// RevokedAt Absent while the key is valid.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 
-	// Scope `admin`: every operation of this API; `events`: only POST /call-events.
+	// Scope `admin`: every operation of this API, and the Expertflow CIM API (`/cim`); `events`: only POST
+	// /call-events; `cim`: only the Expertflow CIM API (`/cim`, openapi/cim.yaml), no operation of this one.
 	Scope ApiKeyScope `json:"scope"`
 }
 
@@ -289,29 +428,45 @@ type ApiKeyInput struct {
 	// Name Example: ops
 	Name string `json:"name"`
 
-	// Scope `admin`: every operation of this API; `events`: only POST /call-events.
+	// Scope `admin`: every operation of this API, and the Expertflow CIM API (`/cim`); `events`: only POST
+	// /call-events; `cim`: only the Expertflow CIM API (`/cim`, openapi/cim.yaml), no operation of this one.
 	Scope ApiKeyScope `json:"scope"`
 }
 
-// ApiKeyScope `admin`: every operation of this API; `events`: only POST /call-events.
+// ApiKeyScope `admin`: every operation of this API, and the Expertflow CIM API (`/cim`); `events`: only POST
+// /call-events; `cim`: only the Expertflow CIM API (`/cim`, openapi/cim.yaml), no operation of this one.
 type ApiKeyScope string
+
+// CallDirection defines model for CallDirection.
+type CallDirection string
 
 // CallEvent defines model for CallEvent.
 type CallEvent struct {
-	Agent      *string            `json:"agent,omitempty"`
-	CallCenter *bool              `json:"call_center,omitempty"`
-	Direction  CallEventDirection `json:"direction"`
-	Phone      string             `json:"phone"`
-	ReceivedAt time.Time          `json:"received_at"`
-	State      CallEventState     `json:"state"`
-	UniqueId   string             `json:"unique_id"`
+	// Agent Absent when the event names no agent.
+	Agent      *string       `json:"agent,omitempty"`
+	CallCenter bool          `json:"call_center"`
+	Direction  CallDirection `json:"direction"`
+	Phone      string        `json:"phone"`
+
+	// ReceivedAt When Switchboard accepted the event (milliseconds).
+	ReceivedAt time.Time `json:"received_at"`
+
+	// Source Who published it: `platform` (POST /call-events), `ucontact` (AgentCall), `ictcore` (an answered voice transmission), or another API of Switchboard.
+	//
+	// Example: platform
+	Source string `json:"source"`
+
+	// State A call's state; a call's events are one per state.
+	State    CallState `json:"state"`
+	UniqueId string    `json:"unique_id"`
+
+	// Variables The call's variables, name → value (names of 1 to 64 characters): CIM's mappings find the contact of
+	// the call through them.
+	//
+	//
+	// Example: {"callVariable1":"0211234567","customer_id":"7"}
+	Variables *CallVariables `json:"variables,omitempty"`
 }
-
-// CallEventDirection defines model for CallEvent.Direction.
-type CallEventDirection string
-
-// CallEventState defines model for CallEvent.State.
-type CallEventState string
 
 // CallEventInput defines model for CallEventInput.
 type CallEventInput struct {
@@ -319,22 +474,44 @@ type CallEventInput struct {
 	Agent *string `json:"agent,omitempty"`
 
 	// CallCenter The call came through the call-center module.
-	CallCenter *bool                   `json:"call_center,omitempty"`
-	Direction  CallEventInputDirection `json:"direction"`
+	CallCenter *bool         `json:"call_center,omitempty"`
+	Direction  CallDirection `json:"direction"`
 
-	// Phone Example: 0211234567
-	Phone string              `json:"phone"`
-	State CallEventInputState `json:"state"`
+	// Phone The other party's number (empty: withheld).
+	//
+	// Example: 0211234567
+	Phone string `json:"phone"`
 
-	// UniqueId Example: 1608743891.1344
+	// ReceivedAt Accepted and ignored (read-only: Switchboard stamps it).
+	ReceivedAt *string `json:"received_at,omitempty"`
+
+	// Source Accepted and ignored (read-only: `platform` here).
+	Source *string `json:"source,omitempty"`
+
+	// State A call's state; a call's events are one per state.
+	State CallState `json:"state"`
+
+	// UniqueId The call's id; with `state` it names the event.
+	//
+	// Example: 1608743891.1344
 	UniqueId string `json:"unique_id"`
+
+	// Variables The call's variables, name → value (names of 1 to 64 characters): CIM's mappings find the contact of
+	// the call through them.
+	//
+	//
+	// Example: {"callVariable1":"0211234567","customer_id":"7"}
+	Variables *CallVariables `json:"variables,omitempty"`
 }
 
-// CallEventInputDirection defines model for CallEventInput.Direction.
-type CallEventInputDirection string
+// CallState A call's state; a call's events are one per state.
+type CallState string
 
-// CallEventInputState defines model for CallEventInput.State.
-type CallEventInputState string
+// CallVariables The call's variables, name → value (names of 1 to 64 characters): CIM's mappings find the contact of
+// the call through them.
+//
+// Example: {"callVariable1":"0211234567","customer_id":"7"}
+type CallVariables map[string]string
 
 // CollectDatabase defines model for CollectDatabase.
 type CollectDatabase struct {
@@ -658,6 +835,9 @@ type CollectReportInput struct {
 	Title *string `json:"title,omitempty"`
 }
 
+// DeliveryOutcome `delivered`: a 2xx answer; `retrying`: failed, another attempt follows; `failed`: failed, and it was the last attempt.
+type DeliveryOutcome string
+
 // DncImportReport defines model for DncImportReport.
 type DncImportReport struct {
 	// Added Numbers the list did not hold before.
@@ -776,6 +956,243 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// UContactCampaign defines model for UContactCampaign.
+type UContactCampaign struct {
+	// Callerid Example: 24000000
+	Callerid string `json:"callerid"`
+
+	// Channel `telephony`: AgentCall `outqueue` and the dialer services; `sms`: SendSMS `campaign` and SMS/uploadbase.
+	Channel   UContactChannel `json:"channel"`
+	CreatedAt time.Time       `json:"created_at"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// Name Example: Salida->
+	Name string `json:"name"`
+}
+
+// UContactCampaignInput defines model for UContactCampaignInput.
+type UContactCampaignInput struct {
+	// Callerid The number calls and SMS of the campaign show by default.
+	//
+	// Example: 24000000
+	Callerid *string `json:"callerid,omitempty"`
+
+	// Channel `telephony`: AgentCall `outqueue` and the dialer services; `sms`: SendSMS `campaign` and SMS/uploadbase.
+	Channel *UContactChannel `json:"channel,omitempty"`
+
+	// Name As the uContact services name it (`Salida->`, `POWER<-`); unique, case-sensitive.
+	//
+	// Example: Salida->
+	Name string `json:"name"`
+}
+
+// UContactChannel `telephony`: AgentCall `outqueue` and the dialer services; `sms`: SendSMS `campaign` and SMS/uploadbase.
+type UContactChannel string
+
+// UContactRole `supervisor`: logs in with UserLogin/getUserToken and may call every uContact service; `agent`: logs in with AgentLogin and may call the agent's services.
+type UContactRole string
+
+// UContactUser defines model for UContactUser.
+type UContactUser struct {
+	// Context Example: agentes
+	Context   string    `json:"context"`
+	CreatedAt time.Time `json:"created_at"`
+	Email     string    `json:"email"`
+
+	// Fullname Example: John Doe
+	Fullname string `json:"fullname"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// LoggedIn An agent between AgentLogin and AgentLogoff.
+	LoggedIn bool `json:"logged_in"`
+
+	// Name Example: 9999
+	Name string `json:"name"`
+
+	// Phone Example: 9999
+	Phone string `json:"phone"`
+
+	// Role `supervisor`: logs in with UserLogin/getUserToken and may call every uContact service; `agent`: logs in with AgentLogin and may call the agent's services.
+	Role UContactRole `json:"role"`
+}
+
+// UContactUserInput defines model for UContactUserInput.
+type UContactUserInput struct {
+	// Context The peer's dialplan context (AgentLogin answers it).
+	//
+	// Example: agentes
+	Context *string `json:"context,omitempty"`
+
+	// Email Example: john@example.com
+	Email *string `json:"email,omitempty"`
+
+	// Fullname Example: John Doe
+	Fullname *string `json:"fullname,omitempty"`
+
+	// Name The login (`user` of UserLogin, `agent` of AgentLogin and the other services); unique among uContact users, case-sensitive.
+	//
+	// Example: 9999
+	Name string `json:"name"`
+
+	// Password Only its bcrypt hash is kept (bcrypt reads 72 bytes at most).
+	//
+	// Example: secret
+	Password string `json:"password"`
+
+	// Phone The extension (SIP peer) of an agent, or of a supervisor "with phone"; empty: none (an agent's peer then uses its name).
+	//
+	// Example: 9999
+	Phone *string `json:"phone,omitempty"`
+
+	// Role `supervisor`: logs in with UserLogin/getUserToken and may call every uContact service; `agent`: logs in with AgentLogin and may call the agent's services.
+	Role UContactRole `json:"role"`
+}
+
+// Webhook defines model for Webhook.
+type Webhook struct {
+	Active      bool            `json:"active"`
+	Agents      []string        `json:"agents"`
+	CreatedAt   time.Time       `json:"created_at"`
+	Description string          `json:"description"`
+	Directions  []CallDirection `json:"directions"`
+
+	// Format `switchboard`: the CallEvent as JSON; `accolades`: Accolades' call-notification form (see the Webhooks tag).
+	Format WebhookFormat `json:"format"`
+
+	// Id Example: 1
+	Id        int64       `json:"id"`
+	States    []CallState `json:"states"`
+	UpdatedAt time.Time   `json:"updated_at"`
+
+	// Url Example: https://crm.example.com/switchboard/calls
+	Url string `json:"url"`
+}
+
+// WebhookCreated defines model for WebhookCreated.
+type WebhookCreated struct {
+	Active      bool            `json:"active"`
+	Agents      []string        `json:"agents"`
+	CreatedAt   time.Time       `json:"created_at"`
+	Description string          `json:"description"`
+	Directions  []CallDirection `json:"directions"`
+
+	// Format `switchboard`: the CallEvent as JSON; `accolades`: Accolades' call-notification form (see the Webhooks tag).
+	Format WebhookFormat `json:"format"`
+
+	// Id Example: 1
+	Id int64 `json:"id"`
+
+	// Secret The signing secret, shown this once.
+	//
+	// Example: whsec_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg
+	Secret    string      `json:"secret"`
+	States    []CallState `json:"states"`
+	UpdatedAt time.Time   `json:"updated_at"`
+
+	// Url Example: https://crm.example.com/switchboard/calls
+	Url string `json:"url"`
+}
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	// Attempt 1 for the first attempt of the delivery.
+	//
+	// Example: 1
+	Attempt     int32     `json:"attempt"`
+	AttemptedAt time.Time `json:"attempted_at"`
+
+	// DeliveryId The delivery's id, the same on each of its attempts: the `X-Switchboard-Delivery` header.
+	//
+	// Example: 1
+	DeliveryId int64 `json:"delivery_id"`
+
+	// DurationMs From sending the request to the answer (or the failure).
+	//
+	// Example: 12
+	DurationMs int64 `json:"duration_ms"`
+
+	// Error Why the attempt failed (empty when delivered).
+	//
+	// Example:
+	Error string `json:"error"`
+
+	// Id The attempt's id.
+	//
+	// Example: 1
+	Id int64 `json:"id"`
+
+	// Outcome `delivered`: a 2xx answer; `retrying`: failed, another attempt follows; `failed`: failed, and it was the last attempt.
+	Outcome DeliveryOutcome `json:"outcome"`
+
+	// State A call's state; a call's events are one per state.
+	State CallState `json:"state"`
+
+	// StatusCode The status the endpoint answered; absent when it did not answer.
+	//
+	// Example: 200
+	StatusCode *int32 `json:"status_code,omitempty"`
+
+	// UniqueId Example: 1608743891.1344
+	UniqueId string `json:"unique_id"`
+
+	// WebhookId Example: 1
+	WebhookId int64 `json:"webhook_id"`
+}
+
+// WebhookFormat `switchboard`: the CallEvent as JSON; `accolades`: Accolades' call-notification form (see the Webhooks tag).
+type WebhookFormat string
+
+// WebhookInput defines model for WebhookInput.
+type WebhookInput struct {
+	// Active An inactive subscription receives nothing.
+	Active *bool `json:"active,omitempty"`
+
+	// Agents Only calls for these agents (empty or absent: any agent, none included).
+	Agents *[]string `json:"agents,omitempty"`
+
+	// Description Example: CRM call pop-ups
+	Description *string `json:"description,omitempty"`
+
+	// Directions Only calls in these directions (empty or absent: both).
+	Directions *[]CallDirection `json:"directions,omitempty"`
+
+	// Format `switchboard`: the CallEvent as JSON; `accolades`: Accolades' call-notification form (see the Webhooks tag).
+	Format *WebhookFormat `json:"format,omitempty"`
+
+	// Secret The signing secret; absent: generated.
+	Secret *string `json:"secret,omitempty"`
+
+	// States Only events in these states (empty or absent: every state).
+	States *[]CallState `json:"states,omitempty"`
+
+	// Url Example: https://crm.example.com/switchboard/calls
+	Url string `json:"url"`
+}
+
+// WebhookPatch defines model for WebhookPatch.
+type WebhookPatch struct {
+	Active      *bool            `json:"active,omitempty"`
+	Agents      *[]string        `json:"agents,omitempty"`
+	Description *string          `json:"description,omitempty"`
+	Directions  *[]CallDirection `json:"directions,omitempty"`
+
+	// Format `switchboard`: the CallEvent as JSON; `accolades`: Accolades' call-notification form (see the Webhooks tag).
+	Format *WebhookFormat `json:"format,omitempty"`
+	Secret *string        `json:"secret,omitempty"`
+	States *[]CallState   `json:"states,omitempty"`
+	Url    *string        `json:"url,omitempty"`
+}
+
+// AccoladesAccountId defines model for AccoladesAccountId.
+type AccoladesAccountId = int64
+
+// AccoladesAgentId defines model for AccoladesAgentId.
+type AccoladesAgentId = int64
+
 // AfterId defines model for AfterId.
 type AfterId = int64
 
@@ -812,6 +1229,15 @@ type RecordDefId = int64
 // ReportId defines model for ReportId.
 type ReportId = int64
 
+// UContactCampaignId defines model for UContactCampaignId.
+type UContactCampaignId = int64
+
+// UContactUserId defines model for UContactUserId.
+type UContactUserId = int64
+
+// WebhookId defines model for WebhookId.
+type WebhookId = int64
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Problem
 
@@ -841,6 +1267,24 @@ type Unauthorized = Problem
 
 // UnsupportedMediaType defines model for UnsupportedMediaType.
 type UnsupportedMediaType = Problem
+
+// ListAccoladesAccountsParams defines parameters for ListAccoladesAccounts.
+type ListAccoladesAccountsParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListAccoladesAgentsParams defines parameters for ListAccoladesAgents.
+type ListAccoladesAgentsParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
@@ -935,6 +1379,57 @@ type LookupDncParams struct {
 	CampaignId *int64 `form:"campaign_id,omitempty" json:"campaign_id,omitempty"`
 }
 
+// ListUContactCampaignsParams defines parameters for ListUContactCampaigns.
+type ListUContactCampaignsParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListUContactUsersParams defines parameters for ListUContactUsers.
+type ListUContactUsersParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+
+	// Role Only users of this role.
+	Role *UContactRole `form:"role,omitempty" json:"role,omitempty"`
+}
+
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit Items on one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After Keyset cursor; only items whose `id` is greater (the last `id` of the previous page).
+	After *AfterId `form:"after,omitempty" json:"after,omitempty"`
+
+	// Outcome Only attempts with this outcome.
+	Outcome *DeliveryOutcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+
+	// UniqueId Only attempts to deliver events of this call.
+	UniqueId *string `form:"unique_id,omitempty" json:"unique_id,omitempty"`
+}
+
+// CreateAccoladesAccountJSONRequestBody defines body for CreateAccoladesAccount for application/json ContentType.
+type CreateAccoladesAccountJSONRequestBody = AccoladesAccountInput
+
+// CreateAccoladesAgentJSONRequestBody defines body for CreateAccoladesAgent for application/json ContentType.
+type CreateAccoladesAgentJSONRequestBody = AccoladesAgentInput
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = ApiKeyInput
 
@@ -973,3 +1468,15 @@ type AddDncNumbersJSONRequestBody = DncNumbersInput
 
 // ImportDncNumbersCsvTextRequestBody defines body for ImportDncNumbersCsv for text/plain ContentType.
 type ImportDncNumbersCsvTextRequestBody = ImportDncNumbersCsvTextBody
+
+// CreateUContactCampaignJSONRequestBody defines body for CreateUContactCampaign for application/json ContentType.
+type CreateUContactCampaignJSONRequestBody = UContactCampaignInput
+
+// CreateUContactUserJSONRequestBody defines body for CreateUContactUser for application/json ContentType.
+type CreateUContactUserJSONRequestBody = UContactUserInput
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = WebhookInput
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = WebhookPatch

@@ -99,9 +99,16 @@ type ClientInterface interface {
 	// Switchboard: `agent` and `destination` are required; the other fields are optional (empty means
 	// the agent's own phone, `SIP`, the agent's context, no outbound campaign, the campaign's DID).
 	// The call gets a GUID (answered here, used as `guid` in DispositionCall) and an Accolades-style
-	// `uniqueId` (`<seconds>.<sequence>`); Switchboard keeps the mapping GUID <-> uniqueId, and the
+	// `uniqueId` (`<seconds>.<sequence>`: the second it was made and its own number); Switchboard keeps
+	// the mapping GUID <-> uniqueId. The call is recorded and publishes one call event on Switchboard's
+	// call-event stream: outbound, state `ringing`, phone = `destination`, agent = `agent`, unique id =
+	// that uniqueId, Source `ucontact`, with the GUID and campaign among its variables; so the
 	// `outgoingCall` event on the Accolades CRM WebSocket (/accolades) carries that uniqueId
-	// (ambiguity 33). Unknown agent or campaign (`outqueue`) answers 404 `0`.
+	// (ambiguity 33). Unknown agent, or an `outqueue` that is not a `telephony` campaign, answers 404
+	// `0`. An agent's key may only call as that agent (else 403 `0`); a supervisor's key may call as any
+	// agent. The agent need not be logged in, and the number is not checked against do-not-call lists:
+	// this is the agent's own call, not the dialer's (Switchboard places no real call; the event is what
+	// other systems see).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -116,9 +123,16 @@ type ClientInterface interface {
 	// Switchboard: `agent` and `destination` are required; the other fields are optional (empty means
 	// the agent's own phone, `SIP`, the agent's context, no outbound campaign, the campaign's DID).
 	// The call gets a GUID (answered here, used as `guid` in DispositionCall) and an Accolades-style
-	// `uniqueId` (`<seconds>.<sequence>`); Switchboard keeps the mapping GUID <-> uniqueId, and the
+	// `uniqueId` (`<seconds>.<sequence>`: the second it was made and its own number); Switchboard keeps
+	// the mapping GUID <-> uniqueId. The call is recorded and publishes one call event on Switchboard's
+	// call-event stream: outbound, state `ringing`, phone = `destination`, agent = `agent`, unique id =
+	// that uniqueId, Source `ucontact`, with the GUID and campaign among its variables; so the
 	// `outgoingCall` event on the Accolades CRM WebSocket (/accolades) carries that uniqueId
-	// (ambiguity 33). Unknown agent or campaign (`outqueue`) answers 404 `0`.
+	// (ambiguity 33). Unknown agent, or an `outqueue` that is not a `telephony` campaign, answers 404
+	// `0`. An agent's key may only call as that agent (else 403 `0`); a supervisor's key may call as any
+	// agent. The agent need not be logged in, and the number is not checked against do-not-call lists:
+	// this is the agent's own call, not the dialer's (Switchboard places no real call; the event is what
+	// other systems see).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -133,10 +147,14 @@ type ClientInterface interface {
 	// `alternatives`, `agent` (agent phone/extension), `data` (e.g. `idcustomer=7`), `source`,
 	// `bulk` (boolean), `automatic` (boolean).
 	//
-	// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination`; missing
-	// other keys default to empty/null/false (automatic: true). Malformed JSON answers 400 `0`, an
-	// unknown campaign 404 `0`. The vendor does not show the success body; Switchboard answers
-	// text/plain `1` (ambiguity 30).
+	// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination` (digits, an
+	// optional leading `+`); missing other keys default to empty/null/false (automatic: true), keys not
+	// listed are ignored, and `bulk`/`automatic` may also be the strings `true`/`false`. Malformed JSON
+	// or a bad value answers 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. The record
+	// is stored and its dialling job queued in one transaction, dialled at `calldate` as the global
+	// decisions say; `data` (`k=v`, several joined by `:`) becomes the call event's variables. The
+	// vendor does not show the success body; Switchboard answers text/plain `1` (ambiguity 30).
+	// Supervisors only (an agent's key answers 403 `0`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -151,10 +169,14 @@ type ClientInterface interface {
 	// `alternatives`, `agent` (agent phone/extension), `data` (e.g. `idcustomer=7`), `source`,
 	// `bulk` (boolean), `automatic` (boolean).
 	//
-	// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination`; missing
-	// other keys default to empty/null/false (automatic: true). Malformed JSON answers 400 `0`, an
-	// unknown campaign 404 `0`. The vendor does not show the success body; Switchboard answers
-	// text/plain `1` (ambiguity 30).
+	// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination` (digits, an
+	// optional leading `+`); missing other keys default to empty/null/false (automatic: true), keys not
+	// listed are ignored, and `bulk`/`automatic` may also be the strings `true`/`false`. Malformed JSON
+	// or a bad value answers 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. The record
+	// is stored and its dialling job queued in one transaction, dialled at `calldate` as the global
+	// decisions say; `data` (`k=v`, several joined by `:`) becomes the call event's variables. The
+	// vendor does not show the success body; Switchboard answers text/plain `1` (ambiguity 30).
+	// Supervisors only (an agent's key answers 403 `0`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -168,8 +190,10 @@ type ClientInterface interface {
 	// `alternatives` (`a:b`, optional), `agentphone` (optional, progressive campaigns), `data`
 	// (`Par1=Val1:Par2=Val2`, optional). Answers `1` or `0`.
 	//
-	// Switchboard: malformed JSON or a missing required key answers 400 `0`, an unknown campaign 404
-	// `0` (ambiguity 30).
+	// Switchboard: malformed JSON, a missing required key or a bad value answers 400 `0`, a campaign
+	// that is not a `telephony` campaign 404 `0` (ambiguity 30). Keys not listed are ignored. The record
+	// is stored and queued as DialerTask's is (`agentphone` is its `agent`). Supervisors only (an
+	// agent's key answers 403 `0`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -183,21 +207,120 @@ type ClientInterface interface {
 	// `alternatives` (`a:b`, optional), `agentphone` (optional, progressive campaigns), `data`
 	// (`Par1=Val1:Par2=Val2`, optional). Answers `1` or `0`.
 	//
-	// Switchboard: malformed JSON or a missing required key answers 400 `0`, an unknown campaign 404
-	// `0` (ambiguity 30).
+	// Switchboard: malformed JSON, a missing required key or a bad value answers 400 `0`, a campaign
+	// that is not a `telephony` campaign 404 `0` (ambiguity 30). Keys not listed are ignored. The record
+	// is stored and queued as DialerTask's is (`agentphone` is its `agent`). Supervisors only (an
+	// agent's key answers 403 `0`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /Integra/resources/Dialers/ScheduleDialerCall (the `ScheduleDialerCall` operationId).
 	ScheduleDialerCallWithFormdataBody(ctx context.Context, body ScheduleDialerCallFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// WebcallbackWithBody Ask for a call back (web callback)
+	//
+	// A web site's visitor leaves a number to be called back. Document 004 shows only the title
+	// "Webcallback" among its related pages (line 124); no parameters, path or answer are documented
+	// anywhere found (notes 3.6).
+	//
+	// Switchboard: POST with form `campaign` (required: the `telephony` campaign that calls back),
+	// `phone` (required: the number to call; digits, an optional leading `+`), `name` (optional: the
+	// visitor's name, passed to the call as variable `name`, so it holds no `:` or `=`), `calldate`
+	// (optional `YYYY-MM-DD HH:MM:SS`; empty means now) and `data` (optional `k=v` joined by `:`, more
+	// call variables). The call back is a dialer call like ScheduleDialerCall's, stored with its job in one transaction. Answers text/plain
+	// `1`; a bad value 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. It takes an API key
+	// like every service (a supervisor's: the web site's back end logs in, not the visitor) (review R22).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /Integra/resources/Dialers/Webcallback (the `Webcallback` operationId).
+	WebcallbackWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebcallbackWithFormdataBody Ask for a call back (web callback)
+	//
+	// A web site's visitor leaves a number to be called back. Document 004 shows only the title
+	// "Webcallback" among its related pages (line 124); no parameters, path or answer are documented
+	// anywhere found (notes 3.6).
+	//
+	// Switchboard: POST with form `campaign` (required: the `telephony` campaign that calls back),
+	// `phone` (required: the number to call; digits, an optional leading `+`), `name` (optional: the
+	// visitor's name, passed to the call as variable `name`, so it holds no `:` or `=`), `calldate`
+	// (optional `YYYY-MM-DD HH:MM:SS`; empty means now) and `data` (optional `k=v` joined by `:`, more
+	// call variables). The call back is a dialer call like ScheduleDialerCall's, stored with its job in one transaction. Answers text/plain
+	// `1`; a bad value 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. It takes an API key
+	// like every service (a supervisor's: the web site's back end logs in, not the visitor) (review R22).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /Integra/resources/Dialers/Webcallback (the `Webcallback` operationId).
+	WebcallbackWithFormdataBody(ctx context.Context, body WebcallbackFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadBaseWithBody Upload a dialer base
+	//
+	// Uploads a list of records ("base") to a dialer campaign: form `filename`, `fileb64` (the file,
+	// base64), `campaign`, `cant` (number of records) and `username`. Known from the vendor's own test
+	// code (notes 3.4, review R22), not from a document; the answer is not shown there.
+	//
+	// Switchboard: `fileb64` is base64 (standard alphabet; padding optional, line breaks ignored, a space
+	// read as the `+` a client left unescaped in its form) of UTF-8 text with one record per line (LF or CRLF; blank lines skipped; no header line), fields separated
+	// by `;`: `campaign;phone;variables;alternatives;ref;`, e.g.
+	// `POWER<-;999444444;state=KY:variable2=val2;H=0=999555555:W=0=999666666;9999;`.
+	// `campaign` is empty or the form's `campaign`; `phone` is required (digits, an optional leading
+	// `+`, at most 32); `variables` are `k=v` joined by `:` (a key is required, a value may be empty) and
+	// become the call event's variables; `alternatives` are numbers joined by `:`, each bare or
+	// `TYPE=0=number` (stored, not dialled); `ref` (the vendor's last field, meaning undocumented) is
+	// stored as given; a trailing `;` is allowed. At most 10000 records of at most 4000 bytes each; the
+	// whole form is capped by the server's body limit (`BODY_LIMIT`, 1 MiB by default) like every form.
+	// `cant`, when sent, must equal the number of records (a truncated upload is refused); `username` is
+	// stored as the client states it (the key says who uploaded). All or nothing: a bad base64, a bad
+	// line or a wrong `cant` answers 400 `0` with the first bad line and why in `X-Switchboard-Error`,
+	// and nothing is stored. Otherwise every record is stored as a dialer call with its job, in one
+	// transaction, queued in file order and dialled at once as the global decisions say; the answer is
+	// text/plain `1`. A campaign that is not a `telephony` campaign answers 404 `0`. Supervisors only (an agent's
+	// key answers 403 `0`) (review R22, ambiguity 30).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /Integra/resources/Dialers/uploadbase (the `UploadBase` operationId).
+	UploadBaseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadBaseWithFormdataBody Upload a dialer base
+	//
+	// Uploads a list of records ("base") to a dialer campaign: form `filename`, `fileb64` (the file,
+	// base64), `campaign`, `cant` (number of records) and `username`. Known from the vendor's own test
+	// code (notes 3.4, review R22), not from a document; the answer is not shown there.
+	//
+	// Switchboard: `fileb64` is base64 (standard alphabet; padding optional, line breaks ignored, a space
+	// read as the `+` a client left unescaped in its form) of UTF-8 text with one record per line (LF or CRLF; blank lines skipped; no header line), fields separated
+	// by `;`: `campaign;phone;variables;alternatives;ref;`, e.g.
+	// `POWER<-;999444444;state=KY:variable2=val2;H=0=999555555:W=0=999666666;9999;`.
+	// `campaign` is empty or the form's `campaign`; `phone` is required (digits, an optional leading
+	// `+`, at most 32); `variables` are `k=v` joined by `:` (a key is required, a value may be empty) and
+	// become the call event's variables; `alternatives` are numbers joined by `:`, each bare or
+	// `TYPE=0=number` (stored, not dialled); `ref` (the vendor's last field, meaning undocumented) is
+	// stored as given; a trailing `;` is allowed. At most 10000 records of at most 4000 bytes each; the
+	// whole form is capped by the server's body limit (`BODY_LIMIT`, 1 MiB by default) like every form.
+	// `cant`, when sent, must equal the number of records (a truncated upload is refused); `username` is
+	// stored as the client states it (the key says who uploaded). All or nothing: a bad base64, a bad
+	// line or a wrong `cant` answers 400 `0` with the first bad line and why in `X-Switchboard-Error`,
+	// and nothing is stored. Otherwise every record is stored as a dialer call with its job, in one
+	// transaction, queued in file order and dialled at once as the global decisions say; the answer is
+	// text/plain `1`. A campaign that is not a `telephony` campaign answers 404 `0`. Supervisors only (an agent's
+	// key answers 403 `0`) (review R22, ambiguity 30).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /Integra/resources/Dialers/uploadbase (the `UploadBase` operationId).
+	UploadBaseWithFormdataBody(ctx context.Context, body UploadBaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ReceiveUrlSms Receive an inbound SMS
 	//
 	// Injects an inbound SMS from `phone` with text `message` (query parameters). Answers text `OK` or
 	// `ERROR`.
 	//
-	// Switchboard: like every service except the logins, it requires the API key in `Authorization`.
-	// Success answers 200 `OK`; every error answers the body `ERROR` with the real HTTP status and the
+	// Switchboard: like every service except the logins, it requires the API key in `Authorization`
+	// (a supervisor's: an SMS provider's hook, not an agent). Success answers 200 `OK` once the inbound
+	// SMS is recorded; every error answers the body `ERROR` with the real HTTP status and the
 	// `X-Switchboard-Error` header (ambiguities 30, 35).
 	//
 	// Corresponds with GET /Integra/resources/InboundSMS/ReceiveURLSMS (the `ReceiveUrlSms` operationId).
@@ -210,6 +333,14 @@ type ClientInterface interface {
 	//
 	// Switchboard: success answers 200 `OK`; every error answers the body `ERROR` (not `0`) with the
 	// real HTTP status and the `X-Switchboard-Error` header (ambiguities 30, 35).
+	//
+	// Switchboard: the SMS is sent while the request waits, through the gateway ICTCore's delivery uses
+	// for SMS: the active ICTCore provider offering SMS (an HTTP SMS gateway, Kannel-style), else the
+	// simulator (which says so; nothing leaves the process). `campaign`, when given, must be an `sms`
+	// campaign (else 404) whose caller id is the default `source`. Every SMS is recorded (outbound, with
+	// its outcome). `OK` means the gateway accepted it; a gateway that refuses it or cannot be reached
+	// answers 502 `ERROR` with the reason in `X-Switchboard-Error`, and the SMS is recorded as failed.
+	// Direct sends are not checked against do-not-call lists (SMS/uploadbase rows are).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -224,6 +355,14 @@ type ClientInterface interface {
 	// Switchboard: success answers 200 `OK`; every error answers the body `ERROR` (not `0`) with the
 	// real HTTP status and the `X-Switchboard-Error` header (ambiguities 30, 35).
 	//
+	// Switchboard: the SMS is sent while the request waits, through the gateway ICTCore's delivery uses
+	// for SMS: the active ICTCore provider offering SMS (an HTTP SMS gateway, Kannel-style), else the
+	// simulator (which says so; nothing leaves the process). `campaign`, when given, must be an `sms`
+	// campaign (else 404) whose caller id is the default `source`. Every SMS is recorded (outbound, with
+	// its outcome). `OK` means the gateway accepted it; a gateway that refuses it or cannot be reached
+	// answers 502 `ERROR` with the reason in `X-Switchboard-Error`, and the SMS is recorded as failed.
+	// Direct sends are not checked against do-not-call lists (SMS/uploadbase rows are).
+	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /Integra/resources/SMS/SendSMS (the `SendSms` operationId).
@@ -235,7 +374,8 @@ type ClientInterface interface {
 	//
 	// Switchboard: errors answer the general `0` body (text/plain) with the real HTTP status and the
 	// `X-Switchboard-Error` header; the vendor documents no JSON error for this service
-	// (ambiguities 30, 35).
+	// (ambiguities 30, 35). It sends as SendSMS does (the gateway, campaign, 502 when the gateway fails);
+	// `id` is the id Switchboard recorded the SMS under.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -248,12 +388,55 @@ type ClientInterface interface {
 	//
 	// Switchboard: errors answer the general `0` body (text/plain) with the real HTTP status and the
 	// `X-Switchboard-Error` header; the vendor documents no JSON error for this service
-	// (ambiguities 30, 35).
+	// (ambiguities 30, 35). It sends as SendSMS does (the gateway, campaign, 502 when the gateway fails);
+	// `id` is the id Switchboard recorded the SMS under.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /Integra/resources/SMS/SendSMSv2 (the `SendSmsV2` operationId).
 	SendSmsV2WithFormdataBody(ctx context.Context, body SendSmsV2FormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadSmsBaseWithBody Upload an SMS base
+	//
+	// Uploads a list of SMS to send through an SMS campaign ("SMS dialer"): form `filename`, `fileb64`
+	// (the file, base64) and `campaign` (the vendor's test code sends no `cant` or `username`, notes 3.4,
+	// review R22); the answer is not shown.
+	//
+	// Switchboard: decoded and checked as Dialers/uploadbase's file is (same limits, all or nothing,
+	// `cant` checked when sent), but each line is `campaign;phone;message;ref`, e.g.
+	// `AutomatedSMSDialer;091111111;Hi World;9999`: the message (required, at most 2000 characters) is
+	// the line's own third field, so it holds no `;`; `ref` is stored as given. Every line becomes an
+	// outbound SMS stored with its sending job in one transaction, queued in file order; the jobs send
+	// them at once through the same gateway as SendSMS, except to numbers on a global do-not-call list, which are recorded as not sent.
+	// Answers text/plain `1`, errors `0` (this is a dialer service, not SendSMS: ambiguity 35); a
+	// campaign that is not an `sms` campaign answers 404 `0`. Supervisors only (an agent's key answers
+	// 403 `0`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /Integra/resources/SMS/uploadbase (the `UploadSmsBase` operationId).
+	UploadSmsBaseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadSmsBaseWithFormdataBody Upload an SMS base
+	//
+	// Uploads a list of SMS to send through an SMS campaign ("SMS dialer"): form `filename`, `fileb64`
+	// (the file, base64) and `campaign` (the vendor's test code sends no `cant` or `username`, notes 3.4,
+	// review R22); the answer is not shown.
+	//
+	// Switchboard: decoded and checked as Dialers/uploadbase's file is (same limits, all or nothing,
+	// `cant` checked when sent), but each line is `campaign;phone;message;ref`, e.g.
+	// `AutomatedSMSDialer;091111111;Hi World;9999`: the message (required, at most 2000 characters) is
+	// the line's own third field, so it holds no `;`; `ref` is stored as given. Every line becomes an
+	// outbound SMS stored with its sending job in one transaction, queued in file order; the jobs send
+	// them at once through the same gateway as SendSMS, except to numbers on a global do-not-call list, which are recorded as not sent.
+	// Answers text/plain `1`, errors `0` (this is a dialer service, not SendSMS: ambiguity 35); a
+	// campaign that is not an `sms` campaign answers 404 `0`. Supervisors only (an agent's key answers
+	// 403 `0`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /Integra/resources/SMS/uploadbase (the `UploadSmsBase` operationId).
+	UploadSmsBaseWithFormdataBody(ctx context.Context, body UploadSmsBaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AgentLogoffWithBody Log off an agent
 	//
@@ -262,7 +445,9 @@ type ClientInterface interface {
 	// the success body.
 	//
 	// Switchboard: success answers text/plain `1` (the vendor's usual success body). An unknown agent
-	// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30).
+	// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30). The
+	// agent is marked logged off and `interface` and `message` are stored with it; its API keys stay
+	// valid until EndSession. A supervisor may log off any agent, an agent only itself (else 403 `0`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -276,7 +461,9 @@ type ClientInterface interface {
 	// the success body.
 	//
 	// Switchboard: success answers text/plain `1` (the vendor's usual success body). An unknown agent
-	// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30).
+	// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30). The
+	// agent is marked logged off and `interface` and `message` are stored with it; its API keys stay
+	// valid until EndSession. A supervisor may log off any agent, an agent only itself (else 403 `0`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -297,6 +484,12 @@ type ClientInterface interface {
 	// its Accolades uniqueId), otherwise it is stored as given. Success answers text/plain `1`. Stored
 	// dispositions can be listed with GET /Integra/resources/api/Dispositions (ambiguity 32).
 	//
+	// Switchboard: a `schedule` with a `callerid` reschedules the contact: a dialer call to `callerid`
+	// at `schedule` is queued in `camptoreschedule` (or, when that is empty, in `campaign`), in the same
+	// transaction as the disposition; that campaign must be a `telephony` campaign, else 404 `0` and
+	// nothing is stored. Without a `schedule` (or without a `callerid`) campaigns are stored as given,
+	// unchecked.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /Integra/resources/api/DispositionCall (the `DispositionCall` operationId).
@@ -316,6 +509,12 @@ type ClientInterface interface {
 	// its Accolades uniqueId), otherwise it is stored as given. Success answers text/plain `1`. Stored
 	// dispositions can be listed with GET /Integra/resources/api/Dispositions (ambiguity 32).
 	//
+	// Switchboard: a `schedule` with a `callerid` reschedules the contact: a dialer call to `callerid`
+	// at `schedule` is queued in `camptoreschedule` (or, when that is empty, in `campaign`), in the same
+	// transaction as the disposition; that campaign must be a `telephony` campaign, else 404 `0` and
+	// nothing is stored. Without a `schedule` (or without a `callerid`) campaigns are stored as given,
+	// unchecked.
+	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /Integra/resources/api/DispositionCall (the `DispositionCall` operationId).
@@ -323,10 +522,14 @@ type ClientInterface interface {
 
 	// ListDispositions List stored dispositions (Switchboard addition)
 	//
-	// Switchboard: addition, not a vendor service. Lists the dispositions stored by DispositionCall,
-	// newest first, optionally filtered by `campaign`, `agent` and `guid` (exact match, combined with
-	// AND). Paginated with `limit`/`offset`; the total number of matches is in `X-Total-Count`
-	// (ambiguity 32).
+	// Switchboard: addition, not a vendor service (supervisors only). Lists the dispositions stored by
+	// DispositionCall in `id` order (oldest first: a page keeps its rows while new dispositions arrive,
+	// which newest-first offset paging does not), optionally filtered by `campaign`, `agent` and `guid`
+	// (exact match, combined with AND). Paginated with `limit` and `offset`, or by keyset with `after`
+	// (the last `id` of the previous page) for deep pages; a `Link: <…>; rel="next"` header points at the
+	// next page while there is one. The total number of matches is answered in `X-Total-Count` only
+	// when asked with `count=true`: counting every match on every page is what makes lists slow (as in
+	// Switchboard's ICTCore lists) (ambiguity 32).
 	//
 	// Corresponds with GET /Integra/resources/api/Dispositions (the `ListDispositions` operationId).
 	ListDispositions(ctx context.Context, params *ListDispositionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -339,7 +542,8 @@ type ClientInterface interface {
 	//
 	// Switchboard: `md5secret` is a Switchboard API key (base64 of `agent:uuid`) issued by this login
 	// and revoked by EndSession (ambiguity 31). Wrong agent or password answers 401 with body `0`
-	// (ambiguity 30).
+	// (ambiguity 30); so does a supervisor's name (supervisors log in with UserLogin). The agent is
+	// marked logged in until AgentLogoff.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -354,7 +558,8 @@ type ClientInterface interface {
 	//
 	// Switchboard: `md5secret` is a Switchboard API key (base64 of `agent:uuid`) issued by this login
 	// and revoked by EndSession (ambiguity 31). Wrong agent or password answers 401 with body `0`
-	// (ambiguity 30).
+	// (ambiguity 30); so does a supervisor's name (supervisors log in with UserLogin). The agent is
+	// marked logged in until AgentLogoff.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -405,7 +610,9 @@ type ClientInterface interface {
 	// user has a phone, the array starts with that phone's peer object (`UContactPeer`) whose
 	// `md5secret` equals the same key. So clients reading either `md5secret` or the last item get the
 	// key; the "3rd item" reading is not supported. No other items are returned (ambiguity 29).
-	// Wrong user or password answers 401 with body `0` (ambiguity 30).
+	// Wrong user or password answers 401 with body `0` (ambiguity 30). Only supervisors log in here: an
+	// agent's name answers 401 `0` like a wrong password (agents log in with AgentLogin). Each login
+	// issues a new key; the keys issued before stay valid until EndSession.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -422,7 +629,9 @@ type ClientInterface interface {
 	// user has a phone, the array starts with that phone's peer object (`UContactPeer`) whose
 	// `md5secret` equals the same key. So clients reading either `md5secret` or the last item get the
 	// key; the "3rd item" reading is not supported. No other items are returned (ambiguity 29).
-	// Wrong user or password answers 401 with body `0` (ambiguity 30).
+	// Wrong user or password answers 401 with body `0` (ambiguity 30). Only supervisors log in here: an
+	// agent's name answers 401 `0` like a wrong password (agents log in with AgentLogin). Each login
+	// issues a new key; the keys issued before stay valid until EndSession.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -436,6 +645,7 @@ type ClientInterface interface {
 	//
 	// Switchboard: identical to UserLogin — a JSON array whose LAST item is the API key string, preceded
 	// by the phone's peer object (with `md5secret` = the key) when the user has a phone (ambiguity 29).
+	// Supervisors only, as UserLogin.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -449,6 +659,7 @@ type ClientInterface interface {
 	//
 	// Switchboard: identical to UserLogin — a JSON array whose LAST item is the API key string, preceded
 	// by the phone's peer object (with `md5secret` = the key) when the user has a phone (ambiguity 29).
+	// Supervisors only, as UserLogin.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -464,9 +675,16 @@ type ClientInterface interface {
 // Switchboard: `agent` and `destination` are required; the other fields are optional (empty means
 // the agent's own phone, `SIP`, the agent's context, no outbound campaign, the campaign's DID).
 // The call gets a GUID (answered here, used as `guid` in DispositionCall) and an Accolades-style
-// `uniqueId` (`<seconds>.<sequence>`); Switchboard keeps the mapping GUID <-> uniqueId, and the
+// `uniqueId` (`<seconds>.<sequence>`: the second it was made and its own number); Switchboard keeps
+// the mapping GUID <-> uniqueId. The call is recorded and publishes one call event on Switchboard's
+// call-event stream: outbound, state `ringing`, phone = `destination`, agent = `agent`, unique id =
+// that uniqueId, Source `ucontact`, with the GUID and campaign among its variables; so the
 // `outgoingCall` event on the Accolades CRM WebSocket (/accolades) carries that uniqueId
-// (ambiguity 33). Unknown agent or campaign (`outqueue`) answers 404 `0`.
+// (ambiguity 33). Unknown agent, or an `outqueue` that is not a `telephony` campaign, answers 404
+// `0`. An agent's key may only call as that agent (else 403 `0`); a supervisor's key may call as any
+// agent. The agent need not be logged in, and the number is not checked against do-not-call lists:
+// this is the agent's own call, not the dialer's (Switchboard places no real call; the event is what
+// other systems see).
 //
 // Takes any type of body and a specified content type.
 //
@@ -491,9 +709,16 @@ func (c *Client) AgentCallWithBody(ctx context.Context, contentType string, body
 // Switchboard: `agent` and `destination` are required; the other fields are optional (empty means
 // the agent's own phone, `SIP`, the agent's context, no outbound campaign, the campaign's DID).
 // The call gets a GUID (answered here, used as `guid` in DispositionCall) and an Accolades-style
-// `uniqueId` (`<seconds>.<sequence>`); Switchboard keeps the mapping GUID <-> uniqueId, and the
+// `uniqueId` (`<seconds>.<sequence>`: the second it was made and its own number); Switchboard keeps
+// the mapping GUID <-> uniqueId. The call is recorded and publishes one call event on Switchboard's
+// call-event stream: outbound, state `ringing`, phone = `destination`, agent = `agent`, unique id =
+// that uniqueId, Source `ucontact`, with the GUID and campaign among its variables; so the
 // `outgoingCall` event on the Accolades CRM WebSocket (/accolades) carries that uniqueId
-// (ambiguity 33). Unknown agent or campaign (`outqueue`) answers 404 `0`.
+// (ambiguity 33). Unknown agent, or an `outqueue` that is not a `telephony` campaign, answers 404
+// `0`. An agent's key may only call as that agent (else 403 `0`); a supervisor's key may call as any
+// agent. The agent need not be logged in, and the number is not checked against do-not-call lists:
+// this is the agent's own call, not the dialer's (Switchboard places no real call; the event is what
+// other systems see).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -518,10 +743,14 @@ func (c *Client) AgentCallWithFormdataBody(ctx context.Context, body AgentCallFo
 // `alternatives`, `agent` (agent phone/extension), `data` (e.g. `idcustomer=7`), `source`,
 // `bulk` (boolean), `automatic` (boolean).
 //
-// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination`; missing
-// other keys default to empty/null/false (automatic: true). Malformed JSON answers 400 `0`, an
-// unknown campaign 404 `0`. The vendor does not show the success body; Switchboard answers
-// text/plain `1` (ambiguity 30).
+// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination` (digits, an
+// optional leading `+`); missing other keys default to empty/null/false (automatic: true), keys not
+// listed are ignored, and `bulk`/`automatic` may also be the strings `true`/`false`. Malformed JSON
+// or a bad value answers 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. The record
+// is stored and its dialling job queued in one transaction, dialled at `calldate` as the global
+// decisions say; `data` (`k=v`, several joined by `:`) becomes the call event's variables. The
+// vendor does not show the success body; Switchboard answers text/plain `1` (ambiguity 30).
+// Supervisors only (an agent's key answers 403 `0`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -546,10 +775,14 @@ func (c *Client) DialerTaskWithBody(ctx context.Context, contentType string, bod
 // `alternatives`, `agent` (agent phone/extension), `data` (e.g. `idcustomer=7`), `source`,
 // `bulk` (boolean), `automatic` (boolean).
 //
-// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination`; missing
-// other keys default to empty/null/false (automatic: true). Malformed JSON answers 400 `0`, an
-// unknown campaign 404 `0`. The vendor does not show the success body; Switchboard answers
-// text/plain `1` (ambiguity 30).
+// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination` (digits, an
+// optional leading `+`); missing other keys default to empty/null/false (automatic: true), keys not
+// listed are ignored, and `bulk`/`automatic` may also be the strings `true`/`false`. Malformed JSON
+// or a bad value answers 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. The record
+// is stored and its dialling job queued in one transaction, dialled at `calldate` as the global
+// decisions say; `data` (`k=v`, several joined by `:`) becomes the call event's variables. The
+// vendor does not show the success body; Switchboard answers text/plain `1` (ambiguity 30).
+// Supervisors only (an agent's key answers 403 `0`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -573,8 +806,10 @@ func (c *Client) DialerTaskWithFormdataBody(ctx context.Context, body DialerTask
 // `alternatives` (`a:b`, optional), `agentphone` (optional, progressive campaigns), `data`
 // (`Par1=Val1:Par2=Val2`, optional). Answers `1` or `0`.
 //
-// Switchboard: malformed JSON or a missing required key answers 400 `0`, an unknown campaign 404
-// `0` (ambiguity 30).
+// Switchboard: malformed JSON, a missing required key or a bad value answers 400 `0`, a campaign
+// that is not a `telephony` campaign 404 `0` (ambiguity 30). Keys not listed are ignored. The record
+// is stored and queued as DialerTask's is (`agentphone` is its `agent`). Supervisors only (an
+// agent's key answers 403 `0`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -598,8 +833,10 @@ func (c *Client) ScheduleDialerCallWithBody(ctx context.Context, contentType str
 // `alternatives` (`a:b`, optional), `agentphone` (optional, progressive campaigns), `data`
 // (`Par1=Val1:Par2=Val2`, optional). Answers `1` or `0`.
 //
-// Switchboard: malformed JSON or a missing required key answers 400 `0`, an unknown campaign 404
-// `0` (ambiguity 30).
+// Switchboard: malformed JSON, a missing required key or a bad value answers 400 `0`, a campaign
+// that is not a `telephony` campaign 404 `0` (ambiguity 30). Keys not listed are ignored. The record
+// is stored and queued as DialerTask's is (`agentphone` is its `agent`). Supervisors only (an
+// agent's key answers 403 `0`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -616,13 +853,150 @@ func (c *Client) ScheduleDialerCallWithFormdataBody(ctx context.Context, body Sc
 	return c.Client.Do(req)
 }
 
+// WebcallbackWithBody Ask for a call back (web callback)
+//
+// A web site's visitor leaves a number to be called back. Document 004 shows only the title
+// "Webcallback" among its related pages (line 124); no parameters, path or answer are documented
+// anywhere found (notes 3.6).
+//
+// Switchboard: POST with form `campaign` (required: the `telephony` campaign that calls back),
+// `phone` (required: the number to call; digits, an optional leading `+`), `name` (optional: the
+// visitor's name, passed to the call as variable `name`, so it holds no `:` or `=`), `calldate`
+// (optional `YYYY-MM-DD HH:MM:SS`; empty means now) and `data` (optional `k=v` joined by `:`, more
+// call variables). The call back is a dialer call like ScheduleDialerCall's, stored with its job in one transaction. Answers text/plain
+// `1`; a bad value 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. It takes an API key
+// like every service (a supervisor's: the web site's back end logs in, not the visitor) (review R22).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /Integra/resources/Dialers/Webcallback (the `Webcallback` operationId).
+func (c *Client) WebcallbackWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebcallbackRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebcallbackWithFormdataBody Ask for a call back (web callback)
+//
+// A web site's visitor leaves a number to be called back. Document 004 shows only the title
+// "Webcallback" among its related pages (line 124); no parameters, path or answer are documented
+// anywhere found (notes 3.6).
+//
+// Switchboard: POST with form `campaign` (required: the `telephony` campaign that calls back),
+// `phone` (required: the number to call; digits, an optional leading `+`), `name` (optional: the
+// visitor's name, passed to the call as variable `name`, so it holds no `:` or `=`), `calldate`
+// (optional `YYYY-MM-DD HH:MM:SS`; empty means now) and `data` (optional `k=v` joined by `:`, more
+// call variables). The call back is a dialer call like ScheduleDialerCall's, stored with its job in one transaction. Answers text/plain
+// `1`; a bad value 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. It takes an API key
+// like every service (a supervisor's: the web site's back end logs in, not the visitor) (review R22).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /Integra/resources/Dialers/Webcallback (the `Webcallback` operationId).
+func (c *Client) WebcallbackWithFormdataBody(ctx context.Context, body WebcallbackFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebcallbackRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadBaseWithBody Upload a dialer base
+//
+// Uploads a list of records ("base") to a dialer campaign: form `filename`, `fileb64` (the file,
+// base64), `campaign`, `cant` (number of records) and `username`. Known from the vendor's own test
+// code (notes 3.4, review R22), not from a document; the answer is not shown there.
+//
+// Switchboard: `fileb64` is base64 (standard alphabet; padding optional, line breaks ignored, a space
+// read as the `+` a client left unescaped in its form) of UTF-8 text with one record per line (LF or CRLF; blank lines skipped; no header line), fields separated
+// by `;`: `campaign;phone;variables;alternatives;ref;`, e.g.
+// `POWER<-;999444444;state=KY:variable2=val2;H=0=999555555:W=0=999666666;9999;`.
+// `campaign` is empty or the form's `campaign`; `phone` is required (digits, an optional leading
+// `+`, at most 32); `variables` are `k=v` joined by `:` (a key is required, a value may be empty) and
+// become the call event's variables; `alternatives` are numbers joined by `:`, each bare or
+// `TYPE=0=number` (stored, not dialled); `ref` (the vendor's last field, meaning undocumented) is
+// stored as given; a trailing `;` is allowed. At most 10000 records of at most 4000 bytes each; the
+// whole form is capped by the server's body limit (`BODY_LIMIT`, 1 MiB by default) like every form.
+// `cant`, when sent, must equal the number of records (a truncated upload is refused); `username` is
+// stored as the client states it (the key says who uploaded). All or nothing: a bad base64, a bad
+// line or a wrong `cant` answers 400 `0` with the first bad line and why in `X-Switchboard-Error`,
+// and nothing is stored. Otherwise every record is stored as a dialer call with its job, in one
+// transaction, queued in file order and dialled at once as the global decisions say; the answer is
+// text/plain `1`. A campaign that is not a `telephony` campaign answers 404 `0`. Supervisors only (an agent's
+// key answers 403 `0`) (review R22, ambiguity 30).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /Integra/resources/Dialers/uploadbase (the `UploadBase` operationId).
+func (c *Client) UploadBaseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadBaseRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadBaseWithFormdataBody Upload a dialer base
+//
+// Uploads a list of records ("base") to a dialer campaign: form `filename`, `fileb64` (the file,
+// base64), `campaign`, `cant` (number of records) and `username`. Known from the vendor's own test
+// code (notes 3.4, review R22), not from a document; the answer is not shown there.
+//
+// Switchboard: `fileb64` is base64 (standard alphabet; padding optional, line breaks ignored, a space
+// read as the `+` a client left unescaped in its form) of UTF-8 text with one record per line (LF or CRLF; blank lines skipped; no header line), fields separated
+// by `;`: `campaign;phone;variables;alternatives;ref;`, e.g.
+// `POWER<-;999444444;state=KY:variable2=val2;H=0=999555555:W=0=999666666;9999;`.
+// `campaign` is empty or the form's `campaign`; `phone` is required (digits, an optional leading
+// `+`, at most 32); `variables` are `k=v` joined by `:` (a key is required, a value may be empty) and
+// become the call event's variables; `alternatives` are numbers joined by `:`, each bare or
+// `TYPE=0=number` (stored, not dialled); `ref` (the vendor's last field, meaning undocumented) is
+// stored as given; a trailing `;` is allowed. At most 10000 records of at most 4000 bytes each; the
+// whole form is capped by the server's body limit (`BODY_LIMIT`, 1 MiB by default) like every form.
+// `cant`, when sent, must equal the number of records (a truncated upload is refused); `username` is
+// stored as the client states it (the key says who uploaded). All or nothing: a bad base64, a bad
+// line or a wrong `cant` answers 400 `0` with the first bad line and why in `X-Switchboard-Error`,
+// and nothing is stored. Otherwise every record is stored as a dialer call with its job, in one
+// transaction, queued in file order and dialled at once as the global decisions say; the answer is
+// text/plain `1`. A campaign that is not a `telephony` campaign answers 404 `0`. Supervisors only (an agent's
+// key answers 403 `0`) (review R22, ambiguity 30).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /Integra/resources/Dialers/uploadbase (the `UploadBase` operationId).
+func (c *Client) UploadBaseWithFormdataBody(ctx context.Context, body UploadBaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadBaseRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ReceiveUrlSms Receive an inbound SMS
 //
 // Injects an inbound SMS from `phone` with text `message` (query parameters). Answers text `OK` or
 // `ERROR`.
 //
-// Switchboard: like every service except the logins, it requires the API key in `Authorization`.
-// Success answers 200 `OK`; every error answers the body `ERROR` with the real HTTP status and the
+// Switchboard: like every service except the logins, it requires the API key in `Authorization`
+// (a supervisor's: an SMS provider's hook, not an agent). Success answers 200 `OK` once the inbound
+// SMS is recorded; every error answers the body `ERROR` with the real HTTP status and the
 // `X-Switchboard-Error` header (ambiguities 30, 35).
 //
 // Corresponds with GET /Integra/resources/InboundSMS/ReceiveURLSMS (the `ReceiveUrlSms` operationId).
@@ -645,6 +1019,14 @@ func (c *Client) ReceiveUrlSms(ctx context.Context, params *ReceiveUrlSmsParams,
 //
 // Switchboard: success answers 200 `OK`; every error answers the body `ERROR` (not `0`) with the
 // real HTTP status and the `X-Switchboard-Error` header (ambiguities 30, 35).
+//
+// Switchboard: the SMS is sent while the request waits, through the gateway ICTCore's delivery uses
+// for SMS: the active ICTCore provider offering SMS (an HTTP SMS gateway, Kannel-style), else the
+// simulator (which says so; nothing leaves the process). `campaign`, when given, must be an `sms`
+// campaign (else 404) whose caller id is the default `source`. Every SMS is recorded (outbound, with
+// its outcome). `OK` means the gateway accepted it; a gateway that refuses it or cannot be reached
+// answers 502 `ERROR` with the reason in `X-Switchboard-Error`, and the SMS is recorded as failed.
+// Direct sends are not checked against do-not-call lists (SMS/uploadbase rows are).
 //
 // Takes any type of body and a specified content type.
 //
@@ -669,6 +1051,14 @@ func (c *Client) SendSmsWithBody(ctx context.Context, contentType string, body i
 // Switchboard: success answers 200 `OK`; every error answers the body `ERROR` (not `0`) with the
 // real HTTP status and the `X-Switchboard-Error` header (ambiguities 30, 35).
 //
+// Switchboard: the SMS is sent while the request waits, through the gateway ICTCore's delivery uses
+// for SMS: the active ICTCore provider offering SMS (an HTTP SMS gateway, Kannel-style), else the
+// simulator (which says so; nothing leaves the process). `campaign`, when given, must be an `sms`
+// campaign (else 404) whose caller id is the default `source`. Every SMS is recorded (outbound, with
+// its outcome). `OK` means the gateway accepted it; a gateway that refuses it or cannot be reached
+// answers 502 `ERROR` with the reason in `X-Switchboard-Error`, and the SMS is recorded as failed.
+// Direct sends are not checked against do-not-call lists (SMS/uploadbase rows are).
+//
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /Integra/resources/SMS/SendSMS (the `SendSms` operationId).
@@ -690,7 +1080,8 @@ func (c *Client) SendSmsWithFormdataBody(ctx context.Context, body SendSmsFormda
 //
 // Switchboard: errors answer the general `0` body (text/plain) with the real HTTP status and the
 // `X-Switchboard-Error` header; the vendor documents no JSON error for this service
-// (ambiguities 30, 35).
+// (ambiguities 30, 35). It sends as SendSMS does (the gateway, campaign, 502 when the gateway fails);
+// `id` is the id Switchboard recorded the SMS under.
 //
 // Takes any type of body and a specified content type.
 //
@@ -713,13 +1104,76 @@ func (c *Client) SendSmsV2WithBody(ctx context.Context, contentType string, body
 //
 // Switchboard: errors answer the general `0` body (text/plain) with the real HTTP status and the
 // `X-Switchboard-Error` header; the vendor documents no JSON error for this service
-// (ambiguities 30, 35).
+// (ambiguities 30, 35). It sends as SendSMS does (the gateway, campaign, 502 when the gateway fails);
+// `id` is the id Switchboard recorded the SMS under.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /Integra/resources/SMS/SendSMSv2 (the `SendSmsV2` operationId).
 func (c *Client) SendSmsV2WithFormdataBody(ctx context.Context, body SendSmsV2FormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSendSmsV2RequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadSmsBaseWithBody Upload an SMS base
+//
+// Uploads a list of SMS to send through an SMS campaign ("SMS dialer"): form `filename`, `fileb64`
+// (the file, base64) and `campaign` (the vendor's test code sends no `cant` or `username`, notes 3.4,
+// review R22); the answer is not shown.
+//
+// Switchboard: decoded and checked as Dialers/uploadbase's file is (same limits, all or nothing,
+// `cant` checked when sent), but each line is `campaign;phone;message;ref`, e.g.
+// `AutomatedSMSDialer;091111111;Hi World;9999`: the message (required, at most 2000 characters) is
+// the line's own third field, so it holds no `;`; `ref` is stored as given. Every line becomes an
+// outbound SMS stored with its sending job in one transaction, queued in file order; the jobs send
+// them at once through the same gateway as SendSMS, except to numbers on a global do-not-call list, which are recorded as not sent.
+// Answers text/plain `1`, errors `0` (this is a dialer service, not SendSMS: ambiguity 35); a
+// campaign that is not an `sms` campaign answers 404 `0`. Supervisors only (an agent's key answers
+// 403 `0`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /Integra/resources/SMS/uploadbase (the `UploadSmsBase` operationId).
+func (c *Client) UploadSmsBaseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadSmsBaseRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadSmsBaseWithFormdataBody Upload an SMS base
+//
+// Uploads a list of SMS to send through an SMS campaign ("SMS dialer"): form `filename`, `fileb64`
+// (the file, base64) and `campaign` (the vendor's test code sends no `cant` or `username`, notes 3.4,
+// review R22); the answer is not shown.
+//
+// Switchboard: decoded and checked as Dialers/uploadbase's file is (same limits, all or nothing,
+// `cant` checked when sent), but each line is `campaign;phone;message;ref`, e.g.
+// `AutomatedSMSDialer;091111111;Hi World;9999`: the message (required, at most 2000 characters) is
+// the line's own third field, so it holds no `;`; `ref` is stored as given. Every line becomes an
+// outbound SMS stored with its sending job in one transaction, queued in file order; the jobs send
+// them at once through the same gateway as SendSMS, except to numbers on a global do-not-call list, which are recorded as not sent.
+// Answers text/plain `1`, errors `0` (this is a dialer service, not SendSMS: ambiguity 35); a
+// campaign that is not an `sms` campaign answers 404 `0`. Supervisors only (an agent's key answers
+// 403 `0`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /Integra/resources/SMS/uploadbase (the `UploadSmsBase` operationId).
+func (c *Client) UploadSmsBaseWithFormdataBody(ctx context.Context, body UploadSmsBaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadSmsBaseRequestWithFormdataBody(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -737,7 +1191,9 @@ func (c *Client) SendSmsV2WithFormdataBody(ctx context.Context, body SendSmsV2Fo
 // the success body.
 //
 // Switchboard: success answers text/plain `1` (the vendor's usual success body). An unknown agent
-// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30).
+// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30). The
+// agent is marked logged off and `interface` and `message` are stored with it; its API keys stay
+// valid until EndSession. A supervisor may log off any agent, an agent only itself (else 403 `0`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -761,7 +1217,9 @@ func (c *Client) AgentLogoffWithBody(ctx context.Context, contentType string, bo
 // the success body.
 //
 // Switchboard: success answers text/plain `1` (the vendor's usual success body). An unknown agent
-// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30).
+// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30). The
+// agent is marked logged off and `interface` and `message` are stored with it; its API keys stay
+// valid until EndSession. A supervisor may log off any agent, an agent only itself (else 403 `0`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -792,6 +1250,12 @@ func (c *Client) AgentLogoffWithFormdataBody(ctx context.Context, body AgentLogo
 // its Accolades uniqueId), otherwise it is stored as given. Success answers text/plain `1`. Stored
 // dispositions can be listed with GET /Integra/resources/api/Dispositions (ambiguity 32).
 //
+// Switchboard: a `schedule` with a `callerid` reschedules the contact: a dialer call to `callerid`
+// at `schedule` is queued in `camptoreschedule` (or, when that is empty, in `campaign`), in the same
+// transaction as the disposition; that campaign must be a `telephony` campaign, else 404 `0` and
+// nothing is stored. Without a `schedule` (or without a `callerid`) campaigns are stored as given,
+// unchecked.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /Integra/resources/api/DispositionCall (the `DispositionCall` operationId).
@@ -821,6 +1285,12 @@ func (c *Client) DispositionCallWithBody(ctx context.Context, contentType string
 // its Accolades uniqueId), otherwise it is stored as given. Success answers text/plain `1`. Stored
 // dispositions can be listed with GET /Integra/resources/api/Dispositions (ambiguity 32).
 //
+// Switchboard: a `schedule` with a `callerid` reschedules the contact: a dialer call to `callerid`
+// at `schedule` is queued in `camptoreschedule` (or, when that is empty, in `campaign`), in the same
+// transaction as the disposition; that campaign must be a `telephony` campaign, else 404 `0` and
+// nothing is stored. Without a `schedule` (or without a `callerid`) campaigns are stored as given,
+// unchecked.
+//
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /Integra/resources/api/DispositionCall (the `DispositionCall` operationId).
@@ -838,10 +1308,14 @@ func (c *Client) DispositionCallWithFormdataBody(ctx context.Context, body Dispo
 
 // ListDispositions List stored dispositions (Switchboard addition)
 //
-// Switchboard: addition, not a vendor service. Lists the dispositions stored by DispositionCall,
-// newest first, optionally filtered by `campaign`, `agent` and `guid` (exact match, combined with
-// AND). Paginated with `limit`/`offset`; the total number of matches is in `X-Total-Count`
-// (ambiguity 32).
+// Switchboard: addition, not a vendor service (supervisors only). Lists the dispositions stored by
+// DispositionCall in `id` order (oldest first: a page keeps its rows while new dispositions arrive,
+// which newest-first offset paging does not), optionally filtered by `campaign`, `agent` and `guid`
+// (exact match, combined with AND). Paginated with `limit` and `offset`, or by keyset with `after`
+// (the last `id` of the previous page) for deep pages; a `Link: <…>; rel="next"` header points at the
+// next page while there is one. The total number of matches is answered in `X-Total-Count` only
+// when asked with `count=true`: counting every match on every page is what makes lists slow (as in
+// Switchboard's ICTCore lists) (ambiguity 32).
 //
 // Corresponds with GET /Integra/resources/api/Dispositions (the `ListDispositions` operationId).
 func (c *Client) ListDispositions(ctx context.Context, params *ListDispositionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -864,7 +1338,8 @@ func (c *Client) ListDispositions(ctx context.Context, params *ListDispositionsP
 //
 // Switchboard: `md5secret` is a Switchboard API key (base64 of `agent:uuid`) issued by this login
 // and revoked by EndSession (ambiguity 31). Wrong agent or password answers 401 with body `0`
-// (ambiguity 30).
+// (ambiguity 30); so does a supervisor's name (supervisors log in with UserLogin). The agent is
+// marked logged in until AgentLogoff.
 //
 // Takes any type of body and a specified content type.
 //
@@ -889,7 +1364,8 @@ func (c *Client) AgentLoginWithBody(ctx context.Context, contentType string, bod
 //
 // Switchboard: `md5secret` is a Switchboard API key (base64 of `agent:uuid`) issued by this login
 // and revoked by EndSession (ambiguity 31). Wrong agent or password answers 401 with body `0`
-// (ambiguity 30).
+// (ambiguity 30); so does a supervisor's name (supervisors log in with UserLogin). The agent is
+// marked logged in until AgentLogoff.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -970,7 +1446,9 @@ func (c *Client) EndSessionWithFormdataBody(ctx context.Context, body EndSession
 // user has a phone, the array starts with that phone's peer object (`UContactPeer`) whose
 // `md5secret` equals the same key. So clients reading either `md5secret` or the last item get the
 // key; the "3rd item" reading is not supported. No other items are returned (ambiguity 29).
-// Wrong user or password answers 401 with body `0` (ambiguity 30).
+// Wrong user or password answers 401 with body `0` (ambiguity 30). Only supervisors log in here: an
+// agent's name answers 401 `0` like a wrong password (agents log in with AgentLogin). Each login
+// issues a new key; the keys issued before stay valid until EndSession.
 //
 // Takes any type of body and a specified content type.
 //
@@ -997,7 +1475,9 @@ func (c *Client) UserLoginWithBody(ctx context.Context, contentType string, body
 // user has a phone, the array starts with that phone's peer object (`UContactPeer`) whose
 // `md5secret` equals the same key. So clients reading either `md5secret` or the last item get the
 // key; the "3rd item" reading is not supported. No other items are returned (ambiguity 29).
-// Wrong user or password answers 401 with body `0` (ambiguity 30).
+// Wrong user or password answers 401 with body `0` (ambiguity 30). Only supervisors log in here: an
+// agent's name answers 401 `0` like a wrong password (agents log in with AgentLogin). Each login
+// issues a new key; the keys issued before stay valid until EndSession.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1021,6 +1501,7 @@ func (c *Client) UserLoginWithFormdataBody(ctx context.Context, body UserLoginFo
 //
 // Switchboard: identical to UserLogin — a JSON array whose LAST item is the API key string, preceded
 // by the phone's peer object (with `md5secret` = the key) when the user has a phone (ambiguity 29).
+// Supervisors only, as UserLogin.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1044,6 +1525,7 @@ func (c *Client) GetUserTokenWithBody(ctx context.Context, contentType string, b
 //
 // Switchboard: identical to UserLogin — a JSON array whose LAST item is the API key string, preceded
 // by the phone's peer object (with `md5secret` = the key) when the user has a phone (ambiguity 29).
+// Supervisors only, as UserLogin.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1161,6 +1643,86 @@ func NewScheduleDialerCallRequestWithBody(server string, contentType string, bod
 	}
 
 	operationPath := fmt.Sprintf("/Integra/resources/Dialers/ScheduleDialerCall")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWebcallbackRequestWithFormdataBody calls the generic Webcallback builder with application/x-www-form-urlencoded body
+func NewWebcallbackRequestWithFormdataBody(server string, body WebcallbackFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewWebcallbackRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewWebcallbackRequestWithBody constructs an http.Request for the Webcallback method, with any body, and a specified content type
+func NewWebcallbackRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Integra/resources/Dialers/Webcallback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUploadBaseRequestWithFormdataBody calls the generic UploadBase builder with application/x-www-form-urlencoded body
+func NewUploadBaseRequestWithFormdataBody(server string, body UploadBaseFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUploadBaseRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUploadBaseRequestWithBody constructs an http.Request for the UploadBase method, with any body, and a specified content type
+func NewUploadBaseRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Integra/resources/Dialers/uploadbase")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1318,6 +1880,46 @@ func NewSendSmsV2RequestWithBody(server string, contentType string, body io.Read
 	return req, nil
 }
 
+// NewUploadSmsBaseRequestWithFormdataBody calls the generic UploadSmsBase builder with application/x-www-form-urlencoded body
+func NewUploadSmsBaseRequestWithFormdataBody(server string, body UploadSmsBaseFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUploadSmsBaseRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUploadSmsBaseRequestWithBody constructs an http.Request for the UploadSmsBase method, with any body, and a specified content type
+func NewUploadSmsBaseRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Integra/resources/SMS/uploadbase")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewAgentLogoffRequestWithFormdataBody calls the generic AgentLogoff builder with application/x-www-form-urlencoded body
 func NewAgentLogoffRequestWithFormdataBody(server string, body AgentLogoffFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1441,6 +2043,30 @@ func NewListDispositionsRequest(server string, params *ListDispositionsParams) (
 		if params.Offset != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1712,9 +2338,16 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `agent` and `destination` are required; the other fields are optional (empty means
 	// the agent's own phone, `SIP`, the agent's context, no outbound campaign, the campaign's DID).
 	// The call gets a GUID (answered here, used as `guid` in DispositionCall) and an Accolades-style
-	// `uniqueId` (`<seconds>.<sequence>`); Switchboard keeps the mapping GUID <-> uniqueId, and the
+	// `uniqueId` (`<seconds>.<sequence>`: the second it was made and its own number); Switchboard keeps
+	// the mapping GUID <-> uniqueId. The call is recorded and publishes one call event on Switchboard's
+	// call-event stream: outbound, state `ringing`, phone = `destination`, agent = `agent`, unique id =
+	// that uniqueId, Source `ucontact`, with the GUID and campaign among its variables; so the
 	// `outgoingCall` event on the Accolades CRM WebSocket (/accolades) carries that uniqueId
-	// (ambiguity 33). Unknown agent or campaign (`outqueue`) answers 404 `0`.
+	// (ambiguity 33). Unknown agent, or an `outqueue` that is not a `telephony` campaign, answers 404
+	// `0`. An agent's key may only call as that agent (else 403 `0`); a supervisor's key may call as any
+	// agent. The agent need not be logged in, and the number is not checked against do-not-call lists:
+	// this is the agent's own call, not the dialer's (Switchboard places no real call; the event is what
+	// other systems see).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1729,9 +2362,16 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: `agent` and `destination` are required; the other fields are optional (empty means
 	// the agent's own phone, `SIP`, the agent's context, no outbound campaign, the campaign's DID).
 	// The call gets a GUID (answered here, used as `guid` in DispositionCall) and an Accolades-style
-	// `uniqueId` (`<seconds>.<sequence>`); Switchboard keeps the mapping GUID <-> uniqueId, and the
+	// `uniqueId` (`<seconds>.<sequence>`: the second it was made and its own number); Switchboard keeps
+	// the mapping GUID <-> uniqueId. The call is recorded and publishes one call event on Switchboard's
+	// call-event stream: outbound, state `ringing`, phone = `destination`, agent = `agent`, unique id =
+	// that uniqueId, Source `ucontact`, with the GUID and campaign among its variables; so the
 	// `outgoingCall` event on the Accolades CRM WebSocket (/accolades) carries that uniqueId
-	// (ambiguity 33). Unknown agent or campaign (`outqueue`) answers 404 `0`.
+	// (ambiguity 33). Unknown agent, or an `outqueue` that is not a `telephony` campaign, answers 404
+	// `0`. An agent's key may only call as that agent (else 403 `0`); a supervisor's key may call as any
+	// agent. The agent need not be logged in, and the number is not checked against do-not-call lists:
+	// this is the agent's own call, not the dialer's (Switchboard places no real call; the event is what
+	// other systems see).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1746,10 +2386,14 @@ type ClientWithResponsesInterface interface {
 	// `alternatives`, `agent` (agent phone/extension), `data` (e.g. `idcustomer=7`), `source`,
 	// `bulk` (boolean), `automatic` (boolean).
 	//
-	// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination`; missing
-	// other keys default to empty/null/false (automatic: true). Malformed JSON answers 400 `0`, an
-	// unknown campaign 404 `0`. The vendor does not show the success body; Switchboard answers
-	// text/plain `1` (ambiguity 30).
+	// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination` (digits, an
+	// optional leading `+`); missing other keys default to empty/null/false (automatic: true), keys not
+	// listed are ignored, and `bulk`/`automatic` may also be the strings `true`/`false`. Malformed JSON
+	// or a bad value answers 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. The record
+	// is stored and its dialling job queued in one transaction, dialled at `calldate` as the global
+	// decisions say; `data` (`k=v`, several joined by `:`) becomes the call event's variables. The
+	// vendor does not show the success body; Switchboard answers text/plain `1` (ambiguity 30).
+	// Supervisors only (an agent's key answers 403 `0`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1764,10 +2408,14 @@ type ClientWithResponsesInterface interface {
 	// `alternatives`, `agent` (agent phone/extension), `data` (e.g. `idcustomer=7`), `source`,
 	// `bulk` (boolean), `automatic` (boolean).
 	//
-	// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination`; missing
-	// other keys default to empty/null/false (automatic: true). Malformed JSON answers 400 `0`, an
-	// unknown campaign 404 `0`. The vendor does not show the success body; Switchboard answers
-	// text/plain `1` (ambiguity 30).
+	// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination` (digits, an
+	// optional leading `+`); missing other keys default to empty/null/false (automatic: true), keys not
+	// listed are ignored, and `bulk`/`automatic` may also be the strings `true`/`false`. Malformed JSON
+	// or a bad value answers 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. The record
+	// is stored and its dialling job queued in one transaction, dialled at `calldate` as the global
+	// decisions say; `data` (`k=v`, several joined by `:`) becomes the call event's variables. The
+	// vendor does not show the success body; Switchboard answers text/plain `1` (ambiguity 30).
+	// Supervisors only (an agent's key answers 403 `0`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1781,8 +2429,10 @@ type ClientWithResponsesInterface interface {
 	// `alternatives` (`a:b`, optional), `agentphone` (optional, progressive campaigns), `data`
 	// (`Par1=Val1:Par2=Val2`, optional). Answers `1` or `0`.
 	//
-	// Switchboard: malformed JSON or a missing required key answers 400 `0`, an unknown campaign 404
-	// `0` (ambiguity 30).
+	// Switchboard: malformed JSON, a missing required key or a bad value answers 400 `0`, a campaign
+	// that is not a `telephony` campaign 404 `0` (ambiguity 30). Keys not listed are ignored. The record
+	// is stored and queued as DialerTask's is (`agentphone` is its `agent`). Supervisors only (an
+	// agent's key answers 403 `0`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1796,21 +2446,120 @@ type ClientWithResponsesInterface interface {
 	// `alternatives` (`a:b`, optional), `agentphone` (optional, progressive campaigns), `data`
 	// (`Par1=Val1:Par2=Val2`, optional). Answers `1` or `0`.
 	//
-	// Switchboard: malformed JSON or a missing required key answers 400 `0`, an unknown campaign 404
-	// `0` (ambiguity 30).
+	// Switchboard: malformed JSON, a missing required key or a bad value answers 400 `0`, a campaign
+	// that is not a `telephony` campaign 404 `0` (ambiguity 30). Keys not listed are ignored. The record
+	// is stored and queued as DialerTask's is (`agentphone` is its `agent`). Supervisors only (an
+	// agent's key answers 403 `0`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /Integra/resources/Dialers/ScheduleDialerCall (the `ScheduleDialerCall` operationId).
 	ScheduleDialerCallWithFormdataBodyWithResponse(ctx context.Context, body ScheduleDialerCallFormdataRequestBody, reqEditors ...RequestEditorFn) (*ScheduleDialerCallResponse, error)
 
+	// WebcallbackWithBodyWithResponse Ask for a call back (web callback)
+	//
+	// A web site's visitor leaves a number to be called back. Document 004 shows only the title
+	// "Webcallback" among its related pages (line 124); no parameters, path or answer are documented
+	// anywhere found (notes 3.6).
+	//
+	// Switchboard: POST with form `campaign` (required: the `telephony` campaign that calls back),
+	// `phone` (required: the number to call; digits, an optional leading `+`), `name` (optional: the
+	// visitor's name, passed to the call as variable `name`, so it holds no `:` or `=`), `calldate`
+	// (optional `YYYY-MM-DD HH:MM:SS`; empty means now) and `data` (optional `k=v` joined by `:`, more
+	// call variables). The call back is a dialer call like ScheduleDialerCall's, stored with its job in one transaction. Answers text/plain
+	// `1`; a bad value 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. It takes an API key
+	// like every service (a supervisor's: the web site's back end logs in, not the visitor) (review R22).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Integra/resources/Dialers/Webcallback (the `Webcallback` operationId).
+	WebcallbackWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebcallbackResponse, error)
+
+	// WebcallbackWithFormdataBodyWithResponse Ask for a call back (web callback)
+	//
+	// A web site's visitor leaves a number to be called back. Document 004 shows only the title
+	// "Webcallback" among its related pages (line 124); no parameters, path or answer are documented
+	// anywhere found (notes 3.6).
+	//
+	// Switchboard: POST with form `campaign` (required: the `telephony` campaign that calls back),
+	// `phone` (required: the number to call; digits, an optional leading `+`), `name` (optional: the
+	// visitor's name, passed to the call as variable `name`, so it holds no `:` or `=`), `calldate`
+	// (optional `YYYY-MM-DD HH:MM:SS`; empty means now) and `data` (optional `k=v` joined by `:`, more
+	// call variables). The call back is a dialer call like ScheduleDialerCall's, stored with its job in one transaction. Answers text/plain
+	// `1`; a bad value 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. It takes an API key
+	// like every service (a supervisor's: the web site's back end logs in, not the visitor) (review R22).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Integra/resources/Dialers/Webcallback (the `Webcallback` operationId).
+	WebcallbackWithFormdataBodyWithResponse(ctx context.Context, body WebcallbackFormdataRequestBody, reqEditors ...RequestEditorFn) (*WebcallbackResponse, error)
+
+	// UploadBaseWithBodyWithResponse Upload a dialer base
+	//
+	// Uploads a list of records ("base") to a dialer campaign: form `filename`, `fileb64` (the file,
+	// base64), `campaign`, `cant` (number of records) and `username`. Known from the vendor's own test
+	// code (notes 3.4, review R22), not from a document; the answer is not shown there.
+	//
+	// Switchboard: `fileb64` is base64 (standard alphabet; padding optional, line breaks ignored, a space
+	// read as the `+` a client left unescaped in its form) of UTF-8 text with one record per line (LF or CRLF; blank lines skipped; no header line), fields separated
+	// by `;`: `campaign;phone;variables;alternatives;ref;`, e.g.
+	// `POWER<-;999444444;state=KY:variable2=val2;H=0=999555555:W=0=999666666;9999;`.
+	// `campaign` is empty or the form's `campaign`; `phone` is required (digits, an optional leading
+	// `+`, at most 32); `variables` are `k=v` joined by `:` (a key is required, a value may be empty) and
+	// become the call event's variables; `alternatives` are numbers joined by `:`, each bare or
+	// `TYPE=0=number` (stored, not dialled); `ref` (the vendor's last field, meaning undocumented) is
+	// stored as given; a trailing `;` is allowed. At most 10000 records of at most 4000 bytes each; the
+	// whole form is capped by the server's body limit (`BODY_LIMIT`, 1 MiB by default) like every form.
+	// `cant`, when sent, must equal the number of records (a truncated upload is refused); `username` is
+	// stored as the client states it (the key says who uploaded). All or nothing: a bad base64, a bad
+	// line or a wrong `cant` answers 400 `0` with the first bad line and why in `X-Switchboard-Error`,
+	// and nothing is stored. Otherwise every record is stored as a dialer call with its job, in one
+	// transaction, queued in file order and dialled at once as the global decisions say; the answer is
+	// text/plain `1`. A campaign that is not a `telephony` campaign answers 404 `0`. Supervisors only (an agent's
+	// key answers 403 `0`) (review R22, ambiguity 30).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Integra/resources/Dialers/uploadbase (the `UploadBase` operationId).
+	UploadBaseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBaseResponse, error)
+
+	// UploadBaseWithFormdataBodyWithResponse Upload a dialer base
+	//
+	// Uploads a list of records ("base") to a dialer campaign: form `filename`, `fileb64` (the file,
+	// base64), `campaign`, `cant` (number of records) and `username`. Known from the vendor's own test
+	// code (notes 3.4, review R22), not from a document; the answer is not shown there.
+	//
+	// Switchboard: `fileb64` is base64 (standard alphabet; padding optional, line breaks ignored, a space
+	// read as the `+` a client left unescaped in its form) of UTF-8 text with one record per line (LF or CRLF; blank lines skipped; no header line), fields separated
+	// by `;`: `campaign;phone;variables;alternatives;ref;`, e.g.
+	// `POWER<-;999444444;state=KY:variable2=val2;H=0=999555555:W=0=999666666;9999;`.
+	// `campaign` is empty or the form's `campaign`; `phone` is required (digits, an optional leading
+	// `+`, at most 32); `variables` are `k=v` joined by `:` (a key is required, a value may be empty) and
+	// become the call event's variables; `alternatives` are numbers joined by `:`, each bare or
+	// `TYPE=0=number` (stored, not dialled); `ref` (the vendor's last field, meaning undocumented) is
+	// stored as given; a trailing `;` is allowed. At most 10000 records of at most 4000 bytes each; the
+	// whole form is capped by the server's body limit (`BODY_LIMIT`, 1 MiB by default) like every form.
+	// `cant`, when sent, must equal the number of records (a truncated upload is refused); `username` is
+	// stored as the client states it (the key says who uploaded). All or nothing: a bad base64, a bad
+	// line or a wrong `cant` answers 400 `0` with the first bad line and why in `X-Switchboard-Error`,
+	// and nothing is stored. Otherwise every record is stored as a dialer call with its job, in one
+	// transaction, queued in file order and dialled at once as the global decisions say; the answer is
+	// text/plain `1`. A campaign that is not a `telephony` campaign answers 404 `0`. Supervisors only (an agent's
+	// key answers 403 `0`) (review R22, ambiguity 30).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Integra/resources/Dialers/uploadbase (the `UploadBase` operationId).
+	UploadBaseWithFormdataBodyWithResponse(ctx context.Context, body UploadBaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*UploadBaseResponse, error)
+
 	// ReceiveUrlSmsWithResponse Receive an inbound SMS
 	//
 	// Injects an inbound SMS from `phone` with text `message` (query parameters). Answers text `OK` or
 	// `ERROR`.
 	//
-	// Switchboard: like every service except the logins, it requires the API key in `Authorization`.
-	// Success answers 200 `OK`; every error answers the body `ERROR` with the real HTTP status and the
+	// Switchboard: like every service except the logins, it requires the API key in `Authorization`
+	// (a supervisor's: an SMS provider's hook, not an agent). Success answers 200 `OK` once the inbound
+	// SMS is recorded; every error answers the body `ERROR` with the real HTTP status and the
 	// `X-Switchboard-Error` header (ambiguities 30, 35).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -1826,6 +2575,14 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: success answers 200 `OK`; every error answers the body `ERROR` (not `0`) with the
 	// real HTTP status and the `X-Switchboard-Error` header (ambiguities 30, 35).
 	//
+	// Switchboard: the SMS is sent while the request waits, through the gateway ICTCore's delivery uses
+	// for SMS: the active ICTCore provider offering SMS (an HTTP SMS gateway, Kannel-style), else the
+	// simulator (which says so; nothing leaves the process). `campaign`, when given, must be an `sms`
+	// campaign (else 404) whose caller id is the default `source`. Every SMS is recorded (outbound, with
+	// its outcome). `OK` means the gateway accepted it; a gateway that refuses it or cannot be reached
+	// answers 502 `ERROR` with the reason in `X-Switchboard-Error`, and the SMS is recorded as failed.
+	// Direct sends are not checked against do-not-call lists (SMS/uploadbase rows are).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /Integra/resources/SMS/SendSMS (the `SendSms` operationId).
@@ -1839,6 +2596,14 @@ type ClientWithResponsesInterface interface {
 	// Switchboard: success answers 200 `OK`; every error answers the body `ERROR` (not `0`) with the
 	// real HTTP status and the `X-Switchboard-Error` header (ambiguities 30, 35).
 	//
+	// Switchboard: the SMS is sent while the request waits, through the gateway ICTCore's delivery uses
+	// for SMS: the active ICTCore provider offering SMS (an HTTP SMS gateway, Kannel-style), else the
+	// simulator (which says so; nothing leaves the process). `campaign`, when given, must be an `sms`
+	// campaign (else 404) whose caller id is the default `source`. Every SMS is recorded (outbound, with
+	// its outcome). `OK` means the gateway accepted it; a gateway that refuses it or cannot be reached
+	// answers 502 `ERROR` with the reason in `X-Switchboard-Error`, and the SMS is recorded as failed.
+	// Direct sends are not checked against do-not-call lists (SMS/uploadbase rows are).
+	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /Integra/resources/SMS/SendSMS (the `SendSms` operationId).
@@ -1850,7 +2615,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: errors answer the general `0` body (text/plain) with the real HTTP status and the
 	// `X-Switchboard-Error` header; the vendor documents no JSON error for this service
-	// (ambiguities 30, 35).
+	// (ambiguities 30, 35). It sends as SendSMS does (the gateway, campaign, 502 when the gateway fails);
+	// `id` is the id Switchboard recorded the SMS under.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1863,12 +2629,55 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: errors answer the general `0` body (text/plain) with the real HTTP status and the
 	// `X-Switchboard-Error` header; the vendor documents no JSON error for this service
-	// (ambiguities 30, 35).
+	// (ambiguities 30, 35). It sends as SendSMS does (the gateway, campaign, 502 when the gateway fails);
+	// `id` is the id Switchboard recorded the SMS under.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /Integra/resources/SMS/SendSMSv2 (the `SendSmsV2` operationId).
 	SendSmsV2WithFormdataBodyWithResponse(ctx context.Context, body SendSmsV2FormdataRequestBody, reqEditors ...RequestEditorFn) (*SendSmsV2Response, error)
+
+	// UploadSmsBaseWithBodyWithResponse Upload an SMS base
+	//
+	// Uploads a list of SMS to send through an SMS campaign ("SMS dialer"): form `filename`, `fileb64`
+	// (the file, base64) and `campaign` (the vendor's test code sends no `cant` or `username`, notes 3.4,
+	// review R22); the answer is not shown.
+	//
+	// Switchboard: decoded and checked as Dialers/uploadbase's file is (same limits, all or nothing,
+	// `cant` checked when sent), but each line is `campaign;phone;message;ref`, e.g.
+	// `AutomatedSMSDialer;091111111;Hi World;9999`: the message (required, at most 2000 characters) is
+	// the line's own third field, so it holds no `;`; `ref` is stored as given. Every line becomes an
+	// outbound SMS stored with its sending job in one transaction, queued in file order; the jobs send
+	// them at once through the same gateway as SendSMS, except to numbers on a global do-not-call list, which are recorded as not sent.
+	// Answers text/plain `1`, errors `0` (this is a dialer service, not SendSMS: ambiguity 35); a
+	// campaign that is not an `sms` campaign answers 404 `0`. Supervisors only (an agent's key answers
+	// 403 `0`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Integra/resources/SMS/uploadbase (the `UploadSmsBase` operationId).
+	UploadSmsBaseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadSmsBaseResponse, error)
+
+	// UploadSmsBaseWithFormdataBodyWithResponse Upload an SMS base
+	//
+	// Uploads a list of SMS to send through an SMS campaign ("SMS dialer"): form `filename`, `fileb64`
+	// (the file, base64) and `campaign` (the vendor's test code sends no `cant` or `username`, notes 3.4,
+	// review R22); the answer is not shown.
+	//
+	// Switchboard: decoded and checked as Dialers/uploadbase's file is (same limits, all or nothing,
+	// `cant` checked when sent), but each line is `campaign;phone;message;ref`, e.g.
+	// `AutomatedSMSDialer;091111111;Hi World;9999`: the message (required, at most 2000 characters) is
+	// the line's own third field, so it holds no `;`; `ref` is stored as given. Every line becomes an
+	// outbound SMS stored with its sending job in one transaction, queued in file order; the jobs send
+	// them at once through the same gateway as SendSMS, except to numbers on a global do-not-call list, which are recorded as not sent.
+	// Answers text/plain `1`, errors `0` (this is a dialer service, not SendSMS: ambiguity 35); a
+	// campaign that is not an `sms` campaign answers 404 `0`. Supervisors only (an agent's key answers
+	// 403 `0`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Integra/resources/SMS/uploadbase (the `UploadSmsBase` operationId).
+	UploadSmsBaseWithFormdataBodyWithResponse(ctx context.Context, body UploadSmsBaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*UploadSmsBaseResponse, error)
 
 	// AgentLogoffWithBodyWithResponse Log off an agent
 	//
@@ -1877,7 +2686,9 @@ type ClientWithResponsesInterface interface {
 	// the success body.
 	//
 	// Switchboard: success answers text/plain `1` (the vendor's usual success body). An unknown agent
-	// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30).
+	// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30). The
+	// agent is marked logged off and `interface` and `message` are stored with it; its API keys stay
+	// valid until EndSession. A supervisor may log off any agent, an agent only itself (else 403 `0`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1891,7 +2702,9 @@ type ClientWithResponsesInterface interface {
 	// the success body.
 	//
 	// Switchboard: success answers text/plain `1` (the vendor's usual success body). An unknown agent
-	// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30).
+	// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30). The
+	// agent is marked logged off and `interface` and `message` are stored with it; its API keys stay
+	// valid until EndSession. A supervisor may log off any agent, an agent only itself (else 403 `0`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1912,6 +2725,12 @@ type ClientWithResponsesInterface interface {
 	// its Accolades uniqueId), otherwise it is stored as given. Success answers text/plain `1`. Stored
 	// dispositions can be listed with GET /Integra/resources/api/Dispositions (ambiguity 32).
 	//
+	// Switchboard: a `schedule` with a `callerid` reschedules the contact: a dialer call to `callerid`
+	// at `schedule` is queued in `camptoreschedule` (or, when that is empty, in `campaign`), in the same
+	// transaction as the disposition; that campaign must be a `telephony` campaign, else 404 `0` and
+	// nothing is stored. Without a `schedule` (or without a `callerid`) campaigns are stored as given,
+	// unchecked.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /Integra/resources/api/DispositionCall (the `DispositionCall` operationId).
@@ -1931,6 +2750,12 @@ type ClientWithResponsesInterface interface {
 	// its Accolades uniqueId), otherwise it is stored as given. Success answers text/plain `1`. Stored
 	// dispositions can be listed with GET /Integra/resources/api/Dispositions (ambiguity 32).
 	//
+	// Switchboard: a `schedule` with a `callerid` reschedules the contact: a dialer call to `callerid`
+	// at `schedule` is queued in `camptoreschedule` (or, when that is empty, in `campaign`), in the same
+	// transaction as the disposition; that campaign must be a `telephony` campaign, else 404 `0` and
+	// nothing is stored. Without a `schedule` (or without a `callerid`) campaigns are stored as given,
+	// unchecked.
+	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /Integra/resources/api/DispositionCall (the `DispositionCall` operationId).
@@ -1938,10 +2763,14 @@ type ClientWithResponsesInterface interface {
 
 	// ListDispositionsWithResponse List stored dispositions (Switchboard addition)
 	//
-	// Switchboard: addition, not a vendor service. Lists the dispositions stored by DispositionCall,
-	// newest first, optionally filtered by `campaign`, `agent` and `guid` (exact match, combined with
-	// AND). Paginated with `limit`/`offset`; the total number of matches is in `X-Total-Count`
-	// (ambiguity 32).
+	// Switchboard: addition, not a vendor service (supervisors only). Lists the dispositions stored by
+	// DispositionCall in `id` order (oldest first: a page keeps its rows while new dispositions arrive,
+	// which newest-first offset paging does not), optionally filtered by `campaign`, `agent` and `guid`
+	// (exact match, combined with AND). Paginated with `limit` and `offset`, or by keyset with `after`
+	// (the last `id` of the previous page) for deep pages; a `Link: <…>; rel="next"` header points at the
+	// next page while there is one. The total number of matches is answered in `X-Total-Count` only
+	// when asked with `count=true`: counting every match on every page is what makes lists slow (as in
+	// Switchboard's ICTCore lists) (ambiguity 32).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1956,7 +2785,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `md5secret` is a Switchboard API key (base64 of `agent:uuid`) issued by this login
 	// and revoked by EndSession (ambiguity 31). Wrong agent or password answers 401 with body `0`
-	// (ambiguity 30).
+	// (ambiguity 30); so does a supervisor's name (supervisors log in with UserLogin). The agent is
+	// marked logged in until AgentLogoff.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1971,7 +2801,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: `md5secret` is a Switchboard API key (base64 of `agent:uuid`) issued by this login
 	// and revoked by EndSession (ambiguity 31). Wrong agent or password answers 401 with body `0`
-	// (ambiguity 30).
+	// (ambiguity 30); so does a supervisor's name (supervisors log in with UserLogin). The agent is
+	// marked logged in until AgentLogoff.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2022,7 +2853,9 @@ type ClientWithResponsesInterface interface {
 	// user has a phone, the array starts with that phone's peer object (`UContactPeer`) whose
 	// `md5secret` equals the same key. So clients reading either `md5secret` or the last item get the
 	// key; the "3rd item" reading is not supported. No other items are returned (ambiguity 29).
-	// Wrong user or password answers 401 with body `0` (ambiguity 30).
+	// Wrong user or password answers 401 with body `0` (ambiguity 30). Only supervisors log in here: an
+	// agent's name answers 401 `0` like a wrong password (agents log in with AgentLogin). Each login
+	// issues a new key; the keys issued before stay valid until EndSession.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2039,7 +2872,9 @@ type ClientWithResponsesInterface interface {
 	// user has a phone, the array starts with that phone's peer object (`UContactPeer`) whose
 	// `md5secret` equals the same key. So clients reading either `md5secret` or the last item get the
 	// key; the "3rd item" reading is not supported. No other items are returned (ambiguity 29).
-	// Wrong user or password answers 401 with body `0` (ambiguity 30).
+	// Wrong user or password answers 401 with body `0` (ambiguity 30). Only supervisors log in here: an
+	// agent's name answers 401 `0` like a wrong password (agents log in with AgentLogin). Each login
+	// issues a new key; the keys issued before stay valid until EndSession.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2053,6 +2888,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: identical to UserLogin — a JSON array whose LAST item is the API key string, preceded
 	// by the phone's peer object (with `md5secret` = the key) when the user has a phone (ambiguity 29).
+	// Supervisors only, as UserLogin.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2066,6 +2902,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Switchboard: identical to UserLogin — a JSON array whose LAST item is the API key string, preceded
 	// by the phone's peer object (with `md5secret` = the key) when the user has a phone (ambiguity 29).
+	// Supervisors only, as UserLogin.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2080,6 +2917,11 @@ type AgentCallResponse400Headers struct {
 
 // AgentCallResponse401Headers the declared response headers of an HTTP 401 response for AgentCall
 type AgentCallResponse401Headers struct {
+	XSwitchboardError string
+}
+
+// AgentCallResponse403Headers the declared response headers of an HTTP 403 response for AgentCall
+type AgentCallResponse403Headers struct {
 	XSwitchboardError string
 }
 
@@ -2098,11 +2940,6 @@ type AgentCallResponse500Headers struct {
 	XSwitchboardError string
 }
 
-// AgentCallResponse501Headers the declared response headers of an HTTP 501 response for AgentCall
-type AgentCallResponse501Headers struct {
-	XSwitchboardError string
-}
-
 // AgentCallResponse503Headers the declared response headers of an HTTP 503 response for AgentCall
 type AgentCallResponse503Headers struct {
 	RetryAfter        int
@@ -2116,14 +2953,14 @@ type AgentCallResponse struct {
 	Headers400 *AgentCallResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AgentCallResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AgentCallResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *AgentCallResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *AgentCallResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *AgentCallResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *AgentCallResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *AgentCallResponse503Headers
 }
@@ -2167,6 +3004,11 @@ type DialerTaskResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// DialerTaskResponse403Headers the declared response headers of an HTTP 403 response for DialerTask
+type DialerTaskResponse403Headers struct {
+	XSwitchboardError string
+}
+
 // DialerTaskResponse404Headers the declared response headers of an HTTP 404 response for DialerTask
 type DialerTaskResponse404Headers struct {
 	XSwitchboardError string
@@ -2179,11 +3021,6 @@ type DialerTaskResponse409Headers struct {
 
 // DialerTaskResponse500Headers the declared response headers of an HTTP 500 response for DialerTask
 type DialerTaskResponse500Headers struct {
-	XSwitchboardError string
-}
-
-// DialerTaskResponse501Headers the declared response headers of an HTTP 501 response for DialerTask
-type DialerTaskResponse501Headers struct {
 	XSwitchboardError string
 }
 
@@ -2200,14 +3037,14 @@ type DialerTaskResponse struct {
 	Headers400 *DialerTaskResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DialerTaskResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DialerTaskResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DialerTaskResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *DialerTaskResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DialerTaskResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *DialerTaskResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DialerTaskResponse503Headers
 }
@@ -2251,6 +3088,11 @@ type ScheduleDialerCallResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// ScheduleDialerCallResponse403Headers the declared response headers of an HTTP 403 response for ScheduleDialerCall
+type ScheduleDialerCallResponse403Headers struct {
+	XSwitchboardError string
+}
+
 // ScheduleDialerCallResponse404Headers the declared response headers of an HTTP 404 response for ScheduleDialerCall
 type ScheduleDialerCallResponse404Headers struct {
 	XSwitchboardError string
@@ -2263,11 +3105,6 @@ type ScheduleDialerCallResponse409Headers struct {
 
 // ScheduleDialerCallResponse500Headers the declared response headers of an HTTP 500 response for ScheduleDialerCall
 type ScheduleDialerCallResponse500Headers struct {
-	XSwitchboardError string
-}
-
-// ScheduleDialerCallResponse501Headers the declared response headers of an HTTP 501 response for ScheduleDialerCall
-type ScheduleDialerCallResponse501Headers struct {
 	XSwitchboardError string
 }
 
@@ -2284,14 +3121,14 @@ type ScheduleDialerCallResponse struct {
 	Headers400 *ScheduleDialerCallResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ScheduleDialerCallResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ScheduleDialerCallResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ScheduleDialerCallResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *ScheduleDialerCallResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ScheduleDialerCallResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *ScheduleDialerCallResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ScheduleDialerCallResponse503Headers
 }
@@ -2325,6 +3162,174 @@ func (r ScheduleDialerCallResponse) ContentType() string {
 	return ""
 }
 
+// WebcallbackResponse400Headers the declared response headers of an HTTP 400 response for Webcallback
+type WebcallbackResponse400Headers struct {
+	XSwitchboardError string
+}
+
+// WebcallbackResponse401Headers the declared response headers of an HTTP 401 response for Webcallback
+type WebcallbackResponse401Headers struct {
+	XSwitchboardError string
+}
+
+// WebcallbackResponse403Headers the declared response headers of an HTTP 403 response for Webcallback
+type WebcallbackResponse403Headers struct {
+	XSwitchboardError string
+}
+
+// WebcallbackResponse404Headers the declared response headers of an HTTP 404 response for Webcallback
+type WebcallbackResponse404Headers struct {
+	XSwitchboardError string
+}
+
+// WebcallbackResponse409Headers the declared response headers of an HTTP 409 response for Webcallback
+type WebcallbackResponse409Headers struct {
+	XSwitchboardError string
+}
+
+// WebcallbackResponse500Headers the declared response headers of an HTTP 500 response for Webcallback
+type WebcallbackResponse500Headers struct {
+	XSwitchboardError string
+}
+
+// WebcallbackResponse503Headers the declared response headers of an HTTP 503 response for Webcallback
+type WebcallbackResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
+type WebcallbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *WebcallbackResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *WebcallbackResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *WebcallbackResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *WebcallbackResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *WebcallbackResponse409Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *WebcallbackResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *WebcallbackResponse503Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r WebcallbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebcallbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebcallbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebcallbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadBaseResponse400Headers the declared response headers of an HTTP 400 response for UploadBase
+type UploadBaseResponse400Headers struct {
+	XSwitchboardError string
+}
+
+// UploadBaseResponse401Headers the declared response headers of an HTTP 401 response for UploadBase
+type UploadBaseResponse401Headers struct {
+	XSwitchboardError string
+}
+
+// UploadBaseResponse403Headers the declared response headers of an HTTP 403 response for UploadBase
+type UploadBaseResponse403Headers struct {
+	XSwitchboardError string
+}
+
+// UploadBaseResponse404Headers the declared response headers of an HTTP 404 response for UploadBase
+type UploadBaseResponse404Headers struct {
+	XSwitchboardError string
+}
+
+// UploadBaseResponse409Headers the declared response headers of an HTTP 409 response for UploadBase
+type UploadBaseResponse409Headers struct {
+	XSwitchboardError string
+}
+
+// UploadBaseResponse500Headers the declared response headers of an HTTP 500 response for UploadBase
+type UploadBaseResponse500Headers struct {
+	XSwitchboardError string
+}
+
+// UploadBaseResponse503Headers the declared response headers of an HTTP 503 response for UploadBase
+type UploadBaseResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
+type UploadBaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UploadBaseResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadBaseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UploadBaseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UploadBaseResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UploadBaseResponse409Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UploadBaseResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UploadBaseResponse503Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadBaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadBaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadBaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadBaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReceiveUrlSmsResponse400Headers the declared response headers of an HTTP 400 response for ReceiveUrlSms
 type ReceiveUrlSmsResponse400Headers struct {
 	XSwitchboardError string
@@ -2335,6 +3340,11 @@ type ReceiveUrlSmsResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// ReceiveUrlSmsResponse403Headers the declared response headers of an HTTP 403 response for ReceiveUrlSms
+type ReceiveUrlSmsResponse403Headers struct {
+	XSwitchboardError string
+}
+
 // ReceiveUrlSmsResponse409Headers the declared response headers of an HTTP 409 response for ReceiveUrlSms
 type ReceiveUrlSmsResponse409Headers struct {
 	XSwitchboardError string
@@ -2342,11 +3352,6 @@ type ReceiveUrlSmsResponse409Headers struct {
 
 // ReceiveUrlSmsResponse500Headers the declared response headers of an HTTP 500 response for ReceiveUrlSms
 type ReceiveUrlSmsResponse500Headers struct {
-	XSwitchboardError string
-}
-
-// ReceiveUrlSmsResponse501Headers the declared response headers of an HTTP 501 response for ReceiveUrlSms
-type ReceiveUrlSmsResponse501Headers struct {
 	XSwitchboardError string
 }
 
@@ -2363,12 +3368,12 @@ type ReceiveUrlSmsResponse struct {
 	Headers400 *ReceiveUrlSmsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReceiveUrlSmsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ReceiveUrlSmsResponse403Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *ReceiveUrlSmsResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ReceiveUrlSmsResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *ReceiveUrlSmsResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ReceiveUrlSmsResponse503Headers
 }
@@ -2427,8 +3432,8 @@ type SendSmsResponse500Headers struct {
 	XSwitchboardError string
 }
 
-// SendSmsResponse501Headers the declared response headers of an HTTP 501 response for SendSms
-type SendSmsResponse501Headers struct {
+// SendSmsResponse502Headers the declared response headers of an HTTP 502 response for SendSms
+type SendSmsResponse502Headers struct {
 	XSwitchboardError string
 }
 
@@ -2451,8 +3456,8 @@ type SendSmsResponse struct {
 	Headers409 *SendSmsResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *SendSmsResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *SendSmsResponse501Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *SendSmsResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *SendSmsResponse503Headers
 }
@@ -2511,8 +3516,8 @@ type SendSmsV2Response500Headers struct {
 	XSwitchboardError string
 }
 
-// SendSmsV2Response501Headers the declared response headers of an HTTP 501 response for SendSmsV2
-type SendSmsV2Response501Headers struct {
+// SendSmsV2Response502Headers the declared response headers of an HTTP 502 response for SendSmsV2
+type SendSmsV2Response502Headers struct {
 	XSwitchboardError string
 }
 
@@ -2537,8 +3542,8 @@ type SendSmsV2Response struct {
 	Headers409 *SendSmsV2Response409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *SendSmsV2Response500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *SendSmsV2Response501Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *SendSmsV2Response502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *SendSmsV2Response503Headers
 }
@@ -2577,6 +3582,90 @@ func (r SendSmsV2Response) ContentType() string {
 	return ""
 }
 
+// UploadSmsBaseResponse400Headers the declared response headers of an HTTP 400 response for UploadSmsBase
+type UploadSmsBaseResponse400Headers struct {
+	XSwitchboardError string
+}
+
+// UploadSmsBaseResponse401Headers the declared response headers of an HTTP 401 response for UploadSmsBase
+type UploadSmsBaseResponse401Headers struct {
+	XSwitchboardError string
+}
+
+// UploadSmsBaseResponse403Headers the declared response headers of an HTTP 403 response for UploadSmsBase
+type UploadSmsBaseResponse403Headers struct {
+	XSwitchboardError string
+}
+
+// UploadSmsBaseResponse404Headers the declared response headers of an HTTP 404 response for UploadSmsBase
+type UploadSmsBaseResponse404Headers struct {
+	XSwitchboardError string
+}
+
+// UploadSmsBaseResponse409Headers the declared response headers of an HTTP 409 response for UploadSmsBase
+type UploadSmsBaseResponse409Headers struct {
+	XSwitchboardError string
+}
+
+// UploadSmsBaseResponse500Headers the declared response headers of an HTTP 500 response for UploadSmsBase
+type UploadSmsBaseResponse500Headers struct {
+	XSwitchboardError string
+}
+
+// UploadSmsBaseResponse503Headers the declared response headers of an HTTP 503 response for UploadSmsBase
+type UploadSmsBaseResponse503Headers struct {
+	RetryAfter        int
+	XSwitchboardError string
+}
+
+type UploadSmsBaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UploadSmsBaseResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadSmsBaseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UploadSmsBaseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UploadSmsBaseResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UploadSmsBaseResponse409Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UploadSmsBaseResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UploadSmsBaseResponse503Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadSmsBaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadSmsBaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadSmsBaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadSmsBaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AgentLogoffResponse400Headers the declared response headers of an HTTP 400 response for AgentLogoff
 type AgentLogoffResponse400Headers struct {
 	XSwitchboardError string
@@ -2584,6 +3673,11 @@ type AgentLogoffResponse400Headers struct {
 
 // AgentLogoffResponse401Headers the declared response headers of an HTTP 401 response for AgentLogoff
 type AgentLogoffResponse401Headers struct {
+	XSwitchboardError string
+}
+
+// AgentLogoffResponse403Headers the declared response headers of an HTTP 403 response for AgentLogoff
+type AgentLogoffResponse403Headers struct {
 	XSwitchboardError string
 }
 
@@ -2602,11 +3696,6 @@ type AgentLogoffResponse500Headers struct {
 	XSwitchboardError string
 }
 
-// AgentLogoffResponse501Headers the declared response headers of an HTTP 501 response for AgentLogoff
-type AgentLogoffResponse501Headers struct {
-	XSwitchboardError string
-}
-
 // AgentLogoffResponse503Headers the declared response headers of an HTTP 503 response for AgentLogoff
 type AgentLogoffResponse503Headers struct {
 	RetryAfter        int
@@ -2620,14 +3709,14 @@ type AgentLogoffResponse struct {
 	Headers400 *AgentLogoffResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AgentLogoffResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AgentLogoffResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *AgentLogoffResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *AgentLogoffResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *AgentLogoffResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *AgentLogoffResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *AgentLogoffResponse503Headers
 }
@@ -2671,6 +3760,11 @@ type DispositionCallResponse401Headers struct {
 	XSwitchboardError string
 }
 
+// DispositionCallResponse404Headers the declared response headers of an HTTP 404 response for DispositionCall
+type DispositionCallResponse404Headers struct {
+	XSwitchboardError string
+}
+
 // DispositionCallResponse409Headers the declared response headers of an HTTP 409 response for DispositionCall
 type DispositionCallResponse409Headers struct {
 	XSwitchboardError string
@@ -2678,11 +3772,6 @@ type DispositionCallResponse409Headers struct {
 
 // DispositionCallResponse500Headers the declared response headers of an HTTP 500 response for DispositionCall
 type DispositionCallResponse500Headers struct {
-	XSwitchboardError string
-}
-
-// DispositionCallResponse501Headers the declared response headers of an HTTP 501 response for DispositionCall
-type DispositionCallResponse501Headers struct {
 	XSwitchboardError string
 }
 
@@ -2699,12 +3788,12 @@ type DispositionCallResponse struct {
 	Headers400 *DispositionCallResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DispositionCallResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DispositionCallResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *DispositionCallResponse409Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DispositionCallResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *DispositionCallResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DispositionCallResponse503Headers
 }
@@ -2740,7 +3829,8 @@ func (r DispositionCallResponse) ContentType() string {
 
 // ListDispositionsResponse200Headers the declared response headers of an HTTP 200 response for ListDispositions
 type ListDispositionsResponse200Headers struct {
-	XTotalCount int
+	Link        *string
+	XTotalCount *int
 }
 
 // ListDispositionsResponse400Headers the declared response headers of an HTTP 400 response for ListDispositions
@@ -2753,13 +3843,13 @@ type ListDispositionsResponse401Headers struct {
 	XSwitchboardError string
 }
 
-// ListDispositionsResponse500Headers the declared response headers of an HTTP 500 response for ListDispositions
-type ListDispositionsResponse500Headers struct {
+// ListDispositionsResponse403Headers the declared response headers of an HTTP 403 response for ListDispositions
+type ListDispositionsResponse403Headers struct {
 	XSwitchboardError string
 }
 
-// ListDispositionsResponse501Headers the declared response headers of an HTTP 501 response for ListDispositions
-type ListDispositionsResponse501Headers struct {
+// ListDispositionsResponse500Headers the declared response headers of an HTTP 500 response for ListDispositions
+type ListDispositionsResponse500Headers struct {
 	XSwitchboardError string
 }
 
@@ -2780,10 +3870,10 @@ type ListDispositionsResponse struct {
 	Headers400 *ListDispositionsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListDispositionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListDispositionsResponse403Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListDispositionsResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *ListDispositionsResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListDispositionsResponse503Headers
 }
@@ -2843,11 +3933,6 @@ type AgentLoginResponse500Headers struct {
 	XSwitchboardError string
 }
 
-// AgentLoginResponse501Headers the declared response headers of an HTTP 501 response for AgentLogin
-type AgentLoginResponse501Headers struct {
-	XSwitchboardError string
-}
-
 // AgentLoginResponse503Headers the declared response headers of an HTTP 503 response for AgentLogin
 type AgentLoginResponse503Headers struct {
 	RetryAfter        int
@@ -2867,8 +3952,6 @@ type AgentLoginResponse struct {
 	Headers429 *AgentLoginResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *AgentLoginResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *AgentLoginResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *AgentLoginResponse503Headers
 }
@@ -2922,11 +4005,6 @@ type EndSessionResponse500Headers struct {
 	XSwitchboardError string
 }
 
-// EndSessionResponse501Headers the declared response headers of an HTTP 501 response for EndSession
-type EndSessionResponse501Headers struct {
-	XSwitchboardError string
-}
-
 // EndSessionResponse503Headers the declared response headers of an HTTP 503 response for EndSession
 type EndSessionResponse503Headers struct {
 	RetryAfter        int
@@ -2942,8 +4020,6 @@ type EndSessionResponse struct {
 	Headers401 *EndSessionResponse401Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *EndSessionResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *EndSessionResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *EndSessionResponse503Headers
 }
@@ -2998,11 +4074,6 @@ type UserLoginResponse500Headers struct {
 	XSwitchboardError string
 }
 
-// UserLoginResponse501Headers the declared response headers of an HTTP 501 response for UserLogin
-type UserLoginResponse501Headers struct {
-	XSwitchboardError string
-}
-
 // UserLoginResponse503Headers the declared response headers of an HTTP 503 response for UserLogin
 type UserLoginResponse503Headers struct {
 	RetryAfter        int
@@ -3013,7 +4084,7 @@ type UserLoginResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *UserLoginOk
+	JSON200 *UserLoginList
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UserLoginResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3022,14 +4093,12 @@ type UserLoginResponse struct {
 	Headers429 *UserLoginResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UserLoginResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *UserLoginResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UserLoginResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r UserLoginResponse) GetJSON200() *UserLoginOk {
+func (r UserLoginResponse) GetJSON200() *UserLoginList {
 	return r.JSON200
 }
 
@@ -3083,11 +4152,6 @@ type GetUserTokenResponse500Headers struct {
 	XSwitchboardError string
 }
 
-// GetUserTokenResponse501Headers the declared response headers of an HTTP 501 response for GetUserToken
-type GetUserTokenResponse501Headers struct {
-	XSwitchboardError string
-}
-
 // GetUserTokenResponse503Headers the declared response headers of an HTTP 503 response for GetUserToken
 type GetUserTokenResponse503Headers struct {
 	RetryAfter        int
@@ -3098,7 +4162,7 @@ type GetUserTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *UserLoginOk
+	JSON200 *UserLoginList
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetUserTokenResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3107,14 +4171,12 @@ type GetUserTokenResponse struct {
 	Headers429 *GetUserTokenResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetUserTokenResponse500Headers
-	// Headers501 the parsed response headers for an HTTP 501 response
-	Headers501 *GetUserTokenResponse501Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetUserTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetUserTokenResponse) GetJSON200() *UserLoginOk {
+func (r GetUserTokenResponse) GetJSON200() *UserLoginList {
 	return r.JSON200
 }
 
@@ -3155,9 +4217,16 @@ func (r GetUserTokenResponse) ContentType() string {
 // Switchboard: `agent` and `destination` are required; the other fields are optional (empty means
 // the agent's own phone, `SIP`, the agent's context, no outbound campaign, the campaign's DID).
 // The call gets a GUID (answered here, used as `guid` in DispositionCall) and an Accolades-style
-// `uniqueId` (`<seconds>.<sequence>`); Switchboard keeps the mapping GUID <-> uniqueId, and the
+// `uniqueId` (`<seconds>.<sequence>`: the second it was made and its own number); Switchboard keeps
+// the mapping GUID <-> uniqueId. The call is recorded and publishes one call event on Switchboard's
+// call-event stream: outbound, state `ringing`, phone = `destination`, agent = `agent`, unique id =
+// that uniqueId, Source `ucontact`, with the GUID and campaign among its variables; so the
 // `outgoingCall` event on the Accolades CRM WebSocket (/accolades) carries that uniqueId
-// (ambiguity 33). Unknown agent or campaign (`outqueue`) answers 404 `0`.
+// (ambiguity 33). Unknown agent, or an `outqueue` that is not a `telephony` campaign, answers 404
+// `0`. An agent's key may only call as that agent (else 403 `0`); a supervisor's key may call as any
+// agent. The agent need not be logged in, and the number is not checked against do-not-call lists:
+// this is the agent's own call, not the dialer's (Switchboard places no real call; the event is what
+// other systems see).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3178,9 +4247,16 @@ func (c *ClientWithResponses) AgentCallWithBodyWithResponse(ctx context.Context,
 // Switchboard: `agent` and `destination` are required; the other fields are optional (empty means
 // the agent's own phone, `SIP`, the agent's context, no outbound campaign, the campaign's DID).
 // The call gets a GUID (answered here, used as `guid` in DispositionCall) and an Accolades-style
-// `uniqueId` (`<seconds>.<sequence>`); Switchboard keeps the mapping GUID <-> uniqueId, and the
+// `uniqueId` (`<seconds>.<sequence>`: the second it was made and its own number); Switchboard keeps
+// the mapping GUID <-> uniqueId. The call is recorded and publishes one call event on Switchboard's
+// call-event stream: outbound, state `ringing`, phone = `destination`, agent = `agent`, unique id =
+// that uniqueId, Source `ucontact`, with the GUID and campaign among its variables; so the
 // `outgoingCall` event on the Accolades CRM WebSocket (/accolades) carries that uniqueId
-// (ambiguity 33). Unknown agent or campaign (`outqueue`) answers 404 `0`.
+// (ambiguity 33). Unknown agent, or an `outqueue` that is not a `telephony` campaign, answers 404
+// `0`. An agent's key may only call as that agent (else 403 `0`); a supervisor's key may call as any
+// agent. The agent need not be logged in, and the number is not checked against do-not-call lists:
+// this is the agent's own call, not the dialer's (Switchboard places no real call; the event is what
+// other systems see).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3201,10 +4277,14 @@ func (c *ClientWithResponses) AgentCallWithFormdataBodyWithResponse(ctx context.
 // `alternatives`, `agent` (agent phone/extension), `data` (e.g. `idcustomer=7`), `source`,
 // `bulk` (boolean), `automatic` (boolean).
 //
-// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination`; missing
-// other keys default to empty/null/false (automatic: true). Malformed JSON answers 400 `0`, an
-// unknown campaign 404 `0`. The vendor does not show the success body; Switchboard answers
-// text/plain `1` (ambiguity 30).
+// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination` (digits, an
+// optional leading `+`); missing other keys default to empty/null/false (automatic: true), keys not
+// listed are ignored, and `bulk`/`automatic` may also be the strings `true`/`false`. Malformed JSON
+// or a bad value answers 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. The record
+// is stored and its dialling job queued in one transaction, dialled at `calldate` as the global
+// decisions say; `data` (`k=v`, several joined by `:`) becomes the call event's variables. The
+// vendor does not show the success body; Switchboard answers text/plain `1` (ambiguity 30).
+// Supervisors only (an agent's key answers 403 `0`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3225,10 +4305,14 @@ func (c *ClientWithResponses) DialerTaskWithBodyWithResponse(ctx context.Context
 // `alternatives`, `agent` (agent phone/extension), `data` (e.g. `idcustomer=7`), `source`,
 // `bulk` (boolean), `automatic` (boolean).
 //
-// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination`; missing
-// other keys default to empty/null/false (automatic: true). Malformed JSON answers 400 `0`, an
-// unknown campaign 404 `0`. The vendor does not show the success body; Switchboard answers
-// text/plain `1` (ambiguity 30).
+// Switchboard: `call` must be a JSON object with non-empty `campaign` and `destination` (digits, an
+// optional leading `+`); missing other keys default to empty/null/false (automatic: true), keys not
+// listed are ignored, and `bulk`/`automatic` may also be the strings `true`/`false`. Malformed JSON
+// or a bad value answers 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. The record
+// is stored and its dialling job queued in one transaction, dialled at `calldate` as the global
+// decisions say; `data` (`k=v`, several joined by `:`) becomes the call event's variables. The
+// vendor does not show the success body; Switchboard answers text/plain `1` (ambiguity 30).
+// Supervisors only (an agent's key answers 403 `0`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3248,8 +4332,10 @@ func (c *ClientWithResponses) DialerTaskWithFormdataBodyWithResponse(ctx context
 // `alternatives` (`a:b`, optional), `agentphone` (optional, progressive campaigns), `data`
 // (`Par1=Val1:Par2=Val2`, optional). Answers `1` or `0`.
 //
-// Switchboard: malformed JSON or a missing required key answers 400 `0`, an unknown campaign 404
-// `0` (ambiguity 30).
+// Switchboard: malformed JSON, a missing required key or a bad value answers 400 `0`, a campaign
+// that is not a `telephony` campaign 404 `0` (ambiguity 30). Keys not listed are ignored. The record
+// is stored and queued as DialerTask's is (`agentphone` is its `agent`). Supervisors only (an
+// agent's key answers 403 `0`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3269,8 +4355,10 @@ func (c *ClientWithResponses) ScheduleDialerCallWithBodyWithResponse(ctx context
 // `alternatives` (`a:b`, optional), `agentphone` (optional, progressive campaigns), `data`
 // (`Par1=Val1:Par2=Val2`, optional). Answers `1` or `0`.
 //
-// Switchboard: malformed JSON or a missing required key answers 400 `0`, an unknown campaign 404
-// `0` (ambiguity 30).
+// Switchboard: malformed JSON, a missing required key or a bad value answers 400 `0`, a campaign
+// that is not a `telephony` campaign 404 `0` (ambiguity 30). Keys not listed are ignored. The record
+// is stored and queued as DialerTask's is (`agentphone` is its `agent`). Supervisors only (an
+// agent's key answers 403 `0`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3283,13 +4371,134 @@ func (c *ClientWithResponses) ScheduleDialerCallWithFormdataBodyWithResponse(ctx
 	return ParseScheduleDialerCallResponse(rsp)
 }
 
+// WebcallbackWithBodyWithResponse Ask for a call back (web callback)
+//
+// A web site's visitor leaves a number to be called back. Document 004 shows only the title
+// "Webcallback" among its related pages (line 124); no parameters, path or answer are documented
+// anywhere found (notes 3.6).
+//
+// Switchboard: POST with form `campaign` (required: the `telephony` campaign that calls back),
+// `phone` (required: the number to call; digits, an optional leading `+`), `name` (optional: the
+// visitor's name, passed to the call as variable `name`, so it holds no `:` or `=`), `calldate`
+// (optional `YYYY-MM-DD HH:MM:SS`; empty means now) and `data` (optional `k=v` joined by `:`, more
+// call variables). The call back is a dialer call like ScheduleDialerCall's, stored with its job in one transaction. Answers text/plain
+// `1`; a bad value 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. It takes an API key
+// like every service (a supervisor's: the web site's back end logs in, not the visitor) (review R22).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Integra/resources/Dialers/Webcallback (the `Webcallback` operationId).
+func (c *ClientWithResponses) WebcallbackWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebcallbackResponse, error) {
+	rsp, err := c.WebcallbackWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebcallbackResponse(rsp)
+}
+
+// WebcallbackWithFormdataBodyWithResponse Ask for a call back (web callback)
+//
+// A web site's visitor leaves a number to be called back. Document 004 shows only the title
+// "Webcallback" among its related pages (line 124); no parameters, path or answer are documented
+// anywhere found (notes 3.6).
+//
+// Switchboard: POST with form `campaign` (required: the `telephony` campaign that calls back),
+// `phone` (required: the number to call; digits, an optional leading `+`), `name` (optional: the
+// visitor's name, passed to the call as variable `name`, so it holds no `:` or `=`), `calldate`
+// (optional `YYYY-MM-DD HH:MM:SS`; empty means now) and `data` (optional `k=v` joined by `:`, more
+// call variables). The call back is a dialer call like ScheduleDialerCall's, stored with its job in one transaction. Answers text/plain
+// `1`; a bad value 400 `0`, a campaign that is not a `telephony` campaign 404 `0`. It takes an API key
+// like every service (a supervisor's: the web site's back end logs in, not the visitor) (review R22).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Integra/resources/Dialers/Webcallback (the `Webcallback` operationId).
+func (c *ClientWithResponses) WebcallbackWithFormdataBodyWithResponse(ctx context.Context, body WebcallbackFormdataRequestBody, reqEditors ...RequestEditorFn) (*WebcallbackResponse, error) {
+	rsp, err := c.WebcallbackWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebcallbackResponse(rsp)
+}
+
+// UploadBaseWithBodyWithResponse Upload a dialer base
+//
+// Uploads a list of records ("base") to a dialer campaign: form `filename`, `fileb64` (the file,
+// base64), `campaign`, `cant` (number of records) and `username`. Known from the vendor's own test
+// code (notes 3.4, review R22), not from a document; the answer is not shown there.
+//
+// Switchboard: `fileb64` is base64 (standard alphabet; padding optional, line breaks ignored, a space
+// read as the `+` a client left unescaped in its form) of UTF-8 text with one record per line (LF or CRLF; blank lines skipped; no header line), fields separated
+// by `;`: `campaign;phone;variables;alternatives;ref;`, e.g.
+// `POWER<-;999444444;state=KY:variable2=val2;H=0=999555555:W=0=999666666;9999;`.
+// `campaign` is empty or the form's `campaign`; `phone` is required (digits, an optional leading
+// `+`, at most 32); `variables` are `k=v` joined by `:` (a key is required, a value may be empty) and
+// become the call event's variables; `alternatives` are numbers joined by `:`, each bare or
+// `TYPE=0=number` (stored, not dialled); `ref` (the vendor's last field, meaning undocumented) is
+// stored as given; a trailing `;` is allowed. At most 10000 records of at most 4000 bytes each; the
+// whole form is capped by the server's body limit (`BODY_LIMIT`, 1 MiB by default) like every form.
+// `cant`, when sent, must equal the number of records (a truncated upload is refused); `username` is
+// stored as the client states it (the key says who uploaded). All or nothing: a bad base64, a bad
+// line or a wrong `cant` answers 400 `0` with the first bad line and why in `X-Switchboard-Error`,
+// and nothing is stored. Otherwise every record is stored as a dialer call with its job, in one
+// transaction, queued in file order and dialled at once as the global decisions say; the answer is
+// text/plain `1`. A campaign that is not a `telephony` campaign answers 404 `0`. Supervisors only (an agent's
+// key answers 403 `0`) (review R22, ambiguity 30).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Integra/resources/Dialers/uploadbase (the `UploadBase` operationId).
+func (c *ClientWithResponses) UploadBaseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBaseResponse, error) {
+	rsp, err := c.UploadBaseWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadBaseResponse(rsp)
+}
+
+// UploadBaseWithFormdataBodyWithResponse Upload a dialer base
+//
+// Uploads a list of records ("base") to a dialer campaign: form `filename`, `fileb64` (the file,
+// base64), `campaign`, `cant` (number of records) and `username`. Known from the vendor's own test
+// code (notes 3.4, review R22), not from a document; the answer is not shown there.
+//
+// Switchboard: `fileb64` is base64 (standard alphabet; padding optional, line breaks ignored, a space
+// read as the `+` a client left unescaped in its form) of UTF-8 text with one record per line (LF or CRLF; blank lines skipped; no header line), fields separated
+// by `;`: `campaign;phone;variables;alternatives;ref;`, e.g.
+// `POWER<-;999444444;state=KY:variable2=val2;H=0=999555555:W=0=999666666;9999;`.
+// `campaign` is empty or the form's `campaign`; `phone` is required (digits, an optional leading
+// `+`, at most 32); `variables` are `k=v` joined by `:` (a key is required, a value may be empty) and
+// become the call event's variables; `alternatives` are numbers joined by `:`, each bare or
+// `TYPE=0=number` (stored, not dialled); `ref` (the vendor's last field, meaning undocumented) is
+// stored as given; a trailing `;` is allowed. At most 10000 records of at most 4000 bytes each; the
+// whole form is capped by the server's body limit (`BODY_LIMIT`, 1 MiB by default) like every form.
+// `cant`, when sent, must equal the number of records (a truncated upload is refused); `username` is
+// stored as the client states it (the key says who uploaded). All or nothing: a bad base64, a bad
+// line or a wrong `cant` answers 400 `0` with the first bad line and why in `X-Switchboard-Error`,
+// and nothing is stored. Otherwise every record is stored as a dialer call with its job, in one
+// transaction, queued in file order and dialled at once as the global decisions say; the answer is
+// text/plain `1`. A campaign that is not a `telephony` campaign answers 404 `0`. Supervisors only (an agent's
+// key answers 403 `0`) (review R22, ambiguity 30).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Integra/resources/Dialers/uploadbase (the `UploadBase` operationId).
+func (c *ClientWithResponses) UploadBaseWithFormdataBodyWithResponse(ctx context.Context, body UploadBaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*UploadBaseResponse, error) {
+	rsp, err := c.UploadBaseWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadBaseResponse(rsp)
+}
+
 // ReceiveUrlSmsWithResponse Receive an inbound SMS
 //
 // Injects an inbound SMS from `phone` with text `message` (query parameters). Answers text `OK` or
 // `ERROR`.
 //
-// Switchboard: like every service except the logins, it requires the API key in `Authorization`.
-// Success answers 200 `OK`; every error answers the body `ERROR` with the real HTTP status and the
+// Switchboard: like every service except the logins, it requires the API key in `Authorization`
+// (a supervisor's: an SMS provider's hook, not an agent). Success answers 200 `OK` once the inbound
+// SMS is recorded; every error answers the body `ERROR` with the real HTTP status and the
 // `X-Switchboard-Error` header (ambiguities 30, 35).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -3311,6 +4520,14 @@ func (c *ClientWithResponses) ReceiveUrlSmsWithResponse(ctx context.Context, par
 // Switchboard: success answers 200 `OK`; every error answers the body `ERROR` (not `0`) with the
 // real HTTP status and the `X-Switchboard-Error` header (ambiguities 30, 35).
 //
+// Switchboard: the SMS is sent while the request waits, through the gateway ICTCore's delivery uses
+// for SMS: the active ICTCore provider offering SMS (an HTTP SMS gateway, Kannel-style), else the
+// simulator (which says so; nothing leaves the process). `campaign`, when given, must be an `sms`
+// campaign (else 404) whose caller id is the default `source`. Every SMS is recorded (outbound, with
+// its outcome). `OK` means the gateway accepted it; a gateway that refuses it or cannot be reached
+// answers 502 `ERROR` with the reason in `X-Switchboard-Error`, and the SMS is recorded as failed.
+// Direct sends are not checked against do-not-call lists (SMS/uploadbase rows are).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /Integra/resources/SMS/SendSMS (the `SendSms` operationId).
@@ -3330,6 +4547,14 @@ func (c *ClientWithResponses) SendSmsWithBodyWithResponse(ctx context.Context, c
 // Switchboard: success answers 200 `OK`; every error answers the body `ERROR` (not `0`) with the
 // real HTTP status and the `X-Switchboard-Error` header (ambiguities 30, 35).
 //
+// Switchboard: the SMS is sent while the request waits, through the gateway ICTCore's delivery uses
+// for SMS: the active ICTCore provider offering SMS (an HTTP SMS gateway, Kannel-style), else the
+// simulator (which says so; nothing leaves the process). `campaign`, when given, must be an `sms`
+// campaign (else 404) whose caller id is the default `source`. Every SMS is recorded (outbound, with
+// its outcome). `OK` means the gateway accepted it; a gateway that refuses it or cannot be reached
+// answers 502 `ERROR` with the reason in `X-Switchboard-Error`, and the SMS is recorded as failed.
+// Direct sends are not checked against do-not-call lists (SMS/uploadbase rows are).
+//
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /Integra/resources/SMS/SendSMS (the `SendSms` operationId).
@@ -3347,7 +4572,8 @@ func (c *ClientWithResponses) SendSmsWithFormdataBodyWithResponse(ctx context.Co
 //
 // Switchboard: errors answer the general `0` body (text/plain) with the real HTTP status and the
 // `X-Switchboard-Error` header; the vendor documents no JSON error for this service
-// (ambiguities 30, 35).
+// (ambiguities 30, 35). It sends as SendSMS does (the gateway, campaign, 502 when the gateway fails);
+// `id` is the id Switchboard recorded the SMS under.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3366,7 +4592,8 @@ func (c *ClientWithResponses) SendSmsV2WithBodyWithResponse(ctx context.Context,
 //
 // Switchboard: errors answer the general `0` body (text/plain) with the real HTTP status and the
 // `X-Switchboard-Error` header; the vendor documents no JSON error for this service
-// (ambiguities 30, 35).
+// (ambiguities 30, 35). It sends as SendSMS does (the gateway, campaign, 502 when the gateway fails);
+// `id` is the id Switchboard recorded the SMS under.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3379,6 +4606,60 @@ func (c *ClientWithResponses) SendSmsV2WithFormdataBodyWithResponse(ctx context.
 	return ParseSendSmsV2Response(rsp)
 }
 
+// UploadSmsBaseWithBodyWithResponse Upload an SMS base
+//
+// Uploads a list of SMS to send through an SMS campaign ("SMS dialer"): form `filename`, `fileb64`
+// (the file, base64) and `campaign` (the vendor's test code sends no `cant` or `username`, notes 3.4,
+// review R22); the answer is not shown.
+//
+// Switchboard: decoded and checked as Dialers/uploadbase's file is (same limits, all or nothing,
+// `cant` checked when sent), but each line is `campaign;phone;message;ref`, e.g.
+// `AutomatedSMSDialer;091111111;Hi World;9999`: the message (required, at most 2000 characters) is
+// the line's own third field, so it holds no `;`; `ref` is stored as given. Every line becomes an
+// outbound SMS stored with its sending job in one transaction, queued in file order; the jobs send
+// them at once through the same gateway as SendSMS, except to numbers on a global do-not-call list, which are recorded as not sent.
+// Answers text/plain `1`, errors `0` (this is a dialer service, not SendSMS: ambiguity 35); a
+// campaign that is not an `sms` campaign answers 404 `0`. Supervisors only (an agent's key answers
+// 403 `0`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Integra/resources/SMS/uploadbase (the `UploadSmsBase` operationId).
+func (c *ClientWithResponses) UploadSmsBaseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadSmsBaseResponse, error) {
+	rsp, err := c.UploadSmsBaseWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadSmsBaseResponse(rsp)
+}
+
+// UploadSmsBaseWithFormdataBodyWithResponse Upload an SMS base
+//
+// Uploads a list of SMS to send through an SMS campaign ("SMS dialer"): form `filename`, `fileb64`
+// (the file, base64) and `campaign` (the vendor's test code sends no `cant` or `username`, notes 3.4,
+// review R22); the answer is not shown.
+//
+// Switchboard: decoded and checked as Dialers/uploadbase's file is (same limits, all or nothing,
+// `cant` checked when sent), but each line is `campaign;phone;message;ref`, e.g.
+// `AutomatedSMSDialer;091111111;Hi World;9999`: the message (required, at most 2000 characters) is
+// the line's own third field, so it holds no `;`; `ref` is stored as given. Every line becomes an
+// outbound SMS stored with its sending job in one transaction, queued in file order; the jobs send
+// them at once through the same gateway as SendSMS, except to numbers on a global do-not-call list, which are recorded as not sent.
+// Answers text/plain `1`, errors `0` (this is a dialer service, not SendSMS: ambiguity 35); a
+// campaign that is not an `sms` campaign answers 404 `0`. Supervisors only (an agent's key answers
+// 403 `0`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Integra/resources/SMS/uploadbase (the `UploadSmsBase` operationId).
+func (c *ClientWithResponses) UploadSmsBaseWithFormdataBodyWithResponse(ctx context.Context, body UploadSmsBaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*UploadSmsBaseResponse, error) {
+	rsp, err := c.UploadSmsBaseWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadSmsBaseResponse(rsp)
+}
+
 // AgentLogoffWithBodyWithResponse Log off an agent
 //
 // Logs the agent off. `agent` is required; `interface` is the agent's callerid from AgentLogin
@@ -3386,7 +4667,9 @@ func (c *ClientWithResponses) SendSmsV2WithFormdataBodyWithResponse(ctx context.
 // the success body.
 //
 // Switchboard: success answers text/plain `1` (the vendor's usual success body). An unknown agent
-// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30).
+// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30). The
+// agent is marked logged off and `interface` and `message` are stored with it; its API keys stay
+// valid until EndSession. A supervisor may log off any agent, an agent only itself (else 403 `0`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3406,7 +4689,9 @@ func (c *ClientWithResponses) AgentLogoffWithBodyWithResponse(ctx context.Contex
 // the success body.
 //
 // Switchboard: success answers text/plain `1` (the vendor's usual success body). An unknown agent
-// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30).
+// answers 404 `0`; logging off an agent that is not logged in is not an error (ambiguity 30). The
+// agent is marked logged off and `interface` and `message` are stored with it; its API keys stay
+// valid until EndSession. A supervisor may log off any agent, an agent only itself (else 403 `0`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3433,6 +4718,12 @@ func (c *ClientWithResponses) AgentLogoffWithFormdataBodyWithResponse(ctx contex
 // its Accolades uniqueId), otherwise it is stored as given. Success answers text/plain `1`. Stored
 // dispositions can be listed with GET /Integra/resources/api/Dispositions (ambiguity 32).
 //
+// Switchboard: a `schedule` with a `callerid` reschedules the contact: a dialer call to `callerid`
+// at `schedule` is queued in `camptoreschedule` (or, when that is empty, in `campaign`), in the same
+// transaction as the disposition; that campaign must be a `telephony` campaign, else 404 `0` and
+// nothing is stored. Without a `schedule` (or without a `callerid`) campaigns are stored as given,
+// unchecked.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /Integra/resources/api/DispositionCall (the `DispositionCall` operationId).
@@ -3458,6 +4749,12 @@ func (c *ClientWithResponses) DispositionCallWithBodyWithResponse(ctx context.Co
 // its Accolades uniqueId), otherwise it is stored as given. Success answers text/plain `1`. Stored
 // dispositions can be listed with GET /Integra/resources/api/Dispositions (ambiguity 32).
 //
+// Switchboard: a `schedule` with a `callerid` reschedules the contact: a dialer call to `callerid`
+// at `schedule` is queued in `camptoreschedule` (or, when that is empty, in `campaign`), in the same
+// transaction as the disposition; that campaign must be a `telephony` campaign, else 404 `0` and
+// nothing is stored. Without a `schedule` (or without a `callerid`) campaigns are stored as given,
+// unchecked.
+//
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /Integra/resources/api/DispositionCall (the `DispositionCall` operationId).
@@ -3471,10 +4768,14 @@ func (c *ClientWithResponses) DispositionCallWithFormdataBodyWithResponse(ctx co
 
 // ListDispositionsWithResponse List stored dispositions (Switchboard addition)
 //
-// Switchboard: addition, not a vendor service. Lists the dispositions stored by DispositionCall,
-// newest first, optionally filtered by `campaign`, `agent` and `guid` (exact match, combined with
-// AND). Paginated with `limit`/`offset`; the total number of matches is in `X-Total-Count`
-// (ambiguity 32).
+// Switchboard: addition, not a vendor service (supervisors only). Lists the dispositions stored by
+// DispositionCall in `id` order (oldest first: a page keeps its rows while new dispositions arrive,
+// which newest-first offset paging does not), optionally filtered by `campaign`, `agent` and `guid`
+// (exact match, combined with AND). Paginated with `limit` and `offset`, or by keyset with `after`
+// (the last `id` of the previous page) for deep pages; a `Link: <…>; rel="next"` header points at the
+// next page while there is one. The total number of matches is answered in `X-Total-Count` only
+// when asked with `count=true`: counting every match on every page is what makes lists slow (as in
+// Switchboard's ICTCore lists) (ambiguity 32).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3495,7 +4796,8 @@ func (c *ClientWithResponses) ListDispositionsWithResponse(ctx context.Context, 
 //
 // Switchboard: `md5secret` is a Switchboard API key (base64 of `agent:uuid`) issued by this login
 // and revoked by EndSession (ambiguity 31). Wrong agent or password answers 401 with body `0`
-// (ambiguity 30).
+// (ambiguity 30); so does a supervisor's name (supervisors log in with UserLogin). The agent is
+// marked logged in until AgentLogoff.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3516,7 +4818,8 @@ func (c *ClientWithResponses) AgentLoginWithBodyWithResponse(ctx context.Context
 //
 // Switchboard: `md5secret` is a Switchboard API key (base64 of `agent:uuid`) issued by this login
 // and revoked by EndSession (ambiguity 31). Wrong agent or password answers 401 with body `0`
-// (ambiguity 30).
+// (ambiguity 30); so does a supervisor's name (supervisors log in with UserLogin). The agent is
+// marked logged in until AgentLogoff.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3585,7 +4888,9 @@ func (c *ClientWithResponses) EndSessionWithFormdataBodyWithResponse(ctx context
 // user has a phone, the array starts with that phone's peer object (`UContactPeer`) whose
 // `md5secret` equals the same key. So clients reading either `md5secret` or the last item get the
 // key; the "3rd item" reading is not supported. No other items are returned (ambiguity 29).
-// Wrong user or password answers 401 with body `0` (ambiguity 30).
+// Wrong user or password answers 401 with body `0` (ambiguity 30). Only supervisors log in here: an
+// agent's name answers 401 `0` like a wrong password (agents log in with AgentLogin). Each login
+// issues a new key; the keys issued before stay valid until EndSession.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3608,7 +4913,9 @@ func (c *ClientWithResponses) UserLoginWithBodyWithResponse(ctx context.Context,
 // user has a phone, the array starts with that phone's peer object (`UContactPeer`) whose
 // `md5secret` equals the same key. So clients reading either `md5secret` or the last item get the
 // key; the "3rd item" reading is not supported. No other items are returned (ambiguity 29).
-// Wrong user or password answers 401 with body `0` (ambiguity 30).
+// Wrong user or password answers 401 with body `0` (ambiguity 30). Only supervisors log in here: an
+// agent's name answers 401 `0` like a wrong password (agents log in with AgentLogin). Each login
+// issues a new key; the keys issued before stay valid until EndSession.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3628,6 +4935,7 @@ func (c *ClientWithResponses) UserLoginWithFormdataBodyWithResponse(ctx context.
 //
 // Switchboard: identical to UserLogin — a JSON array whose LAST item is the API key string, preceded
 // by the phone's peer object (with `md5secret` = the key) when the user has a phone (ambiguity 29).
+// Supervisors only, as UserLogin.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3647,6 +4955,7 @@ func (c *ClientWithResponses) GetUserTokenWithBodyWithResponse(ctx context.Conte
 //
 // Switchboard: identical to UserLogin — a JSON array whose LAST item is the API key string, preceded
 // by the phone's peer object (with `md5secret` = the key) when the user has a phone (ambiguity 29).
+// Supervisors only, as UserLogin.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3693,6 +5002,16 @@ func ParseAgentCallResponse(rsp *http.Response) (*AgentCallResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AgentCallResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers AgentCallResponse404Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -3723,16 +5042,6 @@ func ParseAgentCallResponse(rsp *http.Response) (*AgentCallResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers AgentCallResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers AgentCallResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -3789,6 +5098,16 @@ func ParseDialerTaskResponse(rsp *http.Response) (*DialerTaskResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DialerTaskResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers DialerTaskResponse404Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -3819,16 +5138,6 @@ func ParseDialerTaskResponse(rsp *http.Response) (*DialerTaskResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers DialerTaskResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers DialerTaskResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -3885,6 +5194,16 @@ func ParseScheduleDialerCallResponse(rsp *http.Response) (*ScheduleDialerCallRes
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ScheduleDialerCallResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ScheduleDialerCallResponse404Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -3915,8 +5234,15 @@ func ParseScheduleDialerCallResponse(rsp *http.Response) (*ScheduleDialerCallRes
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers ScheduleDialerCallResponse501Headers
+	case rsp.StatusCode == 503:
+		var headers ScheduleDialerCallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -3924,9 +5250,184 @@ func ParseScheduleDialerCallResponse(rsp *http.Response) (*ScheduleDialerCallRes
 			}
 			headers.XSwitchboardError = value
 		}
-		response.Headers501 = &headers
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWebcallbackResponse parses an HTTP response from a WebcallbackWithResponse call
+func ParseWebcallbackResponse(rsp *http.Response) (*WebcallbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebcallbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers WebcallbackResponse400Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers WebcallbackResponse401Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers WebcallbackResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers WebcallbackResponse404Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers WebcallbackResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 500:
+		var headers WebcallbackResponse500Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
-		var headers ScheduleDialerCallResponse503Headers
+		var headers WebcallbackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadBaseResponse parses an HTTP response from a UploadBaseWithResponse call
+func ParseUploadBaseResponse(rsp *http.Response) (*UploadBaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadBaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UploadBaseResponse400Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UploadBaseResponse401Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UploadBaseResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UploadBaseResponse404Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UploadBaseResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 500:
+		var headers UploadBaseResponse500Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UploadBaseResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -3981,6 +5482,16 @@ func ParseReceiveUrlSmsResponse(rsp *http.Response) (*ReceiveUrlSmsResponse, err
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ReceiveUrlSmsResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 409:
 		var headers ReceiveUrlSmsResponse409Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4001,16 +5512,6 @@ func ParseReceiveUrlSmsResponse(rsp *http.Response) (*ReceiveUrlSmsResponse, err
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers ReceiveUrlSmsResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers ReceiveUrlSmsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4097,8 +5598,8 @@ func ParseSendSmsResponse(rsp *http.Response) (*SendSmsResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers SendSmsResponse501Headers
+	case rsp.StatusCode == 502:
+		var headers SendSmsResponse502Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -4106,7 +5607,7 @@ func ParseSendSmsResponse(rsp *http.Response) (*SendSmsResponse, error) {
 			}
 			headers.XSwitchboardError = value
 		}
-		response.Headers501 = &headers
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers SendSmsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4203,8 +5704,8 @@ func ParseSendSmsV2Response(rsp *http.Response) (*SendSmsV2Response, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers SendSmsV2Response501Headers
+	case rsp.StatusCode == 502:
+		var headers SendSmsV2Response502Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -4212,9 +5713,105 @@ func ParseSendSmsV2Response(rsp *http.Response) (*SendSmsV2Response, error) {
 			}
 			headers.XSwitchboardError = value
 		}
-		response.Headers501 = &headers
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers SendSmsV2Response503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadSmsBaseResponse parses an HTTP response from a UploadSmsBaseWithResponse call
+func ParseUploadSmsBaseResponse(rsp *http.Response) (*UploadSmsBaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadSmsBaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UploadSmsBaseResponse400Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UploadSmsBaseResponse401Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UploadSmsBaseResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UploadSmsBaseResponse404Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UploadSmsBaseResponse409Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 500:
+		var headers UploadSmsBaseResponse500Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UploadSmsBaseResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -4269,6 +5866,16 @@ func ParseAgentLogoffResponse(rsp *http.Response) (*AgentLogoffResponse, error) 
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AgentLogoffResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers AgentLogoffResponse404Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4299,16 +5906,6 @@ func ParseAgentLogoffResponse(rsp *http.Response) (*AgentLogoffResponse, error) 
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers AgentLogoffResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers AgentLogoffResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4365,6 +5962,16 @@ func ParseDispositionCallResponse(rsp *http.Response) (*DispositionCallResponse,
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers DispositionCallResponse404Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers DispositionCallResponse409Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4385,16 +5992,6 @@ func ParseDispositionCallResponse(rsp *http.Response) (*DispositionCallResponse,
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers DispositionCallResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers DispositionCallResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4443,12 +6040,19 @@ func ParseListDispositionsResponse(rsp *http.Response) (*ListDispositionsRespons
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListDispositionsResponse200Headers
-		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XTotalCount = value
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -4471,6 +6075,16 @@ func ParseListDispositionsResponse(rsp *http.Response) (*ListDispositionsRespons
 			headers.XSwitchboardError = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListDispositionsResponse403Headers
+		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSwitchboardError = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 500:
 		var headers ListDispositionsResponse500Headers
 		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
@@ -4481,16 +6095,6 @@ func ParseListDispositionsResponse(rsp *http.Response) (*ListDispositionsRespons
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers ListDispositionsResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListDispositionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4584,16 +6188,6 @@ func ParseAgentLoginResponse(rsp *http.Response) (*AgentLoginResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers AgentLoginResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers AgentLoginResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4660,16 +6254,6 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers EndSessionResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers EndSessionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4707,7 +6291,7 @@ func ParseUserLoginResponse(rsp *http.Response) (*UserLoginResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest UserLoginOk
+		var dest UserLoginList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4763,16 +6347,6 @@ func ParseUserLoginResponse(rsp *http.Response) (*UserLoginResponse, error) {
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers UserLoginResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers UserLoginResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4810,7 +6384,7 @@ func ParseGetUserTokenResponse(rsp *http.Response) (*GetUserTokenResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest UserLoginOk
+		var dest UserLoginList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4866,16 +6440,6 @@ func ParseGetUserTokenResponse(rsp *http.Response) (*GetUserTokenResponse, error
 			headers.XSwitchboardError = value
 		}
 		response.Headers500 = &headers
-	case rsp.StatusCode == 501:
-		var headers GetUserTokenResponse501Headers
-		if values := rsp.Header.Values("X-Switchboard-Error"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Switchboard-Error", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XSwitchboardError = value
-		}
-		response.Headers501 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetUserTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4909,6 +6473,12 @@ type ServerInterface interface {
 	// ScheduleDialerCall Schedule a dialer call
 	// (POST /Integra/resources/Dialers/ScheduleDialerCall)
 	ScheduleDialerCall(ctx echo.Context) error
+	// Webcallback Ask for a call back (web callback)
+	// (POST /Integra/resources/Dialers/Webcallback)
+	Webcallback(ctx echo.Context) error
+	// UploadBase Upload a dialer base
+	// (POST /Integra/resources/Dialers/uploadbase)
+	UploadBase(ctx echo.Context) error
 	// ReceiveUrlSms Receive an inbound SMS
 	// (GET /Integra/resources/InboundSMS/ReceiveURLSMS)
 	ReceiveUrlSms(ctx echo.Context, params ReceiveUrlSmsParams) error
@@ -4918,6 +6488,9 @@ type ServerInterface interface {
 	// SendSmsV2 Send an SMS and get its id
 	// (POST /Integra/resources/SMS/SendSMSv2)
 	SendSmsV2(ctx echo.Context) error
+	// UploadSmsBase Upload an SMS base
+	// (POST /Integra/resources/SMS/uploadbase)
+	UploadSmsBase(ctx echo.Context) error
 	// AgentLogoff Log off an agent
 	// (POST /Integra/resources/api/AgentLogoff)
 	AgentLogoff(ctx echo.Context) error
@@ -4973,6 +6546,24 @@ func (w *ServerInterfaceWrapper) ScheduleDialerCall(ctx echo.Context) error {
 	return err
 }
 
+// Webcallback converts echo context to params.
+func (w *ServerInterfaceWrapper) Webcallback(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Webcallback(ctx)
+	return err
+}
+
+// UploadBase converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadBase(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadBase(ctx)
+	return err
+}
+
 // ReceiveUrlSms converts echo context to params.
 func (w *ServerInterfaceWrapper) ReceiveUrlSms(ctx echo.Context) error {
 	var err error
@@ -5016,6 +6607,15 @@ func (w *ServerInterfaceWrapper) SendSmsV2(ctx echo.Context) error {
 	return err
 }
 
+// UploadSmsBase converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadSmsBase(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadSmsBase(ctx)
+	return err
+}
+
 // AgentLogoff converts echo context to params.
 func (w *ServerInterfaceWrapper) AgentLogoff(ctx echo.Context) error {
 	var err error
@@ -5052,6 +6652,20 @@ func (w *ServerInterfaceWrapper) ListDispositions(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", ctx.QueryParams(), &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter after: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
 	}
 
 	// ------------- Optional query parameter "campaign" -------------
@@ -5173,10 +6787,22 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/Integra/resources/api/Dispositions", wrapper.ListDispositions, options.OperationMiddlewares["listDispositions"]...)
 	router.POST(options.BaseURL+"/Integra/resources/Dialers/DialerTask", wrapper.DialerTask, options.OperationMiddlewares["dialerTask"]...)
 	router.POST(options.BaseURL+"/Integra/resources/Dialers/ScheduleDialerCall", wrapper.ScheduleDialerCall, options.OperationMiddlewares["scheduleDialerCall"]...)
+	router.POST(options.BaseURL+"/Integra/resources/Dialers/uploadbase", wrapper.UploadBase, options.OperationMiddlewares["uploadBase"]...)
+	router.POST(options.BaseURL+"/Integra/resources/Dialers/Webcallback", wrapper.Webcallback, options.OperationMiddlewares["webcallback"]...)
 	router.POST(options.BaseURL+"/Integra/resources/SMS/SendSMS", wrapper.SendSms, options.OperationMiddlewares["sendSms"]...)
 	router.POST(options.BaseURL+"/Integra/resources/SMS/SendSMSv2", wrapper.SendSmsV2, options.OperationMiddlewares["sendSmsV2"]...)
+	router.POST(options.BaseURL+"/Integra/resources/SMS/uploadbase", wrapper.UploadSmsBase, options.OperationMiddlewares["uploadSmsBase"]...)
 	router.GET(options.BaseURL+"/Integra/resources/InboundSMS/ReceiveURLSMS", wrapper.ReceiveUrlSms, options.OperationMiddlewares["receiveUrlSms"]...)
 
+}
+
+type BadGatewayResponseHeaders struct {
+	XSwitchboardError string
+}
+type BadGatewayTextResponse struct {
+	Body VendorError
+
+	Headers BadGatewayResponseHeaders
 }
 
 type BadRequestResponseHeaders struct {
@@ -5197,6 +6823,15 @@ type ConflictTextResponse struct {
 	Headers ConflictResponseHeaders
 }
 
+type ForbiddenResponseHeaders struct {
+	XSwitchboardError string
+}
+type ForbiddenTextResponse struct {
+	Body VendorError
+
+	Headers ForbiddenResponseHeaders
+}
+
 type InternalErrorResponseHeaders struct {
 	XSwitchboardError string
 }
@@ -5215,15 +6850,6 @@ type NotFoundTextResponse struct {
 	Headers NotFoundResponseHeaders
 }
 
-type NotImplementedResponseHeaders struct {
-	XSwitchboardError string
-}
-type NotImplementedTextResponse struct {
-	Body VendorError
-
-	Headers NotImplementedResponseHeaders
-}
-
 type OneTextResponse ResultOne
 
 type ServiceUnavailableResponseHeaders struct {
@@ -5234,6 +6860,15 @@ type ServiceUnavailableTextResponse struct {
 	Body VendorError
 
 	Headers ServiceUnavailableResponseHeaders
+}
+
+type SmsBadGatewayResponseHeaders struct {
+	XSwitchboardError string
+}
+type SmsBadGatewayTextResponse struct {
+	Body SmsError
+
+	Headers SmsBadGatewayResponseHeaders
 }
 
 type SmsBadRequestResponseHeaders struct {
@@ -5254,6 +6889,15 @@ type SmsConflictTextResponse struct {
 	Headers SmsConflictResponseHeaders
 }
 
+type SmsForbiddenResponseHeaders struct {
+	XSwitchboardError string
+}
+type SmsForbiddenTextResponse struct {
+	Body SmsError
+
+	Headers SmsForbiddenResponseHeaders
+}
+
 type SmsInternalErrorResponseHeaders struct {
 	XSwitchboardError string
 }
@@ -5270,15 +6914,6 @@ type SmsNotFoundTextResponse struct {
 	Body SmsError
 
 	Headers SmsNotFoundResponseHeaders
-}
-
-type SmsNotImplementedResponseHeaders struct {
-	XSwitchboardError string
-}
-type SmsNotImplementedTextResponse struct {
-	Body SmsError
-
-	Headers SmsNotImplementedResponseHeaders
 }
 
 type SmsServiceUnavailableResponseHeaders struct {
@@ -5318,8 +6953,6 @@ type UnauthorizedTextResponse struct {
 
 	Headers UnauthorizedResponseHeaders
 }
-
-type UserLoginOkJSONResponse UserLoginList
 
 type AgentCallRequestObject struct {
 	Body *AgentCallFormdataRequestBody
@@ -5364,6 +6997,18 @@ func (response AgentCall401TextResponse) VisitAgentCallResponse(w http.ResponseW
 	return err
 }
 
+type AgentCall403TextResponse struct{ ForbiddenTextResponse }
+
+func (response AgentCall403TextResponse) VisitAgentCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type AgentCall404TextResponse struct{ NotFoundTextResponse }
 
 func (response AgentCall404TextResponse) VisitAgentCallResponse(w http.ResponseWriter) error {
@@ -5395,18 +7040,6 @@ func (response AgentCall500TextResponse) VisitAgentCallResponse(w http.ResponseW
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(500)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
-type AgentCall501TextResponse struct{ NotImplementedTextResponse }
-
-func (response AgentCall501TextResponse) VisitAgentCallResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5468,6 +7101,18 @@ func (response DialerTask401TextResponse) VisitDialerTaskResponse(w http.Respons
 	return err
 }
 
+type DialerTask403TextResponse struct{ ForbiddenTextResponse }
+
+func (response DialerTask403TextResponse) VisitDialerTaskResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type DialerTask404TextResponse struct{ NotFoundTextResponse }
 
 func (response DialerTask404TextResponse) VisitDialerTaskResponse(w http.ResponseWriter) error {
@@ -5499,18 +7144,6 @@ func (response DialerTask500TextResponse) VisitDialerTaskResponse(w http.Respons
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(500)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
-type DialerTask501TextResponse struct{ NotImplementedTextResponse }
-
-func (response DialerTask501TextResponse) VisitDialerTaskResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5572,6 +7205,18 @@ func (response ScheduleDialerCall401TextResponse) VisitScheduleDialerCallRespons
 	return err
 }
 
+type ScheduleDialerCall403TextResponse struct{ ForbiddenTextResponse }
+
+func (response ScheduleDialerCall403TextResponse) VisitScheduleDialerCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type ScheduleDialerCall404TextResponse struct{ NotFoundTextResponse }
 
 func (response ScheduleDialerCall404TextResponse) VisitScheduleDialerCallResponse(w http.ResponseWriter) error {
@@ -5608,21 +7253,217 @@ func (response ScheduleDialerCall500TextResponse) VisitScheduleDialerCallRespons
 	return err
 }
 
-type ScheduleDialerCall501TextResponse struct{ NotImplementedTextResponse }
+type ScheduleDialerCall503TextResponse struct{ ServiceUnavailableTextResponse }
 
-func (response ScheduleDialerCall501TextResponse) VisitScheduleDialerCallResponse(w http.ResponseWriter) error {
+func (response ScheduleDialerCall503TextResponse) VisitScheduleDialerCallResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
+	w.WriteHeader(503)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
 }
 
-type ScheduleDialerCall503TextResponse struct{ ServiceUnavailableTextResponse }
+type WebcallbackRequestObject struct {
+	Body *WebcallbackFormdataRequestBody
+}
 
-func (response ScheduleDialerCall503TextResponse) VisitScheduleDialerCallResponse(w http.ResponseWriter) error {
+type WebcallbackResponseObject interface {
+	VisitWebcallbackResponse(w http.ResponseWriter) error
+}
+
+type Webcallback200TextResponse OneTextResponse
+
+func (response Webcallback200TextResponse) VisitWebcallbackResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type Webcallback400TextResponse struct{ BadRequestTextResponse }
+
+func (response Webcallback400TextResponse) VisitWebcallbackResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(400)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type Webcallback401TextResponse struct{ UnauthorizedTextResponse }
+
+func (response Webcallback401TextResponse) VisitWebcallbackResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(401)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type Webcallback403TextResponse struct{ ForbiddenTextResponse }
+
+func (response Webcallback403TextResponse) VisitWebcallbackResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type Webcallback404TextResponse struct{ NotFoundTextResponse }
+
+func (response Webcallback404TextResponse) VisitWebcallbackResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(404)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type Webcallback409TextResponse struct{ ConflictTextResponse }
+
+func (response Webcallback409TextResponse) VisitWebcallbackResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type Webcallback500TextResponse struct{ InternalErrorTextResponse }
+
+func (response Webcallback500TextResponse) VisitWebcallbackResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(500)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type Webcallback503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response Webcallback503TextResponse) VisitWebcallbackResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadBaseRequestObject struct {
+	Body *UploadBaseFormdataRequestBody
+}
+
+type UploadBaseResponseObject interface {
+	VisitUploadBaseResponse(w http.ResponseWriter) error
+}
+
+type UploadBase200TextResponse OneTextResponse
+
+func (response UploadBase200TextResponse) VisitUploadBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type UploadBase400TextResponse struct{ BadRequestTextResponse }
+
+func (response UploadBase400TextResponse) VisitUploadBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(400)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadBase401TextResponse struct{ UnauthorizedTextResponse }
+
+func (response UploadBase401TextResponse) VisitUploadBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(401)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadBase403TextResponse struct{ ForbiddenTextResponse }
+
+func (response UploadBase403TextResponse) VisitUploadBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadBase404TextResponse struct{ NotFoundTextResponse }
+
+func (response UploadBase404TextResponse) VisitUploadBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(404)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadBase409TextResponse struct{ ConflictTextResponse }
+
+func (response UploadBase409TextResponse) VisitUploadBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadBase500TextResponse struct{ InternalErrorTextResponse }
+
+func (response UploadBase500TextResponse) VisitUploadBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(500)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadBase503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response UploadBase503TextResponse) VisitUploadBaseResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
@@ -5676,6 +7517,18 @@ func (response ReceiveUrlSms401TextResponse) VisitReceiveUrlSmsResponse(w http.R
 	return err
 }
 
+type ReceiveUrlSms403TextResponse struct{ SmsForbiddenTextResponse }
+
+func (response ReceiveUrlSms403TextResponse) VisitReceiveUrlSmsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type ReceiveUrlSms409TextResponse struct{ SmsConflictTextResponse }
 
 func (response ReceiveUrlSms409TextResponse) VisitReceiveUrlSmsResponse(w http.ResponseWriter) error {
@@ -5695,18 +7548,6 @@ func (response ReceiveUrlSms500TextResponse) VisitReceiveUrlSmsResponse(w http.R
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(500)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
-type ReceiveUrlSms501TextResponse struct{ SmsNotImplementedTextResponse }
-
-func (response ReceiveUrlSms501TextResponse) VisitReceiveUrlSmsResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5806,13 +7647,13 @@ func (response SendSms500TextResponse) VisitSendSmsResponse(w http.ResponseWrite
 	return err
 }
 
-type SendSms501TextResponse struct{ SmsNotImplementedTextResponse }
+type SendSms502TextResponse struct{ SmsBadGatewayTextResponse }
 
-func (response SendSms501TextResponse) VisitSendSmsResponse(w http.ResponseWriter) error {
+func (response SendSms502TextResponse) VisitSendSmsResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
+	w.WriteHeader(502)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5915,13 +7756,13 @@ func (response SendSmsV2500TextResponse) VisitSendSmsV2Response(w http.ResponseW
 	return err
 }
 
-type SendSmsV2501TextResponse struct{ NotImplementedTextResponse }
+type SendSmsV2502TextResponse struct{ BadGatewayTextResponse }
 
-func (response SendSmsV2501TextResponse) VisitSendSmsV2Response(w http.ResponseWriter) error {
+func (response SendSmsV2502TextResponse) VisitSendSmsV2Response(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
+	w.WriteHeader(502)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -5930,6 +7771,110 @@ func (response SendSmsV2501TextResponse) VisitSendSmsV2Response(w http.ResponseW
 type SendSmsV2503TextResponse struct{ ServiceUnavailableTextResponse }
 
 func (response SendSmsV2503TextResponse) VisitSendSmsV2Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(503)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadSmsBaseRequestObject struct {
+	Body *UploadSmsBaseFormdataRequestBody
+}
+
+type UploadSmsBaseResponseObject interface {
+	VisitUploadSmsBaseResponse(w http.ResponseWriter) error
+}
+
+type UploadSmsBase200TextResponse OneTextResponse
+
+func (response UploadSmsBase200TextResponse) VisitUploadSmsBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type UploadSmsBase400TextResponse struct{ BadRequestTextResponse }
+
+func (response UploadSmsBase400TextResponse) VisitUploadSmsBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(400)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadSmsBase401TextResponse struct{ UnauthorizedTextResponse }
+
+func (response UploadSmsBase401TextResponse) VisitUploadSmsBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(401)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadSmsBase403TextResponse struct{ ForbiddenTextResponse }
+
+func (response UploadSmsBase403TextResponse) VisitUploadSmsBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadSmsBase404TextResponse struct{ NotFoundTextResponse }
+
+func (response UploadSmsBase404TextResponse) VisitUploadSmsBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(404)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadSmsBase409TextResponse struct{ ConflictTextResponse }
+
+func (response UploadSmsBase409TextResponse) VisitUploadSmsBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(409)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadSmsBase500TextResponse struct{ InternalErrorTextResponse }
+
+func (response UploadSmsBase500TextResponse) VisitUploadSmsBaseResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(500)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type UploadSmsBase503TextResponse struct{ ServiceUnavailableTextResponse }
+
+func (response UploadSmsBase503TextResponse) VisitUploadSmsBaseResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
@@ -5983,6 +7928,18 @@ func (response AgentLogoff401TextResponse) VisitAgentLogoffResponse(w http.Respo
 	return err
 }
 
+type AgentLogoff403TextResponse struct{ ForbiddenTextResponse }
+
+func (response AgentLogoff403TextResponse) VisitAgentLogoffResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type AgentLogoff404TextResponse struct{ NotFoundTextResponse }
 
 func (response AgentLogoff404TextResponse) VisitAgentLogoffResponse(w http.ResponseWriter) error {
@@ -6014,18 +7971,6 @@ func (response AgentLogoff500TextResponse) VisitAgentLogoffResponse(w http.Respo
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(500)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
-type AgentLogoff501TextResponse struct{ NotImplementedTextResponse }
-
-func (response AgentLogoff501TextResponse) VisitAgentLogoffResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -6087,6 +8032,18 @@ func (response DispositionCall401TextResponse) VisitDispositionCallResponse(w ht
 	return err
 }
 
+type DispositionCall404TextResponse struct{ NotFoundTextResponse }
+
+func (response DispositionCall404TextResponse) VisitDispositionCallResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(404)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type DispositionCall409TextResponse struct{ ConflictTextResponse }
 
 func (response DispositionCall409TextResponse) VisitDispositionCallResponse(w http.ResponseWriter) error {
@@ -6106,18 +8063,6 @@ func (response DispositionCall500TextResponse) VisitDispositionCallResponse(w ht
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(500)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
-type DispositionCall501TextResponse struct{ NotImplementedTextResponse }
-
-func (response DispositionCall501TextResponse) VisitDispositionCallResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -6145,7 +8090,8 @@ type ListDispositionsResponseObject interface {
 }
 
 type ListDispositions200ResponseHeaders struct {
-	XTotalCount int
+	Link        *string
+	XTotalCount *int
 }
 
 type ListDispositions200JSONResponse struct {
@@ -6160,7 +8106,12 @@ func (response ListDispositions200JSONResponse) VisitListDispositionsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Total-Count", fmt.Sprint(response.Headers.XTotalCount))
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6190,6 +8141,18 @@ func (response ListDispositions401TextResponse) VisitListDispositionsResponse(w 
 	return err
 }
 
+type ListDispositions403TextResponse struct{ ForbiddenTextResponse }
+
+func (response ListDispositions403TextResponse) VisitListDispositionsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
+	w.WriteHeader(403)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type ListDispositions500TextResponse struct{ InternalErrorTextResponse }
 
 func (response ListDispositions500TextResponse) VisitListDispositionsResponse(w http.ResponseWriter) error {
@@ -6197,18 +8160,6 @@ func (response ListDispositions500TextResponse) VisitListDispositionsResponse(w 
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
 	w.WriteHeader(500)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
-type ListDispositions501TextResponse struct{ NotImplementedTextResponse }
-
-func (response ListDispositions501TextResponse) VisitListDispositionsResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -6298,18 +8249,6 @@ func (response AgentLogin500TextResponse) VisitAgentLoginResponse(w http.Respons
 	return err
 }
 
-type AgentLogin501TextResponse struct{ NotImplementedTextResponse }
-
-func (response AgentLogin501TextResponse) VisitAgentLoginResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
 type AgentLogin503TextResponse struct{ ServiceUnavailableTextResponse }
 
 func (response AgentLogin503TextResponse) VisitAgentLoginResponse(w http.ResponseWriter) error {
@@ -6378,18 +8317,6 @@ func (response EndSession500TextResponse) VisitEndSessionResponse(w http.Respons
 	return err
 }
 
-type EndSession501TextResponse struct{ NotImplementedTextResponse }
-
-func (response EndSession501TextResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
 type EndSession503TextResponse struct{ ServiceUnavailableTextResponse }
 
 func (response EndSession503TextResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
@@ -6411,7 +8338,7 @@ type UserLoginResponseObject interface {
 	VisitUserLoginResponse(w http.ResponseWriter) error
 }
 
-type UserLogin200JSONResponse struct{ UserLoginOkJSONResponse }
+type UserLogin200JSONResponse UserLoginList
 
 func (response UserLogin200JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
 
@@ -6474,18 +8401,6 @@ func (response UserLogin500TextResponse) VisitUserLoginResponse(w http.ResponseW
 	return err
 }
 
-type UserLogin501TextResponse struct{ NotImplementedTextResponse }
-
-func (response UserLogin501TextResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
 type UserLogin503TextResponse struct{ ServiceUnavailableTextResponse }
 
 func (response UserLogin503TextResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
@@ -6507,7 +8422,7 @@ type GetUserTokenResponseObject interface {
 	VisitGetUserTokenResponse(w http.ResponseWriter) error
 }
 
-type GetUserToken200JSONResponse struct{ UserLoginOkJSONResponse }
+type GetUserToken200JSONResponse UserLoginList
 
 func (response GetUserToken200JSONResponse) VisitGetUserTokenResponse(w http.ResponseWriter) error {
 
@@ -6570,18 +8485,6 @@ func (response GetUserToken500TextResponse) VisitGetUserTokenResponse(w http.Res
 	return err
 }
 
-type GetUserToken501TextResponse struct{ NotImplementedTextResponse }
-
-func (response GetUserToken501TextResponse) VisitGetUserTokenResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("X-Switchboard-Error", fmt.Sprint(response.Headers.XSwitchboardError))
-	w.WriteHeader(501)
-
-	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
-	return err
-}
-
 type GetUserToken503TextResponse struct{ ServiceUnavailableTextResponse }
 
 func (response GetUserToken503TextResponse) VisitGetUserTokenResponse(w http.ResponseWriter) error {
@@ -6606,6 +8509,12 @@ type StrictServerInterface interface {
 	// ScheduleDialerCall Schedule a dialer call
 	// (POST /Integra/resources/Dialers/ScheduleDialerCall)
 	ScheduleDialerCall(ctx context.Context, request ScheduleDialerCallRequestObject) (ScheduleDialerCallResponseObject, error)
+	// Webcallback Ask for a call back (web callback)
+	// (POST /Integra/resources/Dialers/Webcallback)
+	Webcallback(ctx context.Context, request WebcallbackRequestObject) (WebcallbackResponseObject, error)
+	// UploadBase Upload a dialer base
+	// (POST /Integra/resources/Dialers/uploadbase)
+	UploadBase(ctx context.Context, request UploadBaseRequestObject) (UploadBaseResponseObject, error)
 	// ReceiveUrlSms Receive an inbound SMS
 	// (GET /Integra/resources/InboundSMS/ReceiveURLSMS)
 	ReceiveUrlSms(ctx context.Context, request ReceiveUrlSmsRequestObject) (ReceiveUrlSmsResponseObject, error)
@@ -6615,6 +8524,9 @@ type StrictServerInterface interface {
 	// SendSmsV2 Send an SMS and get its id
 	// (POST /Integra/resources/SMS/SendSMSv2)
 	SendSmsV2(ctx context.Context, request SendSmsV2RequestObject) (SendSmsV2ResponseObject, error)
+	// UploadSmsBase Upload an SMS base
+	// (POST /Integra/resources/SMS/uploadbase)
+	UploadSmsBase(ctx context.Context, request UploadSmsBaseRequestObject) (UploadSmsBaseResponseObject, error)
 	// AgentLogoff Log off an agent
 	// (POST /Integra/resources/api/AgentLogoff)
 	AgentLogoff(ctx context.Context, request AgentLogoffRequestObject) (AgentLogoffResponseObject, error)
@@ -6749,6 +8661,72 @@ func (sh *strictHandler) ScheduleDialerCall(ctx echo.Context) error {
 	return nil
 }
 
+// Webcallback operation middleware
+func (sh *strictHandler) Webcallback(ctx echo.Context) error {
+	var request WebcallbackRequestObject
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body WebcallbackFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Webcallback(ctx.Request().Context(), request.(WebcallbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Webcallback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(WebcallbackResponseObject); ok {
+		return validResponse.VisitWebcallbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadBase operation middleware
+func (sh *strictHandler) UploadBase(ctx echo.Context) error {
+	var request UploadBaseRequestObject
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body UploadBaseFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadBase(ctx.Request().Context(), request.(UploadBaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadBase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadBaseResponseObject); ok {
+		return validResponse.VisitUploadBaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ReceiveUrlSms operation middleware
 func (sh *strictHandler) ReceiveUrlSms(ctx echo.Context, params ReceiveUrlSmsParams) error {
 	var request ReceiveUrlSmsRequestObject
@@ -6834,6 +8812,39 @@ func (sh *strictHandler) SendSmsV2(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(SendSmsV2ResponseObject); ok {
 		return validResponse.VisitSendSmsV2Response(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadSmsBase operation middleware
+func (sh *strictHandler) UploadSmsBase(ctx echo.Context) error {
+	var request UploadSmsBaseRequestObject
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body UploadSmsBaseFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadSmsBase(ctx.Request().Context(), request.(UploadSmsBaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadSmsBase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadSmsBaseResponseObject); ok {
+		return validResponse.VisitUploadSmsBaseResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -78,7 +78,22 @@ func (Unimplemented) SendSmsV2(context.Context, SendSmsV2RequestObject) (SendSms
 	return nil, ErrNotImplemented
 }
 
+// UploadBase answers ErrNotImplemented.
+func (Unimplemented) UploadBase(context.Context, UploadBaseRequestObject) (UploadBaseResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// UploadSmsBase answers ErrNotImplemented.
+func (Unimplemented) UploadSmsBase(context.Context, UploadSmsBaseRequestObject) (UploadSmsBaseResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
 // UserLogin answers ErrNotImplemented.
 func (Unimplemented) UserLogin(context.Context, UserLoginRequestObject) (UserLoginResponseObject, error) {
+	return nil, ErrNotImplemented
+}
+
+// Webcallback answers ErrNotImplemented.
+func (Unimplemented) Webcallback(context.Context, WebcallbackRequestObject) (WebcallbackResponseObject, error) {
 	return nil, ErrNotImplemented
 }

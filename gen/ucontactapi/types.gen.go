@@ -326,6 +326,24 @@ type UContactPeer struct {
 	Type *string `json:"type,omitempty"`
 }
 
+// UploadBaseForm defines model for UploadBaseForm.
+type UploadBaseForm struct {
+	// Campaign The campaign the records are for.
+	Campaign string `json:"campaign"`
+
+	// Cant Number of records in the file; when sent, it must match.
+	Cant *int `json:"cant,omitempty"`
+
+	// Fileb64 The file, base64-encoded (see the operation for its lines).
+	Fileb64 string `json:"fileb64"`
+
+	// Filename The uploaded file's name (stored).
+	Filename *string `json:"filename,omitempty"`
+
+	// Username The uploader's name as the client states it (stored).
+	Username *string `json:"username,omitempty"`
+}
+
 // UserLoginForm defines model for UserLoginForm.
 type UserLoginForm struct {
 	// Password The user's (super user) password.
@@ -349,15 +367,29 @@ type UserLoginList = []UserLoginItem
 // `X-Switchboard-Error` header (ambiguity 30).
 type VendorError string
 
+// WebcallbackForm defines model for WebcallbackForm.
+type WebcallbackForm struct {
+	// Calldate When to call, `YYYY-MM-DD HH:MM:SS`; empty for now.
+	Calldate *string `json:"calldate,omitempty"`
+
+	// Campaign The `telephony` campaign that calls back.
+	Campaign string `json:"campaign"`
+
+	// Data More call variables, `k=v` joined by `:`.
+	Data *string `json:"data,omitempty"`
+
+	// Name The visitor's name (call variable `name`).
+	Name *string `json:"name,omitempty"`
+
+	// Phone The number to call back.
+	Phone string `json:"phone"`
+}
+
 // Limit defines model for Limit.
 type Limit = int
 
 // Offset defines model for Offset.
 type Offset = int
-
-// UserLoginOk Switchboard: the LAST item is the API key string; a user with a phone gets its peer object
-// first (ambiguity 29).
-type UserLoginOk = UserLoginList
 
 // ReceiveUrlSmsParams defines parameters for ReceiveUrlSms.
 type ReceiveUrlSmsParams struct {
@@ -375,6 +407,12 @@ type ListDispositionsParams struct {
 
 	// Offset Number of items to skip.
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// After Keyset cursor; only dispositions whose `id` is greater (`offset` is then ignored).
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+
+	// Count Also answer the number of all matches in `X-Total-Count`.
+	Count *bool `form:"count,omitempty" json:"count,omitempty"`
 
 	// Campaign Only dispositions of this campaign.
 	Campaign *string `form:"campaign,omitempty" json:"campaign,omitempty"`
@@ -395,11 +433,20 @@ type DialerTaskFormdataRequestBody = DialerTaskForm
 // ScheduleDialerCallFormdataRequestBody defines body for ScheduleDialerCall for application/x-www-form-urlencoded ContentType.
 type ScheduleDialerCallFormdataRequestBody = ScheduleDialerCallForm
 
+// WebcallbackFormdataRequestBody defines body for Webcallback for application/x-www-form-urlencoded ContentType.
+type WebcallbackFormdataRequestBody = WebcallbackForm
+
+// UploadBaseFormdataRequestBody defines body for UploadBase for application/x-www-form-urlencoded ContentType.
+type UploadBaseFormdataRequestBody = UploadBaseForm
+
 // SendSmsFormdataRequestBody defines body for SendSms for application/x-www-form-urlencoded ContentType.
 type SendSmsFormdataRequestBody = SendSmsForm
 
 // SendSmsV2FormdataRequestBody defines body for SendSmsV2 for application/x-www-form-urlencoded ContentType.
 type SendSmsV2FormdataRequestBody = SendSmsForm
+
+// UploadSmsBaseFormdataRequestBody defines body for UploadSmsBase for application/x-www-form-urlencoded ContentType.
+type UploadSmsBaseFormdataRequestBody = UploadBaseForm
 
 // AgentLogoffFormdataRequestBody defines body for AgentLogoff for application/x-www-form-urlencoded ContentType.
 type AgentLogoffFormdataRequestBody = AgentLogoffForm

@@ -1,19 +1,15 @@
 package collect_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"gopkg.in/yaml.v3"
 
 	"switchboard/apitest"
 	"switchboard/models/collect"
@@ -21,56 +17,17 @@ import (
 )
 
 // wsSchemas are the payload schemas of every message of openapi/asyncapi/collect-ws.yaml, by message name.
-type wsSchemas map[string]*jsonschema.Schema
+type wsSchemas = apitest.AsyncSchemas
 
 func loadWSSchemas(t *testing.T) wsSchemas {
 	t.Helper()
-	raw, err := os.ReadFile("../../openapi/asyncapi/collect-ws.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	js, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const url = "https://switchboard.test/collect-ws.json"
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(url, parsed); err != nil {
-		t.Fatal(err)
-	}
-	out := wsSchemas{}
-	msgs := doc["components"].(map[string]any)["messages"].(map[string]any)
-	for name, m := range msgs {
-		ref := m.(map[string]any)["payload"].(map[string]any)["$ref"].(string)
-		s, err := c.Compile(url + ref)
-		if err != nil {
-			t.Fatalf("message %s: %v", name, err)
-		}
-		out[name] = s
-	}
+	out := apitest.AsyncAPI(t, "collect-ws")
 	for _, want := range []string{"key", "keyRequest", "start", "buttonPrompt", "formPrompt", "end", "buttonAnswer", "formAnswer"} {
 		if out[want] == nil {
 			t.Fatalf("collect-ws.yaml has no message %s", want)
 		}
 	}
 	return out
-}
-
-// check validates one message (JSON text) against the payload schema of message name.
-func (s wsSchemas) check(name string, msg []byte) error {
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(msg))
-	if err != nil {
-		return err
-	}
-	return s[name].Validate(v)
 }
 
 // wsClient is an operator's prompt socket, every message checked against its AsyncAPI schema.
@@ -115,7 +72,7 @@ func (w *wsClient) read(t *testing.T, name string) map[string]any {
 	if err != nil || typ != websocket.MessageText {
 		t.Fatalf("read %s: %v", name, err)
 	}
-	if err := w.s.check(name, msg); err != nil {
+	if err := w.s.Check(name, msg); err != nil {
 		t.Fatalf("%s breaks collect-ws.yaml: %s: %v", name, msg, err)
 	}
 	var out map[string]any
@@ -133,7 +90,7 @@ func (w *wsClient) send(t *testing.T, name string, v any) {
 func (w *wsClient) sendRaw(t *testing.T, name string, b []byte) {
 	t.Helper()
 	if name != "" {
-		if err := w.s.check(name, b); err != nil {
+		if err := w.s.Check(name, b); err != nil {
 			t.Fatalf("%s breaks collect-ws.yaml: %s: %v", name, b, err)
 		}
 	}
@@ -188,11 +145,11 @@ func TestWSSchemasRefuse(t *testing.T) {
 		"formAnswer":   `{"jobid":"BB384B01-4C01-4678-8D9D-63D6B53A8804","button":4631,"data":{"co_type":5}}`,
 		"keyRequest":   `{"type":"key"}`,
 	} {
-		if err := s.check(name, []byte(bad)); err == nil {
+		if err := s.Check(name, []byte(bad)); err == nil {
 			t.Errorf("%s: %s passed its schema", name, bad)
 		}
 	}
-	if err := s.check("key", []byte(`{"type":"key","message":"43tzLWO2RJzlxQPpsw4EOA=="}`)); err != nil {
+	if err := s.Check("key", []byte(`{"type":"key","message":"43tzLWO2RJzlxQPpsw4EOA=="}`)); err != nil {
 		t.Errorf("the document's key message fails: %v", err)
 	}
 }

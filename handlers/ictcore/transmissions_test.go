@@ -346,7 +346,8 @@ func TestSendSMSThroughSimulator(t *testing.T) {
 	})
 }
 
-// TestSendVoice: a voicetts call through the simulator is connected (time_connect) and completed; a fax
+// TestSendVoice: a voicetts call through the simulator is connected (time_connect), completed and
+// published as call events (answered, ended); a fax
 // whose document has no file, and a receiving program, are invalid with the reason.
 func TestSendVoice(t *testing.T) {
 	t.Parallel()
@@ -362,8 +363,17 @@ func TestSendVoice(t *testing.T) {
 		if s := e.txWait(t, id); s != "completed" {
 			t.Fatalf("call: %s", s)
 		}
-		if sp := e.txSpools(t, id); len(sp) != 1 || sp[0].TimeConnect == nil {
+		sp := e.txSpools(t, id)
+		if len(sp) != 1 || sp[0].TimeConnect == nil {
 			t.Fatalf("a completed call was connected: %+v", sp)
+		}
+		// The answered call is published as two call events of the call named after its spool.
+		call := fmt.Sprintf("ictcore-spool-%d", sp[0].SpoolID)
+		waitFor(t, "the call's events", func() bool {
+			return e.storeCount(t, "SELECT COUNT(*) FROM call_events WHERE unique_id = ? AND direction = 'outbound' AND phone = '+15550123' AND source = 'ictcore'", call) == 2
+		})
+		if n := e.storeCount(t, "SELECT COUNT(*) FROM call_events WHERE unique_id = ? AND state IN ('answered', 'ended')", call); n != 2 {
+			t.Fatalf("%d of answered and ended", n)
 		}
 		doc := created(t, e.call(t, "POST", "/messages/documents", map[string]any{"name": "d"}), "document_id")
 		fax := created(t, e.call(t, "POST", "/programs/sendfax", map[string]any{"name": "fax", "document_id": doc}), "program_id")
@@ -380,6 +390,9 @@ func TestSendVoice(t *testing.T) {
 			if got := e.txGet(t, id); !strings.Contains(got.Response, c.reason) {
 				t.Fatalf("reason %q, want %q", got.Response, c.reason)
 			}
+		}
+		if n := e.storeCount(t, "SELECT COUNT(*) FROM call_events"); n != 2 {
+			t.Fatalf("%d call events; only the answered call publishes", n)
 		}
 	})
 }

@@ -1,8 +1,6 @@
 package platform_test
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -36,15 +34,8 @@ func newEnvWithOptions(t *testing.T, kind string, o app.Options) *env {
 	return e
 }
 
-// newKey stores a key directly (as the CLI does) and answers it.
-func (e *env) newKey(t *testing.T, name, scope string) string {
-	t.Helper()
-	_, key, err := platform.CreateAPIKey(context.Background(), e.DB, name, scope)
-	if err != nil {
-		t.Fatalf("key %s: %v", name, err)
-	}
-	return key
-}
+// newKey stores a platform API key of the scope directly and answers it.
+func (e *env) newKey(t *testing.T, name, scope string) string { return e.APIKey(t, name, scope) }
 
 // call sends a request to the platform API with the admin key; body nil sends none, a string is sent as
 // it is (JSON), anything else encoded as JSON.
@@ -56,17 +47,7 @@ func (e *env) call(t testing.TB, method, path string, body any) *apitest.Respons
 // callWith is call with other credentials (h may be empty: none).
 func (e *env) callWith(t testing.TB, h http.Header, method, path string, body any) *apitest.Response {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		if s, ok := body.(string); ok {
-			r = strings.NewReader(s)
-		} else {
-			r = apitest.JSONBody(t, body)
-		}
-		h = h.Clone()
-		h.Set("Content-Type", "application/json")
-	}
-	return e.Do(t, apitest.Request{Method: method, Path: "/platform" + path, Body: r, Header: h})
+	return e.SendJSON(t, h, method, "/platform"+path, body)
 }
 
 // problem is an RFC 7807 body.

@@ -15,6 +15,13 @@ func (h *Handler) Permissions() map[string][]string { return permissions }
 var permissions = map[string][]string{
 	"postCallEvent": {permEvents},
 
+	"createWebhook":         {permAdmin},
+	"listWebhooks":          {permAdmin},
+	"getWebhook":            {permAdmin},
+	"updateWebhook":         {permAdmin},
+	"deleteWebhook":         {permAdmin},
+	"listWebhookDeliveries": {permAdmin},
+
 	"createApiKey": {permAdmin},
 	"listApiKeys":  {permAdmin},
 	"revokeApiKey": {permAdmin},
@@ -62,4 +69,21 @@ var permissions = map[string][]string{
 	"getCollectPlan":    {permAdmin},
 	"deleteCollectPlan": {permAdmin},
 	"getCollectPlanJob": {permAdmin},
+
+	"createUContactUser":     {permAdmin},
+	"listUContactUsers":      {permAdmin},
+	"getUContactUser":        {permAdmin},
+	"deleteUContactUser":     {permAdmin},
+	"createUContactCampaign": {permAdmin},
+	"listUContactCampaigns":  {permAdmin},
+	"deleteUContactCampaign": {permAdmin},
+
+	"createAccoladesAccount": {permAdmin},
+	"listAccoladesAccounts":  {permAdmin},
+	"getAccoladesAccount":    {permAdmin},
+	"deleteAccoladesAccount": {permAdmin},
+	"createAccoladesAgent":   {permAdmin},
+	"listAccoladesAgents":    {permAdmin},
+	"getAccoladesAgent":      {permAdmin},
+	"deleteAccoladesAgent":   {permAdmin},
 }

@@ -1,5 +1,6 @@
-// Package platform implements Switchboard's own contract in openapi/platform.yaml: health, API keys,
-// do-not-call lists, and Collect! databases and operators (call events answer 501 until they are built).
+// Package platform implements Switchboard's own contract in openapi/platform.yaml: health, call events in
+// (published on the call-event stream) and the webhooks that send them out, API keys, do-not-call lists,
+// and Collect! databases and operators.
 package platform
 
 import (
@@ -14,6 +15,7 @@ import (
 	"switchboard/auth"
 	"switchboard/gen/platformapi"
 	"switchboard/models"
+	"switchboard/models/events"
 	"switchboard/server"
 )
 
@@ -24,6 +26,7 @@ type Handler struct {
 	tokens  *auth.Tokens
 	version string
 	region  string
+	events  events.Publisher
 }
 
 var (
@@ -39,11 +42,13 @@ type Config struct {
 	// Region reads national phone numbers of do-not-call lists (PHONE_DEFAULT_REGION, an ISO country
 	// code); empty: only E.164 numbers are accepted.
 	Region string
+	// Events publishes the call events of POST /call-events (nil: that operation answers 503).
+	Events events.Publisher
 }
 
 // New builds the platform API.
 func New(c Config) *Handler {
-	return &Handler{db: c.DB, tokens: c.Tokens, version: c.Version, region: c.Region}
+	return &Handler{db: c.DB, tokens: c.Tokens, version: c.Version, region: c.Region, events: c.Events}
 }
 
 // Name is the contract's name and mount prefix.

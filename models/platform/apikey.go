@@ -14,10 +14,12 @@ import (
 	"switchboard/models"
 )
 
-// Key scopes: admin opens every platform operation, events only the publishing of call events.
+// Key scopes: admin opens every platform operation (and the CIM API), events only the publishing of call
+// events, cim only the Expertflow CIM API (handlers/cim).
 const (
 	ScopeAdmin  = "admin"
 	ScopeEvents = "events"
+	ScopeCIM    = "cim"
 )
 
 // APIKey is a row of api_keys (migration step 15). Times are unix seconds.
@@ -47,8 +49,8 @@ func CreateAPIKey(ctx context.Context, db *gorm.DB, name, scope string) (*APIKey
 	if name == "" || utf8.RuneCountInString(name) > 64 {
 		return nil, "", models.Errorf(models.Invalid, "a key's name must have 1 to 64 characters")
 	}
-	if scope != ScopeAdmin && scope != ScopeEvents {
-		return nil, "", models.Errorf(models.Invalid, "scope %q: want %s or %s", scope, ScopeAdmin, ScopeEvents)
+	if scope != ScopeAdmin && scope != ScopeEvents && scope != ScopeCIM {
+		return nil, "", models.Errorf(models.Invalid, "scope %q: want %s, %s or %s", scope, ScopeAdmin, ScopeEvents, ScopeCIM)
 	}
 	key, prefix, hash, err := auth.NewAPIKey()
 	if err != nil {

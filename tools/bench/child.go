@@ -76,12 +76,15 @@ type store struct {
 // child runs one measurement and prints its result as one JSON line on stdout.
 func child(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends, campaign, pacing, prepare or share")
+		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends, campaign, pacing, prepare, events or share")
 		return 2
 	}
 	kind := args[0]
 	if kind == "share" { // a node on the parent's store, not a store of its own
 		return shareNode(args[1:])
+	}
+	if kind == "sockets-client" { // the clients of the sockets part, no store
+		return socketsClient(args[1:])
 	}
 	fs := flag.NewFlagSet("bench -child "+kind, flag.ContinueOnError)
 	kindOfStore := fs.String("store", "sqlite", "sqlite or postgres")
@@ -124,6 +127,10 @@ func child(args []string) int {
 		out, err = benchWriters(ctx, st, *rows, *file, *workers, time.Duration(*secs*float64(time.Second)))
 	case "pacing":
 		out, err = benchPacing(ctx, st)
+	case "events":
+		out, err = benchEvents(ctx, st, *rows, *workers, *mode)
+	case "sockets":
+		out, err = benchSockets(ctx, st, *mode, *rows)
 	case "prepare":
 		out, err = benchPrepare(ctx, st, *rows)
 	case "campaign", "sends":

@@ -2,12 +2,13 @@
 // measured in the same run: the ICTCore HTTP path against a bare echo handler (and a CPU profile of where
 // the difference goes), CSV import against psql's \copy of the same file, list pages against a keyset
 // page, concurrent single-contact creates during a long import against the same creates with no
-// import running, and transmissions sent through the zero-latency simulator against a bare claim loop. It asserts nothing; it prints. Each measurement runs in a child process (this binary
+// import running, transmissions sent through the zero-latency simulator against a bare claim loop, and call
+// events posted with every subscriber on against the same with none. It asserts nothing; it prints. Each measurement runs in a child process (this binary
 // re-executed with -child) so that every figure, peak RSS above all, starts from a clean process.
 //
 //	go run ./tools/bench                    # full run
 //	go run ./tools/bench -quick             # smoke run: 10k rows, 2k requests, short phases
-//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign, pacing, prepare)
+//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign, pacing, prepare, share, events, sockets)
 package main
 
 import (
@@ -43,7 +44,7 @@ const (
 )
 
 // parts is every -part value, in the order they run.
-var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing", "prepare", "share"}
+var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing", "prepare", "share", "events", "sockets"}
 
 type config struct {
 	rows     []int
@@ -309,6 +310,16 @@ func run(ctx context.Context, cfg config) error {
 				return fmt.Errorf("share: %w", err)
 			}
 			printShare(r)
+		}
+	}
+	if cfg.parts["events"] {
+		if err := runEvents(ctx, cfg, stores, common); err != nil {
+			return err
+		}
+	}
+	if cfg.parts["sockets"] {
+		if err := runSockets(ctx, stores, common); err != nil {
+			return err
 		}
 	}
 	fmt.Printf("total bench time %s\n", time.Since(start).Round(time.Second))
