@@ -49,6 +49,7 @@ var migrations = []migration{
 	{23, "uContact users, sessions, campaigns, calls, uploads, dispositions and SMS", migrateV23, nil},
 	{24, "Accolades accounts, agents and CRM connection leases", migrateV24, nil},
 	{25, "call events, webhook subscriptions and their delivery log", migrateV25, nil},
+	{26, "Collect! sessions remember their last rotated refresh token", migrateV26, nil},
 }
 
 type schemaMigration struct {

@@ -133,6 +133,9 @@ type ClientInterface interface {
 	// expired). The answer is the same as login's, with a new access token and a new refresh token; the old
 	// refresh token stops working (rotation). An unknown, expired or revoked refresh token, or a
 	// `x-collect-database` that differs from the token's database, answers 401.
+	// Switchboard: the refresh token a session rotated away last, presented again, has been traded
+	// already (replayed or stolen): it answers 401 and ends that session, so its current tokens stop
+	// working too and the operator logs in again.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -146,6 +149,9 @@ type ClientInterface interface {
 	// expired). The answer is the same as login's, with a new access token and a new refresh token; the old
 	// refresh token stops working (rotation). An unknown, expired or revoked refresh token, or a
 	// `x-collect-database` that differs from the token's database, answers 401.
+	// Switchboard: the refresh token a session rotated away last, presented again, has been traded
+	// already (replayed or stolen): it answers 401 and ends that session, so its current tokens stop
+	// working too and the operator logs in again.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -548,6 +554,9 @@ func (c *Client) Logout(ctx context.Context, params *LogoutParams, reqEditors ..
 // expired). The answer is the same as login's, with a new access token and a new refresh token; the old
 // refresh token stops working (rotation). An unknown, expired or revoked refresh token, or a
 // `x-collect-database` that differs from the token's database, answers 401.
+// Switchboard: the refresh token a session rotated away last, presented again, has been traded
+// already (replayed or stolen): it answers 401 and ends that session, so its current tokens stop
+// working too and the operator logs in again.
 //
 // Takes any type of body and a specified content type.
 //
@@ -571,6 +580,9 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, params *RefreshTokenP
 // expired). The answer is the same as login's, with a new access token and a new refresh token; the old
 // refresh token stops working (rotation). An unknown, expired or revoked refresh token, or a
 // `x-collect-database` that differs from the token's database, answers 401.
+// Switchboard: the refresh token a session rotated away last, presented again, has been traded
+// already (replayed or stolen): it answers 401 and ends that session, so its current tokens stop
+// working too and the operator logs in again.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2208,6 +2220,9 @@ type ClientWithResponsesInterface interface {
 	// expired). The answer is the same as login's, with a new access token and a new refresh token; the old
 	// refresh token stops working (rotation). An unknown, expired or revoked refresh token, or a
 	// `x-collect-database` that differs from the token's database, answers 401.
+	// Switchboard: the refresh token a session rotated away last, presented again, has been traded
+	// already (replayed or stolen): it answers 401 and ends that session, so its current tokens stop
+	// working too and the operator logs in again.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2221,6 +2236,9 @@ type ClientWithResponsesInterface interface {
 	// expired). The answer is the same as login's, with a new access token and a new refresh token; the old
 	// refresh token stops working (rotation). An unknown, expired or revoked refresh token, or a
 	// `x-collect-database` that differs from the token's database, answers 401.
+	// Switchboard: the refresh token a session rotated away last, presented again, has been traded
+	// already (replayed or stolen): it answers 401 and ends that session, so its current tokens stop
+	// working too and the operator logs in again.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4117,6 +4135,9 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, params *Lo
 // expired). The answer is the same as login's, with a new access token and a new refresh token; the old
 // refresh token stops working (rotation). An unknown, expired or revoked refresh token, or a
 // `x-collect-database` that differs from the token's database, answers 401.
+// Switchboard: the refresh token a session rotated away last, presented again, has been traded
+// already (replayed or stolen): it answers 401 and ends that session, so its current tokens stop
+// working too and the operator logs in again.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4136,6 +4157,9 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // expired). The answer is the same as login's, with a new access token and a new refresh token; the old
 // refresh token stops working (rotation). An unknown, expired or revoked refresh token, or a
 // `x-collect-database` that differs from the token's database, answers 401.
+// Switchboard: the refresh token a session rotated away last, presented again, has been traded
+// already (replayed or stolen): it answers 401 and ends that session, so its current tokens stop
+// working too and the operator logs in again.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -125,8 +125,7 @@ func TestRefresh(t *testing.T) {
 			second.Result.AccessToken == first.Result.AccessToken || second.Result.RefreshToken == first.Result.RefreshToken {
 			t.Fatalf("refresh: %d %s", r.Status, r.Body)
 		}
-		// Rotation: the old tokens stop working, the new ones work.
-		expectError(t, e.refresh(t, "cv_demodb", first.Result.RefreshToken), 401, "refresh token")
+		// Rotation: the old access token stops working, the new ones work (the old refresh token: below).
 		if s := e.probe(t, "cv_demodb", first.Result.AccessToken); s != 401 {
 			t.Fatalf("old access token after refresh: %d", s)
 		}
@@ -143,9 +142,23 @@ func TestRefresh(t *testing.T) {
 		expectError(t, e.refresh(t, "cv_demodb", second.Result.AccessToken), 401, "refresh token")
 		expectError(t, e.refresh(t, "cv_demodb", "crt_"+strings.Repeat("A", 43)), 401, "refresh token")
 		expectError(t, e.post(t, "/api/v1/auth/refresh", "cv_demodb", "", `{}`), 400, "refresh_token")
-		if r := e.refresh(t, "cv_demodb", second.Result.RefreshToken); r.Status != 200 {
+		r = e.refresh(t, "cv_demodb", second.Result.RefreshToken)
+		var third loginReply
+		r.JSON(t, &third)
+		if r.Status != 200 {
 			t.Fatalf("the refused attempts spoiled the session: %d %s", r.Status, r.Body)
 		}
+		// A refresh token already traded, presented again, is replayed or stolen: the session ends, its
+		// current tokens with it. Older ones are merely unknown.
+		expectError(t, e.refresh(t, "cv_demodb", first.Result.RefreshToken), 401, "invalid, expired or revoked")
+		if s := e.probe(t, "cv_demodb", third.Result.AccessToken); s != authed {
+			t.Fatalf("an older token ended the session: %d", s)
+		}
+		expectError(t, e.refresh(t, "cv_demodb", second.Result.RefreshToken), 401, "already used")
+		if s := e.probe(t, "cv_demodb", third.Result.AccessToken); s != 401 {
+			t.Fatalf("access token of a session whose refresh token was replayed: %d", s)
+		}
+		expectError(t, e.refresh(t, "cv_demodb", third.Result.RefreshToken), 401, "refresh token")
 	})
 }
 

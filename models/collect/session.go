@@ -36,6 +36,7 @@ type session struct {
 	OperatorID       int64
 	AccessHash       string
 	RefreshHash      string
+	PrevRefreshHash  string // the refresh token rotated away last: presented again, it ends the session
 	AccessExpiresAt  int64
 	RefreshExpiresAt int64
 	CreatedAt        int64
@@ -138,7 +139,10 @@ func (s *Sessions) Refresh(ctx context.Context, dbName, refreshToken string) (*O
 	if err != nil {
 		return nil, Tokens{}, err
 	}
-	if c == nil || c.expiresAt(refreshKind) <= now.Unix() {
+	if c == nil {
+		return nil, Tokens{}, s.replayed(ctx, old)
+	}
+	if c.expiresAt(refreshKind) <= now.Unix() {
 		return nil, Tokens{}, notAuthorized("invalid, expired or revoked refresh token")
 	}
 	if err := c.check(dbName); err != nil {
@@ -151,7 +155,7 @@ func (s *Sessions) Refresh(ctx context.Context, dbName, refreshToken string) (*O
 	var n int64
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := c.Scope().Query(ctx, tx, &session{}).Where("id = ? AND refresh_hash = ?", c.SessionID, old).
-			Updates(map[string]any{"access_hash": access, "refresh_hash": refresh,
+			Updates(map[string]any{"access_hash": access, "refresh_hash": refresh, "prev_refresh_hash": old,
 				"access_expires_at": now.Add(AccessTTL).Unix(), "refresh_expires_at": now.Add(RefreshTTL).Unix()})
 		n = res.RowsAffected
 		return res.Error
@@ -163,6 +167,20 @@ func (s *Sessions) Refresh(ctx context.Context, dbName, refreshToken string) (*O
 		return nil, Tokens{}, notAuthorized("invalid, expired or revoked refresh token")
 	}
 	return &c.Operator, toks, nil
+}
+
+// replayed answers the error of a refresh token no session holds. One a session rotated away last has been
+// traded already: presented again it is replayed or stolen, so the session ends (its current tokens stop
+// working on every node) and its operator logs in again, as OAuth's refresh-token rotation prescribes.
+func (s *Sessions) replayed(ctx context.Context, hash string) error {
+	res := s.db.WithContext(ctx).Where("prev_refresh_hash = ?", hash).Delete(&session{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected > 0 {
+		return notAuthorized("refresh token already used: the session is ended, log in again")
+	}
+	return notAuthorized("invalid, expired or revoked refresh token")
 }
 
 // Authenticate answers the caller an access token stands for, on a request to the database named dbName.
