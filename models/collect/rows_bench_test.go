@@ -13,37 +13,14 @@ import (
 // benchRows is the number of debtors BenchmarkListRows stores.
 const benchRows = 100_000
 
-// seedDebtors defines debtor in a new database and stores n debtors in bulk (one statement per field):
-// de_status cycles through 5 values, de_owing is rowid % 1000, de_name is "name<rowid>".
+// seedDebtors stores n debtors in a new database cv_bench (collect.SeedDebtors: de_status cycles through
+// 5 values, de_owing is rowid % 1000, de_name is "name<rowid>").
 func seedDebtors(tb testing.TB, db *gorm.DB, n int) (collect.Scope, *collect.RecordDef) {
-	ctx := context.Background()
-	d, err := collect.CreateDatabase(ctx, db, "cv_bench")
+	s, def, err := collect.SeedDebtors(context.Background(), db, "cv_bench", n)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	def, err := collect.CreateRecordDef(ctx, db, d.Scope(), collect.RecordDefInput{Name: "debtor", RowIDField: "de_rowid",
-		Fields: []collect.FieldInput{{Name: "de_name", Type: "text"}, {Name: "de_status", Type: "text"}, {Name: "de_owing", Type: "number"}}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		if err := db.Exec(q, args...).Error; err != nil {
-			tb.Fatal(err)
-		}
-	}
-	exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		INSERT INTO collect_rows (id, database_id, record_id, created_at, updated_at) SELECT i, ?, ?, 0, 0 FROM n`, n, d.ID, def.ID)
-	fields := map[string]string{
-		"de_name":   `'name' || CAST(id AS TEXT), NULL`,
-		"de_status": `CASE id % 5 WHEN 0 THEN 'NEW' WHEN 1 THEN 'ACT' WHEN 2 THEN 'PAID' WHEN 3 THEN 'HOLD' ELSE 'CLOSED' END, NULL`,
-		"de_owing":  `CAST(id % 1000 AS TEXT), id % 1000`,
-	}
-	for name, expr := range fields {
-		exec(`INSERT INTO collect_values (row_id, field_id, database_id, text_value, num_value) SELECT id, ?, ?, `+expr+
-			` FROM collect_rows WHERE record_id = ?`, def.Field(name).ID, d.ID, def.ID)
-	}
-	exec("ANALYZE")
-	return d.Scope(), def
+	return s, def
 }
 
 // BenchmarkListRows measures one page (limit 100, with numRecords) of 100k debtors, unfiltered and

@@ -76,7 +76,7 @@ type store struct {
 // child runs one measurement and prints its result as one JSON line on stdout.
 func child(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends, campaign, pacing, prepare, events or share")
+		fmt.Fprintln(os.Stderr, "bench -child: want http, profile, import, writers, sends, campaign, pacing, prepare, events, sockets, collect or share")
 		return 2
 	}
 	kind := args[0]
@@ -94,6 +94,7 @@ func child(args []string) int {
 	warmup := fs.Int("warmup", 2000, "")
 	workers := fs.Int("workers", 8, "")
 	rows := fs.Int("rows", 0, "")
+	conns := fs.Int("conns", 0, "collect: operator WebSockets")
 	mode := fs.String("mode", "http", "http, direct or copy")
 	file := fs.String("file", "", "CSV file (import, writers)")
 	secs := fs.Float64("secs", 5, "profile: seconds per handler; writers: seconds of each idle phase")
@@ -133,6 +134,8 @@ func child(args []string) int {
 		out, err = benchSockets(ctx, st, *mode, *rows)
 	case "prepare":
 		out, err = benchPrepare(ctx, st, *rows)
+	case "collect":
+		out, err = benchCollect(ctx, st, *rows, *conns, *requests, *warmup, *workers)
 	case "campaign", "sends":
 		// BENCH_CPUPROFILE=FILE profiles the child (a look inside the figure; the bench prints none).
 		if f := os.Getenv("BENCH_CPUPROFILE"); f != "" {
@@ -537,9 +540,10 @@ func writeCSV(path string, n int) error {
 
 // apiClient speaks to the ICTCore API of a bench server.
 type apiClient struct {
-	base  string
-	http  *http.Client
-	token string
+	base   string
+	http   *http.Client
+	token  string
+	header http.Header // sent with every request (Collect!'s x-collect-database)
 }
 
 func (c *apiClient) login() error {
@@ -609,6 +613,9 @@ func (c *apiClient) send(method, path, ct string, body io.Reader, size int64, ou
 	}
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

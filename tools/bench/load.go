@@ -21,6 +21,7 @@ type loadStats struct {
 // Both handlers of a comparison use their own loader built the same way.
 type loader struct {
 	url, token string
+	header     http.Header // sent with every request besides Authorization (Collect!'s x-collect-database)
 	workers    int
 	client     *http.Client
 	lat        []time.Duration
@@ -104,6 +105,9 @@ func (l *loader) get() error {
 	req, err := http.NewRequest(http.MethodGet, l.url, nil)
 	if err != nil {
 		return err
+	}
+	for k, v := range l.header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+l.token)
 	resp, err := l.client.Do(req)

@@ -3,12 +3,13 @@
 // the difference goes), CSV import against psql's \copy of the same file, list pages against a keyset
 // page, concurrent single-contact creates during a long import against the same creates with no
 // import running, transmissions sent through the zero-latency simulator against a bare claim loop, and call
-// events posted with every subscriber on against the same with none. It asserts nothing; it prints. Each measurement runs in a child process (this binary
+// events posted with every subscriber on against the same with none, and Collect!'s row read, filtered page and
+// prompt sockets (issue 9) against ICTCore's contact read, the unfiltered page and one operator alone. It asserts nothing; it prints. Each measurement runs in a child process (this binary
 // re-executed with -child) so that every figure, peak RSS above all, starts from a clean process.
 //
 //	go run ./tools/bench                    # full run
 //	go run ./tools/bench -quick             # smoke run: 10k rows, 2k requests, short phases
-//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign, pacing, prepare, share, events, sockets)
+//	go run ./tools/bench -part http,profile # some parts only (http, profile, csv, lists, writers, sends, campaign, pacing, prepare, share, events, sockets, collect)
 package main
 
 import (
@@ -44,7 +45,7 @@ const (
 )
 
 // parts is every -part value, in the order they run.
-var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing", "prepare", "share", "events", "sockets"}
+var parts = []string{"http", "profile", "csv", "lists", "writers", "sends", "campaign", "pacing", "prepare", "share", "events", "sockets", "collect"}
 
 type config struct {
 	rows     []int
@@ -66,6 +67,8 @@ type config struct {
 	sends, senders, campaign int
 	// share: the campaign's contacts, queue workers per node.
 	share, shareWorkers int
+	// collect: debtors seeded, operator WebSockets each running a plan at once.
+	collectRows, collectConns int
 }
 
 func main() {
@@ -74,7 +77,7 @@ func main() {
 	}
 	var (
 		cfg   config
-		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests, 2 s profiles, 1 s idle phases, 2k sends, a 5k campaign (overrides -rows, -requests, -profile-secs, -writers-idle, -writers-rows, -sends, -campaign)")
+		quick = flag.Bool("quick", false, "smoke run: 10k rows, 2k requests, 2 s profiles, 1 s idle phases, 2k sends, a 5k campaign, 10k debtors and 100 plan sockets (overrides -rows, -requests, -profile-secs, -writers-idle, -writers-rows, -sends, -campaign, -collect-rows, -collect-conns)")
 		rows  = flag.String("rows", "100000,1000000", "comma-separated sizes: CSV imports (csv, lists) and campaign groups (prepare)")
 		part  = flag.String("part", "all", "what to run: all, or a comma-separated list of "+strings.Join(parts, ", "))
 	)
@@ -92,6 +95,8 @@ func main() {
 	flag.IntVar(&cfg.campaign, "campaign", 100_000, "campaign: contacts of the campaign")
 	flag.IntVar(&cfg.share, "share", 20_000, "share: contacts of the campaign one node and then two run")
 	flag.IntVar(&cfg.shareWorkers, "share-workers", 2, "share: queue workers per node")
+	flag.IntVar(&cfg.collectRows, "collect-rows", 100_000, "collect: debtors seeded (row read and pages)")
+	flag.IntVar(&cfg.collectConns, "collect-conns", 1_000, "collect: operator WebSockets, each answering a two-prompt plan, all started at once")
 	flag.Parse()
 	var err error
 	if cfg.rows, err = parseRows(*rows); err != nil {
@@ -108,6 +113,7 @@ func main() {
 		cfg.sends = 2_000
 		cfg.campaign = 5_000
 		cfg.share = 2_000
+		cfg.collectRows, cfg.collectConns = 10_000, 100
 	}
 	cfg.warmup = max(cfg.requests/10, 100)
 	// Interrupts cancel the children and still drop the bench database.
@@ -319,6 +325,11 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.parts["sockets"] {
 		if err := runSockets(ctx, stores, common); err != nil {
+			return err
+		}
+	}
+	if cfg.parts["collect"] {
+		if err := runCollect(ctx, cfg, stores, common); err != nil {
 			return err
 		}
 	}
