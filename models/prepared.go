@@ -80,3 +80,13 @@ func forgetStatements(pool *sql.DB) {
 		}
 	}
 }
+
+// Query is QueryRow for a fixed read of several rows: the statement prepared once per pool.
+func Query(ctx context.Context, db *gorm.DB, query string, args ...any) (*sql.Rows, error) {
+	if pool, ok := db.Statement.ConnPool.(*sql.DB); ok {
+		if st, err := prepared(ctx, pool, query); err == nil {
+			return st.QueryContext(ctx, args...)
+		}
+	}
+	return db.Statement.ConnPool.QueryContext(ctx, query, args...)
+}

@@ -30,6 +30,7 @@ type Handler struct {
 	blobs    blob.Store // uploaded files (files.go)
 	fileMax  int64      // largest uploaded file, bytes
 	prompts  *prompts   // the WebSocket and the contact plans' pending prompts (socket.go, plans.go)
+	defs     *collect.DefCache
 }
 
 var (
@@ -55,7 +56,7 @@ const DefaultFileMax = 20 << 20
 
 // New builds the Collect! API.
 func New(c Config) *Handler {
-	h := &Handler{db: c.DB, sessions: collect.NewSessions(c.DB, c.Logins, c.Clock), blobs: c.Blobs, fileMax: c.FileMax}
+	h := &Handler{db: c.DB, sessions: collect.NewSessions(c.DB, c.Logins, c.Clock), blobs: c.Blobs, fileMax: c.FileMax, defs: collect.NewDefCache()}
 	h.prompts = newPrompts(c.PromptTimeout)
 	if h.fileMax == 0 {
 		h.fileMax = DefaultFileMax

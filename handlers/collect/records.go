@@ -58,11 +58,7 @@ func (h *Handler) ListRecords(ctx context.Context, req collectapi.ListRecordsReq
 
 // GetRecord (GET /api/v1/collect/data/{record}/{rowid}).
 func (h *Handler) GetRecord(ctx context.Context, req collectapi.GetRecordRequestObject) (collectapi.GetRecordResponseObject, error) {
-	s, d, err := h.record(ctx, req.Record)
-	if err != nil {
-		return nil, err
-	}
-	data, err := collect.GetRow(ctx, h.db, s, d, req.Rowid, convert.Deref(req.Params.Fields))
+	d, data, err := h.defs.GetRowCached(ctx, h.db, scopeOf(ctx), req.Record, req.Rowid, convert.Deref(req.Params.Fields))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -72,6 +73,16 @@ func (FieldDef) TableName() string { return "collect_field_defs" }
 func (d *RecordDef) Field(name string) *FieldDef {
 	for i := range d.Fields {
 		if d.Fields[i].Name == name {
+			return &d.Fields[i]
+		}
+	}
+	return nil
+}
+
+// fieldByID answers the definition's field with that id, nil when it has none.
+func (d *RecordDef) fieldByID(id int64) *FieldDef {
+	for i := range d.Fields {
+		if d.Fields[i].ID == id {
 			return &d.Fields[i]
 		}
 	}
@@ -230,6 +241,55 @@ func GetRecordDef(ctx context.Context, db *gorm.DB, s Scope, id int64) (*RecordD
 		return nil, err
 	}
 	return &d, loadFields(ctx, db, s, &d)
+}
+
+// DefCache keeps record definitions by database and name for the reads of one row, the operation a client
+// repeats most, which can tell a stale entry: definitions are created and deleted whole, never changed, and
+// one that has rows cannot be deleted, so a row found under a cached definition is that definition's, and a
+// row not found sends the reader back to the store (GetRowCached). Other operations read the store.
+type DefCache struct {
+	mu   sync.RWMutex
+	defs map[defKey]*RecordDef
+}
+
+type defKey struct {
+	database int64
+	name     string
+}
+
+// maxCachedDefs bounds a DefCache; past it the cache starts afresh.
+const maxCachedDefs = 4096
+
+// NewDefCache builds an empty cache.
+func NewDefCache() *DefCache { return &DefCache{defs: map[defKey]*RecordDef{}} }
+
+// GetRowCached is GetRow of record name's row id through the cache, answering the definition too.
+func (c *DefCache) GetRowCached(ctx context.Context, db *gorm.DB, s Scope, name string, id int64, fields string) (*RecordDef, Data, error) {
+	key := defKey{s.DatabaseID, name}
+	c.mu.RLock()
+	d := c.defs[key]
+	c.mu.RUnlock()
+	if d != nil {
+		data, err := GetRow(ctx, db, s, d, id, fields)
+		if models.KindOf(err) != models.NotFound {
+			return d, data, err
+		}
+		c.mu.Lock()
+		delete(c.defs, key) // perhaps deleted and made again: ask the store
+		c.mu.Unlock()
+	}
+	d, err := FindRecordDef(ctx, db, s, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.mu.Lock()
+	if len(c.defs) >= maxCachedDefs {
+		c.defs = map[defKey]*RecordDef{}
+	}
+	c.defs[key] = d
+	c.mu.Unlock()
+	data, err := GetRow(ctx, db, s, d, id, fields)
+	return d, data, err
 }
 
 // FindRecordDef loads the scope's definition of record name (NotFound: "record … not found").

@@ -454,15 +454,53 @@ func GetRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, id int64, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := takeRow(ctx, db, s, d, id, ""); err != nil {
-		return nil, err
+	// The row and its values in one fixed query: the row's own line comes back even without values.
+	query := getRowSQL
+	if models.IsPostgres(db) {
+		query = getRowPG
 	}
-	rows, err := loadRows(ctx, db, s, d, []int64{id}, keep)
+	rows, err := models.Query(ctx, db.WithContext(ctx), query, s.DatabaseID, id, d.ID)
 	if err != nil {
 		return nil, err
 	}
-	return rows[0], nil
+	defer rows.Close()
+	type fieldValue struct {
+		field *int64
+		text  *string
+	}
+	var vals []fieldValue
+	for rows.Next() {
+		var v fieldValue
+		if err := rows.Scan(&v.field, &v.text); err != nil {
+			return nil, err
+		}
+		vals = append(vals, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(vals) == 0 {
+		return nil, models.Errorf(models.NotFound, "%s %d not found", d.Name, id)
+	}
+	out := Data{d.RowIDField: strconv.FormatInt(id, 10)}
+	for _, v := range vals {
+		if v.field == nil {
+			continue
+		}
+		if f := d.fieldByID(*v.field); f != nil && (keep == nil || keep[f.Name]) {
+			out[f.Name] = *v.text
+		}
+	}
+	return out, nil
 }
+
+// getRowSQL reads one row's values by database, rowid and record (GetRow); getRowPG spells it for Postgres.
+const (
+	getRowSQL = `SELECT v.field_id, v.text_value FROM collect_rows r LEFT JOIN collect_values v ON v.row_id = r.id
+		WHERE r.database_id = ? AND r.id = ? AND r.record_id = ?`
+	getRowPG = `SELECT v.field_id, v.text_value FROM collect_rows r LEFT JOIN collect_values v ON v.row_id = r.id
+		WHERE r.database_id = $1 AND r.id = $2 AND r.record_id = $3`
+)
 
 // parentLink is the condition "the sub-record's parent field holds rowid".
 func parentLink(sub *RecordDef, rowid int64) *cond {

@@ -3,7 +3,9 @@ package collect
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"time"
 
@@ -272,34 +274,38 @@ func (f *found) check(dbName string) error {
 // operator, in one query; nil when there is none. This lookup is what establishes a request's Scope, so it
 // is the one Collect! query that does not start from one.
 func (s *Sessions) caller(ctx context.Context, column, hash string) (*found, error) {
-	var row struct {
-		SessionID, DatabaseID, OperatorID int64
-		AccessExpiresAt, RefreshExpiresAt int64
-		DatabaseName                      string
-		DatabaseCreatedAt                 int64
-		Operator                          Operator `gorm:"embedded;embeddedPrefix:o_"`
+	query := callerByAccess
+	if column == "refresh_hash" {
+		query = callerByRefresh
 	}
-	res := s.db.WithContext(ctx).Raw(`SELECT s.id AS session_id, s.database_id, s.operator_id, s.access_expires_at,
-		s.refresh_expires_at, d.name AS database_name, d.created_at AS database_created_at,
-		o.id AS o_id, o.database_id AS o_database_id, o.op_id AS o_op_id, o.op_name AS o_op_name,
-		o.op_level AS o_op_level, o.op_function AS o_op_function, o.active AS o_active,
-		o.created_at AS o_created_at, o.updated_at AS o_updated_at
-		FROM collect_sessions s
-		JOIN collect_databases d ON d.id = s.database_id
-		JOIN collect_operators o ON o.id = s.operator_id AND o.database_id = s.database_id
-		WHERE s.`+column+` = ?`, hash).Scan(&row)
-	if res.Error != nil {
-		return nil, res.Error
+	if models.IsPostgres(s.db) {
+		query = strings.Replace(query, "?", "$1", 1)
 	}
-	if res.RowsAffected == 0 {
+	var f found
+	o := &f.Operator
+	err := models.ScanRow(ctx, s.db.WithContext(ctx), query, []any{hash}, &f.SessionID, &f.Database.ID, &f.accessExp, &f.refreshExp,
+		&f.Database.Name, &f.Database.CreatedAt, &o.ID, &o.DatabaseID, &o.OpID, &o.OpName, &o.OpLevel, &o.OpFunction,
+		&o.Active, &o.CreatedAt, &o.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return &found{
-		Caller: Caller{Operator: row.Operator, SessionID: row.SessionID,
-			Database: Database{ID: row.DatabaseID, Name: row.DatabaseName, CreatedAt: row.DatabaseCreatedAt}},
-		accessExp: row.AccessExpiresAt, refreshExp: row.RefreshExpiresAt,
-	}, nil
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
 }
+
+// The session lookups of every authenticated request, fixed statements (models.ScanRow: prepared once, on
+// Postgres read on pgx directly): the session, its database and its operator in one round trip.
+const (
+	callerSelect = `SELECT s.id, s.database_id, s.access_expires_at, s.refresh_expires_at, d.name, d.created_at,
+		o.id, o.database_id, o.op_id, o.op_name, o.op_level, o.op_function, o.active, o.created_at, o.updated_at
+		FROM collect_sessions s
+		JOIN collect_databases d ON d.id = s.database_id
+		JOIN collect_operators o ON o.id = s.operator_id AND o.database_id = s.database_id`
+	callerByAccess  = callerSelect + ` WHERE s.access_hash = ?`
+	callerByRefresh = callerSelect + ` WHERE s.refresh_hash = ?`
+)
 
 // newTokens answers a fresh pair of tokens and their hashes.
 func newTokens() (t Tokens, accessHash, refreshHash string, err error) {
