@@ -79,6 +79,9 @@ type Options struct {
 	// Webhooks tunes the webhook deliveries (timeout, attempts, backoff, attempts at once per endpoint);
 	// DB, Queue and Log are filled in.
 	Webhooks webhooks.Config
+	// EventRetention is how long call events and webhook delivery attempts are kept (one node deletes older
+	// ones every hour); 0: webhooks.DefaultRetention; negative: forever.
+	EventRetention time.Duration
 	// Relay tunes how a node on Postgres hears the other nodes' call events (reconnect backoff).
 	Relay realtime.RelayOptions
 }
@@ -215,6 +218,11 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 	wh := o.Webhooks
 	wh.DB, wh.Queue, wh.Log = o.DB, q, o.Log
 	hooks := webhooks.New(wh)
+	retention := o.EventRetention
+	if retention == 0 {
+		retention = webhooks.DefaultRetention
+	}
+	webhooks.KeepFor(o.DB, q, o.Log, retention)
 	pub := events.NewRecorder(events.Config{DB: o.DB, Sinks: []events.Sink{hooks.Sink, cimcalls.RecordCall}, Local: bus.Deliver})
 	sender, err := delivery.New(delivery.Config{DB: o.DB, Blobs: blobs, Queue: q, Log: o.Log, Sim: o.Sim,
 		Schedules: scheds, Region: o.PhoneRegion, Events: pub,

@@ -50,6 +50,7 @@ var migrations = []migration{
 	{24, "Accolades accounts, agents and CRM connection leases", migrateV24, nil},
 	{25, "call events, webhook subscriptions and their delivery log", migrateV25, nil},
 	{26, "Collect! sessions remember their last rotated refresh token", migrateV26, nil},
+	{27, "webhook delivery attempts by time, for retention", migrateV27, nil},
 }
 
 type schemaMigration struct {

@@ -78,6 +78,8 @@ type Queue struct {
 		StopAndCancel(context.Context) error
 	}
 	pool *pgxpool.Pool // Postgres: the working client's own pool
+
+	periodic []*river.PeriodicJob // registered by Every before Start
 }
 
 // New answers a queue over the store db; register workers, then Start it.
@@ -98,6 +100,13 @@ func New(db *gorm.DB, cfg Config) *Queue {
 		cfg.RescueAfter = DefaultRescueAfter
 	}
 	return &Queue{db: db, cfg: cfg, workers: river.NewWorkers()}
+}
+
+// Every has a job of the kind args makes inserted every interval, and once at Start, by one node of the
+// deployment (River's elected leader), from Start on. Register it, like its worker, before Start.
+func (q *Queue) Every(interval time.Duration, args func() river.JobArgs) {
+	q.periodic = append(q.periodic, river.NewPeriodicJob(river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) { return args(), nil }, &river.PeriodicJobOpts{RunOnStart: true}))
 }
 
 // Workers is the bundle the kinds of work add their workers to (river.AddWorker), before Start.
@@ -128,6 +137,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		FetchCooldown:        q.cfg.FetchCooldown,
 		JobTimeout:           q.cfg.JobTimeout,
 		RescueStuckJobsAfter: q.cfg.RescueAfter,
+		PeriodicJobs:         q.periodic,
 	}
 	ctx = context.WithoutCancel(ctx)
 	if !models.IsPostgres(q.db) {

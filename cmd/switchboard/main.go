@@ -37,6 +37,7 @@ import (
 	"switchboard/models/platform"
 	"switchboard/queue"
 	"switchboard/server"
+	"switchboard/webhooks"
 )
 
 var version = "dev"
@@ -116,8 +117,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("SCHEDULE_TIME_ZONE: %w", err)
 	}
+	retention := webhooks.DefaultRetention
+	if v := getenv("CALL_EVENT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 0 {
+			return fmt.Errorf("CALL_EVENT_RETENTION_DAYS: want a number of days (0: keep forever), got %q", v)
+		}
+		retention = time.Duration(days) * 24 * time.Hour
+		if days == 0 {
+			retention = -1
+		}
+	}
 	svc, err := app.Build(ctx, app.Options{DB: db, Log: log, Secret: getenv("SWITCHBOARD_SECRET"), Limits: limits, Logins: logins, Version: version,
-		BareCreateIDs: bareIDs, ScheduleZone: zone, PhoneRegion: strings.ToUpper(getenv("PHONE_DEFAULT_REGION")),
+		EventRetention: retention,
+		BareCreateIDs:  bareIDs, ScheduleZone: zone, PhoneRegion: strings.ToUpper(getenv("PHONE_DEFAULT_REGION")),
 		BlobDir: getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
 		RetryDelay:    time.Duration(envInt(getenv, "RETRY_DELAY", 0)) * time.Second,
 		RetryMaxDelay: time.Duration(envInt(getenv, "RETRY_MAX_DELAY", 0)) * time.Second,
