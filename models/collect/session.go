@@ -274,12 +274,13 @@ func (f *found) check(dbName string) error {
 // operator, in one query; nil when there is none. This lookup is what establishes a request's Scope, so it
 // is the one Collect! query that does not start from one.
 func (s *Sessions) caller(ctx context.Context, column, hash string) (*found, error) {
-	query := callerByAccess
+	queries := callerByAccess
 	if column == "refresh_hash" {
-		query = callerByRefresh
+		queries = callerByRefresh
 	}
+	query := queries[0]
 	if models.IsPostgres(s.db) {
-		query = strings.Replace(query, "?", "$1", 1)
+		query = queries[1]
 	}
 	var f found
 	o := &f.Operator
@@ -303,8 +304,12 @@ const (
 		FROM collect_sessions s
 		JOIN collect_databases d ON d.id = s.database_id
 		JOIN collect_operators o ON o.id = s.operator_id AND o.database_id = s.database_id`
-	callerByAccess  = callerSelect + ` WHERE s.access_hash = ?`
-	callerByRefresh = callerSelect + ` WHERE s.refresh_hash = ?`
+)
+
+// callerByAccess and callerByRefresh spell each lookup for SQLite and for Postgres, fixed once.
+var (
+	callerByAccess  = [2]string{callerSelect + ` WHERE s.access_hash = ?`, callerSelect + ` WHERE s.access_hash = $1`}
+	callerByRefresh = [2]string{callerSelect + ` WHERE s.refresh_hash = ?`, callerSelect + ` WHERE s.refresh_hash = $1`}
 )
 
 // newTokens answers a fresh pair of tokens and their hashes.
