@@ -229,6 +229,12 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner any, p Handler
 func (h *Hub) write(ctx context.Context, c *Conn) {
 	tick := time.NewTicker(h.opts.PingInterval)
 	defer tick.Stop()
+	// One timer bounds every message's write: a client that does not take it within PongTimeout is cut
+	// off. A context deadline per message would cost a timer and an AfterFunc registration each, which a
+	// burst to thousands of clients feels; writes without a deadline cost neither.
+	stuck := time.AfterFunc(time.Hour, func() { _ = c.ws.CloseNow() })
+	stuck.Stop()
+	defer stuck.Stop()
 	for {
 		select {
 		case <-c.done:
@@ -246,9 +252,9 @@ func (h *Hub) write(ctx context.Context, c *Conn) {
 			cancel()
 			return
 		case msg := <-c.send:
-			wctx, cancel := context.WithTimeout(ctx, h.opts.PongTimeout)
-			err := c.ws.Write(wctx, websocket.MessageText, msg)
-			cancel()
+			stuck.Reset(h.opts.PongTimeout)
+			err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+			stuck.Stop()
 			if err != nil {
 				c.Close(websocket.StatusInternalError, "write failed")
 			}

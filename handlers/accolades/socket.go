@@ -262,7 +262,9 @@ func (h *Handler) authenticate(s *session, crm string) {
 		return
 	}
 	s.mu.Lock()
-	s.authed, s.leasedAt = true, now
+	// The lease counts as taken once Acquire has committed, not when it began: a heartbeat whose renewal
+	// started in between does not see it, and must not judge this connection by it.
+	s.authed, s.leasedAt = true, time.Now()
 	if s.timer != nil {
 		s.timer.Stop()
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"gorm.io/gorm"
 
 	"switchboard/apitest"
 	"switchboard/handlers/accolades"
@@ -322,6 +324,59 @@ func TestAgentDeleted(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // a few heartbeats: bob's lease is renewed, bob stays
 		other.quiet(t)
 		n.connect(t).authFails(t, s.ana.CrmID, "ID_NOT_FOUND")
+	})
+}
+
+// TestAuthDuringRenewal: a renewal that read the node's leases while a CRM's lease was being taken does not
+// end that connection. The store's callbacks line the race up: the lease's insert waits until a renewal
+// that began after it has read the leases, and that renewal waits until the CRM holds authSucces.
+func TestAuthDuringRenewal(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		n := newNode(t, kind, nil, accolades.Config{LeaseRenew: 10 * time.Millisecond})
+		s := n.seed(t)
+		n.connect(t).auth(t, s.bob.CrmID) // the heartbeat runs from here on
+		var (
+			armed     atomic.Bool
+			renewal   atomic.Int32 // 1: a renewal began after the insert was held; 2: it read the leases
+			inserting = make(chan struct{})
+			selected  = make(chan struct{})
+			answered  = make(chan struct{})
+		)
+		leases := func(d *gorm.DB) bool { return d.Statement.Table == "accolades_leases" }
+		cb := n.DB.Callback()
+		must := func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(cb.Raw().Before("gorm:raw").Register("test:lease-insert", func(d *gorm.DB) {
+			if armed.CompareAndSwap(true, false) && strings.Contains(d.Statement.SQL.String(), "INSERT INTO accolades_leases") {
+				close(inserting)
+				<-selected
+			}
+		}))
+		must(cb.Update().After("gorm:update").Register("test:renew-update", func(d *gorm.DB) {
+			select {
+			case <-inserting:
+				if leases(d) {
+					renewal.CompareAndSwap(0, 1)
+				}
+			default:
+			}
+		}))
+		must(cb.Query().After("gorm:query").Register("test:renew-select", func(d *gorm.DB) {
+			if leases(d) && renewal.CompareAndSwap(1, 2) {
+				close(selected)
+				<-answered
+			}
+		}))
+		armed.Store(true)
+		ana := n.connect(t)
+		ana.auth(t, s.ana.CrmID)
+		close(answered)
+		time.Sleep(100 * time.Millisecond) // the racing renewal's verdict, and a few more renewals
+		ana.quiet(t)
 	})
 }
 
