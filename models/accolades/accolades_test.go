@@ -45,6 +45,17 @@ func TestCallID(t *testing.T) {
 	if got := accolades.CallID("1608743891.1344"); got != "1608743891.1344" {
 		t.Fatalf("CallID kept nothing: %q", got)
 	}
+	for _, kept := range []string{"1.1", "12345678901234567890.12345678901"} {
+		if got := accolades.CallID(kept); got != kept {
+			t.Errorf("CallID(%q) = %q, want it kept", kept, got)
+		}
+	}
+	for _, mapped := range []string{"", ".", "1.", ".1", "1608743891", "1608743891.1344.5", "123456789012345678901.1",
+		"1.123456789012", "16087x3891.1344", "-1.1", " 1.1"} {
+		if got := accolades.CallID(mapped); got == mapped {
+			t.Errorf("CallID(%q) kept it: not the document's number.number", mapped)
+		}
+	}
 	guid := "8f2d3c1e-5b6a-4c7d-9e8f-0a1b2c3d4e5f"
 	a, b := accolades.CallID(guid), accolades.CallID(guid)
 	if a != b || a == guid || accolades.CallID(guid+"x") == a {

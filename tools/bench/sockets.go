@@ -28,17 +28,19 @@ import (
 
 	"switchboard/handlers/accolades"
 	"switchboard/models/events"
+	"switchboard/realtime"
 	"switchboard/server"
 
 	model "switchboard/models/accolades"
 )
 
 // SOCKETS: socketsConns concurrent Accolades CRM WebSockets on one in-process server, its memory per
-// connection, and the latency of a burst of one incomingCall per connection from the listener (Deliver) to
-// the client's read, beside a bare coder/websocket server that accepts the same authRequest and pushes
-// from a queue of its own. The server runs in the measuring child and the clients in a second process (this
-// binary with -child sockets-client), so the memory is the server's alone and neither process needs more
-// than socketsConns file descriptors.
+// connection, and the latency of a burst of one incomingCall per connection from the node's call-event bus
+// (realtime.Bus, then the Accolades listener) to the client's read, beside a bare coder/websocket server
+// that accepts the same authRequest and hands its events from one intake queue to a queue per connection.
+// The server runs in the measuring child and the clients in a second process (this binary with -child
+// sockets-client), so the memory is the server's alone and neither process needs more than socketsConns
+// file descriptors.
 const (
 	socketsConns     = 10_000
 	socketsDialers   = 64 // clients connecting at once
@@ -172,12 +174,18 @@ func benchSockets(ctx context.Context, st *store, mode string, n int) (*socketsR
 		if handler, err = server.New(server.Config{DB: st.db, Log: log, APIs: []server.API{h}}); err != nil {
 			return nil, err
 		}
+		// The burst enters where every node's call events do: the node's bus (realtime.Bus, which the
+		// Publisher or the Postgres relay feed), whose delivery goroutine hands them to the Accolades listener.
+		bus := realtime.NewBus(log)
+		defer bus.Close()
+		defer bus.Subscribe(h.Deliver)()
 		push = func(i int) {
-			h.Deliver(events.CallEvent{UniqueID: strconv.FormatInt(time.Now().UnixNano(), 10) + "." + strconv.Itoa(i),
+			bus.Deliver(events.CallEvent{UniqueID: strconv.FormatInt(time.Now().UnixNano(), 10) + "." + strconv.Itoa(i),
 				Direction: events.Inbound, Phone: "0211234567", Agent: benchCrmID(i), State: events.Ringing})
 		}
 	case "bare":
-		b := &bareSockets{conns: map[string]chan []byte{}}
+		b := newBareSockets(n)
+		defer close(b.intake)
 		handler = b
 		push = func(i int) { b.push(i) }
 	default:
@@ -261,10 +269,33 @@ func seedSocketAgents(ctx context.Context, st *store, n int) error {
 }
 
 // bareSockets is the baseline: coder/websocket with nothing on top, answering authRequest and pushing
-// each connection's messages from a queue of its own, as a hand-written server would.
+// each connection's messages from a queue of its own, as a hand-written server would. Events come in as
+// the full server's do: onto one intake queue, which one goroutine hands out to the connections' queues.
 type bareSockets struct {
-	mu    sync.Mutex
-	conns map[string]chan []byte
+	mu     sync.Mutex
+	conns  map[string]chan []byte
+	intake chan bareEvent
+}
+
+type bareEvent struct {
+	crm string
+	msg []byte
+}
+
+func newBareSockets(n int) *bareSockets {
+	b := &bareSockets{conns: map[string]chan []byte{}, intake: make(chan bareEvent, n)}
+	go func() {
+		for e := range b.intake {
+			b.mu.Lock()
+			q := b.conns[e.crm]
+			b.mu.Unlock()
+			select {
+			case q <- e.msg:
+			default:
+			}
+		}
+	}()
+	return b
 }
 
 func (b *bareSockets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -303,15 +334,8 @@ func (b *bareSockets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *bareSockets) push(i int) {
-	b.mu.Lock()
-	q := b.conns[benchCrmID(i)]
-	b.mu.Unlock()
-	msg := []byte(`{"type":"incomingCall","phoneNumber":"0211234567","uniqueId":"` + strconv.FormatInt(time.Now().UnixNano(), 10) + "." +
-		strconv.Itoa(i) + `","callCenter":"no"}`)
-	select {
-	case q <- msg:
-	default:
-	}
+	b.intake <- bareEvent{benchCrmID(i), []byte(`{"type":"incomingCall","phoneNumber":"0211234567","uniqueId":"` +
+		strconv.FormatInt(time.Now().UnixNano(), 10) + "." + strconv.Itoa(i) + `","callCenter":"no"}`)}
 }
 
 // socketsClient is the client process: it opens n CRM connections (authRequest with benchCrmID(i)), prints
@@ -359,7 +383,9 @@ func socketsClient(args []string) int {
 	}
 	read := func(i int, c *websocket.Conn) {
 		for b := 0; ; b++ {
-			_, msg, err := c.Read(ctx)
+			// No deadline on the read: coder/websocket would register one per read, the instrument's cost
+			// in the burst; a burst that never completes times out below, and the process ends.
+			_, msg, err := c.Read(context.Background())
 			now := time.Now()
 			if err != nil {
 				if b < socketsBursts {
@@ -445,12 +471,14 @@ func printSockets(res []socketsResult) {
 	fmt.Printf("SOCKETS  %d concurrent CRM WebSockets on one in-process server; the clients run in a second process, and\n", socketsConns)
 	fmt.Printf("         each side raises RLIMIT_NOFILE to its hard limit. full = /accolades (echo, realtime hub, the Accolades\n")
 	fmt.Printf("         protocol; every authRequest checked against the store and leased); bare = coder/websocket alone,\n")
-	fmt.Printf("         answering the same authRequest and pushing from a queue per connection. Memory is the server\n")
-	fmt.Printf("         process's growth per connection (Go heap in use + goroutine stacks after GC, and VmRSS). A burst is\n")
-	fmt.Printf("         one incomingCall per connection, %d in a row, timed from the send (full: the listener,\n", socketsConns)
-	fmt.Printf("         Handler.Deliver) to the client's read; %d bursts a second apart on the same connections, since one\n", socketsBursts)
-	fmt.Printf("         burst is one sample on this machine. p50/p99/max and \"sent in\" are the median burst's (by p99); the\n")
-	fmt.Printf("         target is read on it, and every burst's p99 is listed.\n\n")
+	fmt.Printf("         answering the same authRequest, its events handed out by one goroutine from an intake queue to\n")
+	fmt.Printf("         a queue per connection. Memory is the server process's growth per connection (Go heap in use +\n")
+	fmt.Printf("         goroutine stacks after GC, and VmRSS). A burst is\n")
+	fmt.Printf("         one ringing call event per connection, %d in a row, timed from the send (full: into the node's\n", socketsConns)
+	fmt.Printf("         call-event bus, realtime.Bus, whose listener is the Accolades hub) to the client's read of its\n")
+	fmt.Printf("         incomingCall. %d bursts a second apart on the same connections, since one burst is one sample on\n", socketsBursts)
+	fmt.Printf("         this machine: p50/p99/max and \"sent in\" are the median burst's (by p99), the target is read on\n")
+	fmt.Printf("         it, and every burst's p99 is listed.\n\n")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "store\tserver\tconnect/s\theap+stacks/conn\tRSS/conn\tburst sent in\tp50\tp99\tmax\treceived\tp99 full/bare\tevery burst's p99\ttarget\t")
 	var bare *socketsResult
