@@ -248,7 +248,7 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 	return &assembly{queue: q, collectors: []prometheus.Collector{dial.Collector()}, events: pub, bus: bus, crms: acc, apis: []server.API{
 		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
 			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),
-		collect.New(collect.Config{DB: o.DB, Logins: logins, Clock: o.CollectClock, Blobs: blobs, FileMax: mediaMax}),
+		collect.New(collect.Config{DB: o.DB, Logins: logins, Clock: o.CollectClock, Blobs: blobs, FileMax: mediaMax, Queue: q, Log: o.Log}),
 		cim.New(cim.Config{DB: o.DB}),
 		uc,
 		acc,

@@ -51,6 +51,7 @@ var migrations = []migration{
 	{25, "call events, webhook subscriptions and their delivery log", migrateV25, nil},
 	{26, "Collect! sessions remember their last rotated refresh token", migrateV26, nil},
 	{27, "webhook delivery attempts by time, for retention", migrateV27, nil},
+	{28, "Collect! plan runs carry a deadline, so runs orphaned by a stopped node are failed", migrateV28, nil},
 }
 
 type schemaMigration struct {

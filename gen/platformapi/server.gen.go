@@ -453,7 +453,9 @@ type ClientInterface interface {
 	//
 	// One run of a plan, by the jobid of its socket messages and its runplan answer: `running`, `done`
 	// (its changes written) or `failed` (nothing written; `reason` says why: socket closed, prompt not
-	// answered in time, cancelled at a prompt, a value the row refuses).
+	// answered in time, cancelled at a prompt, a value the row refuses, or the node running it stopped
+	// mid-plan: a run still `running` past its deadline, its prompts' timeouts and a minute, is failed
+	// within a minute by a sweep).
 	//
 	// Corresponds with GET /collect-databases/{database_id}/plan-jobs/{job_id} (the `GetCollectPlanJob` operationId).
 	GetCollectPlanJob(ctx context.Context, databaseId DatabaseId, jobId JobId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1665,7 +1667,9 @@ func (c *Client) UpdateCollectOperator(ctx context.Context, databaseId DatabaseI
 //
 // One run of a plan, by the jobid of its socket messages and its runplan answer: `running`, `done`
 // (its changes written) or `failed` (nothing written; `reason` says why: socket closed, prompt not
-// answered in time, cancelled at a prompt, a value the row refuses).
+// answered in time, cancelled at a prompt, a value the row refuses, or the node running it stopped
+// mid-plan: a run still `running` past its deadline, its prompts' timeouts and a minute, is failed
+// within a minute by a sweep).
 //
 // Corresponds with GET /collect-databases/{database_id}/plan-jobs/{job_id} (the `GetCollectPlanJob` operationId).
 func (c *Client) GetCollectPlanJob(ctx context.Context, databaseId DatabaseId, jobId JobId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6203,7 +6207,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// One run of a plan, by the jobid of its socket messages and its runplan answer: `running`, `done`
 	// (its changes written) or `failed` (nothing written; `reason` says why: socket closed, prompt not
-	// answered in time, cancelled at a prompt, a value the row refuses).
+	// answered in time, cancelled at a prompt, a value the row refuses, or the node running it stopped
+	// mid-plan: a run still `running` past its deadline, its prompts' timeouts and a minute, is failed
+	// within a minute by a sweep).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13672,7 +13678,9 @@ func (c *ClientWithResponses) UpdateCollectOperatorWithResponse(ctx context.Cont
 //
 // One run of a plan, by the jobid of its socket messages and its runplan answer: `running`, `done`
 // (its changes written) or `failed` (nothing written; `reason` says why: socket closed, prompt not
-// answered in time, cancelled at a prompt, a value the row refuses).
+// answered in time, cancelled at a prompt, a value the row refuses, or the node running it stopped
+// mid-plan: a run still `running` past its deadline, its prompts' timeouts and a minute, is failed
+// within a minute by a sweep).
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -6,6 +6,7 @@ package collect
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"switchboard/gen/collectapi"
 	"switchboard/models"
 	"switchboard/models/collect"
+	"switchboard/queue"
 	"switchboard/server"
 )
 
@@ -49,6 +51,10 @@ type Config struct {
 	FileMax int64
 	// PromptTimeout bounds how long a contact plan waits for a prompt's answer (0: DefaultPromptTimeout).
 	PromptTimeout time.Duration
+	// Queue, when set, runs the sweep that fails plan runs orphaned by a stopped node (register before it
+	// starts); Log logs it (nil: slog.Default()).
+	Queue *queue.Queue
+	Log   *slog.Logger
 }
 
 // DefaultFileMax is the upload limit the contract states (20 MiB).
@@ -60,6 +66,13 @@ func New(c Config) *Handler {
 	h.prompts = newPrompts(c.PromptTimeout)
 	if h.fileMax == 0 {
 		h.fileMax = DefaultFileMax
+	}
+	if c.Queue != nil {
+		log := c.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		sweepOrphans(c.DB, c.Queue, log)
 	}
 	return h
 }

@@ -58,7 +58,7 @@ func (h *Handler) RunPlan(ctx context.Context, req collectapi.RunPlanRequestObje
 	if err != nil {
 		return nil, err
 	}
-	job, err := collect.StartJob(ctx, h.db, s, p.UserID, plan, record, rowid, wsid)
+	job, err := collect.StartJob(ctx, h.db, s, p.UserID, plan, record, rowid, wsid, h.runDeadline(plan, time.Now()))
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +75,21 @@ func (h *Handler) RunPlan(ctx context.Context, req collectapi.RunPlanRequestObje
 		return nil, err
 	}
 	return collectapi.RunPlan200JSONResponse{Status: collectapi.N200, Jobid: job.ID}, nil
+}
+
+// runSlack is what a run may take beside its prompts: the store's reads and its final write.
+const runSlack = time.Minute
+
+// runDeadline is when a run of plan started at now has ended at the latest: each of its prompts waits at
+// most the prompt timeout. A job still running after it lost its node, and the sweep fails it.
+func (h *Handler) runDeadline(plan *collect.Plan, now time.Time) time.Time {
+	prompts := 0
+	for _, st := range plan.Steps {
+		if st.Type == collect.StepButton || st.Type == collect.StepForm {
+			prompts++
+		}
+	}
+	return now.Add(time.Duration(prompts)*h.prompts.timeout + runSlack)
 }
 
 // callerSocket answers the socket a runplan or runReport names (body or header, equal when both; "" and

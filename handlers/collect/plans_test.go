@@ -258,6 +258,12 @@ func TestRunPlan(t *testing.T) {
 		if j := admin("GET", "/plan-jobs/"+job, nil); j.Status != 200 || !strings.Contains(string(j.Body), `"status":"done"`) {
 			t.Fatalf("job: %d %s", j.Status, j.Body)
 		}
+		// Its deadline (the sweep of orphaned runs goes by it): two prompts of DefaultPromptTimeout, and a minute.
+		var times struct{ CreatedAt, Deadline int64 }
+		e.DB.Raw("SELECT created_at, deadline FROM collect_plan_jobs WHERE id = ?", job).Scan(&times)
+		if d, want := times.Deadline-times.CreatedAt, int64(2*300+60); d < want-1 || d > want+1 {
+			t.Fatalf("job's deadline %d s after its start, want %d", d, want)
+		}
 
 		// A socket closed mid-plan: nothing of the plan is written, the job says why.
 		r.do(t, "PATCH", "/debtor/"+rowid, `{"data":{"de_status":"NEW"}}`)
@@ -348,4 +354,23 @@ func TestRunPlan(t *testing.T) {
 			t.Fatalf("socket after logout: %v", err)
 		}
 	})
+}
+
+// TestSweepRegistered: the service runs the sweep of orphaned plan runs (collect.SweepJobs, tested in
+// models/collect) on its job queue from the start, and the sweep's job completes.
+func TestSweepRegistered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var states []string
+		e.DB.Raw("SELECT state FROM river_job WHERE kind = 'collect_plan_jobs_sweep'").Scan(&states)
+		if len(states) == 1 && states[0] == "completed" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sweep jobs at start: %v, want one completed", states)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -306,6 +306,9 @@ type Job struct {
 	Reason      string
 	CreatedAt   int64
 	FinishedAt  int64
+	// Deadline (unix seconds) is when a live run has ended: every prompt is bounded by a timeout. A job
+	// still running after it lost its node (SweepJobs).
+	Deadline int64
 }
 
 // TableName is the table of plan runs.
@@ -320,10 +323,12 @@ func NewJobID() string {
 	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
 }
 
-// StartJob records a run of plan on row rowid of record, as running.
-func StartJob(ctx context.Context, db *gorm.DB, s Scope, operatorID int64, p *Plan, record string, rowid int64, websocketID string) (*Job, error) {
+// StartJob records a run of plan on row rowid of record, as running until deadline at the latest.
+func StartJob(ctx context.Context, db *gorm.DB, s Scope, operatorID int64, p *Plan, record string, rowid int64, websocketID string,
+	deadline time.Time) (*Job, error) {
 	j := &Job{ID: NewJobID(), DatabaseID: s.DatabaseID, OperatorID: operatorID, PlanID: p.ID, PlanCode: p.Code,
-		Record: record, RowID: rowid, WebsocketID: websocketID, Status: JobRunning, CreatedAt: time.Now().Unix()}
+		Record: record, RowID: rowid, WebsocketID: websocketID, Status: JobRunning, CreatedAt: time.Now().Unix(),
+		Deadline: deadline.Unix()}
 	if err := db.WithContext(ctx).Create(j).Error; err != nil {
 		return nil, err
 	}
@@ -344,20 +349,45 @@ func CompleteJob(ctx context.Context, db *gorm.DB, s Scope, j *Job, d *RecordDef
 }
 
 // FailJob marks a job failed with its reason. It runs on its own context: a run ends this way when its
-// request was cancelled too.
+// request was cancelled too. A job ended already (swept as orphaned) keeps its first ending.
 func FailJob(ctx context.Context, db *gorm.DB, s Scope, j *Job, reason string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return finishJob(ctx, db, s, j, JobFailed, reason)
+	err := finishJob(ctx, db, s, j, JobFailed, reason)
+	if models.KindOf(err) == models.Conflict {
+		return nil
+	}
+	return err
 }
 
+// finishJob ends a running job; Conflict when it is not running any more (SweepJobs took it for orphaned).
 func finishJob(ctx context.Context, tx *gorm.DB, s Scope, j *Job, status, reason string) error {
 	if len(reason) > 2000 {
 		reason = reason[:2000]
 	}
-	j.Status, j.Reason, j.FinishedAt = status, reason, time.Now().Unix()
-	return s.Query(ctx, tx, &Job{}).Where("id = ?", j.ID).
-		Updates(map[string]any{"status": status, "reason": reason, "finished_at": j.FinishedAt}).Error
+	finished := time.Now().Unix()
+	res := s.Query(ctx, tx, &Job{}).Where("id = ? AND status = ?", j.ID, JobRunning).
+		Updates(map[string]any{"status": status, "reason": reason, "finished_at": finished})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return models.Errorf(models.Conflict, "job %s was ended meanwhile (past its deadline, taken for orphaned)", j.ID)
+	}
+	j.Status, j.Reason, j.FinishedAt = status, reason, finished
+	return nil
+}
+
+// Orphaned is the reason of a run its node stopped before it ended. Its changes were never written: a run
+// writes them only when it completes (CompleteJob).
+const Orphaned = "the node running the plan stopped before the plan ended: none of its changes were written"
+
+// SweepJobs fails every job, of every database, still running at now though past its deadline: the node
+// running it stopped (a crash, a kill) before the run ended. It answers how many it failed.
+func SweepJobs(ctx context.Context, db *gorm.DB, now time.Time) (int64, error) {
+	res := db.WithContext(ctx).Model(&Job{}).Where("status = ? AND deadline < ?", JobRunning, now.Unix()).
+		Updates(map[string]any{"status": JobFailed, "reason": Orphaned, "finished_at": now.Unix()})
+	return res.RowsAffected, res.Error
 }
 
 // GetJob loads job id of the scope's database (NotFound for another database's).
