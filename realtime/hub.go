@@ -160,8 +160,8 @@ type Handler interface {
 	Closed(c *Conn)
 }
 
-// Serve upgrades the request and runs the connection until it ends: one goroutine reads (handing text
-// messages to h.Message), one writes the send queue and pings. It answers once both have stopped.
+// Serve upgrades the request and runs the connection until it ends: the calling goroutine reads (handing
+// text messages to p.Message), one more writes the send queue and pings. It answers once both have stopped.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner any, p Handler) error {
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{})
 	if err != nil {
@@ -187,6 +187,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner any, p Handler
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
+		defer cancel() // the close handshake is over (or timed out): a read still pending stops
 		h.write(ctx, c)
 	}()
 	read := func(ctx context.Context) ([]byte, error) {
@@ -203,25 +204,19 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner any, p Handler
 	if err := p.Open(ctx, c, read); err != nil {
 		c.Close(ClosePolicy, err.Error())
 	} else {
-		readerDone := make(chan struct{})
-		go func() {
-			defer close(readerDone)
-			for {
-				msg, err := read(ctx)
-				if err != nil {
-					c.Close(websocket.StatusNormalClosure, "")
-					return
-				}
-				p.Message(c, msg)
+		// This goroutine reads (one goroutine fewer per connection than a reader of its own): until the
+		// client goes, or, once the connection ends, until the writer's close handshake is over and it
+		// cancels ctx.
+		for {
+			msg, err := read(ctx)
+			if err != nil {
+				c.Close(websocket.StatusNormalClosure, "")
+				break
 			}
-		}()
-		<-c.done
-		<-writerDone // the close handshake, bounded by PongTimeout
-		cancel()     // then a read still pending stops
-		<-readerDone
-		return nil
+			p.Message(c, msg)
+		}
 	}
-	<-writerDone
+	<-writerDone // the close handshake, bounded by PongTimeout
 	return nil
 }
 
