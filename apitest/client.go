@@ -41,7 +41,25 @@ func New(t testing.TB, kind string) *Env {
 // NewWithOptions is New with build options (limits, token lifetime); DB and Log are filled in.
 func NewWithOptions(t testing.TB, kind string, o app.Options) *Env {
 	t.Helper()
-	db := NewDB(t, kind)
+	return envOn(t, kind, NewDB(t, kind), o)
+}
+
+// NewNodes builds n Switchboards over one fresh Postgres store, each on a connection pool of its own with
+// a service of its own (job queue, LISTEN relay), as n processes would be: for tests of what must cross
+// nodes. Postgres must answer (see Kinds).
+func NewNodes(t testing.TB, n int, o app.Options) []*Env {
+	t.Helper()
+	dsn := newStoreURL(t, "postgres")
+	envs := make([]*Env, n)
+	for i := range envs {
+		envs[i] = envOn(t, "postgres", openStore(t, "postgres", dsn), o)
+	}
+	return envs
+}
+
+// envOn builds Switchboard over the store db, with an admin user.
+func envOn(t testing.TB, kind string, db *gorm.DB, o app.Options) *Env {
+	t.Helper()
 	ctx := context.Background()
 	if err := app.EnsureAdmin(ctx, db, AdminPassword, io.Discard); err != nil {
 		t.Fatalf("admin: %v", err)

@@ -43,6 +43,12 @@ func Kinds(t testing.TB) []string {
 // it in parallel.
 func NewDB(t testing.TB, kind string) *gorm.DB {
 	t.Helper()
+	return openStore(t, kind, newStoreURL(t, kind))
+}
+
+// newStoreURL answers the URL of a fresh migrated store of the given kind, dropped when the test ends.
+func newStoreURL(t testing.TB, kind string) string {
+	t.Helper()
 	var dsn string
 	switch kind {
 	case "sqlite":
@@ -73,6 +79,12 @@ func NewDB(t testing.TB, kind string) *gorm.DB {
 	default:
 		t.Fatalf("unknown store kind %q", kind)
 	}
+	return dsn
+}
+
+// openStore opens the store at dsn on a connection pool of its own, closed when the test ends.
+func openStore(t testing.TB, kind, dsn string) *gorm.DB {
+	t.Helper()
 	db, err := models.Open(dsn)
 	if err != nil {
 		t.Fatalf("open %s: %v", kind, err)

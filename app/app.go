@@ -27,6 +27,7 @@ import (
 	"switchboard/handlers/ucontact"
 	"switchboard/models"
 	cimcalls "switchboard/models/cim"
+	collectmodel "switchboard/models/collect"
 	"switchboard/models/events"
 	"switchboard/models/identity"
 	"switchboard/queue"
@@ -140,8 +141,10 @@ func Build(ctx context.Context, o Options) (*Service, error) {
 	svc := &Service{Handler: h, Events: a.events, queue: a.queue, bus: a.bus, crms: a.crms}
 	if models.IsPostgres(o.DB) {
 		// Every node hears every node's call events, its own included, on its LISTEN connection.
+		// and the Collect! session revocations, which let it keep session lookups while it hears them.
 		relay, err := realtime.NewRelay(a.bus, o.DB, o.Log, o.Relay)
 		if err == nil {
+			relay.Watch(collectmodel.RevocationNotice, a.revocations)
 			err = relay.Start(ctx)
 		}
 		if err != nil {
@@ -174,6 +177,8 @@ type assembly struct {
 	events     *events.Recorder
 	bus        *realtime.Bus
 	crms       *accolades.Handler
+	// revocations hears the other nodes' Collect! session revocations through the relay (Postgres).
+	revocations *collectmodel.Revocations
 }
 
 // assemble builds every vendor API and the job queue their work goes to.
@@ -245,15 +250,18 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 		bus.Close()
 		return nil, fmt.Errorf("ucontact: %w", err)
 	}
-	return &assembly{queue: q, collectors: []prometheus.Collector{dial.Collector()}, events: pub, bus: bus, crms: acc, apis: []server.API{
-		ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
-			Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),
-		collect.New(collect.Config{DB: o.DB, Logins: logins, Clock: o.CollectClock, Blobs: blobs, FileMax: mediaMax, Queue: q, Log: o.Log}),
-		cim.New(cim.Config{DB: o.DB}),
-		uc,
-		acc,
-		platform.New(platform.Config{DB: o.DB, Tokens: tokens, Version: o.Version, Region: o.PhoneRegion, Events: pub}),
-	}}, nil
+	revocations := collectmodel.NewRevocations(o.DB)
+	return &assembly{queue: q, collectors: []prometheus.Collector{dial.Collector()}, events: pub, bus: bus, crms: acc,
+		revocations: revocations, apis: []server.API{
+			ictcore.New(ictcore.Config{DB: o.DB, Tokens: tokens, Logins: logins, Log: o.Log, Blobs: blobs, MediaMax: mediaMax,
+				Sender: sender, Dialer: dial, BareIDs: o.BareCreateIDs, ScheduleZone: o.ScheduleZone}),
+			collect.New(collect.Config{DB: o.DB, Logins: logins, Clock: o.CollectClock, Blobs: blobs, FileMax: mediaMax, Queue: q, Log: o.Log,
+				Revocations: revocations}),
+			cim.New(cim.Config{DB: o.DB}),
+			uc,
+			acc,
+			platform.New(platform.Config{DB: o.DB, Tokens: tokens, Version: o.Version, Region: o.PhoneRegion, Events: pub}),
+		}}, nil
 }
 
 // openBlobs opens the media store and sweeps what a killed process left half written. A failed sweep is

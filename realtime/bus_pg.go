@@ -25,7 +25,8 @@ import (
 // and, once listening again, reads back the events received since a little before the drop (catchUpMargin,
 // for commits under way and clocks a little apart; at most catchUpLimit events, and none older than
 // CatchUp), so a short outage loses none. A relay remembers the ids it delivered lately (recentKept) and
-// does not deliver one twice.
+// does not deliver one twice. Other notices on the channel go to their watchers (Watch): Collect!'s session
+// revocations.
 type Relay struct {
 	bus     *Bus
 	db      *gorm.DB
@@ -38,8 +39,33 @@ type Relay struct {
 	mu   sync.Mutex
 	seen recentIDs
 
+	watchers map[string]Watcher // by notice (Watch)
+
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// Watcher hears a notice announced on the store's channel (events.Announce) that is not a call event, and
+// whether the relay listens: a notice sent while it did not is lost, so what it stands for must be assumed.
+type Watcher interface {
+	Heard()
+	Listening(on bool)
+}
+
+// Watch hands the notices equal to notice to w, and tells it whether the relay listens. Call it before
+// Start.
+func (r *Relay) Watch(notice string, w Watcher) {
+	if r.watchers == nil {
+		r.watchers = map[string]Watcher{}
+	}
+	r.watchers[notice] = w
+}
+
+// listening tells every watcher whether the relay listens now.
+func (r *Relay) listening(on bool) {
+	for _, w := range r.watchers {
+		w.Listening(on)
+	}
 }
 
 // Relay timing: the reconnect backoff, how far back a reconnect reads missed events at most, and how long
@@ -99,6 +125,7 @@ func (r *Relay) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel, r.done = cancel, make(chan struct{})
+	r.listening(true)
 	go r.run(runCtx, conn)
 	return nil
 }
@@ -110,6 +137,7 @@ func (r *Relay) Stop() {
 	}
 	r.cancel()
 	<-r.done
+	r.listening(false)
 }
 
 // listen opens the connection and LISTENs on the channel.
@@ -132,6 +160,7 @@ func (r *Relay) run(ctx context.Context, conn *pgx.Conn) {
 	for {
 		if conn != nil {
 			err := r.receive(ctx, conn)
+			r.listening(false)
 			lost = time.Now()
 			closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 			_ = conn.Close(closeCtx)
@@ -157,6 +186,7 @@ func (r *Relay) run(ctx context.Context, conn *pgx.Conn) {
 			continue
 		}
 		conn, wait = c, r.minWait
+		r.listening(true)
 		r.catchUpMissed(ctx, lost)
 		r.log.Info("LISTEN connection restored")
 	}
@@ -189,6 +219,10 @@ func (r *Relay) receive(ctx context.Context, conn *pgx.Conn) error {
 
 // handle delivers the event of one notification, read back when it came by id.
 func (r *Relay) handle(ctx context.Context, payload string) {
+	if w, ok := r.watchers[payload]; ok {
+		w.Heard()
+		return
+	}
 	rec, whole, err := events.DecodeNotification(payload)
 	if err != nil {
 		r.log.Warn("ignored a notification that is not a call event", "error", err)

@@ -1,7 +1,9 @@
 package collect_test
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"switchboard/apitest"
 	"switchboard/app"
 	"switchboard/auth"
+	"switchboard/models/collect"
 )
 
 func TestLogin(t *testing.T) {
@@ -256,4 +259,59 @@ func TestLoginThrottle(t *testing.T) {
 			t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 		}
 	})
+}
+
+// TestRevocationCrossesNodes: two nodes on one Postgres store, each keeping its session lookups. Node B
+// keeps one (it still accepts the token after the session's row was deleted behind its back, which is no
+// revocation); a logout on node A, and a new password set on A, are refused on B within moments: B hears
+// A's revocations on its LISTEN connection.
+func TestRevocationCrossesNodes(t *testing.T) {
+	if !slices.Contains(apitest.Kinds(t), "postgres") {
+		t.Skip("Postgres is unreachable")
+	}
+	t.Parallel()
+	nodes := apitest.NewNodes(t, 2, app.Options{})
+	a, b := &env{Env: nodes[0]}, &env{Env: nodes[1]}
+	d := a.addDatabase(t, "cv_nodes")
+	op := a.addOperator(t, d, "OWN", "Owner", "own", true)
+	refusedOnB := func(what, tok string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for b.probe(t, "cv_nodes", tok) != http.StatusUnauthorized {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s on node A: node B still accepts the token after 5 s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	tok := a.login(t, "cv_nodes", "OWN", "own").Result.AccessToken
+	if s := b.probe(t, "cv_nodes", tok); s != authed {
+		t.Fatalf("node B: %d", s)
+	}
+	if err := a.DB.Exec("DELETE FROM collect_sessions").Error; err != nil {
+		t.Fatal(err)
+	}
+	if s := b.probe(t, "cv_nodes", tok); s != authed {
+		t.Fatalf("node B read the store again (%d): it keeps no lookups, and this test proves nothing", s)
+	}
+
+	tok = a.login(t, "cv_nodes", "OWN", "own").Result.AccessToken
+	if s := b.probe(t, "cv_nodes", tok); s != authed {
+		t.Fatalf("node B: %d", s)
+	}
+	if r := a.post(t, "/api/v1/auth/logout", "cv_nodes", tok, ""); r.Status != 200 {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	refusedOnB("logout", tok)
+
+	tok = a.login(t, "cv_nodes", "OWN", "own").Result.AccessToken
+	if s := b.probe(t, "cv_nodes", tok); s != authed {
+		t.Fatalf("node B: %d", s)
+	}
+	pw := "new password"
+	if _, err := collect.UpdateOperator(context.Background(), a.DB, d.Scope(), op.ID, collect.OperatorFields{Password: &pw}); err != nil {
+		t.Fatal(err)
+	}
+	refusedOnB("a new password", tok)
 }

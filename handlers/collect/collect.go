@@ -55,6 +55,10 @@ type Config struct {
 	// starts); Log logs it (nil: slog.Default()).
 	Queue *queue.Queue
 	Log   *slog.Logger
+	// Revocations, on Postgres, is how the node hears the other nodes' session revocations (the relay's);
+	// while it does, session lookups are kept between requests (collect.Sessions.KeepLookups). The
+	// embedded store keeps them always.
+	Revocations *collect.Revocations
 }
 
 // DefaultFileMax is the upload limit the contract states (20 MiB).
@@ -63,6 +67,7 @@ const DefaultFileMax = 20 << 20
 // New builds the Collect! API.
 func New(c Config) *Handler {
 	h := &Handler{db: c.DB, sessions: collect.NewSessions(c.DB, c.Logins, c.Clock), blobs: c.Blobs, fileMax: c.FileMax, defs: collect.NewDefCache()}
+	h.sessions.KeepLookups(c.Revocations)
 	h.prompts = newPrompts(c.PromptTimeout)
 	if h.fileMax == 0 {
 		h.fileMax = DefaultFileMax

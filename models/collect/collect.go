@@ -124,7 +124,7 @@ func FindDatabase(ctx context.Context, db *gorm.DB, name string) (*Database, err
 // DeleteDatabase deletes an empty database. One that still has operators or record definitions is a
 // Conflict: deleting a database is never a way to lose its operators or records by accident.
 func DeleteDatabase(ctx context.Context, db *gorm.DB, id int64) error {
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return revoking(ctx, db, func(tx *gorm.DB) error {
 		d, err := lockDatabase(tx, id, "UPDATE")
 		if err != nil {
 			return err
@@ -315,7 +315,8 @@ func UpdateOperator(ctx context.Context, db *gorm.DB, s Scope, id int64, f Opera
 	if f.OpID != nil {
 		opID = *f.OpID
 	}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// Revoking: a session's lookup carries its operator, whatever changes.
+	err := revoking(ctx, db, func(tx *gorm.DB) error {
 		if _, err := lockDatabase(tx, s.DatabaseID, "SHARE"); err != nil {
 			return err
 		}
@@ -351,7 +352,7 @@ func UpdateOperator(ctx context.Context, db *gorm.DB, s Scope, id int64, f Opera
 
 // DeleteOperator deletes the operator with its sessions, in one transaction.
 func DeleteOperator(ctx context.Context, db *gorm.DB, s Scope, id int64) error {
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return revoking(ctx, db, func(tx *gorm.DB) error {
 		if _, err := lockDatabase(tx, s.DatabaseID, "SHARE"); err != nil {
 			return err
 		}

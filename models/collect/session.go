@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -66,6 +67,37 @@ type Sessions struct {
 	db    *gorm.DB
 	guard *auth.Guard
 	now   func() time.Time
+	keep  func() bool // whether lookups may be kept now (nil: never)
+	kept  kept
+	gen   *atomic.Uint64 // the store's revocations (generationOf)
+}
+
+// KeepLookups has the sessions keep their lookups between requests (revocation.go): on the embedded store
+// always, on Postgres while r hears the other nodes' revocations (r nil: never).
+func (s *Sessions) KeepLookups(r *Revocations) {
+	s.gen = generationOf(s.db)
+	switch {
+	case !models.IsPostgres(s.db):
+		s.keep = func() bool { return true }
+	case r != nil:
+		s.keep = r.listening.Load
+	}
+}
+
+// lookup is caller by access token hash, through the kept lookups when they may be used.
+func (s *Sessions) lookup(ctx context.Context, hash string) (*found, error) {
+	if s.keep == nil || !s.keep() {
+		return s.caller(ctx, "access_hash", hash)
+	}
+	gen := s.gen.Load() // before the read: a revocation during it makes what it read stale
+	if f, ok := s.kept.get(hash, gen); ok {
+		return f, nil
+	}
+	f, err := s.caller(ctx, "access_hash", hash)
+	if err == nil && f != nil {
+		s.kept.put(hash, f, gen)
+	}
+	return f, err
 }
 
 // NewSessions builds the sessions of the store; now nil is time.Now.
@@ -155,7 +187,7 @@ func (s *Sessions) Refresh(ctx context.Context, dbName, refreshToken string) (*O
 		return nil, Tokens{}, err
 	}
 	var n int64
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = revoking(ctx, s.db, func(tx *gorm.DB) error { // the old access token stops working
 		res := c.Scope().Query(ctx, tx, &session{}).Where("id = ? AND refresh_hash = ?", c.SessionID, old).
 			Updates(map[string]any{"access_hash": access, "refresh_hash": refresh, "prev_refresh_hash": old,
 				"access_expires_at": now.Add(AccessTTL).Unix(), "refresh_expires_at": now.Add(RefreshTTL).Unix()})
@@ -175,11 +207,16 @@ func (s *Sessions) Refresh(ctx context.Context, dbName, refreshToken string) (*O
 // traded already: presented again it is replayed or stolen, so the session ends (its current tokens stop
 // working on every node) and its operator logs in again, as OAuth's refresh-token rotation prescribes.
 func (s *Sessions) replayed(ctx context.Context, hash string) error {
-	res := s.db.WithContext(ctx).Where("prev_refresh_hash = ?", hash).Delete(&session{})
-	if res.Error != nil {
+	var ended int64
+	err := revoking(ctx, s.db, func(tx *gorm.DB) error {
+		res := tx.Where("prev_refresh_hash = ?", hash).Delete(&session{})
+		ended = res.RowsAffected
 		return res.Error
+	})
+	if err != nil {
+		return err
 	}
-	if res.RowsAffected > 0 {
+	if ended > 0 {
 		return notAuthorized("refresh token already used: the session is ended, log in again")
 	}
 	return notAuthorized("invalid, expired or revoked refresh token")
@@ -195,7 +232,7 @@ func (s *Sessions) Authenticate(ctx context.Context, dbName, accessToken string)
 	if !strings.HasPrefix(accessToken, accessTag) {
 		return nil, notAuthorized("invalid access token")
 	}
-	c, err := s.caller(ctx, "access_hash", hashToken(accessToken))
+	c, err := s.lookup(ctx, hashToken(accessToken))
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +242,8 @@ func (s *Sessions) Authenticate(ctx context.Context, dbName, accessToken string)
 	if err := c.check(dbName); err != nil {
 		return nil, err
 	}
-	return &c.Caller, nil
+	caller := c.Caller // a copy: the lookup may be kept
+	return &caller, nil
 }
 
 // AuthenticateAny is Authenticate for a client that cannot name its database (the WebSocket's key
@@ -214,7 +252,7 @@ func (s *Sessions) AuthenticateAny(ctx context.Context, accessToken string) (*Ca
 	if !strings.HasPrefix(accessToken, accessTag) {
 		return s.Authenticate(ctx, DefaultDatabase, accessToken) // the same refusals, worded the same
 	}
-	c, err := s.caller(ctx, "access_hash", hashToken(accessToken))
+	c, err := s.lookup(ctx, hashToken(accessToken))
 	if err != nil {
 		return nil, err
 	}
@@ -224,12 +262,13 @@ func (s *Sessions) AuthenticateAny(ctx context.Context, accessToken string) (*Ca
 	if err := c.check(c.Database.Name); err != nil {
 		return nil, err
 	}
-	return &c.Caller, nil
+	caller := c.Caller
+	return &caller, nil
 }
 
 // Logout ends the caller's session: its access and refresh tokens answer 401 from then on.
 func (s *Sessions) Logout(ctx context.Context, c *Caller) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return revoking(ctx, s.db, func(tx *gorm.DB) error {
 		return c.Scope().Query(ctx, tx, &session{}).Where("id = ?", c.SessionID).Delete(&session{}).Error
 	})
 }

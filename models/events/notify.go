@@ -88,6 +88,13 @@ func notify(tx *gorm.DB, rec Record) error {
 	return tx.Exec("SELECT pg_notify("+channelExpr+", ?)", payload).Error
 }
 
+// Announce sends notice, a payload that is not a call event, on the channel every node's relay listens on,
+// in the transaction tx (Postgres: delivered at its commit). The relay hands it to what watches it
+// (realtime.Relay.Watch) instead of the bus.
+func Announce(tx *gorm.DB, notice string) error {
+	return tx.Exec("SELECT pg_notify("+channelExpr+", ?)", notice).Error
+}
+
 // Channel answers the NOTIFY channel of the store's schema (Postgres), for LISTEN.
 func Channel(ctx context.Context, db *gorm.DB) (string, error) {
 	var ch string
