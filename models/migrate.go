@@ -52,6 +52,7 @@ var migrations = []migration{
 	{26, "Collect! sessions remember their last rotated refresh token", migrateV26, nil},
 	{27, "webhook delivery attempts by time, for retention", migrateV27, nil},
 	{28, "Collect! plan runs carry a deadline, so runs orphaned by a stopped node are failed", migrateV28, nil},
+	{29, "Collect! rows carry their values as one JSON object, for reads by id", migrateV29, nil},
 }
 
 type schemaMigration struct {

@@ -2,6 +2,8 @@ package collect_test
 
 import (
 	"context"
+	"maps"
+	"strconv"
 	"testing"
 	"time"
 
@@ -66,6 +68,63 @@ func TestSweepJobs(t *testing.T) {
 		}
 		if n, err := collect.SweepJobs(ctx, db, now.Add(2*time.Hour)); err != nil || n != 1 {
 			t.Fatalf("later sweep: %d (%v), want 1 (the live job, now past its deadline)", n, err)
+		}
+	})
+}
+
+// TestRowDataMirrorsValues: a row's data (collect_rows.data, what GetRow reads) says what its collect_values
+// rows say (what filters and sorts read), after a create with defaults, an update of some fields, a contact
+// plan's changes, and for rows stored in bulk (SeedDebtors, which fills data as step 29 does).
+func TestRowDataMirrorsValues(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := apitest.NewDB(t, kind)
+		s, def, err := collect.SeedDebtors(ctx, db, "cv_mirror", 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _, err := collect.CreateRow(ctx, db, s, def, collect.FullLogic, map[string]string{"de_name": "Ada"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := collect.UpdateRow(ctx, db, s, def, 2, map[string]string{"de_status": "PAID", "de_owing": "12.5"}); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := collect.CreatePlan(ctx, db, s, collect.PlanInput{Code: "P1", Records: []string{"debtor"},
+			Steps: []collect.Step{{Type: collect.StepSet, Field: "de_status", Value: "REV"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		job, err := collect.StartJob(ctx, db, s, 1, plan, "debtor", 3, "", time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := collect.CompleteJob(ctx, db, s, job, def, collect.Data{"de_status": "REV", "de_name": "Plan"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, rowid := range []int64{1, 2, 3, 4, 5, id} {
+			got, err := collect.GetRow(ctx, db, s, def, rowid, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vals []struct {
+				Name, TextValue string
+			}
+			if err := db.Raw(`SELECT f.name, v.text_value FROM collect_values v JOIN collect_field_defs f ON f.id = v.field_id
+				WHERE v.row_id = ?`, rowid).Scan(&vals).Error; err != nil {
+				t.Fatal(err)
+			}
+			want := collect.Data{def.RowIDField: strconv.FormatInt(rowid, 10)}
+			for _, v := range vals {
+				want[v.Name] = v.TextValue
+			}
+			if !maps.Equal(got, want) || len(vals) != 3 {
+				t.Errorf("row %d: GetRow %v, its values %v", rowid, got, want)
+			}
+		}
+		if got, _ := collect.GetRow(ctx, db, s, def, 3, "de_status"); got["de_status"] != "REV" || got["de_name"] != "" {
+			t.Errorf("row 3 cut to de_status: %v", got)
 		}
 	})
 }

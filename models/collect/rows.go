@@ -2,7 +2,10 @@ package collect
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,13 +22,33 @@ import (
 // Every query starts from a Scope; the values of a row are read through the Scope as well, and the filter
 // conditions name field ids, which belong to one definition of the scope's database.
 
-// row is a row of collect_rows.
+// row is a row of collect_rows. Data is its values again, as one JSON object by field id (rowData), written
+// with them: GetRow reads a row by id in one seek from it, filters and sorts use collect_values.
 type row struct {
 	ID         int64 `gorm:"primaryKey;column:id"`
 	DatabaseID int64
 	RecordID   int64
 	CreatedAt  int64
 	UpdatedAt  int64
+	Data       string
+}
+
+// rowData is collect_rows.data: text value by field id (decimal).
+type rowData map[string]string
+
+func (r rowData) set(fieldID int64, text string) { r[strconv.FormatInt(fieldID, 10)] = text }
+
+func (r rowData) encode() string {
+	b, _ := json.Marshal(r) // a map of strings always encodes
+	return string(b)
+}
+
+func decodeRowData(id int64, s string) (rowData, error) {
+	var r rowData
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		return nil, fmt.Errorf("row %d's data: %w", id, err)
+	}
+	return r, nil
 }
 
 func (row) TableName() string { return "collect_rows" }
@@ -454,52 +477,40 @@ func GetRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, id int64, f
 	if err != nil {
 		return nil, err
 	}
-	// The row and its values in one fixed query: the row's own line comes back even without values.
+	// The row's data in one fixed query: one seek by id.
 	query := getRowSQL
 	if models.IsPostgres(db) {
 		query = getRowPG
 	}
-	rows, err := models.Query(ctx, db.WithContext(ctx), query, s.DatabaseID, id, d.ID)
+	var text string
+	err = models.ScanRow(ctx, db.WithContext(ctx), query, []any{id, s.DatabaseID, d.ID}, &text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, models.Errorf(models.NotFound, "%s %d not found", d.Name, id)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	type fieldValue struct {
-		field *int64
-		text  *string
-	}
-	var vals []fieldValue
-	for rows.Next() {
-		var v fieldValue
-		if err := rows.Scan(&v.field, &v.text); err != nil {
-			return nil, err
-		}
-		vals = append(vals, v)
-	}
-	if err := rows.Err(); err != nil {
+	data, err := decodeRowData(id, text)
+	if err != nil {
 		return nil, err
 	}
-	if len(vals) == 0 {
-		return nil, models.Errorf(models.NotFound, "%s %d not found", d.Name, id)
-	}
 	out := Data{d.RowIDField: strconv.FormatInt(id, 10)}
-	for _, v := range vals {
-		if v.field == nil {
-			continue
+	for fieldID, text := range data {
+		fid, err := strconv.ParseInt(fieldID, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("row %d's data: field id %q", id, fieldID)
 		}
-		if f := d.fieldByID(*v.field); f != nil && (keep == nil || keep[f.Name]) {
-			out[f.Name] = *v.text
+		if f := d.fieldByID(fid); f != nil && (keep == nil || keep[f.Name]) {
+			out[f.Name] = text
 		}
 	}
 	return out, nil
 }
 
-// getRowSQL reads one row's values by database, rowid and record (GetRow); getRowPG spells it for Postgres.
+// getRowSQL reads one row's data by rowid, database and record (GetRow); getRowPG spells it for Postgres.
 const (
-	getRowSQL = `SELECT v.field_id, v.text_value FROM collect_rows r LEFT JOIN collect_values v ON v.row_id = r.id
-		WHERE r.database_id = ? AND r.id = ? AND r.record_id = ?`
-	getRowPG = `SELECT v.field_id, v.text_value FROM collect_rows r LEFT JOIN collect_values v ON v.row_id = r.id
-		WHERE r.database_id = $1 AND r.id = $2 AND r.record_id = $3`
+	getRowSQL = `SELECT data FROM collect_rows WHERE id = ? AND database_id = ? AND record_id = ?`
+	getRowPG  = `SELECT data FROM collect_rows WHERE id = $1 AND database_id = $2 AND record_id = $3`
 )
 
 // parentLink is the condition "the sub-record's parent field holds rowid".
@@ -622,7 +633,11 @@ func CreateRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, mode int
 		return 0, out, checkParent(ctx, db.WithContext(ctx), s, d, out, "")
 	}
 	now := time.Now().Unix()
-	r := row{DatabaseID: s.DatabaseID, RecordID: d.ID, CreatedAt: now, UpdatedAt: now}
+	stored := make(rowData, len(vals))
+	for _, v := range vals {
+		stored.set(v.FieldID, v.TextValue)
+	}
+	r := row{DatabaseID: s.DatabaseID, RecordID: d.ID, CreatedAt: now, UpdatedAt: now, Data: stored.encode()}
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := checkParent(ctx, tx, s, d, out, "SHARE"); err != nil {
 			return err
@@ -675,10 +690,15 @@ func updateRow(ctx context.Context, tx *gorm.DB, s Scope, d *RecordDef, id int64
 			changes = append(changes, change{f, text, n})
 		}
 	}
-	if _, err := takeRow(ctx, tx, s, d, id, "UPDATE"); err != nil {
+	r, err := takeRow(ctx, tx, s, d, id, "UPDATE")
+	if err != nil {
 		return err
 	}
 	if err := checkParent(ctx, tx, s, d, data, "SHARE"); err != nil {
+		return err
+	}
+	stored, err := decodeRowData(id, r.Data)
+	if err != nil {
 		return err
 	}
 	for _, c := range changes {
@@ -686,8 +706,9 @@ func updateRow(ctx context.Context, tx *gorm.DB, s Scope, d *RecordDef, id int64
 			Updates(map[string]any{"text_value": c.text, "num_value": c.num}).Error; err != nil {
 			return err
 		}
+		stored.set(c.f.ID, c.text)
 	}
-	return s.Query(ctx, tx, &row{}).Where("id = ?", id).Update("updated_at", time.Now().Unix()).Error
+	return s.Query(ctx, tx, &row{}).Where("id = ?", id).Updates(map[string]any{"updated_at": time.Now().Unix(), "data": stored.encode()}).Error
 }
 
 // DeleteRow deletes row id of d with its values. A row that sub-records still link to is a Conflict

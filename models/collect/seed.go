@@ -38,6 +38,15 @@ func SeedDebtors(ctx context.Context, db *gorm.DB, name string, n int) (Scope, *
 			return Scope{}, nil, err
 		}
 	}
+	// Each row's data (collect_rows.data), from the values just stored.
+	agg := `json_group_object(CAST(v.field_id AS TEXT), v.text_value)`
+	if models.IsPostgres(db) {
+		agg = `json_object_agg(v.field_id, v.text_value)::text`
+	}
+	if err := q.Exec(`UPDATE collect_rows SET data = COALESCE((SELECT `+agg+` FROM collect_values v WHERE v.row_id = collect_rows.id), '{}')
+		WHERE record_id = ?`, def.ID).Error; err != nil {
+		return Scope{}, nil, err
+	}
 	if models.IsPostgres(db) {
 		if err := q.Exec(`SELECT setval(pg_get_serial_sequence('collect_rows', 'id'), (SELECT max(id) FROM collect_rows))`).Error; err != nil {
 			return Scope{}, nil, err
