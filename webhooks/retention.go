@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"switchboard/models/events"
@@ -25,32 +24,17 @@ func KeepFor(db *gorm.DB, q *queue.Queue, log *slog.Logger, retention time.Durat
 	if retention <= 0 {
 		return
 	}
-	river.AddWorker(q.Workers(), &pruneWorker{db: db, log: log, retention: retention})
-	q.Every(pruneEvery, func() river.JobArgs { return pruneArgs{} })
+	queue.Periodic[pruneKind](q, pruneEvery, func(ctx context.Context) error {
+		cutoff := time.Now().Add(-retention)
+		n, m, err := events.Prune(ctx, db, cutoff)
+		if n+m > 0 || err != nil {
+			log.InfoContext(ctx, "call events past their retention deleted", "events", n, "delivery_attempts", m,
+				"before", cutoff.UTC().Format(time.RFC3339), "error", err)
+		}
+		return err
+	})
 }
 
-type pruneArgs struct{}
+type pruneKind struct{}
 
-func (pruneArgs) Kind() string { return "call_events_prune" }
-
-// InsertOpts: one prune at a time is enough; a missed hour is caught up by the next.
-func (pruneArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: pruneEvery}}
-}
-
-type pruneWorker struct {
-	river.WorkerDefaults[pruneArgs]
-	db        *gorm.DB
-	log       *slog.Logger
-	retention time.Duration
-}
-
-func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
-	cutoff := time.Now().Add(-w.retention)
-	n, m, err := events.Prune(ctx, w.db, cutoff)
-	if n+m > 0 || err != nil {
-		w.log.InfoContext(ctx, "call events past their retention deleted", "events", n, "delivery_attempts", m,
-			"before", cutoff.UTC().Format(time.RFC3339), "error", err)
-	}
-	return err
-}
+func (pruneKind) Kind() string { return "call_events_prune" }

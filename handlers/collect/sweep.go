@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"switchboard/models/collect"
@@ -19,29 +18,15 @@ const sweepEvery = time.Minute
 // the deployment: a run lives in the request of the node whose socket it prompts, so a node that crashed
 // or was killed leaves its runs "running" with nobody to end them (collect.SweepJobs).
 func sweepOrphans(db *gorm.DB, q *queue.Queue, log *slog.Logger) {
-	river.AddWorker(q.Workers(), &sweepWorker{db: db, log: log})
-	q.Every(sweepEvery, func() river.JobArgs { return sweepArgs{} })
+	queue.Periodic[sweepKind](q, sweepEvery, func(ctx context.Context) error {
+		n, err := collect.SweepJobs(ctx, db, time.Now())
+		if n > 0 {
+			log.WarnContext(ctx, "Collect! plan runs failed: their node stopped before they ended", "jobs", n)
+		}
+		return err
+	})
 }
 
-type sweepArgs struct{}
+type sweepKind struct{}
 
-func (sweepArgs) Kind() string { return "collect_plan_jobs_sweep" }
-
-// InsertOpts: one sweep at a time is enough; a missed one is caught up by the next.
-func (sweepArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: sweepEvery}}
-}
-
-type sweepWorker struct {
-	river.WorkerDefaults[sweepArgs]
-	db  *gorm.DB
-	log *slog.Logger
-}
-
-func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
-	n, err := collect.SweepJobs(ctx, w.db, time.Now())
-	if n > 0 {
-		w.log.WarnContext(ctx, "Collect! plan runs failed: their node stopped before they ended", "jobs", n)
-	}
-	return err
-}
+func (sweepKind) Kind() string { return "collect_plan_jobs_sweep" }
