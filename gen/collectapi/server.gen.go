@@ -286,6 +286,9 @@ type ClientInterface interface {
 	// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
 	// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
 	// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+	// Switchboard: a plan runs on the node that holds its socket. With several nodes, send an operator's
+	// runplan to the node its socket is connected to (route by access token, as sticky sessions do); on
+	// another node the socket is not open there, and the answer is that 400.
 	// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
 	// answers it); it is read as that number.
 	//
@@ -318,6 +321,9 @@ type ClientInterface interface {
 	// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
 	// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
 	// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+	// Switchboard: a plan runs on the node that holds its socket. With several nodes, send an operator's
+	// runplan to the node its socket is connected to (route by access token, as sticky sessions do); on
+	// another node the socket is not open there, and the answer is that 400.
 	// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
 	// answers it); it is read as that number.
 	//
@@ -757,6 +763,9 @@ func (c *Client) RunReport(ctx context.Context, params *RunReportParams, body Ru
 // readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
 // 422's message names its jobid). A plan that does not apply to the record type answers 400; a
 // `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+// Switchboard: a plan runs on the node that holds its socket. With several nodes, send an operator's
+// runplan to the node its socket is connected to (route by access token, as sticky sessions do); on
+// another node the socket is not open there, and the answer is that 400.
 // Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
 // answers it); it is read as that number.
 //
@@ -799,6 +808,9 @@ func (c *Client) RunPlanWithBody(ctx context.Context, params *RunPlanParams, con
 // readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
 // 422's message names its jobid). A plan that does not apply to the record type answers 400; a
 // `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+// Switchboard: a plan runs on the node that holds its socket. With several nodes, send an operator's
+// runplan to the node its socket is connected to (route by access token, as sticky sessions do); on
+// another node the socket is not open there, and the answer is that 400.
 // Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
 // answers it); it is read as that number.
 //
@@ -2375,6 +2387,9 @@ type ClientWithResponsesInterface interface {
 	// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
 	// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
 	// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+	// Switchboard: a plan runs on the node that holds its socket. With several nodes, send an operator's
+	// runplan to the node its socket is connected to (route by access token, as sticky sessions do); on
+	// another node the socket is not open there, and the answer is that 400.
 	// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
 	// answers it); it is read as that number.
 	//
@@ -2407,6 +2422,9 @@ type ClientWithResponsesInterface interface {
 	// readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
 	// 422's message names its jobid). A plan that does not apply to the record type answers 400; a
 	// `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+	// Switchboard: a plan runs on the node that holds its socket. With several nodes, send an operator's
+	// runplan to the node its socket is connected to (route by access token, as sticky sessions do); on
+	// another node the socket is not open there, and the answer is that 400.
 	// Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
 	// answers it); it is read as that number.
 	//
@@ -4320,6 +4338,9 @@ func (c *ClientWithResponses) RunReportWithResponse(ctx context.Context, params 
 // readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
 // 422's message names its jobid). A plan that does not apply to the record type answers 400; a
 // `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+// Switchboard: a plan runs on the node that holds its socket. With several nodes, send an operator's
+// runplan to the node its socket is connected to (route by access token, as sticky sessions do); on
+// another node the socket is not open there, and the answer is that 400.
 // Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
 // answers it); it is read as that number.
 //
@@ -4358,6 +4379,9 @@ func (c *ClientWithResponses) RunPlanWithBodyWithResponse(ctx context.Context, p
 // readable at `/platform/collect-databases/{database_id}/plan-jobs/{jobid}` (a failed run included: the
 // 422's message names its jobid). A plan that does not apply to the record type answers 400; a
 // `websocket-id` naming no open socket of the caller answers 400 even for a plan that does not prompt.
+// Switchboard: a plan runs on the node that holds its socket. With several nodes, send an operator's
+// runplan to the node its socket is connected to (route by access token, as sticky sessions do); on
+// another node the socket is not open there, and the answer is that 400.
 // Switchboard (R14): the rowid may also be a string of digits (`"debtor": "123"`, as a record read
 // answers it); it is read as that number.
 //
