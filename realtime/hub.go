@@ -142,6 +142,19 @@ func (h *Hub) CloseWhere(match func(owner any) bool, code websocket.StatusCode, 
 	}
 }
 
+// Owners answers the owners of the open connections (nil ones left out).
+func (h *Hub) Owners() []any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]any, 0, len(h.conns))
+	for _, c := range h.conns {
+		if o := c.Owner(); o != nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // Len answers how many connections are open.
 func (h *Hub) Len() int {
 	h.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,6 +34,10 @@ type Handler struct {
 	fileMax  int64      // largest uploaded file, bytes
 	prompts  *prompts   // the WebSocket and the contact plans' pending prompts (socket.go, plans.go)
 	defs     *collect.DefCache
+	log      *slog.Logger
+
+	watchMu  sync.Mutex // watching: the check of open sockets' sessions runs (watchSessions)
+	watching bool
 }
 
 var (
@@ -52,7 +57,7 @@ type Config struct {
 	// PromptTimeout bounds how long a contact plan waits for a prompt's answer (0: DefaultPromptTimeout).
 	PromptTimeout time.Duration
 	// Queue, when set, runs the sweep that fails plan runs orphaned by a stopped node (register before it
-	// starts); Log logs it (nil: slog.Default()).
+	// starts). Log is the handler's log (nil: slog.Default()).
 	Queue *queue.Queue
 	Log   *slog.Logger
 	// Revocations, on Postgres, is how the node hears the other nodes' session revocations (the relay's);
@@ -72,12 +77,12 @@ func New(c Config) *Handler {
 	if h.fileMax == 0 {
 		h.fileMax = DefaultFileMax
 	}
+	h.log = c.Log
+	if h.log == nil {
+		h.log = slog.Default()
+	}
 	if c.Queue != nil {
-		log := c.Log
-		if log == nil {
-			log = slog.Default()
-		}
-		sweepOrphans(c.DB, c.Queue, log)
+		sweepOrphans(c.DB, c.Queue, h.log)
 	}
 	return h
 }

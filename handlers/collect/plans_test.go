@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"switchboard/apitest"
+	"switchboard/app"
 	"switchboard/models/collect"
 	"switchboard/models/platform"
 )
@@ -373,4 +375,54 @@ func TestSweepRegistered(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestEndedSessionsCloseSockets: a session ended otherwise than by its own logout (its operator deactivated
+// here) closes its sockets with 1008 within moments; on Postgres a logout on one node closes the session's
+// socket on another.
+func TestEndedSessionsCloseSockets(t *testing.T) {
+	t.Parallel()
+	schemas := loadWSSchemas(t)
+	closed := func(t *testing.T, w *wsClient, what string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, _, err := w.c.Read(ctx); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+			t.Fatalf("socket after %s: %v, want close 1008", what, err)
+		}
+	}
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		d := e.addDatabase(t, "cv_ended")
+		op := e.addOperator(t, d, "SAL", "Sal", "sal", true)
+		e.addOperator(t, d, "OWN", "Own", "own", true)
+		sal := dialSocket(t, e, schemas, e.login(t, "cv_ended", "SAL", "sal").Result.AccessToken, false)
+		own := dialSocket(t, e, schemas, e.login(t, "cv_ended", "OWN", "own").Result.AccessToken, true)
+		off := false
+		if _, err := collect.UpdateOperator(context.Background(), e.DB, d.Scope(), op.ID, collect.OperatorFields{Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		closed(t, sal, "its operator's deactivation")
+		// The other operator's socket stays open past another check (the read ends by its own deadline).
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, _, err := own.c.Read(ctx); websocket.CloseStatus(err) != -1 || ctx.Err() == nil {
+			t.Fatalf("the other operator's socket: %v", err)
+		}
+	})
+	t.Run("nodes", func(t *testing.T) {
+		if !slices.Contains(apitest.Kinds(t), "postgres") {
+			t.Skip("Postgres is unreachable")
+		}
+		nodes := apitest.NewNodes(t, 2, app.Options{})
+		a, b := &env{Env: nodes[0]}, &env{Env: nodes[1]}
+		d := a.addDatabase(t, "cv_ended")
+		a.addOperator(t, d, "SAL", "Sal", "sal", true)
+		tok := a.login(t, "cv_ended", "SAL", "sal").Result.AccessToken
+		onB := dialSocket(t, b, schemas, tok, false)
+		if r := a.post(t, "/api/v1/auth/logout", "cv_ended", tok, ""); r.Status != 200 {
+			t.Fatalf("logout on A: %d %s", r.Status, r.Body)
+		}
+		closed(t, onB, "a logout on another node")
+	})
 }

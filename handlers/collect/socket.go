@@ -133,6 +133,7 @@ func (p *socketProtocol) Open(ctx context.Context, c *realtime.Conn, read func(c
 	}
 	out, _ := json.Marshal(map[string]string{"type": "key", "message": c.ID})
 	c.Send(out)
+	p.h.watchSessions()
 	return nil
 }
 
@@ -172,6 +173,64 @@ func strictJSON(msg []byte, v any) error {
 		return errors.New("trailing data")
 	}
 	return nil
+}
+
+// sessionCheck is how often a node with open sockets looks whether a revocation was made or heard since the
+// last look, and if so closes the sockets whose session has ended (closeEndedSockets).
+const sessionCheck = time.Second
+
+// watchSessions runs the session check while the node holds sockets; a socket's Open starts it.
+func (h *Handler) watchSessions() {
+	h.watchMu.Lock()
+	defer h.watchMu.Unlock()
+	if h.watching {
+		return
+	}
+	h.watching = true
+	go func() {
+		t := time.NewTicker(sessionCheck)
+		defer t.Stop()
+		seen := collect.RevocationCount(h.db)
+		for range t.C {
+			h.watchMu.Lock()
+			if h.prompts.hub.Len() == 0 {
+				h.watching = false
+				h.watchMu.Unlock()
+				return
+			}
+			h.watchMu.Unlock()
+			if now := collect.RevocationCount(h.db); now != seen && h.closeEndedSockets() {
+				seen = now
+			}
+		}
+	}()
+}
+
+// closeEndedSockets closes, with 1008, the sockets whose session has ended: logged out, refreshed away
+// with a replayed token, or ended with its operator (new password, deactivated, deleted), on whichever
+// node. It answers false when the store could not tell (the next check tries again).
+func (h *Handler) closeEndedSockets() bool {
+	var ids []int64
+	for _, o := range h.prompts.hub.Owners() {
+		if so, ok := o.(*socketOwner); ok {
+			ids = append(ids, so.sessionID)
+		}
+	}
+	if len(ids) == 0 {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	live, err := collect.LiveSessions(ctx, h.db, ids)
+	if err != nil {
+		h.log.Warn("Collect!: checking the sessions of open sockets", "error", err)
+		return false
+	}
+	h.prompts.hub.CloseWhere(func(o any) bool {
+		so, ok := o.(*socketOwner)
+		return ok && !live[so.sessionID]
+	}, realtime.ClosePolicy, "session ended")
+	return true
 }
 
 // closeSessionSockets closes the sockets opened with a session (logout).

@@ -37,6 +37,23 @@ func generationOf(db *gorm.DB) *atomic.Uint64 {
 	return g.(*atomic.Uint64)
 }
 
+// RevocationCount answers how many revocations of the store db this process has made or heard: it moves
+// whenever a session may have ended.
+func RevocationCount(db *gorm.DB) uint64 { return generationOf(db).Load() }
+
+// LiveSessions answers which of the session ids ids are still in the store.
+func LiveSessions(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]bool, error) {
+	var live []int64
+	if err := db.WithContext(ctx).Model(&session{}).Where("id IN ?", ids).Pluck("id", &live).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]bool, len(live))
+	for _, id := range live {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // Revocations is a Postgres node's ear for the other nodes' revocations: its relay calls Heard for each
 // notice and Listening as its LISTEN connection comes and goes.
 type Revocations struct {
