@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"gorm.io/gorm"
@@ -124,4 +125,18 @@ func List[T any](ctx context.Context, q *gorm.DB, key string, lq ListQuery, id f
 		page.NextOffset = lq.Offset + int64(limit)
 	}
 	return page, nil
+}
+
+// TakeOne loads the one row q finds into a new T. When there is none it answers notFound() (the caller's
+// NotFound, naming what was looked for), else the store's error.
+func TakeOne[T any](q *gorm.DB, notFound func() error) (*T, error) {
+	var v T
+	err := q.Take(&v).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }

@@ -187,15 +187,8 @@ func GetAccount(ctx context.Context, db *gorm.DB, id int64) (*Account, error) {
 
 // FindAccount loads the account numbered number (NotFound when none is).
 func FindAccount(ctx context.Context, db *gorm.DB, number string) (*Account, error) {
-	var a Account
-	err := db.WithContext(ctx).Where("account_number = ?", number).Take(&a).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "Accolades account %s not found", number)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return models.TakeOne[Account](db.WithContext(ctx).Where("account_number = ?", number),
+		func() error { return models.Errorf(models.NotFound, "Accolades account %s not found", number) })
 }
 
 // lockAccount reads account id inside tx, locked on Postgres with strength ("" none): SHARE by an agent's
@@ -206,15 +199,7 @@ func lockAccount(tx *gorm.DB, id int64, strength string) (*Account, error) {
 	if strength != "" && models.IsPostgres(tx) {
 		q = q.Clauses(clause.Locking{Strength: strength})
 	}
-	var a Account
-	err := q.Where("id = ?", id).Take(&a).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, accountNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return models.TakeOne[Account](q.Where("id = ?", id), func() error { return accountNotFound(id) })
 }
 
 // DeleteAccount deletes an account without agents; one that still has agents is a Conflict (deleting an
@@ -352,15 +337,8 @@ func ListAgents(ctx context.Context, db *gorm.DB, accountID int64, lq models.Lis
 
 // GetAgent loads agent id of account accountID; another account's agent is NotFound.
 func GetAgent(ctx context.Context, db *gorm.DB, accountID, id int64) (*Agent, error) {
-	var a Agent
-	err := db.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Take(&a).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, agentNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return models.TakeOne[Agent](db.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id),
+		func() error { return agentNotFound(id) })
 }
 
 // DeleteAgent deletes agent id of account accountID and its lease, in one transaction: the node holding
@@ -408,15 +386,8 @@ func FindByCrmID(ctx context.Context, db *gorm.DB, crm string) (*Session, error)
 
 // FindByDevice loads the agent of account accountID whose phone is device deviceID.
 func FindByDevice(ctx context.Context, db *gorm.DB, accountID int64, deviceID string) (*Agent, error) {
-	var a Agent
-	err := db.WithContext(ctx).Where("account_id = ? AND device_id = ?", accountID, deviceID).Take(&a).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "no device %s in this account", deviceID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return models.TakeOne[Agent](db.WithContext(ctx).Where("account_id = ? AND device_id = ?", accountID, deviceID),
+		func() error { return models.Errorf(models.NotFound, "no device %s in this account", deviceID) })
 }
 
 // isUniqueID tells whether s is the document's `uniqueId`: "number.number", at most 20 and 11 digits (by

@@ -110,15 +110,8 @@ func GetDatabase(ctx context.Context, db *gorm.DB, id int64) (*Database, error) 
 
 // FindDatabase loads the database named name (NotFound when none is).
 func FindDatabase(ctx context.Context, db *gorm.DB, name string) (*Database, error) {
-	var d Database
-	err := db.WithContext(ctx).Where("name = ?", name).Take(&d).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "Collect! database %s not found", name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return models.TakeOne[Database](db.WithContext(ctx).Where("name = ?", name),
+		func() error { return models.Errorf(models.NotFound, "Collect! database %s not found", name) })
 }
 
 // DeleteDatabase deletes an empty database. One that still has operators or record definitions is a
@@ -160,15 +153,7 @@ func lockDatabase(tx *gorm.DB, id int64, strength string) (*Database, error) {
 	if strength != "" && models.IsPostgres(tx) {
 		q = q.Clauses(clause.Locking{Strength: strength})
 	}
-	var d Database
-	err := q.Where("id = ?", id).Take(&d).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, databaseNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return models.TakeOne[Database](q.Where("id = ?", id), func() error { return databaseNotFound(id) })
 }
 
 // OperatorFields are an operator's writable fields; nil leaves one as it is (on create: OpID and
@@ -280,28 +265,14 @@ func ListOperators(ctx context.Context, db *gorm.DB, s Scope, lq models.ListQuer
 
 // GetOperator loads operator id of the scope's database; another database's operator is NotFound.
 func GetOperator(ctx context.Context, db *gorm.DB, s Scope, id int64) (*Operator, error) {
-	var o Operator
-	err := s.Query(ctx, db, &Operator{}).Where("id = ?", id).Take(&o).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, operatorNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return models.TakeOne[Operator](s.Query(ctx, db, &Operator{}).Where("id = ?", id),
+		func() error { return operatorNotFound(id) })
 }
 
 // FindOperator loads the operator whose op_id is opID in the scope's database (NotFound when none is).
 func FindOperator(ctx context.Context, db *gorm.DB, s Scope, opID string) (*Operator, error) {
-	var o Operator
-	err := s.Query(ctx, db, &Operator{}).Where("op_id = ?", opID).Take(&o).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "Collect! operator %s not found", opID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return models.TakeOne[Operator](s.Query(ctx, db, &Operator{}).Where("op_id = ?", opID),
+		func() error { return models.Errorf(models.NotFound, "Collect! operator %s not found", opID) })
 }
 
 // UpdateOperator changes the fields f sets. A new password or a deactivation ends the operator's sessions

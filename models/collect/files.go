@@ -152,13 +152,6 @@ func GetFile(ctx context.Context, db *gorm.DB, s Scope, rec string, id int64) (*
 	if owner == "" {
 		return nil, models.Errorf(models.NotFound, "record %s holds no files (files are downloaded from attachment, cl_attachment or op_attachment)", rec)
 	}
-	var f File
-	err := s.Query(ctx, db, &File{}).Where("id = ? AND record = ?", id, owner).Take(&f).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "%s %d not found", rec, id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &f, nil
+	return models.TakeOne[File](s.Query(ctx, db, &File{}).Where("id = ? AND record = ?", id, owner),
+		func() error { return models.Errorf(models.NotFound, "%s %d not found", rec, id) })
 }

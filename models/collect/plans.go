@@ -392,13 +392,6 @@ func SweepJobs(ctx context.Context, db *gorm.DB, now time.Time) (int64, error) {
 
 // GetJob loads job id of the scope's database (NotFound for another database's).
 func GetJob(ctx context.Context, db *gorm.DB, s Scope, id string) (*Job, error) {
-	var j Job
-	err := s.Query(ctx, db, &Job{}).Where("id = ?", id).Take(&j).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "job %s not found", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &j, nil
+	return models.TakeOne[Job](s.Query(ctx, db, &Job{}).Where("id = ?", id),
+		func() error { return models.Errorf(models.NotFound, "job %s not found", id) })
 }

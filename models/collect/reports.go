@@ -124,28 +124,14 @@ func ListReports(ctx context.Context, db *gorm.DB, s Scope, lq models.ListQuery)
 
 // GetReport loads report id of the scope's database; another database's is NotFound.
 func GetReport(ctx context.Context, db *gorm.DB, s Scope, id int64) (*Report, error) {
-	var r Report
-	err := s.Query(ctx, db, &Report{}).Where("id = ?", id).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, reportNotFound(strconv.FormatInt(id, 10))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return models.TakeOne[Report](s.Query(ctx, db, &Report{}).Where("id = ?", id),
+		func() error { return reportNotFound(strconv.FormatInt(id, 10)) })
 }
 
 // FindReport loads the scope's report named name (NotFound: "report … not found").
 func FindReport(ctx context.Context, db *gorm.DB, s Scope, name string) (*Report, error) {
-	var r Report
-	err := s.Query(ctx, db, &Report{}).Where("name = ?", name).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, reportNotFound(strconv.Quote(name))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return models.TakeOne[Report](s.Query(ctx, db, &Report{}).Where("name = ?", name),
+		func() error { return reportNotFound(strconv.Quote(name)) })
 }
 
 // DeleteReport deletes report id of the scope's database.

@@ -460,15 +460,8 @@ func takeRow(ctx context.Context, db *gorm.DB, s Scope, d *RecordDef, id int64, 
 	if strength != "" && models.IsPostgres(db) {
 		q = q.Clauses(clause.Locking{Strength: strength})
 	}
-	var r row
-	err := q.Where("id = ? AND record_id = ?", id, d.ID).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "%s %d not found", d.Name, id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return models.TakeOne[row](q.Where("id = ? AND record_id = ?", id, d.ID),
+		func() error { return models.Errorf(models.NotFound, "%s %d not found", d.Name, id) })
 }
 
 // GetRow reads row id of d, cut to the fields parameter (the rowid column always included).

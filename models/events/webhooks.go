@@ -177,15 +177,8 @@ func CreateSubscription(ctx context.Context, db *gorm.DB, f SubscriptionFields) 
 
 // GetSubscription loads subscription id.
 func GetSubscription(ctx context.Context, db *gorm.DB, id int64) (*Subscription, error) {
-	var s Subscription
-	err := db.WithContext(ctx).Where("id = ?", id).Take(&s).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, webhookNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return models.TakeOne[Subscription](db.WithContext(ctx).Where("id = ?", id),
+		func() error { return webhookNotFound(id) })
 }
 
 // ListSubscriptions answers one page of subscriptions in id order.

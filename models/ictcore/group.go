@@ -2,7 +2,6 @@ package ictcore
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -54,15 +53,8 @@ func CreateGroup(ctx context.Context, db *gorm.DB, g *Group) error {
 
 // GetGroup loads one group the owner may see.
 func GetGroup(ctx context.Context, db *gorm.DB, o Owner, id int64) (*Group, error) {
-	var g Group
-	err := o.scope(db.WithContext(ctx)).Where("group_id = ?", id).Take(&g).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, groupNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &g, nil
+	return models.TakeOne[Group](o.scope(db.WithContext(ctx)).Where("group_id = ?", id),
+		func() error { return groupNotFound(id) })
 }
 
 func groupNotFound(id int64) error { return models.Errorf(models.NotFound, "group %d not found", id) }

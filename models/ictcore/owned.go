@@ -47,15 +47,8 @@ func (t table) notFound(id int64) error {
 
 // getOwned loads row id of t if the owner may see it.
 func getOwned[T any](ctx context.Context, db *gorm.DB, t table, o Owner, id int64) (*T, error) {
-	var v T
-	err := o.scope(db.WithContext(ctx).Table(t.name)).Where(t.id+" = ?", id).Take(&v).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, t.notFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return models.TakeOne[T](o.scope(db.WithContext(ctx).Table(t.name)).Where(t.id+" = ?", id),
+		func() error { return t.notFound(id) })
 }
 
 // updateOwned loads row id of t in a transaction (locked on Postgres), lets change edit it and check the

@@ -52,15 +52,8 @@ func userNotFound(id int64) error { return models.Errorf(models.NotFound, "user 
 
 // GetUser loads user id if s may see it.
 func GetUser(ctx context.Context, db *gorm.DB, s Scope, id int64) (*User, error) {
-	var u User
-	err := s.where(db.WithContext(ctx)).Where("user_id = ?", id).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, userNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return models.TakeOne[User](s.where(db.WithContext(ctx)).Where("user_id = ?", id),
+		func() error { return userNotFound(id) })
 }
 
 // UserFilter is the whitelist of the user list's parameters, all exact matches as in ICTCore. Before and

@@ -120,15 +120,8 @@ func FindUserByLogin(ctx context.Context, db *gorm.DB, login string) (*User, err
 }
 
 func findUser(ctx context.Context, db *gorm.DB, col string, v any) (*User, error) {
-	var u User
-	err := db.WithContext(ctx).Where(col+" = ?", v).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "user %v not found", v)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return models.TakeOne[User](db.WithContext(ctx).Where(col+" = ?", v),
+		func() error { return models.Errorf(models.NotFound, "user %v not found", v) })
 }
 
 // AnyUser tells whether any user exists yet (first start creates the admin).

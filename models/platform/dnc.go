@@ -190,15 +190,7 @@ func lockList(tx *gorm.DB, id int64, strength string) (*DNCList, error) {
 	if models.IsPostgres(tx) {
 		q = q.Clauses(clause.Locking{Strength: strength})
 	}
-	var l DNCList
-	err := q.Where("id = ?", id).Take(&l).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, listNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &l, nil
+	return models.TakeOne[DNCList](q.Where("id = ?", id), func() error { return listNotFound(id) })
 }
 
 // AttachList applies list id to the campaign; attaching again is no error. A missing list or campaign is

@@ -3,7 +3,6 @@ package ucontact
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -163,15 +162,8 @@ func holdCampaign(tx *gorm.DB, c *Campaign) error {
 
 // GetCall loads call id.
 func GetCall(ctx context.Context, db *gorm.DB, id int64) (*Call, error) {
-	var c Call
-	err := db.WithContext(ctx).Where("id = ?", id).Take(&c).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "uContact call %d not found", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return models.TakeOne[Call](db.WithContext(ctx).Where("id = ?", id),
+		func() error { return models.Errorf(models.NotFound, "uContact call %d not found", id) })
 }
 
 // SetCallStatus moves call id from status from to status to, with a reason, when it is still in from;

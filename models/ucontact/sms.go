@@ -2,7 +2,6 @@ package ucontact
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -61,15 +60,8 @@ func CreateSMS(ctx context.Context, db *gorm.DB, m *SMS) error {
 
 // GetSMS loads SMS id.
 func GetSMS(ctx context.Context, db *gorm.DB, id int64) (*SMS, error) {
-	var m SMS
-	err := db.WithContext(ctx).Where("id = ?", id).Take(&m).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "uContact SMS %d not found", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &m, nil
+	return models.TakeOne[SMS](db.WithContext(ctx).Where("id = ?", id),
+		func() error { return models.Errorf(models.NotFound, "uContact SMS %d not found", id) })
 }
 
 // SetSMSStatus moves SMS id from status from to status to, with a reason and the gateway that carried it,

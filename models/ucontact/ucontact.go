@@ -121,28 +121,13 @@ func ListUsers(ctx context.Context, db *gorm.DB, role *string, lq models.ListQue
 
 // GetUser loads user id.
 func GetUser(ctx context.Context, db *gorm.DB, id int64) (*User, error) {
-	var u User
-	err := db.WithContext(ctx).Where("id = ?", id).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, userNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return models.TakeOne[User](db.WithContext(ctx).Where("id = ?", id), func() error { return userNotFound(id) })
 }
 
 // FindUser loads the user named name (NotFound when none is).
 func FindUser(ctx context.Context, db *gorm.DB, name string) (*User, error) {
-	var u User
-	err := db.WithContext(ctx).Where("name = ?", name).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "uContact user %q not found", name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return models.TakeOne[User](db.WithContext(ctx).Where("name = ?", name),
+		func() error { return models.Errorf(models.NotFound, "uContact user %q not found", name) })
 }
 
 // FindAgent loads the agent named name: a supervisor of that name is not an agent (NotFound).
@@ -232,15 +217,8 @@ func ListCampaigns(ctx context.Context, db *gorm.DB, lq models.ListQuery) (model
 // FindCampaign loads the campaign named name of the channel; one of another channel is NotFound too, as
 // the services answer a campaign they cannot use.
 func FindCampaign(ctx context.Context, db *gorm.DB, name, channel string) (*Campaign, error) {
-	var c Campaign
-	err := db.WithContext(ctx).Where("name = ? AND channel = ?", name, channel).Take(&c).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.NotFound, "no %s campaign named %q", channel, name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return models.TakeOne[Campaign](db.WithContext(ctx).Where("name = ? AND channel = ?", name, channel),
+		func() error { return models.Errorf(models.NotFound, "no %s campaign named %q", channel, name) })
 }
 
 // DeleteCampaign deletes campaign id and cancels, in the same transaction, its calls and SMS still waiting
