@@ -205,7 +205,8 @@ func (e *env) count(t *testing.T, model any, where string, args ...any) int64 {
 	return n
 }
 
-// waitCall waits until call id leaves the dialer's hands (pending, dialing) and answers it.
+// waitCall waits until the calls matching where leave the dialer's hands (pending, dialing; answered until its
+// events are out) and answers them.
 func (e *env) waitCall(t *testing.T, where string, args ...any) []mu.Call {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -216,7 +217,8 @@ func (e *env) waitCall(t *testing.T, where string, args ...any) []mu.Call {
 		}
 		done := len(cs) > 0
 		for _, c := range cs {
-			if c.Status == mu.CallPending || c.Status == mu.CallDialing {
+			// An answered call's events (answered, ended) are published after its status commits.
+			if c.Status == mu.CallPending || c.Status == mu.CallDialing || c.Status == mu.CallAnswered && len(e.events.of(c.UniqueID())) < 2 {
 				done = false
 			}
 		}
