@@ -236,7 +236,7 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 		bus.Close()
 		return nil, fmt.Errorf("delivery: %w", err)
 	}
-	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.EnqueueMany, Schedules: scheds, Clock: o.Clock,
+	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.Enqueue, Schedules: scheds, Clock: o.Clock,
 		Region: o.PhoneRegion, Zone: o.ScheduleZone, MaxWait: o.DialerMaxWait})
 	acc, err := accolades.New(ctx, accolades.Config{DB: o.DB, Log: o.Log, Logins: logins, Publisher: pub, Sim: o.Sim})
 	if err != nil {

@@ -95,7 +95,7 @@ func New(c Config) (*Service, error) {
 	river.AddWorker(c.Queue.Workers(), &retryWorker{s: s})
 	if s.schedules != nil {
 		s.schedules.Handle(ictcore.ActionSend, func(ctx context.Context, tx *gorm.DB, sc *ictcore.Schedule) error {
-			_, err := ictcore.SendTransmission(ctx, tx, ictcore.AnyOwner, sc.TargetID, s.enqueue)
+			_, err := ictcore.SendTransmission(ctx, tx, ictcore.AnyOwner, sc.TargetID, s.Enqueue)
 			return err
 		})
 	}
@@ -145,33 +145,37 @@ const sendBatch = batchSize
 func (s *Service) sendMany(ctx context.Context, reqs []ictcore.SendRequest) ([]ictcore.Sent, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return ictcore.SendTransmissions(ctx, s.db, reqs, s.EnqueueMany)
+	return ictcore.SendTransmissions(ctx, s.db, reqs, s.Enqueue)
 }
 
-func (s *Service) enqueue(tx *gorm.DB, spoolID int64) error {
-	return s.queue.InsertTx(tx, deliverArgs{SpoolID: spoolID}, nil)
-}
-
-// EnqueueMany adds the delivery jobs of new spools in tx, in one statement (ictcore.EnqueueMany): one job
-// for each batchSize of them, since a job claims a whole batch. Every spool is still claimed: a job stops
-// only after a claim found less than a full batch, that is after every spool then queued was claimed
-// (by it, or by the jobs whose claims locked the rest), and each job's first claim takes a full batch
-// while one is queued; the bench measured 1000 claiming jobs per 1000 spools spending most of Postgres's
-// time skipping each other's rows.
-func (s *Service) EnqueueMany(tx *gorm.DB, spoolIDs []int64) error {
-	var params []river.InsertManyParams
-	for i := 0; i < len(spoolIDs); i += batchSize {
-		params = append(params, river.InsertManyParams{Args: deliverArgs{SpoolID: spoolIDs[i]}})
+// Enqueue adds the delivery jobs of n new attempts in tx, in one statement, one job for each batchSize of
+// them, and answers the job of each attempt (ictcore.Enqueue).
+func (s *Service) Enqueue(tx *gorm.DB, n int) ([]int64, error) {
+	params := make([]river.InsertManyParams, (n+batchSize-1)/batchSize)
+	for i := range params {
+		params[i] = river.InsertManyParams{Args: deliverArgs{}}
 	}
-	return s.queue.InsertManyTx(tx, params)
+	jobs, err := s.queue.InsertManyIDsTx(tx, params)
+	if err != nil {
+		return nil, err
+	}
+	if len(jobs) != len(params) {
+		return nil, fmt.Errorf("delivery: %d jobs inserted for %d", len(jobs), len(params))
+	}
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = jobs[i/batchSize]
+	}
+	return out, nil
 }
 
 // The jobs.
 
-// deliverArgs is the job of one attempt: it makes queued attempts in batches (deliverQueued), its own
-// spool's among them unless another job took it first. SpoolID names the attempt that called for it.
+// deliverArgs is the job of a batch of attempts: it makes the queued spools that name it
+// (deliverQueued). SpoolID is set only on jobs inserted before spools named their job: such a job claims
+// queued spools that name none, in batches.
 type deliverArgs struct {
-	SpoolID int64 `json:"spool_id"`
+	SpoolID int64 `json:"spool_id,omitempty"`
 }
 
 func (deliverArgs) Kind() string { return "ictcore_deliver" }
@@ -198,7 +202,7 @@ type deliverWorker struct {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
-	return w.s.deliverQueued(ctx, job.ID, job.Attempt > 1)
+	return w.s.deliverQueued(ctx, job.ID, job.Args.SpoolID != 0, job.Attempt > 1)
 }
 
 type retryWorker struct {
@@ -213,7 +217,7 @@ func (w *retryWorker) Work(ctx context.Context, job *river.Job[retryArgs]) error
 	if wait := time.Until(time.UnixMilli(job.Args.Due)); wait > 0 {
 		return river.JobSnooze(wait)
 	}
-	_, err := ictcore.RetryTransmission(ctx, w.s.db, job.Args.TransmissionID, job.Args.TryDone, w.s.enqueue)
+	_, err := ictcore.RetryTransmission(ctx, w.s.db, job.Args.TransmissionID, job.Args.TryDone, w.s.Enqueue)
 	return err
 }
 
@@ -233,9 +237,9 @@ func (s *Service) retry(tx *gorm.DB, t *ictcore.Transmission) error {
 
 // Attempts, in batches.
 
-// Batches: one claim takes up to batchSize queued attempts; a job keeps claiming while it finds full
-// batches, for up to drainFor, then leaves the rest to the other spools' jobs; sendConcurrency bounds
-// the gateway calls one batch makes at once.
+// Batches: a job makes up to batchSize attempts (a job from before spools named their job keeps
+// claiming while it finds full batches, for up to drainFor); sendConcurrency bounds the gateway calls one
+// batch makes at once.
 const (
 	batchSize       = 100
 	drainFor        = 5 * time.Second
@@ -252,15 +256,12 @@ func interrupted(provider *int64, gw string) ictcore.Outcome {
 		ProviderID: provider, Gateway: gw, Results: []ictcore.SpoolResult{{Type: "error", Name: "reason", Data: interruptedWhy}}}
 }
 
-// deliverQueued makes queued attempts, its own spool's among them unless another job took it first. A
-// rerun of the job (its node died, or the store failed) first records the attempts the job had started
-// as interrupted. It answers an error only when the store failed; River runs the job again then.
-func (s *Service) deliverQueued(ctx context.Context, jobID int64, rerun bool) error {
+// deliverQueued makes the queued attempts of job jobID; a legacy job (from before spools named their job)
+// claims queued spools that name none instead. A rerun of the job (its node died, or the store failed)
+// first records the attempts the job had started as interrupted; those it had not started are still
+// queued and are made now. It answers an error only when the store failed; River runs the job again then.
+func (s *Service) deliverQueued(ctx context.Context, jobID int64, legacy, rerun bool) error {
 	if rerun {
-		// What it had claimed and not started was never attempted: back to the queue.
-		if err := ictcore.ReleaseClaimed(ctx, s.db, jobID); err != nil {
-			return err
-		}
 		started, err := ictcore.StartedBy(ctx, s.db, jobID)
 		if err != nil {
 			return err
@@ -273,13 +274,29 @@ func (s *Service) deliverQueued(ctx context.Context, jobID int64, rerun bool) er
 			return err
 		}
 	}
+	queued, err := ictcore.QueuedFor(ctx, s.db, jobID)
+	if err != nil {
+		return err
+	}
+	if !legacy {
+		if len(queued) == 0 {
+			return nil
+		}
+		return s.deliverBatch(ctx, jobID, queued)
+	}
+	// A legacy job makes what it claimed before it was stopped (queued under its id), then claims.
 	until := time.Now().Add(drainFor)
 	for {
 		claimed, err := ictcore.ClaimQueued(ctx, s.db, jobID, batchSize)
-		if err != nil || len(claimed) == 0 {
+		if err != nil {
 			return err
 		}
-		if err := s.deliverBatch(ctx, jobID, claimed); err != nil {
+		batch := append(queued, claimed...)
+		queued = nil
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := s.deliverBatch(ctx, jobID, batch); err != nil {
 			return err
 		}
 		if len(claimed) < batchSize || time.Now().After(until) {

@@ -23,7 +23,7 @@ type Config struct {
 	DB        *gorm.DB
 	Queue     *queue.Queue
 	Log       *slog.Logger
-	Enqueue   ictcore.EnqueueMany // adds the delivery jobs of released attempts (delivery.Service.EnqueueMany)
+	Enqueue   ictcore.Enqueue // adds the delivery jobs of released attempts (delivery.Service.Enqueue)
 	Schedules *schedules.Service  // campaign start and stop schedules; nil: none
 	// Clock is the engine's time (pacing and tick times); nil: time.Now. Tests move it by hand.
 	Clock func() time.Time
@@ -48,7 +48,7 @@ type Service struct {
 	db        *gorm.DB
 	queue     *queue.Queue
 	log       *slog.Logger
-	enqueue   ictcore.EnqueueMany
+	enqueue   ictcore.Enqueue
 	schedules *schedules.Service
 	now       func() time.Time
 	region    string

@@ -127,6 +127,38 @@ func List[T any](ctx context.Context, q *gorm.DB, key string, lq ListQuery, id f
 	return page, nil
 }
 
+// Page answers one page of items already read and filtered, sorted by key, as List answers it from the
+// store: for the short lists kept in one document.
+func Page[T any](items []T, lq ListQuery, id func(*T) int64) PageOf[T] {
+	page := PageOf[T]{Items: []T{}}
+	if lq.Count {
+		n := int64(len(items))
+		page.Total = &n
+	}
+	limit := lq.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	start := 0
+	if lq.After != nil {
+		for start < len(items) && id(&items[start]) <= *lq.After {
+			start++
+		}
+	} else if lq.Offset > 0 {
+		start = int(min(lq.Offset, int64(len(items))))
+	}
+	rest := items[start:]
+	if len(rest) > limit {
+		page.Items, page.More = append(page.Items, rest[:limit]...), true
+		page.NextAfter = id(&page.Items[limit-1])
+		page.NextOffset = lq.Offset + int64(limit)
+		return page
+	}
+	page.Items = append(page.Items, rest...)
+	return page
+}
+
 // TakeOne loads the one row q finds into a new T. When there is none it answers notFound() (the caller's
 // NotFound, naming what was looked for), else the store's error.
 func TakeOne[T any](q *gorm.DB, notFound func() error) (*T, error) {

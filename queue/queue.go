@@ -216,6 +216,26 @@ func (q *Queue) InsertManyTx(tx *gorm.DB, params []river.InsertManyParams) error
 	return err
 }
 
+// InsertManyIDsTx adds jobs in the transaction tx, as InsertManyTx does, and answers their ids.
+func (q *Queue) InsertManyIDsTx(tx *gorm.DB, params []river.InsertManyParams) ([]int64, error) {
+	if len(params) == 0 {
+		return nil, nil
+	}
+	ins, sqlTx, err := q.inserter(tx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := ins.InsertManyTx(tx.Statement.Context, sqlTx, params)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(res))
+	for i, r := range res {
+		ids[i] = r.Job.ID
+	}
+	return ids, nil
+}
+
 // Stop stops taking jobs and waits for the jobs under way to finish, until ctx ends; then it cancels
 // their contexts (a delivery puts its attempt back in the queue) and waits a little more. It closes the
 // queue's own connections; the store is the caller's to close, after Stop.

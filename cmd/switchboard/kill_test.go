@@ -267,7 +267,7 @@ type riverJob struct {
 func deliverJob(t *testing.T, db *gorm.DB, spool int64) riverJob {
 	t.Helper()
 	var jobs []riverJob
-	err := db.Raw("SELECT state, attempt FROM river_job WHERE kind = 'ictcore_deliver' AND (args->>'spool_id')::bigint = ?", spool).
+	err := db.Raw("SELECT j.state, j.attempt FROM river_job j JOIN spools s ON s.job_id = j.id WHERE j.kind = 'ictcore_deliver' AND s.spool_id = ?", spool).
 		Scan(&jobs).Error
 	if err != nil {
 		t.Fatal(err)

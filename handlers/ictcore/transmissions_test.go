@@ -532,7 +532,7 @@ func TestSendBadInput(t *testing.T) {
 		if s := e.txWait(t, id2); s != "invalid" || e.txGet(t, id2).Response != fmt.Sprintf("program %d was deleted", program2) {
 			t.Fatalf("deleted program: %s %+v", s, e.txGet(t, id2))
 		}
-		if n := e.storeCount(t, "SELECT COUNT(*) FROM spool_results WHERE type = 'application' AND name = 'gateway'"); n != 0 {
+		if n := e.storeCount(t, `SELECT COUNT(*) FROM spools WHERE results LIKE '%"type":"application","name":"gateway"%'`); n != 0 {
 			t.Fatalf("%d attempts reached a gateway", n)
 		}
 

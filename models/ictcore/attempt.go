@@ -2,6 +2,7 @@ package ictcore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,19 +15,25 @@ import (
 	"switchboard/models"
 )
 
-// Attempts are made in batches: a delivery job claims the oldest queued spools (ClaimQueued), makes
-// them, and records their outcomes together (FinishAttempts), so the statements per attempt shrink with
-// the batch (the sends bench: about 20 statements for each attempt made alone). Each spool still has its
-// own job, inserted with it, so every spool is claimed by some job however the batches fall.
+// Attempts are made in batches: each queued spool names its delivery job from the start (one job per
+// batch of spools, queueSpools), the job makes its spools' attempts, and records their outcomes together
+// (FinishAttempts), so the statements per attempt shrink with the batch. The job starts them a few at a
+// time just before their gateway calls (StartClaimed), so a rerun of a job whose node died can tell the
+// attempts it never made (still queued: made now) from those it was making (started: their outcome is
+// unknown, StartedBy).
 
-// A job claims queued spools (ClaimQueued: job_id set, still queued), then starts them a few at a time
-// just before their gateway calls (StartClaimed), so a rerun of a job whose node died can tell the
-// attempts it never made (claimed, queued: put back, ReleaseClaimed) from those it was making (started:
-// their outcome is unknown, StartedBy).
+// QueuedFor answers the queued spools of job jobID, oldest first.
+func QueuedFor(ctx context.Context, db *gorm.DB, jobID int64) ([]Spool, error) {
+	var ss []Spool
+	err := db.WithContext(ctx).Table(spools.name).Where("job_id = ? AND status = ?", jobID, SpoolQueued).Order("spool_id").Find(&ss).Error
+	return ss, err
+}
 
-// ClaimQueued takes up to limit unclaimed queued spools, oldest first, for job jobID and answers them. A
-// spool is claimed by one job only: on Postgres the rows are locked as they are picked (SKIP LOCKED, so
-// two jobs take different spools), on SQLite the write transactions run one at a time.
+// ClaimQueued takes up to limit queued spools that name no job, oldest first, for job jobID and answers
+// them: the spools of jobs from before spools named their job (found through the job_id index, where
+// the spools that name no job are those few). A spool is claimed by one job only: on
+// Postgres the rows are locked as they are picked (SKIP LOCKED, so two jobs take different spools), on
+// SQLite the write transactions run one at a time.
 func ClaimQueued(ctx context.Context, db *gorm.DB, jobID int64, limit int) ([]Spool, error) {
 	pick := "SELECT spool_id FROM spools WHERE status = ? AND job_id IS NULL ORDER BY spool_id LIMIT ?"
 	if models.IsPostgres(db) {
@@ -39,18 +46,11 @@ func ClaimQueued(ctx context.Context, db *gorm.DB, jobID int64, limit int) ([]Sp
 	return claimed, err
 }
 
-// StartClaimed moves claimed spools of job jobID to started: their attempts begin now.
+// StartClaimed moves queued spools of job jobID to started: their attempts begin now.
 func StartClaimed(ctx context.Context, db *gorm.DB, jobID int64, ids []int64) error {
 	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
 		return tx.Table(spools.name).Where("spool_id IN ? AND job_id = ? AND status = ?", ids, jobID, SpoolQueued).
 			Updates(map[string]any{"status": SpoolStarted, "time_start": time.Now().Unix()}).Error
-	})
-}
-
-// ReleaseClaimed puts back the spools job jobID claimed and never started (a rerun of the job).
-func ReleaseClaimed(ctx context.Context, db *gorm.DB, jobID int64) error {
-	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
-		return tx.Table(spools.name).Where("job_id = ? AND status = ?", jobID, SpoolQueued).Update("job_id", nil).Error
 	})
 }
 
@@ -62,16 +62,15 @@ func StartedBy(ctx context.Context, db *gorm.DB, jobID int64) ([]Spool, error) {
 	return ss, err
 }
 
-// RequeueSpools puts claimed or started spools back in the queue, when their worker stopped before the
-// gateway could make the attempts (the process is shutting down): the job's next run, or another job,
-// delivers them.
+// RequeueSpools puts started spools back in the queue, when their worker stopped before the gateway
+// could make the attempts (the process is shutting down): the next run of their job delivers them.
 func RequeueSpools(ctx context.Context, db *gorm.DB, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
-		return tx.Table(spools.name).Where("spool_id IN ? AND status IN ?", ids, []string{SpoolQueued, SpoolStarted}).
-			Updates(map[string]any{"status": SpoolQueued, "time_start": nil, "job_id": nil}).Error
+		return tx.Table(spools.name).Where("spool_id IN ? AND status = ?", ids, SpoolStarted).
+			Updates(map[string]any{"status": SpoolQueued, "time_start": nil}).Error
 	})
 }
 
@@ -101,54 +100,21 @@ type Retry func(tx *gorm.DB, t *Transmission) error
 // transmissions, in one transaction: completed; invalid; or failed, when no try is left (or NoRetry), else
 // pending_retry with retry scheduling the next try. A spool that has ended (finished meanwhile) is left
 // as it is, and so is a transmission no longer processing (deleted meanwhile).
-// Spools with the same outcome are written by one statement, and so are their transmissions.
+// The spools are written by one statement (on Postgres), and transmissions with the same outcome too.
 func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry) error {
 	if len(ended) == 0 {
 		return nil
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := time.Now().Unix()
-		type spoolKey struct {
-			status, response, gateway string
-			connected                 bool
-			provider                  int64
-		}
-		groups := map[spoolKey][]int64{}
 		byID := make(map[int64]*Ended, len(ended))
 		for i := range ended {
 			e := &ended[i]
 			e.Response, e.Gateway, e.Reason = clip(e.Response, 255), clip(e.Gateway, 32), clip(e.Reason, 255)
-			k := spoolKey{e.Status, e.Response, e.Gateway, e.Connected, deref(e.ProviderID)}
-			groups[k] = append(groups[k], e.SpoolID)
 			byID[e.SpoolID] = e
 		}
-		var done []Spool // the spools this call ended: transmission and owner
-		for k, ids := range groups {
-			var provider *int64
-			if k.provider != 0 {
-				provider = &k.provider
-			}
-			set, args := "status = ?, response = ?, time_end = ?, provider_id = ?, gateway = ?",
-				[]any{k.status, k.response, now, provider, k.gateway}
-			if k.connected {
-				set, args = set+", time_connect = ?", append(args, now)
-			}
-			var rows []Spool
-			// Queued: claimed and found invalid before any attempt.
-			if err := tx.Raw("UPDATE spools SET "+set+" WHERE spool_id IN ? AND status IN ? RETURNING spool_id, transmission_id, user_id",
-				append(args, ids, []string{SpoolQueued, SpoolStarted})...).Scan(&rows).Error; err != nil {
-				return err
-			}
-			done = append(done, rows...)
-		}
-		var results []SpoolResult
-		for _, s := range done {
-			for _, r := range byID[s.ID].Results {
-				results = append(results, SpoolResult{SpoolID: s.ID, ApplicationID: r.ApplicationID, Type: clip(r.Type, 80),
-					Name: clip(r.Name, 80), Data: clip(r.Data, 255), DateCreated: now, UserID: s.UserID})
-			}
-		}
-		if err := insertResults(tx, results); err != nil {
+		done, err := endSpools(tx, ended, now) // the spools this call ended: transmission and owner
+		if err != nil {
 			return err
 		}
 		// The transmissions: completed and invalid ones by their outcome, failed ones one by one, as
@@ -172,7 +138,7 @@ func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry
 		progress := campaignProgress{}
 		for k, ids := range settled {
 			var ended []Transmission
-			if err := tx.Raw("UPDATE transmissions SET status = ?, response = ?, updated_at = ? WHERE transmission_id IN ? AND status = ? RETURNING campaign_id",
+			if err := tx.Raw("UPDATE transmissions SET status = ?, response = ?, updated_at = ? WHERE transmission_id IN ? AND "+rowStatus+" = ? RETURNING campaign_id",
 				k.status, k.response, now, ids, StatusProcessing).Scan(&ended).Error; err != nil {
 				return err
 			}
@@ -193,31 +159,70 @@ func FinishAttempts(ctx context.Context, db *gorm.DB, ended []Ended, retry Retry
 	})
 }
 
-// insertResults stores step results. On Postgres it is one statement whose columns arrive as arrays
-// (unnest), 7 parameters whatever the count, where a VALUES list takes 7 per row to bind and parse: a
-// batch of 100 simulator attempts writes 600 results.
-func insertResults(tx *gorm.DB, rs []SpoolResult) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	if !models.IsPostgres(tx) {
-		return tx.CreateInBatches(&rs, 500).Error
-	}
+// endSpools records the outcomes of the spools still queued (found invalid before any attempt) or
+// started, with their results, and answers those it ended (id, transmission, owner). On Postgres it is
+// one statement whose columns arrive as arrays (unnest), whatever the count; on SQLite, where a statement
+// costs no round trip, one a spool.
+func endSpools(tx *gorm.DB, ended []Ended, now int64) ([]Spool, error) {
+	n := len(ended)
 	var (
-		spools, dates, users []int64
-		apps                 []*int64
-		types, names, data   []string
+		ids, providers                      = make([]int64, n), make([]*int64, n)
+		statuses, responses, gateways, docs = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		connected                           = make([]bool, n)
 	)
-	for _, r := range rs {
-		spools, apps, dates, users = append(spools, r.SpoolID), append(apps, r.ApplicationID), append(dates, r.DateCreated), append(users, r.UserID)
-		types, names, data = append(types, r.Type), append(names, r.Name), append(data, r.Data)
+	for i := range ended {
+		e := &ended[i]
+		rs := make([]SpoolResult, len(e.Results))
+		for j, r := range e.Results {
+			rs[j] = SpoolResult{ID: e.SpoolID*100 + int64(j), ApplicationID: r.ApplicationID, Type: clip(r.Type, 80),
+				Name: clip(r.Name, 80), Data: clip(r.Data, 255), DateCreated: now}
+		}
+		doc, err := json.Marshal(rs)
+		if err != nil {
+			return nil, err
+		}
+		ids[i], providers[i], statuses[i], responses[i], gateways[i], docs[i], connected[i] =
+			e.SpoolID, e.ProviderID, e.Status, e.Response, e.Gateway, string(doc), e.Connected
 	}
-	// On the transaction's connection directly: gorm would spread each slice into a list of parameters.
-	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, `INSERT INTO spool_results
-		(spool_id, application_id, type, name, data, date_created, user_id)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])`,
-		spools, apps, types, names, data, dates, users)
-	return err
+	var done []Spool
+	if models.IsPostgres(tx) {
+		// On the transaction's connection directly: gorm would spread each slice into a list of parameters.
+		rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, `UPDATE spools s SET status = v.status,
+			response = v.response, time_end = $1, provider_id = v.provider, gateway = v.gateway, results = v.results,
+			time_connect = CASE WHEN v.connected THEN $1 ELSE s.time_connect END
+			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bool[], $8::text[])
+				AS v(id, status, response, provider, gateway, connected, results)
+			WHERE s.spool_id = v.id AND s.status IN ($9, $10)
+			RETURNING s.spool_id, s.transmission_id, s.user_id`,
+			now, ids, statuses, responses, providers, gateways, connected, docs, SpoolQueued, SpoolStarted)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sp Spool
+			if err := rows.Scan(&sp.ID, &sp.TransmissionID, &sp.UserID); err != nil {
+				return nil, err
+			}
+			done = append(done, sp)
+		}
+		return done, rows.Err()
+	}
+	for i := range ended {
+		var connect *int64
+		if connected[i] {
+			connect = &now
+		}
+		var rows []Spool
+		if err := tx.Raw(`UPDATE spools SET status = ?, response = ?, time_end = ?, provider_id = ?, gateway = ?, results = ?,
+			time_connect = COALESCE(?, time_connect) WHERE spool_id = ? AND status IN ? RETURNING spool_id, transmission_id, user_id`,
+			statuses[i], responses[i], now, providers[i], gateways[i], docs[i], connect, ids[i],
+			[]string{SpoolQueued, SpoolStarted}).Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		done = append(done, rows...)
+	}
+	return done, nil
 }
 
 // campaignProgress counts, per campaign, the transmissions one FinishAttempts ended [ended, failed].
@@ -254,7 +259,7 @@ func (p campaignProgress) save(tx *gorm.DB) error {
 // scheduled when tries are left, and answers it (nil: deleted meanwhile). The tries are read under a lock
 // so a send cannot slip in.
 func failTransmission(tx *gorm.DB, id int64, e *Ended, now int64, retry Retry) (*Transmission, error) {
-	q := tx.Table(transmissions.name).Where("transmission_id = ? AND status = ?", id, StatusProcessing)
+	q := tx.Table(transmissions.name).Where("transmission_id = ? AND "+rowStatus+" = ?", id, StatusProcessing)
 	if models.IsPostgres(tx) {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}

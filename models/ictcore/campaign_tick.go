@@ -31,9 +31,6 @@ const (
 // attempts (and their retries) to end before it completes.
 const settleWait = time.Second
 
-// EnqueueMany adds, in tx, the delivery jobs of new spools.
-type EnqueueMany func(tx *gorm.DB, spoolIDs []int64) error
-
 // Tick is what one tick did.
 type Tick struct {
 	Current  bool      // it was the campaign's current tick (else it did nothing)
@@ -47,7 +44,7 @@ type Tick struct {
 // TickEnv is what a tick runs with.
 type TickEnv struct {
 	Now     time.Time
-	Enqueue EnqueueMany
+	Enqueue Enqueue
 	Arm     ArmTick
 	// Region reads national phone numbers (PHONE_DEFAULT_REGION, "PK"); Zone is the time zone of a
 	// contact whose number tells none, for a calling window.
@@ -241,7 +238,7 @@ func insertCampaignTransmissions(tx *gorm.DB, c *Campaign, p *Program, contacts 
 // releaseCampaign starts the attempts of up to limit pending transmissions of the campaign, oldest
 // first (with a calling window, of the open zones only): each becomes processing with one more try and gets a queued spool, whose delivery job enqueue
 // adds, all in the tick's transaction.
-func releaseCampaign(tx *gorm.DB, c *Campaign, limit int, now time.Time, enqueue EnqueueMany, windowed bool, open []string) (int, error) {
+func releaseCampaign(tx *gorm.DB, c *Campaign, limit int, now time.Time, enqueue Enqueue, windowed bool, open []string) (int, error) {
 	pick, args := "SELECT transmission_id FROM transmissions WHERE campaign_id = ? AND status = ?", []any{c.ID, StatusPending}
 	if windowed {
 		pick, args = pick+" AND time_zone IN ?", append(args, open)
@@ -260,19 +257,8 @@ func releaseCampaign(tx *gorm.DB, c *Campaign, limit int, now time.Time, enqueue
 	if len(started) == 0 {
 		return 0, nil
 	}
-	ss := make([]Spool, len(started))
-	for i, t := range started {
-		ss[i] = Spool{TransmissionID: t.ID, TimeSpool: ts, Status: SpoolQueued, ServiceFlag: t.ServiceFlag,
-			AccountID: t.AccountID, UserID: t.UserID}
-	}
-	if err := tx.CreateInBatches(&ss, 1000).Error; err != nil {
-		return 0, err
-	}
-	ids := make([]int64, len(ss))
-	for i, s := range ss {
-		ids[i] = s.ID
-	}
-	return len(ss), enqueue(tx, ids)
+	ss, err := queueSpools(tx, started, ts, enqueue)
+	return len(ss), err
 }
 
 func hasPending(tx *gorm.DB, campaignID int64) (bool, error) {

@@ -13,7 +13,7 @@ import (
 
 // TestSendTransmissionsBatch: one batch of sends answers each request on its own (a transmission sent
 // twice starts once, another user's is not found, a completed one is locked), stores one spool per
-// started send and hands all of them to one enqueue, in request order.
+// started send and asks one enqueue for their jobs, each spool naming the job it was given.
 func TestSendTransmissionsBatch(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
@@ -23,8 +23,15 @@ func TestSendTransmissionsBatch(t *testing.T) {
 		if err := db.Model(&ictcore.Transmission{}).Where("transmission_id = ?", done.ID).Update("status", ictcore.StatusCompleted).Error; err != nil {
 			t.Fatal(err)
 		}
-		var enqueued [][]int64
-		enqueue := func(_ *gorm.DB, ids []int64) error { enqueued = append(enqueued, ids); return nil }
+		var enqueued []int
+		enqueue := func(_ *gorm.DB, n int) ([]int64, error) {
+			enqueued = append(enqueued, n)
+			jobs := make([]int64, n)
+			for i := range jobs {
+				jobs[i] = int64(700 + i)
+			}
+			return jobs, nil
+		}
 		reqs := []ictcore.SendRequest{
 			{Owner: ictcore.AnyOwner, ID: a.ID},
 			{Owner: ictcore.Owner(999), ID: b.ID}, // not this user's
@@ -51,8 +58,13 @@ func TestSendTransmissionsBatch(t *testing.T) {
 		if sent[0].Spool.TransmissionID != a.ID || sent[2].Spool.TransmissionID != b.ID {
 			t.Errorf("spools of the wrong transmissions: %+v %+v", sent[0].Spool, sent[2].Spool)
 		}
-		if len(enqueued) != 1 || len(enqueued[0]) != 2 || enqueued[0][0] != sent[0].Spool.ID || enqueued[0][1] != sent[2].Spool.ID {
-			t.Errorf("enqueued %v, want one call with [%d %d]", enqueued, sent[0].Spool.ID, sent[2].Spool.ID)
+		if len(enqueued) != 1 || enqueued[0] != 2 {
+			t.Errorf("enqueued %v, want one call for 2", enqueued)
+		}
+		for i, job := range map[int]int64{0: 700, 2: 701} { // spools in transmission order: a before b
+			if q, err := ictcore.QueuedFor(ctx, db, job); err != nil || len(q) != 1 || q[0].ID != sent[i].Spool.ID || *q[0].JobID != job {
+				t.Errorf("job %d's spools: %+v %v, want spool %d", job, q, err, sent[i].Spool.ID)
+			}
 		}
 		var spools int64
 		db.Model(&ictcore.Spool{}).Count(&spools)
@@ -69,7 +81,7 @@ func TestSendTransmissionsBatch(t *testing.T) {
 
 		// A failing enqueue leaves nothing: the batch is one transaction.
 		c := pendingTransmission(t, db, 1)
-		if _, err := ictcore.SendTransmissions(ctx, db, []ictcore.SendRequest{{ID: c.ID}}, func(*gorm.DB, []int64) error { return models.Errorf(models.Busy, "full") }); models.KindOf(err) != models.Busy {
+		if _, err := ictcore.SendTransmissions(ctx, db, []ictcore.SendRequest{{ID: c.ID}}, func(*gorm.DB, int) ([]int64, error) { return nil, models.Errorf(models.Busy, "full") }); models.KindOf(err) != models.Busy {
 			t.Fatalf("failing enqueue: %v", err)
 		}
 		var tr ictcore.Transmission

@@ -2,7 +2,10 @@ package ictcore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -80,24 +83,41 @@ type Spool struct {
 	ProviderID     *int64
 	Gateway        string
 	UserID         int64
+	JobID          *int64 // the delivery job that makes the attempt (not in the contract)
+	// ResultsJSON holds its step results, a JSON array of SpoolResult, written with its outcome.
+	ResultsJSON string `gorm:"column:results;default:'[]'"`
 }
 
-// SpoolResult is one step result of an attempt.
+// SpoolResult is one step result of an attempt. Its ID is its spool's id × 100 plus its position;
+// SpoolID and UserID are its spool's.
 type SpoolResult struct {
-	ID            int64 `gorm:"primaryKey;column:spool_result_id"`
-	SpoolID       int64
-	ApplicationID *int64
-	Type          string
-	Name          string
-	Data          string
-	DateCreated   int64
-	UserID        int64
+	ID            int64  `json:"spool_result_id"`
+	SpoolID       int64  `json:"-"`
+	ApplicationID *int64 `json:"application_id"`
+	Type          string `json:"type"`
+	Name          string `json:"name"`
+	Data          string `json:"data"`
+	DateCreated   int64  `json:"date_created"`
+	UserID        int64  `json:"-"`
+}
+
+// results answers the spool's step results.
+func (s *Spool) results() ([]SpoolResult, error) {
+	var rs []SpoolResult
+	if s.ResultsJSON != "" {
+		if err := json.Unmarshal([]byte(s.ResultsJSON), &rs); err != nil {
+			return nil, fmt.Errorf("results of spool %d: %w", s.ID, err)
+		}
+	}
+	for i := range rs {
+		rs[i].SpoolID, rs[i].UserID = s.ID, s.UserID
+	}
+	return rs, nil
 }
 
 var (
 	transmissions = table{"transmissions", "transmission_id", "transmission"}
 	spools        = table{"spools", "spool_id", "spool"}
-	spoolResults  = table{"spool_results", "spool_result_id", "result"}
 )
 
 // ProgramService answers the service_flag of a program type's transmissions and their default direction
@@ -418,10 +438,11 @@ type ResultFilter struct {
 
 // ListSpoolResults answers a page of the results of a spool the owner may see.
 func ListSpoolResults(ctx context.Context, db *gorm.DB, o Owner, spoolID int64, f ResultFilter) (models.PageOf[SpoolResult], error) {
-	if _, err := GetSpool(ctx, db, o, spoolID); err != nil {
+	s, err := GetSpool(ctx, db, o, spoolID)
+	if err != nil {
 		return models.PageOf[SpoolResult]{}, err
 	}
-	return listResults(ctx, db, spoolID, f)
+	return listResults(s, f)
 }
 
 // ListLastResults answers a page of the results of the last attempt of a transmission the owner may see
@@ -430,13 +451,13 @@ func ListLastResults(ctx context.Context, db *gorm.DB, o Owner, transmissionID i
 	if _, err := GetTransmission(ctx, db, o, transmissionID); err != nil {
 		return models.PageOf[SpoolResult]{}, err
 	}
-	var last []int64
+	var last []Spool
 	err := db.WithContext(ctx).Table(spools.name).Where("transmission_id = ?", transmissionID).
-		Order("spool_id DESC").Limit(1).Pluck("spool_id", &last).Error
+		Order("spool_id DESC").Limit(1).Find(&last).Error
 	if err != nil || len(last) == 0 {
 		return models.PageOf[SpoolResult]{Items: []SpoolResult{}, Total: zeroIf(f.Count)}, err
 	}
-	return listResults(ctx, db, last[0], f)
+	return listResults(&last[0], f)
 }
 
 func zeroIf(count bool) *int64 {
@@ -447,18 +468,28 @@ func zeroIf(count bool) *int64 {
 	return &n
 }
 
-func listResults(ctx context.Context, db *gorm.DB, spoolID int64, f ResultFilter) (models.PageOf[SpoolResult], error) {
-	return listOwned(ctx, db, spoolResults, AnyOwner, f.ListQuery, func(r *SpoolResult) int64 { return r.ID },
-		models.Equal("spool_id", &spoolID), models.Equal("spool_result_id", f.ID),
-		models.Equal("application_id", f.ApplicationID), models.Equal("type", f.Type), models.Equal("name", f.Name),
-		models.Contains("data", f.Data))
+// listResults filters and pages a spool's results as the store's lists do (models.Page).
+func listResults(s *Spool, f ResultFilter) (models.PageOf[SpoolResult], error) {
+	rs, err := s.results()
+	if err != nil {
+		return models.PageOf[SpoolResult]{}, err
+	}
+	kept := rs[:0]
+	for _, r := range rs {
+		if (f.ID == nil || r.ID == *f.ID) && (f.ApplicationID == nil || (r.ApplicationID != nil && *r.ApplicationID == *f.ApplicationID)) &&
+			(f.Type == nil || r.Type == *f.Type) && (f.Name == nil || r.Name == *f.Name) &&
+			(f.Data == nil || strings.Contains(strings.ToLower(r.Data), strings.ToLower(*f.Data))) {
+			kept = append(kept, r)
+		}
+	}
+	return models.Page(kept, f.ListQuery, func(r *SpoolResult) int64 { return r.ID }), nil
 }
 
 // Attempts.
 
-// Enqueue adds, in the transaction tx of a new attempt, the job that will deliver spool spoolID: the
-// attempt and its job commit together or not at all.
-type Enqueue func(tx *gorm.DB, spoolID int64) error
+// Enqueue adds, in the transaction tx of n new attempts, the jobs that will deliver them, and answers the
+// job of each attempt, in order: the attempts and their jobs commit together or not at all.
+type Enqueue func(tx *gorm.DB, n int) ([]int64, error)
 
 // SendTransmission starts an attempt of a transmission the owner may see (send and retry): a sendable
 // transmission (pending, pending_retry, failed) becomes processing with one more try, and gets a queued
@@ -466,9 +497,7 @@ type Enqueue func(tx *gorm.DB, spoolID int64) error
 // invalid answers Locked with ICTCore's messages; of two concurrent sends exactly one wins, because the
 // move is one conditional update.
 func SendTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64, enqueue Enqueue) (*Spool, error) {
-	sent, err := SendTransmissions(ctx, db, []SendRequest{{Owner: o, ID: id}}, func(tx *gorm.DB, spoolIDs []int64) error {
-		return enqueue(tx, spoolIDs[0])
-	})
+	sent, err := SendTransmissions(ctx, db, []SendRequest{{Owner: o, ID: id}}, enqueue)
 	if err != nil {
 		return nil, err
 	}
@@ -480,13 +509,17 @@ func SendTransmission(ctx context.Context, db *gorm.DB, o Owner, id int64, enque
 func RetryTransmission(ctx context.Context, db *gorm.DB, id int64, tryDone int, enqueue Enqueue) (*Spool, error) {
 	var s *Spool
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		ss, err := startAttempts(tx, AnyOwner, []int64{id}, time.Now().Unix(),
-			due{"status = ? AND try_done = ?", []any{StatusPendingRetry, tryDone}})
+		now := time.Now().Unix()
+		moved, err := moveToProcessing(tx, AnyOwner, []int64{id}, now, due{rowStatus + " = ? AND try_done = ?", []any{StatusPendingRetry, tryDone}})
+		if err != nil {
+			return err
+		}
+		ss, err := queueSpools(tx, moved, now, enqueue)
 		if err != nil || len(ss) == 0 {
 			return err // none: moved on meanwhile
 		}
 		s = &ss[0]
-		return enqueue(tx, s.ID)
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -35,42 +35,55 @@ func pendingTransmission(t *testing.T, db *gorm.DB, tries int) *ictcore.Transmis
 	return tx
 }
 
-// TestAttemptLifecycle: claims and outcomes are conditional, so a spool is claimed by one job and
-// recorded once, and a rerun of a job finds the attempts it had started; a failure with tries left
-// schedules one retry (in the same transaction), which only a transmission still waiting for it with the
-// same tries starts.
+// jobsFrom answers an enqueue that gives each call's attempts one new job id, counting from first, and
+// remembers the calls' sizes.
+func jobsFrom(first int64, calls *[]int) ictcore.Enqueue {
+	next := first
+	return func(_ *gorm.DB, n int) ([]int64, error) {
+		if calls != nil {
+			*calls = append(*calls, n)
+		}
+		jobs := make([]int64, n)
+		for i := range jobs {
+			jobs[i] = next
+		}
+		next++
+		return jobs, nil
+	}
+}
+
+// TestAttemptLifecycle: a spool names its job from the start, and only that job starts it; outcomes are
+// conditional, so a spool is recorded once, and a rerun of a job finds the attempts it had started; a
+// failure with tries left schedules one retry (in the same transaction), which only a transmission still
+// waiting for it with the same tries starts.
 func TestAttemptLifecycle(t *testing.T) {
 	t.Parallel()
 	apitest.EachKind(t, func(t *testing.T, kind string) {
 		db := apitest.NewDB(t, kind)
 		ctx := context.Background()
 		tr := pendingTransmission(t, db, 2)
-		var enqueued []int64
-		enqueue := func(_ *gorm.DB, spoolID int64) error { enqueued = append(enqueued, spoolID); return nil }
+		var enqueued []int
+		const job = 41
+		enqueue := jobsFrom(job, &enqueued)
 		sp, err := ictcore.SendTransmission(ctx, db, ictcore.AnyOwner, tr.ID, enqueue)
-		if err != nil || len(enqueued) != 1 || enqueued[0] != sp.ID || sp.Status != ictcore.SpoolQueued {
+		if err != nil || len(enqueued) != 1 || enqueued[0] != 1 || sp.Status != ictcore.SpoolQueued || sp.JobID == nil || *sp.JobID != job {
 			t.Fatalf("send: %+v %v %v", sp, enqueued, err)
 		}
 		if _, err := ictcore.SendTransmission(ctx, db, ictcore.AnyOwner, tr.ID, enqueue); models.KindOf(err) != models.Locked {
 			t.Fatalf("second send: %v", err)
 		}
-		const job = 41
-		if got, err := ictcore.ClaimQueued(ctx, db, job, 10); err != nil || len(got) != 1 || got[0].ID != sp.ID || got[0].Status != ictcore.SpoolQueued {
-			t.Fatalf("first claim: %+v %v", got, err)
+		if got, err := ictcore.QueuedFor(ctx, db, job); err != nil || len(got) != 1 || got[0].ID != sp.ID || got[0].Status != ictcore.SpoolQueued {
+			t.Fatalf("the job's spools: %+v %v", got, err)
 		}
-		// Another job finds nothing left to claim. A claimed spool not started yet was never attempted: a
-		// rerun of the job puts it back, and claims it again.
+		if got, _ := ictcore.QueuedFor(ctx, db, job+1); len(got) != 0 {
+			t.Fatalf("another job's spools: %+v", got)
+		}
+		// No spool names no job, so a legacy claim finds nothing.
 		if got, _ := ictcore.ClaimQueued(ctx, db, job+1, 10); len(got) != 0 {
-			t.Fatalf("second claim: %+v", got)
+			t.Fatalf("legacy claim: %+v", got)
 		}
 		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 0 {
 			t.Fatalf("started before StartClaimed: %+v", got)
-		}
-		if err := ictcore.ReleaseClaimed(ctx, db, job); err != nil {
-			t.Fatal(err)
-		}
-		if got, _ := ictcore.ClaimQueued(ctx, db, job, 10); len(got) != 1 {
-			t.Fatalf("claim after a release: %+v", got)
 		}
 		// Started, it is what a rerun finds with an unknown outcome; another job cannot start it.
 		if err := ictcore.StartClaimed(ctx, db, job+1, []int64{sp.ID}); err != nil {
@@ -85,14 +98,18 @@ func TestAttemptLifecycle(t *testing.T) {
 		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 1 || got[0].ID != sp.ID || got[0].TimeStart == nil {
 			t.Fatalf("started by the job: %+v", got)
 		}
-		if err := ictcore.ReleaseClaimed(ctx, db, job); err != nil {
+		if got, _ := ictcore.QueuedFor(ctx, db, job); len(got) != 0 {
+			t.Fatalf("a started spool is still queued: %+v", got)
+		}
+		// Requeued (its worker stopped before the gateway answered), it is queued for the same job again.
+		if err := ictcore.RequeueSpools(ctx, db, []int64{sp.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 1 {
-			t.Fatalf("a release put back a started attempt: %+v", got)
+		if got, _ := ictcore.QueuedFor(ctx, db, job); len(got) != 1 || got[0].TimeStart != nil {
+			t.Fatalf("after a requeue: %+v", got)
 		}
-		if got, _ := ictcore.StartedBy(ctx, db, job+1); len(got) != 0 {
-			t.Fatalf("started by another job: %+v", got)
+		if err := ictcore.StartClaimed(ctx, db, job, []int64{sp.ID}); err != nil {
+			t.Fatal(err)
 		}
 		retries := 0
 		retry := func(_ *gorm.DB, t *ictcore.Transmission) error { retries++; return nil }
@@ -125,28 +142,22 @@ func TestAttemptLifecycle(t *testing.T) {
 		if again, _ := ictcore.RetryTransmission(ctx, db, tr.ID, 1, enqueue); again != nil {
 			t.Fatal("the same retry started twice")
 		}
-		ictcore.ClaimQueued(ctx, db, job, 10)
+		if sp2.JobID == nil || *sp2.JobID != job+1 {
+			t.Fatalf("the retry's job: %v", sp2.JobID)
+		}
 		finish(sp2.ID, fail)
 		got, _ = ictcore.GetTransmission(ctx, db, ictcore.AnyOwner, tr.ID)
 		if retries != 1 || got.Status != ictcore.StatusFailed || got.TryDone != 2 {
 			t.Fatalf("after the last try: %d retries, %+v", retries, got)
 		}
-		// A requeued spool (the worker stopped before the gateway answered) is claimed again.
 		sp3, _ := ictcore.SendTransmission(ctx, db, ictcore.AnyOwner, tr.ID, enqueue)
-		ictcore.ClaimQueued(ctx, db, job, 10)
-		if err := ictcore.RequeueSpools(ctx, db, []int64{sp3.ID}); err != nil {
-			t.Fatal(err)
-		}
-		if got, _ := ictcore.ClaimQueued(ctx, db, job+1, 10); len(got) != 1 || got[0].ID != sp3.ID {
-			t.Fatalf("claim after a requeue: %+v", got)
-		}
 		// A failed enqueue leaves nothing: no spool, the transmission as it was.
 		finish(sp3.ID, ictcore.Outcome{Status: ictcore.SpoolFailed, NoRetry: true})
 		before, _ := ictcore.GetTransmission(ctx, db, ictcore.AnyOwner, tr.ID)
 		var spools int64
 		db.Table("spools").Count(&spools)
 		boom := models.Errorf(models.Busy, "queue down")
-		if _, err := ictcore.SendTransmission(ctx, db, ictcore.AnyOwner, tr.ID, func(*gorm.DB, int64) error { return boom }); err != boom {
+		if _, err := ictcore.SendTransmission(ctx, db, ictcore.AnyOwner, tr.ID, func(*gorm.DB, int) ([]int64, error) { return nil, boom }); err != boom {
 			t.Fatalf("send with a failing enqueue: %v", err)
 		}
 		after, _ := ictcore.GetTransmission(ctx, db, ictcore.AnyOwner, tr.ID)
@@ -158,7 +169,7 @@ func TestAttemptLifecycle(t *testing.T) {
 	})
 }
 
-// TestBatchedAttempts: jobs claiming at once take disjoint spools and together all of them; one
+// TestBatchedAttempts: legacy jobs claiming at once take disjoint spools and together all of them; one
 // FinishAttempts records mixed outcomes, each transmission getting its own: completed, invalid with its
 // reason, pending_retry with one retry scheduled, or failed.
 func TestBatchedAttempts(t *testing.T) {
@@ -167,7 +178,7 @@ func TestBatchedAttempts(t *testing.T) {
 		db := apitest.NewDB(t, kind)
 		ctx := context.Background()
 		const n = 40
-		noop := func(*gorm.DB, int64) error { return nil }
+		noop := jobsFrom(1, nil)
 		byTransmission := map[int64]*ictcore.Transmission{}
 		for i := range n {
 			tr := pendingTransmission(t, db, 1+i%2) // odd ones have a try left after the first
@@ -175,6 +186,10 @@ func TestBatchedAttempts(t *testing.T) {
 				t.Fatal(err)
 			}
 			byTransmission[tr.ID] = tr
+		}
+		// Spools from before spools named their job: legacy jobs claim them.
+		if err := db.Exec("UPDATE spools SET job_id = NULL").Error; err != nil {
+			t.Fatal(err)
 		}
 		var (
 			mu      sync.Mutex
@@ -250,10 +265,17 @@ func TestBatchedAttempts(t *testing.T) {
 				t.Errorf("spool %d: retried %v, want %v", i, retried[s.TransmissionID], want == ictcore.StatusPendingRetry)
 			}
 		}
-		var results int64
-		db.Table("spool_results").Count(&results)
-		if results != n/4 {
-			t.Fatalf("%d results, want %d", results, n/4)
+		// Each spool keeps its own results, numbered after it.
+		for i, s := range spools {
+			page, err := ictcore.ListSpoolResults(ctx, db, ictcore.AnyOwner, s.ID, ictcore.ResultFilter{})
+			want := []ictcore.SpoolResult{}
+			if i%4 == 0 {
+				want = []ictcore.SpoolResult{{ID: s.ID * 100, SpoolID: s.ID, Type: "info", Name: "status", Data: "delivered", UserID: 1}}
+			}
+			if err != nil || len(page.Items) != len(want) || (len(want) == 1 && (page.Items[0].ID != want[0].ID ||
+				page.Items[0].Data != want[0].Data || page.Items[0].SpoolID != s.ID || page.Items[0].UserID != 1 || page.Items[0].DateCreated == 0)) {
+				t.Fatalf("spool %d results: %+v %v, want %+v", s.ID, page.Items, err, want)
+			}
 		}
 	})
 }

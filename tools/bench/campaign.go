@@ -152,7 +152,7 @@ func dialerOn(st *store, sim gateway.SimConfig, workers int) (*dialer.Service, *
 	if err != nil {
 		return nil, nil, err
 	}
-	return dialer.New(dialer.Config{DB: st.db, Queue: q, Log: log, Enqueue: svc.EnqueueMany}), q, nil
+	return dialer.New(dialer.Config{DB: st.db, Queue: q, Log: log, Enqueue: svc.Enqueue}), q, nil
 }
 
 func printCampaign(res []campaignResult) {

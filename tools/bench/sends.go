@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -185,20 +186,22 @@ func timeSends(ctx context.Context, st *store, ids []int64, senders int) (time.D
 			return 0, 0, fmt.Errorf("send: %w", err)
 		}
 	}
-	// Done when no transmission is pending or processing any more.
+	// Done when no transmission is pending or processing any more. The poll asks whether one is, which
+	// stops at the first: counting them every 5 ms took a share of the store's CPU the bare loop does
+	// not pay (an index scan over every open row).
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
-		var open int64
-		if err := db.Raw("SELECT count(*) FROM transmissions WHERE status IN ('pending', 'processing', 'pending_retry')").Scan(&open).Error; err != nil {
+		var open bool
+		if err := db.Raw("SELECT EXISTS (SELECT 1 FROM transmissions WHERE status IN ('pending', 'processing', 'pending_retry'))").Scan(&open).Error; err != nil {
 			_ = stop()
 			return 0, 0, err
 		}
-		if open == 0 {
+		if !open {
 			break
 		}
 		if time.Now().After(deadline) {
 			_ = stop()
-			return 0, 0, fmt.Errorf("sends: %d transmissions still open after 10 minutes", open)
+			return 0, 0, errors.New("sends: transmissions still open after 10 minutes")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
