@@ -23,8 +23,8 @@ type Config struct {
 	DB        *gorm.DB
 	Queue     *queue.Queue
 	Log       *slog.Logger
-	Enqueue   ictcore.Enqueue // adds the delivery jobs of released attempts (delivery.Service.Enqueue)
-	Schedules *schedules.Service  // campaign start and stop schedules; nil: none
+	Enqueue   ictcore.Enqueue    // adds the delivery jobs of released attempts (delivery.Service.Enqueue)
+	Schedules *schedules.Service // campaign start and stop schedules; nil: none
 	// Clock is the engine's time (pacing and tick times); nil: time.Now. Tests move it by hand.
 	Clock func() time.Time
 	// Region reads national phone numbers (an ISO country code, PHONE_DEFAULT_REGION; empty: only
