@@ -54,6 +54,7 @@ var migrations = []migration{
 	{28, "Collect! plan runs carry a deadline, so runs orphaned by a stopped node are failed", migrateV28, nil},
 	{29, "Collect! rows carry their values as one JSON object, for reads by id", migrateV29, nil},
 	{30, "an ICTCore attempt's results are one JSON array on its spool", migrateV30, nil},
+	{31, "ICTCore campaign progress as rows the campaign's tick folds in", migrateV31, nil},
 }
 
 type schemaMigration struct {

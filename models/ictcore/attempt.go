@@ -243,16 +243,17 @@ func (p campaignProgress) add(campaign *int64, failed bool) {
 	}
 }
 
-// save adds the counts to the campaigns' progress, in id order (two transactions lock rows alike).
+// save adds the counts as progress rows (campaign_progress), one statement for all: no delivery waits on
+// a campaign's row, which its tick holds while it releases (foldProgress adds them to the counters).
 func (p campaignProgress) save(tx *gorm.DB) error {
-	ids := slices.Sorted(maps.Keys(p))
-	for _, id := range ids {
-		if err := tx.Exec("UPDATE campaigns SET contact_ended = contact_ended + ?, contact_failed = contact_failed + ? WHERE campaign_id = ?",
-			p[id][0], p[id][1], id).Error; err != nil {
-			return err
-		}
+	if len(p) == 0 {
+		return nil
 	}
-	return nil
+	rows := make([]progressRow, 0, len(p))
+	for _, id := range slices.Sorted(maps.Keys(p)) {
+		rows = append(rows, progressRow{CampaignID: id, Ended: p[id][0], Failed: p[id][1]})
+	}
+	return tx.Create(&rows).Error
 }
 
 // failTransmission records a failed attempt on its transmission: failed, or pending_retry with the retry

@@ -157,7 +157,11 @@ func (c *Campaign) apply(tx *gorm.DB, o Owner, f CampaignFields) error {
 
 // GetCampaign loads a campaign the owner may see.
 func GetCampaign(ctx context.Context, db *gorm.DB, o Owner, id int64) (*Campaign, error) {
-	return getOwned[Campaign](ctx, db, campaigns, o, id)
+	c, err := getOwned[Campaign](ctx, db, campaigns, o, id)
+	if err != nil {
+		return nil, err
+	}
+	return c, withProgress(db.WithContext(ctx), c)
 }
 
 // CampaignFilter is the whitelist of the campaign list's parameters.
@@ -170,10 +174,22 @@ type CampaignFilter struct {
 
 // ListCampaigns answers a page of the campaigns the owner may see.
 func ListCampaigns(ctx context.Context, db *gorm.DB, o Owner, f CampaignFilter) (models.PageOf[Campaign], error) {
-	return listOwned(ctx, db, campaigns, o, f.ListQuery, func(c *Campaign) int64 { return c.ID },
+	page, err := listOwned(ctx, db, campaigns, o, f.ListQuery, func(c *Campaign) int64 { return c.ID },
 		models.Equal("campaign_id", f.ID), models.Equal("program_id", f.ProgramID), models.Equal("group_id", f.GroupID),
 		models.Equal("user_id", f.UserID), models.Equal("status", f.Status),
 		models.AtMost("created_at", f.Before), models.AtLeast("created_at", f.After))
+	if err != nil {
+		return page, err
+	}
+	return page, withProgress(db.WithContext(ctx), pointers(page.Items)...)
+}
+
+func pointers[T any](vs []T) []*T {
+	out := make([]*T, len(vs))
+	for i := range vs {
+		out[i] = &vs[i]
+	}
+	return out
 }
 
 // UpdateCampaign changes the fields given. A running campaign takes them at its next tick; a new cpm
@@ -198,7 +214,7 @@ func UpdateCampaign(ctx context.Context, db *gorm.DB, o Owner, id int64, f Campa
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return c, withProgress(db.WithContext(ctx), c)
 }
 
 // DeleteCampaign deletes a campaign, its schedules and its transmissions still pending (never sent);
@@ -207,6 +223,9 @@ func UpdateCampaign(ctx context.Context, db *gorm.DB, o Owner, id int64, f Campa
 func DeleteCampaign(ctx context.Context, db *gorm.DB, o Owner, id int64) error {
 	return deleteOwned(ctx, db, campaigns, o, id, func(tx *gorm.DB) error {
 		if err := deleteSchedules(tx, TargetCampaign, id); err != nil {
+			return err
+		}
+		if err := tx.Exec("DELETE FROM campaign_progress WHERE campaign_id = ?", id).Error; err != nil {
 			return err
 		}
 		return tx.Table(transmissions.name).Where("campaign_id = ? AND status = ?", id, StatusPending).Delete(nil).Error
@@ -303,5 +322,56 @@ func ActiveCampaigns(ctx context.Context, db *gorm.DB, limit int) ([]Campaign, e
 	var cs []Campaign
 	err := db.WithContext(ctx).Table(campaigns.name).Where("status IN ?", []string{CampaignRunning, CampaignPaused}).
 		Order("campaign_id DESC").Limit(limit).Find(&cs).Error
-	return cs, err
+	if err != nil {
+		return nil, err
+	}
+	return cs, withProgress(db.WithContext(ctx), pointers(cs)...)
+}
+
+// progressRow is one delivery transaction's share of a campaign's progress (campaign_progress).
+type progressRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	CampaignID int64
+	Ended      int64
+	Failed     int64
+}
+
+func (progressRow) TableName() string { return "campaign_progress" }
+
+// foldProgress moves the progress rows of campaign c into its counters, on the row and in c, under the
+// campaign's lock: its tick's.
+func foldProgress(tx *gorm.DB, c *Campaign) error {
+	var rows []progressRow
+	if err := tx.Raw("DELETE FROM campaign_progress WHERE campaign_id = ? RETURNING ended, failed", c.ID).Scan(&rows).Error; err != nil || len(rows) == 0 {
+		return err
+	}
+	var ended, failed int64
+	for _, r := range rows {
+		ended, failed = ended+r.Ended, failed+r.Failed
+	}
+	c.ContactEnded, c.ContactFailed = c.ContactEnded+ended, c.ContactFailed+failed
+	return tx.Exec("UPDATE campaigns SET contact_ended = contact_ended + ?, contact_failed = contact_failed + ? WHERE campaign_id = ?",
+		ended, failed, c.ID).Error
+}
+
+// withProgress adds to the counters of campaigns read from the store the progress rows not folded yet.
+func withProgress(db *gorm.DB, cs ...*Campaign) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*Campaign, len(cs))
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		byID[c.ID], ids[i] = c, c.ID
+	}
+	var sums []progressRow
+	if err := db.Raw("SELECT campaign_id, SUM(ended) AS ended, SUM(failed) AS failed FROM campaign_progress WHERE campaign_id IN ? GROUP BY campaign_id", ids).
+		Scan(&sums).Error; err != nil {
+		return err
+	}
+	for _, s := range sums {
+		c := byID[s.CampaignID]
+		c.ContactEnded, c.ContactFailed = c.ContactEnded+s.Ended, c.ContactFailed+s.Failed
+	}
+	return nil
 }

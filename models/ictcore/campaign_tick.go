@@ -69,6 +69,9 @@ func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, env TickEnv) 
 			return err
 		}
 		out.Current = true
+		if err := foldProgress(tx, &c); err != nil {
+			return err
+		}
 		p, err := getOwned[Program](tx.Statement.Context, tx, programs, AnyOwner, deref(c.ProgramID))
 		if models.KindOf(err) == models.NotFound {
 			return breakCampaign(tx, &c, &out, fmt.Sprintf("program %d was deleted", deref(c.ProgramID)))
