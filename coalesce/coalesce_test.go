@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestBatches: calls that arrive while a batch runs form the next one, each answered with its own
@@ -109,5 +110,58 @@ func TestErrorsAndCancel(t *testing.T) {
 		if qs[0] == "canceled" {
 			t.Error("a call canceled before its batch ran")
 		}
+	}
+}
+
+// TestLinger: after a batch of several calls, a batch that would hold fewer waits (once) for more to
+// join; after a batch of one it does not wait, so an idle caller runs at once.
+func TestLinger(t *testing.T) {
+	held := make(chan chan struct{}, 3) // each batch hands its release to the test and waits for it
+	var mu sync.Mutex
+	var sizes []int
+	b := New(10, func(_ context.Context, qs []int) ([]int, error) {
+		mu.Lock()
+		sizes = append(sizes, len(qs))
+		mu.Unlock()
+		release := make(chan struct{})
+		held <- release
+		<-release
+		return make([]int, len(qs)), nil
+	}).Linger(time.Second)
+	var wg sync.WaitGroup
+	waiting := func(n int) { // until n calls wait
+		for {
+			b.mu.Lock()
+			w := len(b.waiting)
+			b.mu.Unlock()
+			if w == n {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	call := func() { wg.Go(func() { b.Do(context.Background(), 0) }) }
+	sleeps := 0
+	b.sleep = func(time.Duration) { // while the batch lingers, two more callers come back
+		sleeps++
+		call()
+		call()
+		waiting(3)
+	}
+	call()
+	r1 := <-held // batch 1: one call
+	call()
+	call()
+	call()
+	waiting(3)
+	close(r1)
+	r2 := <-held // batch 2: three calls, without lingering (the batch before held one)
+	call()
+	waiting(1)
+	close(r2)
+	close(<-held) // batch 3: lingered, so the one waiting call and the two that came back
+	wg.Wait()
+	if len(sizes) != 3 || sizes[0] != 1 || sizes[1] != 3 || sizes[2] != 3 || sleeps != 1 {
+		t.Fatalf("batch sizes %v after %d lingers, want [1 3 3] after 1", sizes, sleeps)
 	}
 }

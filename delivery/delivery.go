@@ -90,7 +90,7 @@ func New(c Config) (*Service, error) {
 		s.maxWait = DefaultRetryMaxDelay
 	}
 	s.maxWait = max(s.maxWait, s.retryDelay)
-	s.sends = coalesce.New(sendBatch, s.sendMany)
+	s.sends = coalesce.New(sendBatch, s.sendMany).Linger(sendLinger)
 	river.AddWorker(c.Queue.Workers(), &deliverWorker{s: s})
 	river.AddWorker(c.Queue.Workers(), &retryWorker{s: s})
 	if s.schedules != nil {
@@ -136,7 +136,13 @@ func (s *Service) Send(ctx context.Context, o ictcore.Owner, transmissionID int6
 }
 
 // sendBatch bounds the sends one transaction starts: their delivery jobs are one per batchSize spools.
-const sendBatch = batchSize
+// sendLinger is how long a batch smaller than the one before waits for more sends (coalesce.Linger): a
+// batch's spools make one delivery job, and the sends bench (64 senders) measured 3.8–4.2k sends/s
+// on Postgres with batches settling at about 32 sends, against 4.5–4.9k with this linger (about 43).
+const (
+	sendBatch  = batchSize
+	sendLinger = time.Millisecond
+)
 
 // sendMany starts the attempts of the sends that arrived together, in one transaction with their
 // delivery jobs (group commit), one job per batchSize spools. On Postgres the sends bench measured a
