@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -104,9 +105,19 @@ func Zone(phone, region, fallback string) string {
 	return zones[0]
 }
 
+// load answers the location of an IANA zone name, UTC when there is none. Locations are kept once
+// loaded: time.LoadLocation reads the zone database every time, and a campaign's prepare asks for a
+// zone of every contact (11% of the campaign bench's CPU went to it, with US numbers of ten zones).
 func load(name string) *time.Location {
-	if loc, err := time.LoadLocation(name); err == nil {
-		return loc
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location)
 	}
-	return time.UTC
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = time.UTC
+	}
+	locations.Store(name, loc)
+	return loc
 }
+
+var locations sync.Map // zone name → *time.Location
