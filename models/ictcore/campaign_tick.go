@@ -219,23 +219,46 @@ func insertCampaignTransmissions(tx *gorm.DB, c *Campaign, p *Program, contacts 
 			zones[z] = true
 		}
 	}
-	rows := make([]Transmission, len(contacts))
+	ids, contactZones := make([]int64, len(contacts)), make([]string, len(contacts))
 	for i, ct := range contacts {
 		zone := callhours.Zone(ct.Phone, env.Region, env.Zone)
 		if !zones[zone] {
 			zones[zone] = true
 			c.Zones = strings.TrimPrefix(c.Zones+","+zone, ",")
 		}
-		rows[i] = Transmission{Title: p.Name, ServiceFlag: service, ProgramID: p.ID, Origin: "campaign", Direction: direction,
-			Status: StatusPending, TryAllowed: c.TryAllowed, ContactID: ct.ID, AccountID: c.AccountID, CampaignID: &c.ID,
-			TimeZone: zone, UserID: c.UserID, CreatedAt: ts, UpdatedAt: ts}
+		ids[i], contactZones[i] = ct.ID, zone
 	}
-	res := tx.Table(transmissions.name).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 1000)
-	if res.Error != nil {
-		return 0, res.Error
+	var added int64
+	if models.IsPostgres(tx) {
+		// One statement whose varying columns arrive as arrays (unnest): the same rows as a VALUES list
+		// bound 17,000 parameters a thousand rows, a sixth of the campaign bench's client CPU.
+		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, `INSERT INTO transmissions
+			(title, service_flag, program_id, origin, direction, status, try_allowed, account_id, campaign_id, user_id,
+			created_at, updated_at, contact_id, time_zone)
+			SELECT $1, $2, $3, 'campaign', $4, $5, $6, $7, $8, $9, $10, $10, x.c, x.z
+			FROM unnest($11::bigint[], $12::text[]) AS x(c, z) ON CONFLICT DO NOTHING`,
+			p.Name, service, p.ID, direction, StatusPending, c.TryAllowed, c.AccountID, c.ID, c.UserID, ts, ids, contactZones)
+		if err != nil {
+			return 0, err
+		}
+		if added, err = res.RowsAffected(); err != nil {
+			return 0, err
+		}
+	} else {
+		rows := make([]Transmission, len(contacts))
+		for i := range contacts {
+			rows[i] = Transmission{Title: p.Name, ServiceFlag: service, ProgramID: p.ID, Origin: "campaign", Direction: direction,
+				Status: StatusPending, TryAllowed: c.TryAllowed, ContactID: ids[i], AccountID: c.AccountID, CampaignID: &c.ID,
+				TimeZone: contactZones[i], UserID: c.UserID, CreatedAt: ts, UpdatedAt: ts}
+		}
+		res := tx.Table(transmissions.name).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 1000)
+		if res.Error != nil {
+			return 0, res.Error
+		}
+		added = res.RowsAffected
 	}
-	c.ContactTotal += res.RowsAffected
-	return int(res.RowsAffected), nil
+	c.ContactTotal += added
+	return int(added), nil
 }
 
 // releaseCampaign starts the attempts of up to limit pending transmissions of the campaign, oldest
