@@ -21,10 +21,13 @@ import (
 // number released by any moment is exact however late a tick runs: floor(cpm × minutes) + 1.
 
 // Tick sizes: contacts prepared and transmissions released by one tick at most (a tick that hit either
-// is followed by another at once).
+// is followed by another at once). An unpaced campaign is released a tick at a time, so the release
+// size bounds it: the campaign bench (100k contacts, cpm unlimited, Postgres) measured 3.4–4.5k
+// transmissions/s releasing 1,000 a tick, with the cores up to three quarters idle between ticks, and
+// 5.6–5.8k releasing 5,000.
 const (
 	PrepareBatch = 5000
-	ReleaseBatch = 1000
+	ReleaseBatch = 5000
 )
 
 // settleWait is the tick interval of a campaign with nothing left to release, waiting for its last
