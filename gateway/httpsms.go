@@ -228,12 +228,28 @@ func (g *HTTPSMS) bodyEscape(s string) string {
 }
 
 // expand replaces each {name} of tmpl in one pass, so substituted values are never expanded again.
+// It scans tmpl itself: a strings.Replacer built per message was a tenth of the sends bench's client CPU.
 func expand(tmpl string, vals map[string]string, escape func(string) string) string {
-	pairs := make([]string, 0, 2*len(vals))
-	for k, v := range vals {
-		pairs = append(pairs, "{"+k+"}", escape(v))
+	var b strings.Builder
+	b.Grow(len(tmpl) + 64)
+	for {
+		open := strings.IndexByte(tmpl, '{')
+		if open < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:open])
+		tmpl = tmpl[open:]
+		if end := strings.IndexByte(tmpl, '}'); end > 0 {
+			if v, ok := vals[tmpl[1:end]]; ok {
+				b.WriteString(escape(v))
+				tmpl = tmpl[end+1:]
+				continue
+			}
+		}
+		b.WriteByte('{') // not a name: kept, and the scan goes on after it
+		tmpl = tmpl[1:]
 	}
-	return strings.NewReplacer(pairs...).Replace(tmpl)
 }
 
 // scrub removes the password and API key from s, should the far end echo them back.
