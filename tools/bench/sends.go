@@ -297,9 +297,9 @@ func printSends(res []sendsResult) {
 		return
 	}
 	fmt.Printf("SENDS transmissions sent through the zero-latency simulator: %d pending SMS transmissions, %d goroutines calling\n", res[0].Transmission, res[0].Senders)
-	fmt.Printf("      delivery's Send (the send route's work without HTTP: conditional update, spool, River job in one\n")
-	fmt.Printf("      transaction, shared by the sends that arrive together), River's workers delivering each (claim, reads,\n")
-	fmt.Printf("      simulator, outcome and results in one transaction per batch), timed from the first send to the last\n")
+	fmt.Printf("      delivery's Send (the send route's work without HTTP: conditional update, River job, spools naming it,\n")
+	fmt.Printf("      in one transaction shared by the sends that arrive together), River's workers delivering each job's\n")
+	fmt.Printf("      spools (reads, simulator, outcomes and results in one transaction a job), timed from the first send to the last\n")
 	fmt.Printf("      completed. http sms = the same sends through an active http provider (Kannel-style URL template) to a\n")
 	fmt.Printf("      local httptest server answering \"Accepted\" at once; sim runs before and after it and is pooled. bare = a\n")
 	fmt.Printf("      batched claim loop over the same table (UPDATE … RETURNING %d pending rows, SKIP LOCKED on Postgres,\n", claimBatch)
