@@ -55,6 +55,7 @@ var migrations = []migration{
 	{29, "Collect! rows carry their values as one JSON object, for reads by id", migrateV29, nil},
 	{30, "an ICTCore attempt's results are one JSON array on its spool", migrateV30, nil},
 	{31, "ICTCore campaign progress as rows the campaign's tick folds in", migrateV31, nil},
+	{32, "open ICTCore delivery batches, which later sends may join", migrateV32, nil},
 }
 
 type schemaMigration struct {

@@ -22,6 +22,35 @@ import (
 // attempts it never made (still queued: made now) from those it was making (started: their outcome is
 // unknown, StartedBy).
 
+// A delivery job whose batch had room is inserted open (OpenBatch): later sends of the same node add
+// their spools to it (JoinBatch) until the job seals it (SealBatch), just before it reads its spools. A
+// join holds the batch's row until its transaction ends, and the seal waits for it, so a spool that
+// names a job is always committed before that job reads its spools.
+
+// OpenBatch marks job jobID open in tx, the transaction that inserts it.
+func OpenBatch(tx *gorm.DB, jobID int64) error {
+	return tx.Exec("INSERT INTO delivery_batches (job_id) VALUES (?)", jobID).Error
+}
+
+// JoinBatch answers, in tx, whether job jobID is still open; when it is, spools tx inserts naming it are
+// made by it (the batch's row stays locked until tx ends, so the job cannot seal it before).
+func JoinBatch(tx *gorm.DB, jobID int64) (bool, error) {
+	q := "SELECT job_id FROM delivery_batches WHERE job_id = ?"
+	if models.IsPostgres(tx) {
+		q += " FOR SHARE"
+	}
+	var open []int64
+	err := tx.Raw(q, jobID).Scan(&open).Error
+	return len(open) == 1, err
+}
+
+// SealBatch closes job jobID's batch to joins, once every join under way has committed or failed.
+func SealBatch(ctx context.Context, db *gorm.DB, jobID int64) error {
+	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
+		return tx.Exec("DELETE FROM delivery_batches WHERE job_id = ?", jobID).Error
+	})
+}
+
 // QueuedFor answers the queued spools of job jobID, oldest first.
 func QueuedFor(ctx context.Context, db *gorm.DB, jobID int64) ([]Spool, error) {
 	var ss []Spool

@@ -279,3 +279,75 @@ func TestBatchedAttempts(t *testing.T) {
 		}
 	})
 }
+
+// TestDeliveryBatchJoin: an open batch takes joins until its job seals it; on Postgres the seal waits for
+// a join under way, so the joined spool is committed before the job reads its spools.
+func TestDeliveryBatchJoin(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		db := apitest.NewDB(t, kind)
+		ctx := context.Background()
+		const job = 900
+		if err := db.Transaction(func(tx *gorm.DB) error { return ictcore.OpenBatch(tx, job) }); err != nil {
+			t.Fatal(err)
+		}
+		tr := pendingTransmission(t, db, 1)
+		join := db.Begin()
+		if ok, err := ictcore.JoinBatch(join, job); err != nil || !ok {
+			t.Fatalf("join an open batch: %v %v", ok, err)
+		}
+		if kind == "postgres" {
+			var joiner int64
+			if err := join.Raw("SELECT pg_backend_pid()").Scan(&joiner).Error; err != nil {
+				t.Fatal(err)
+			}
+			sealed := make(chan []ictcore.Spool, 1)
+			go func() {
+				if err := ictcore.SealBatch(ctx, db, job); err != nil {
+					t.Error(err)
+				}
+				q, _ := ictcore.QueuedFor(ctx, db, job)
+				sealed <- q
+			}()
+			for waiting := int64(0); waiting == 0; { // until a statement (the seal) waits for the join
+				select {
+				case q := <-sealed:
+					t.Fatalf("the seal did not wait for the join under way (the job read %d spools)", len(q))
+				default:
+				}
+				db.Raw("SELECT COUNT(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", joiner).Scan(&waiting)
+			}
+			queueJoined(t, join, tr.ID, job)
+			if q := <-sealed; len(q) != 1 || q[0].TransmissionID != tr.ID {
+				t.Fatalf("the job read %+v after its seal, want the joined spool", q)
+			}
+		} else {
+			queueJoined(t, join, tr.ID, job)
+			if err := ictcore.SealBatch(ctx, db, job); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			ok, err := ictcore.JoinBatch(tx, job)
+			if err == nil && ok {
+				t.Error("joined a sealed batch")
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// queueJoined inserts, in the joining transaction tx, a queued spool of transmission tr naming job, and
+// commits tx.
+func queueJoined(t *testing.T, tx *gorm.DB, tr, job int64) {
+	t.Helper()
+	if err := tx.Exec("INSERT INTO spools (transmission_id, time_spool, status, response, service_flag, gateway, user_id, job_id) VALUES (?, 0, 'queued', '', 1, '', 1, ?)", tr, job).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+}
