@@ -387,17 +387,16 @@ func (s *Service) deliverQueued(ctx context.Context, jobID int64, legacy, rerun 
 	}
 }
 
-// deliverBatch makes the claimed attempts and records their outcomes together, in one transaction. The
+// deliverBatch makes the job's queued attempts and records their outcomes together, in one transaction. The
 // attempts start in waves of sendConcurrency, each wave marked started just before its gateway calls: a
 // node killed mid-batch leaves the attempts of the waves it had started with an unknown outcome (the
 // rerun records them interrupted, and sends none twice) and puts back those of the waves it had not. An
 // outcome recorded per wave would keep the earlier waves' outcomes through a kill, but the campaign
 // bench measured it at 2.0–3.0k transmissions/s against 4.1k with one record per batch.
-func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictcore.Spool) error {
-	r, err := s.newReads(ctx, claimed)
+func (s *Service) deliverBatch(ctx context.Context, jobID int64, batch []ictcore.Spool) error {
+	r, err := s.newReads(ctx, batch)
 	if err != nil {
-		s.requeue(ctx, ids(claimed))
-		return err
+		return err // none started: they stay queued for the job's rerun
 	}
 	var (
 		ended    []ictcore.Ended
@@ -406,8 +405,8 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 		answered []answeredCall
 		stopErr  error
 	)
-	for i := range claimed {
-		sp := &claimed[i]
+	for i := range batch {
+		sp := &batch[i]
 		if stopErr != nil {
 			back = append(back, sp.ID)
 			continue
@@ -443,7 +442,7 @@ func (s *Service) deliverBatch(ctx context.Context, jobID int64, claimed []ictco
 			for i, a := range wave {
 				waveIDs[i] = a.spoolID
 			}
-			stopErr = ictcore.StartClaimed(ctx, s.db, jobID, waveIDs)
+			stopErr = ictcore.StartSpools(ctx, s.db, jobID, waveIDs)
 		}
 		if stopErr != nil || ctx.Err() != nil {
 			for _, a := range wave {
@@ -565,15 +564,8 @@ func (s *Service) screen(ctx context.Context, ready []*attempt) ([]*attempt, []i
 	return kept, barred, nil
 }
 
-func ids(ss []ictcore.Spool) []int64 {
-	out := make([]int64, len(ss))
-	for i, s := range ss {
-		out[i] = s.ID
-	}
-	return out
-}
-
-// requeue puts claimed spools back; a failure only delays them (a rerun finds them interrupted).
+// requeue puts started spools whose attempts were not made back in the queue; a failure only delays
+// them (a rerun finds them interrupted).
 func (s *Service) requeue(ctx context.Context, ids []int64) {
 	if len(ids) == 0 {
 		return
@@ -614,9 +606,9 @@ type reads struct {
 	providers     map[int]*ictcore.Provider // by service; nil: the simulator
 }
 
-func (s *Service) newReads(ctx context.Context, claimed []ictcore.Spool) (*reads, error) {
-	tids := make([]int64, len(claimed))
-	for i, sp := range claimed {
+func (s *Service) newReads(ctx context.Context, batch []ictcore.Spool) (*reads, error) {
+	tids := make([]int64, len(batch))
+	for i, sp := range batch {
 		tids[i] = sp.TransmissionID
 	}
 	ts, err := ictcore.TransmissionsByID(ctx, s.db, tids)

@@ -18,7 +18,7 @@ import (
 // Attempts are made in batches: each queued spool names its delivery job from the start (one job per
 // batch of spools, queueSpools), the job makes its spools' attempts, and records their outcomes together
 // (FinishAttempts), so the statements per attempt shrink with the batch. The job starts them a few at a
-// time just before their gateway calls (StartClaimed), so a rerun of a job whose node died can tell the
+// time just before their gateway calls (StartSpools), so a rerun of a job whose node died can tell the
 // attempts it never made (still queued: made now) from those it was making (started: their outcome is
 // unknown, StartedBy).
 
@@ -75,8 +75,8 @@ func ClaimQueued(ctx context.Context, db *gorm.DB, jobID int64, limit int) ([]Sp
 	return claimed, err
 }
 
-// StartClaimed moves queued spools of job jobID to started: their attempts begin now.
-func StartClaimed(ctx context.Context, db *gorm.DB, jobID int64, ids []int64) error {
+// StartSpools moves queued spools of job jobID to started: their attempts begin now.
+func StartSpools(ctx context.Context, db *gorm.DB, jobID int64, ids []int64) error {
 	return writeOne(db.WithContext(ctx), func(tx *gorm.DB) error {
 		return tx.Table(spools.name).Where("spool_id IN ? AND job_id = ? AND status = ?", ids, jobID, SpoolQueued).
 			Updates(map[string]any{"status": SpoolStarted, "time_start": time.Now().Unix()}).Error
@@ -125,7 +125,7 @@ type Ended struct {
 // TryDone counts the failed attempt).
 type Retry func(tx *gorm.DB, t *Transmission) error
 
-// FinishAttempts records the outcomes of claimed spools, their results, and what follows for their
+// FinishAttempts records the outcomes of a job's spools, their results, and what follows for their
 // transmissions, in one transaction: completed; invalid; or failed, when no try is left (or NoRetry), else
 // pending_retry with retry scheduling the next try. A spool that has ended (finished meanwhile) is left
 // as it is, and so is a transmission no longer processing (deleted meanwhile).

@@ -83,16 +83,16 @@ func TestAttemptLifecycle(t *testing.T) {
 			t.Fatalf("legacy claim: %+v", got)
 		}
 		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 0 {
-			t.Fatalf("started before StartClaimed: %+v", got)
+			t.Fatalf("started before StartSpools: %+v", got)
 		}
 		// Started, it is what a rerun finds with an unknown outcome; another job cannot start it.
-		if err := ictcore.StartClaimed(ctx, db, job+1, []int64{sp.ID}); err != nil {
+		if err := ictcore.StartSpools(ctx, db, job+1, []int64{sp.ID}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := ictcore.StartedBy(ctx, db, job+1); len(got) != 0 {
 			t.Fatalf("another job started it: %+v", got)
 		}
-		if err := ictcore.StartClaimed(ctx, db, job, []int64{sp.ID}); err != nil {
+		if err := ictcore.StartSpools(ctx, db, job, []int64{sp.ID}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := ictcore.StartedBy(ctx, db, job); len(got) != 1 || got[0].ID != sp.ID || got[0].TimeStart == nil {
@@ -108,7 +108,7 @@ func TestAttemptLifecycle(t *testing.T) {
 		if got, _ := ictcore.QueuedFor(ctx, db, job); len(got) != 1 || got[0].TimeStart != nil {
 			t.Fatalf("after a requeue: %+v", got)
 		}
-		if err := ictcore.StartClaimed(ctx, db, job, []int64{sp.ID}); err != nil {
+		if err := ictcore.StartSpools(ctx, db, job, []int64{sp.ID}); err != nil {
 			t.Fatal(err)
 		}
 		retries := 0
