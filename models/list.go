@@ -105,11 +105,7 @@ func List[T any](ctx context.Context, q *gorm.DB, key string, lq ListQuery, id f
 		}
 		page.Total = &n
 	}
-	limit := lq.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	limit = min(limit, MaxLimit)
+	limit := lq.limit()
 	q = q.Order(key).Limit(limit + 1)
 	if lq.After != nil {
 		q = q.Where(key+" > ?", *lq.After)
@@ -119,12 +115,25 @@ func List[T any](ctx context.Context, q *gorm.DB, key string, lq ListQuery, id f
 	if err := q.Find(&page.Items).Error; err != nil {
 		return page, err
 	}
-	if len(page.Items) > limit {
-		page.Items, page.More = page.Items[:limit], true
-		page.NextAfter = id(&page.Items[limit-1])
-		page.NextOffset = lq.Offset + int64(limit)
-	}
+	page.cut(limit, lq, id)
 	return page, nil
+}
+
+// limit is the page size lq asks for: DefaultLimit when none, at most MaxLimit.
+func (lq ListQuery) limit() int {
+	if lq.Limit <= 0 {
+		return DefaultLimit
+	}
+	return min(lq.Limit, MaxLimit)
+}
+
+// cut trims items read one beyond the page (limit) to the page, noting where the next one starts.
+func (p *PageOf[T]) cut(limit int, lq ListQuery, id func(*T) int64) {
+	if len(p.Items) > limit {
+		p.Items, p.More = p.Items[:limit], true
+		p.NextAfter = id(&p.Items[limit-1])
+		p.NextOffset = lq.Offset + int64(limit)
+	}
 }
 
 // Page answers one page of items already read and filtered, sorted by key, as List answers it from the
@@ -135,11 +144,7 @@ func Page[T any](items []T, lq ListQuery, id func(*T) int64) PageOf[T] {
 		n := int64(len(items))
 		page.Total = &n
 	}
-	limit := lq.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	limit = min(limit, MaxLimit)
+	limit := lq.limit()
 	start := 0
 	if lq.After != nil {
 		for start < len(items) && id(&items[start]) <= *lq.After {
@@ -149,13 +154,8 @@ func Page[T any](items []T, lq ListQuery, id func(*T) int64) PageOf[T] {
 		start = int(min(lq.Offset, int64(len(items))))
 	}
 	rest := items[start:]
-	if len(rest) > limit {
-		page.Items, page.More = append(page.Items, rest[:limit]...), true
-		page.NextAfter = id(&page.Items[limit-1])
-		page.NextOffset = lq.Offset + int64(limit)
-		return page
-	}
-	page.Items = append(page.Items, rest...)
+	page.Items = append(page.Items, rest[:min(len(rest), limit+1)]...)
+	page.cut(limit, lq, id)
 	return page
 }
 
