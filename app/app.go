@@ -61,6 +61,8 @@ type Options struct {
 	// DialerMaxWait so that ticks see the move soon (0: dialer.DefaultMaxWait).
 	Clock         func() time.Time
 	DialerMaxWait time.Duration
+	// DialerWorkers is how many campaign ticks a node runs at once (DIALER_WORKERS; 0: dialer.DefaultWorkers).
+	DialerWorkers int
 	// CollectClock measures the lifetimes of Collect! tokens (access 1 h, refresh 24 h); nil: time.Now.
 	// Tests move it to expire tokens without sleeping.
 	CollectClock func() time.Time
@@ -237,7 +239,7 @@ func assemble(ctx context.Context, o Options) (*assembly, error) {
 		return nil, fmt.Errorf("delivery: %w", err)
 	}
 	dial := dialer.New(dialer.Config{DB: o.DB, Queue: q, Log: o.Log, Enqueue: sender.Enqueue, Schedules: scheds, Clock: o.Clock,
-		Region: o.PhoneRegion, Zone: o.ScheduleZone, MaxWait: o.DialerMaxWait})
+		Region: o.PhoneRegion, Zone: o.ScheduleZone, MaxWait: o.DialerMaxWait, Workers: o.DialerWorkers})
 	acc, err := accolades.New(ctx, accolades.Config{DB: o.DB, Log: o.Log, Logins: logins, Publisher: pub, Sim: o.Sim})
 	if err != nil {
 		bus.Close()

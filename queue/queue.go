@@ -80,6 +80,7 @@ type Queue struct {
 	pool *pgxpool.Pool // Postgres: the working client's own pool
 
 	periodic []*river.PeriodicJob // registered by Every before Start
+	lanes    map[string]int       // queues of their own and their workers, registered by Lane before Start
 }
 
 // New answers a queue over the store db; register workers, then Start it.
@@ -107,6 +108,16 @@ func New(db *gorm.DB, cfg Config) *Queue {
 func (q *Queue) Every(interval time.Duration, args func() river.JobArgs) {
 	q.periodic = append(q.periodic, river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) { return args(), nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+}
+
+// Lane gives jobs inserted with InsertOpts.Queue name a queue of their own, worked by workers of its
+// own on each node: they never wait behind the default queue's jobs, nor hold its workers while they
+// wait (the dialer's ticks). Register it, like its workers, before Start.
+func (q *Queue) Lane(name string, workers int) {
+	if q.lanes == nil {
+		q.lanes = map[string]int{}
+	}
+	q.lanes[name] = workers
 }
 
 // Workers is the bundle the kinds of work add their workers to (river.AddWorker), before Start.
@@ -138,6 +149,9 @@ func (q *Queue) Start(ctx context.Context) error {
 		JobTimeout:           q.cfg.JobTimeout,
 		RescueStuckJobsAfter: q.cfg.RescueAfter,
 		PeriodicJobs:         q.periodic,
+	}
+	for name, workers := range q.lanes {
+		cfg.Queues[name] = river.QueueConfig{MaxWorkers: workers}
 	}
 	ctx = context.WithoutCancel(ctx)
 	if !models.IsPostgres(q.db) {

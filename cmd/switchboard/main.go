@@ -134,6 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		BlobDir: getenv("BLOB_DIR"), MediaMax: envInt(getenv, "MEDIA_MAX_BYTES", app.DefaultMediaMax), Sim: sim,
 		RetryDelay:    time.Duration(envInt(getenv, "RETRY_DELAY", 0)) * time.Second,
 		RetryMaxDelay: time.Duration(envInt(getenv, "RETRY_MAX_DELAY", 0)) * time.Second,
+		DialerWorkers: int(envInt(getenv, "DIALER_WORKERS", 0)),
 		Queue:         qcfg})
 	if err != nil {
 		return err

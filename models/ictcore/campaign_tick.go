@@ -31,8 +31,9 @@ const (
 )
 
 // settleWait is the tick interval of a campaign with nothing left to release, waiting for its last
-// attempts (and their retries) to end before it completes.
-const settleWait = time.Second
+// attempts (and their retries) to end before it completes. Every campaign's completion waits up to this
+// long; a look costs little (anyOpen), and the share bench's runs of 6–12 s gained with 250 ms over 1 s.
+const settleWait = 250 * time.Millisecond
 
 // Tick is what one tick did.
 type Tick struct {
@@ -130,11 +131,11 @@ func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, env TickEnv) 
 				out.Next = later(opens, now)
 			}
 		case exhausted || want <= 0 && !pending:
-			open, err := openTransmissions(tx, c.ID)
+			open, err := anyOpen(tx, c.ID)
 			if err != nil {
 				return err
 			}
-			if open == 0 {
+			if !open {
 				// Contacts linked to the group after the cursor passed them are prepared now.
 				late, err := prepareLate(tx, &c, p, env)
 				if err != nil {
@@ -297,13 +298,15 @@ func hasPending(tx *gorm.DB, campaignID int64) (bool, error) {
 	return len(ids) > 0, err
 }
 
-// openTransmissions counts the campaign's transmissions not yet ended: pending, being attempted, or
-// waiting for a retry.
-func openTransmissions(tx *gorm.DB, campaignID int64) (int64, error) {
-	var n int64
-	err := tx.Table(transmissions.name).Where("campaign_id = ? AND status IN ?", campaignID,
-		[]string{StatusPending, StatusProcessing, StatusPendingRetry}).Count(&n).Error
-	return n, err
+// anyOpen reports whether a transmission of the campaign has not ended yet: pending, being attempted, or
+// waiting for a retry. It reads the campaign's rows from its last contact back, as the last released are
+// the ones still open while it settles: counting them read every row of the campaign at every look.
+func anyOpen(tx *gorm.DB, campaignID int64) (bool, error) {
+	var ids []int64
+	err := tx.Table(transmissions.name).Where("campaign_id = ? AND "+rowStatus+" IN ?", campaignID,
+		[]string{StatusPending, StatusProcessing, StatusPendingRetry}).Order("contact_id DESC").Limit(1).
+		Pluck("transmission_id", &ids).Error
+	return len(ids) > 0, err
 }
 
 // openZones answers which of a campaign's zones are in its calling window at now, and when the first of
