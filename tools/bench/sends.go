@@ -253,7 +253,10 @@ func seedTransmissions(ctx context.Context, db *gorm.DB, user int64, n int) ([]i
 		}
 		done += size
 	}
-	return ids, nil
+	// The statistics autovacuum would have gathered by the time a list this size is sent to (the bench
+	// sends seconds after its load): without them Postgres took the new contacts table for a few hundred
+	// rows and read all 20,000 for each delivery job's 100 contacts (1.8 ms against 0.2 by index).
+	return ids, db.Exec("ANALYZE").Error
 }
 
 func resetTransmissions(db *gorm.DB) error {
