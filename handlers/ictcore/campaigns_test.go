@@ -2,7 +2,10 @@ package ictcore_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -345,6 +348,62 @@ func TestCampaignCallingHours(t *testing.T) {
 		e.call(t, "PUT", fmt.Sprintf("/campaigns/%d", id), map[string]any{"calling_hours": map[string]any{}}).JSON(t, &got)
 		if got.CallingHours != nil {
 			t.Fatalf("{} kept the window: %v", got.CallingHours)
+		}
+	})
+}
+
+// TestTicksDoNotWaitForDeliveryWorkers: a campaign's ticks have a queue of their own, so a campaign
+// releases while every delivery worker of the node is busy (here the only one, held in a gateway call
+// that answers only when the test lets it); on the deliveries' queue the tick would wait for that worker.
+func TestTicksDoNotWaitForDeliveryWorkers(t *testing.T) {
+	t.Parallel()
+	apitest.EachKind(t, func(t *testing.T, kind string) {
+		entered, release := make(chan struct{}, 16), make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			entered <- struct{}{}
+			<-release
+			fmt.Fprint(w, "0: Accepted for delivery")
+		}))
+		defer srv.Close()
+		var once sync.Once
+		free := func() { once.Do(func() { close(release) }) }
+		defer free()
+		o := txOptions(gateway.SimConfig{})
+		o.Queue.Workers = 1
+		e := newEnvWithOptions(t, kind, o)
+		created(t, e.call(t, "POST", "/providers", map[string]any{"name": "kannel", "type": "http",
+			"settings": providerSettings(t, map[string]any{"url": srv.URL + "/send?to={to}&text={text}", "success": "Accepted"})}), "provider_id")
+		program, _ := e.smsProgram(t, "Hello")
+		e.txSend(t, e.txCreate(t, map[string]any{"program_id": program, "phone": "+15550100"}))
+		select {
+		case <-entered: // the only delivery worker is in the gateway's call now
+		case <-time.After(30 * time.Second):
+			t.Fatal("the send never reached the gateway")
+		}
+
+		group := e.createGroup(t, "list")
+		const contacts = 3
+		for i := range contacts {
+			c := e.createContact(t, map[string]any{"first_name": fmt.Sprint("c", i), "phone": fmt.Sprintf("+1555020%d", i)})
+			if r := e.call(t, "PUT", fmt.Sprintf("/contacts/%d/link/%d", c, group), nil); r.Status != 200 {
+				t.Fatalf("link: %d %s", r.Status, r.Body)
+			}
+		}
+		id := created(t, e.call(t, "POST", "/campaigns", map[string]any{"program_id": program, "group_id": group, "cpm": 1000000}), "campaign_id")
+		if r := e.call(t, "PUT", fmt.Sprintf("/campaigns/%d/start", id), nil); r.Status != 200 {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for e.campaign(t, id).ContactDone < contacts {
+			if time.Now().After(deadline) {
+				t.Fatalf("the campaign released %d of %d while the delivery worker was busy", e.campaign(t, id).ContactDone, contacts)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		free()
+		waitFor(t, "completed", func() bool { return e.campaign(t, id).Status == "completed" })
+		if c := e.campaign(t, id); c.ContactCompleted != contacts {
+			t.Fatalf("completed: %+v", c)
 		}
 	})
 }
