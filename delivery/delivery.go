@@ -592,18 +592,17 @@ func (s *Service) finish(ctx context.Context, ended []ictcore.Ended) error {
 	}
 }
 
-// reads are a batch's reads: its transmissions and contacts loaded together, and the programs, messages,
-// accounts and providers they share read once each.
+// reads are a batch's reads: its transmissions and contacts loaded together (by transmission id), and
+// the programs, messages, accounts and providers they share read once each.
 type reads struct {
-	transmissions map[int64]*ictcore.Transmission
-	contacts      map[int64]*ictcore.Contact
-	programs      memo[ictcore.Program]
-	accounts      memo[ictcore.Account]
-	texts         memo[ictcore.Text]
-	templates     memo[ictcore.Template]
-	documents     memo[ictcore.Document]
-	recordings    memo[ictcore.Recording]
-	providers     map[int]*ictcore.Provider // by service; nil: the simulator
+	targets    map[int64]*ictcore.Target
+	programs   memo[ictcore.Program]
+	accounts   memo[ictcore.Account]
+	texts      memo[ictcore.Text]
+	templates  memo[ictcore.Template]
+	documents  memo[ictcore.Document]
+	recordings memo[ictcore.Recording]
+	providers  map[int]*ictcore.Provider // by service; nil: the simulator
 }
 
 func (s *Service) newReads(ctx context.Context, batch []ictcore.Spool) (*reads, error) {
@@ -611,19 +610,11 @@ func (s *Service) newReads(ctx context.Context, batch []ictcore.Spool) (*reads, 
 	for i, sp := range batch {
 		tids[i] = sp.TransmissionID
 	}
-	ts, err := ictcore.TransmissionsByID(ctx, s.db, tids)
+	ts, err := ictcore.AttemptTargets(ctx, s.db, tids)
 	if err != nil {
 		return nil, err
 	}
-	cids := make([]int64, 0, len(ts))
-	for _, t := range ts {
-		cids = append(cids, t.ContactID)
-	}
-	cs, err := ictcore.ContactsByID(ctx, s.db, cids)
-	if err != nil {
-		return nil, err
-	}
-	return &reads{transmissions: ts, contacts: cs, providers: map[int]*ictcore.Provider{}}, nil
+	return &reads{targets: ts, providers: map[int]*ictcore.Provider{}}, nil
 }
 
 // memo reads each id once; a miss (NotFound) is remembered too.
@@ -665,7 +656,7 @@ func invalid(format string, args ...any) error { return models.Errorf(models.Inv
 // prepare builds the message of spool sp from its transmission's program and picks its gateway. What
 // cannot be built (a deleted program, message or contact; no recipient) answers an Invalid error.
 func (s *Service) prepare(ctx context.Context, r *reads, sp *ictcore.Spool) (*attempt, error) {
-	t := r.transmissions[sp.TransmissionID]
+	t := r.targets[sp.TransmissionID]
 	if t == nil {
 		return nil, invalid("transmission %d was deleted", sp.TransmissionID)
 	}
@@ -678,7 +669,7 @@ func (s *Service) prepare(ctx context.Context, r *reads, sp *ictcore.Spool) (*at
 	if err != nil {
 		return nil, err
 	}
-	c := r.contacts[t.ContactID]
+	c := t.Contact
 	if c == nil {
 		return nil, invalid("contact %d was deleted", t.ContactID)
 	}

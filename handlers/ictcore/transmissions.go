@@ -15,7 +15,7 @@ import (
 // Transmissions, their attempts (spools) and the attempts' results, and the two program shortcuts that
 // create a transmission. Send and retry only start an attempt (Sender); the job queue makes it. A user who
 // is not an admin sees and changes only its own (ownerOf), and uses only its own programs, contacts and
-// accounts. Schedules come with the dialer: scheduleTransmission and cancelTransmissionSchedule stay 501.
+// accounts. Scheduled sends fire through the schedules package (Sender.Schedule).
 
 // Sender starts an attempt of a transmission and answers its spool id (delivery.Service).
 type Sender interface {

@@ -1,6 +1,7 @@
 package ictcore
 
 import (
+	"database/sql"
 	"context"
 	"encoding/json"
 	"errors"
@@ -328,31 +329,43 @@ func writeOne(db *gorm.DB, write func(tx *gorm.DB) error) error {
 	return db.Transaction(write)
 }
 
-// TransmissionsByID loads the transmissions of ids that exist, by id (a batch's reads).
-func TransmissionsByID(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*Transmission, error) {
-	var ts []Transmission
-	if err := db.WithContext(ctx).Table(transmissions.name).Where("transmission_id IN ?", ids).Find(&ts).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[int64]*Transmission, len(ts))
-	for i := range ts {
-		out[ts[i].ID] = &ts[i]
-	}
-	return out, nil
+// Target is what an attempt reads of its transmission and of the transmission's contact.
+type Target struct {
+	ProgramID             int64
+	AccountID, CampaignID *int64
+	ContactID             int64
+	Contact               *Contact // its ID, Phone and Email only; nil: the contact was deleted
 }
 
-// ContactsByID loads the contacts of ids that exist, by id (a batch's reads). Without the visibility
+// AttemptTargets loads the targets of the transmissions of ids that exist, by transmission id (a batch's
+// reads), in one query of the columns an attempt uses: two queries of whole rows, scanned by gorm's
+// reflection, were a tenth of the sends bench's client CPU. Contacts are read without the visibility
 // filter: a transmission is only ever made for a visible contact (contactExists, a campaign's prepare),
-// and a visible contact stays visible (an import once done is final), while the filter's subquery was about a
-// tenth of the statements found running in samples of the sends bench.
-func ContactsByID(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*Contact, error) {
-	var cs []Contact
-	if err := db.WithContext(ctx).Table("contacts").Where("contact_id IN ?", ids).Find(&cs).Error; err != nil {
+// and a visible contact stays visible (an import once done is final), while the filter's subquery was
+// about a tenth of the statements found running in samples of the sends bench.
+func AttemptTargets(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*Target, error) {
+	rows, err := db.WithContext(ctx).Raw(`SELECT t.transmission_id, t.program_id, t.account_id, t.campaign_id, t.contact_id,
+		c.contact_id, c.phone, c.email FROM transmissions t LEFT JOIN contacts c ON c.contact_id = t.contact_id
+		WHERE t.transmission_id IN ?`, ids).Rows()
+	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]*Contact, len(cs))
-	for i := range cs {
-		out[cs[i].ID] = &cs[i]
+	defer rows.Close()
+	out := make(map[int64]*Target, len(ids))
+	for rows.Next() {
+		var (
+			id           int64
+			t            Target
+			contact      sql.NullInt64
+			phone, email sql.NullString
+		)
+		if err := rows.Scan(&id, &t.ProgramID, &t.AccountID, &t.CampaignID, &t.ContactID, &contact, &phone, &email); err != nil {
+			return nil, err
+		}
+		if contact.Valid {
+			t.Contact = &Contact{ID: contact.Int64, Phone: phone.String, Email: email.String}
+		}
+		out[id] = &t
 	}
-	return out, nil
+	return out, rows.Err()
 }
