@@ -56,6 +56,7 @@ var migrations = []migration{
 	{30, "an ICTCore attempt's results are one JSON array on its spool", migrateV30, nil},
 	{31, "ICTCore campaign progress as rows the campaign's tick folds in", migrateV31, nil},
 	{32, "open ICTCore delivery batches, which later sends may join", migrateV32, nil},
+	{33, "an index of ICTCore campaigns' transmissions not yet ended", migrateV33, nil},
 }
 
 type schemaMigration struct {
