@@ -381,15 +381,8 @@ func TestTicksDoNotWaitForDeliveryWorkers(t *testing.T) {
 			t.Fatal("the send never reached the gateway")
 		}
 
-		group := e.createGroup(t, "list")
 		const contacts = 3
-		for i := range contacts {
-			c := e.createContact(t, map[string]any{"first_name": fmt.Sprint("c", i), "phone": fmt.Sprintf("+1555020%d", i)})
-			if r := e.call(t, "PUT", fmt.Sprintf("/contacts/%d/link/%d", c, group), nil); r.Status != 200 {
-				t.Fatalf("link: %d %s", r.Status, r.Body)
-			}
-		}
-		id := created(t, e.call(t, "POST", "/campaigns", map[string]any{"program_id": program, "group_id": group, "cpm": 1000000}), "campaign_id")
+		id := e.campaignWith(t, contacts, 1000000)
 		if r := e.call(t, "PUT", fmt.Sprintf("/campaigns/%d/start", id), nil); r.Status != 200 {
 			t.Fatalf("start: %d %s", r.Status, r.Body)
 		}
