@@ -13,6 +13,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -32,7 +33,7 @@ const (
 type Options struct {
 	SendQueue    int           // messages waiting for one client (default 64)
 	PingInterval time.Duration // how often the server pings (default 30 s)
-	PongTimeout  time.Duration // how long a ping may wait for its pong, and a write for the client (default 10 s)
+	PongTimeout  time.Duration // how long a ping may wait for its pong, and a write for the client (default 10 s; a write is checked every quarter of it)
 	ReadLimit    int64         // largest client message in bytes (default 1 MiB)
 }
 
@@ -54,13 +55,17 @@ func (o Options) withDefaults() Options {
 
 // Hub is a set of open connections by id.
 type Hub struct {
-	opts  Options
-	mu    sync.Mutex
-	conns map[string]*Conn
+	opts     Options
+	epoch    time.Time // writes are timed from here on the monotonic clock
+	mu       sync.Mutex
+	conns    map[string]*Conn
+	watching bool // the write watchdog runs (while the hub has connections)
 }
 
 // New builds a hub.
-func New(o Options) *Hub { return &Hub{opts: o.withDefaults(), conns: map[string]*Conn{}} }
+func New(o Options) *Hub {
+	return &Hub{opts: o.withDefaults(), epoch: time.Now(), conns: map[string]*Conn{}}
+}
 
 // Conn is one open connection.
 type Conn struct {
@@ -74,6 +79,8 @@ type Conn struct {
 	owner any
 	code  websocket.StatusCode
 	why   string
+
+	writingSince atomic.Int64 // when the write under way began (ns since the hub's epoch), 0 between writes
 }
 
 // Owner answers what the protocol attached to the connection (nil until SetOwner).
@@ -187,6 +194,10 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner any, p Handler
 		c.ID = newID()
 	}
 	h.conns[c.ID] = c
+	if !h.watching {
+		h.watching = true
+		go h.watch()
+	}
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
@@ -237,12 +248,6 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, owner any, p Handler
 func (h *Hub) write(ctx context.Context, c *Conn) {
 	tick := time.NewTicker(h.opts.PingInterval)
 	defer tick.Stop()
-	// One timer bounds every message's write: a client that does not take it within PongTimeout is cut
-	// off. A context deadline per message would cost a timer and an AfterFunc registration each, which a
-	// burst to thousands of clients feels; writes without a deadline cost neither.
-	stuck := time.AfterFunc(time.Hour, func() { _ = c.ws.CloseNow() })
-	stuck.Stop()
-	defer stuck.Stop()
 	for {
 		select {
 		case <-c.done:
@@ -260,9 +265,9 @@ func (h *Hub) write(ctx context.Context, c *Conn) {
 			cancel()
 			return
 		case msg := <-c.send:
-			stuck.Reset(h.opts.PongTimeout)
+			c.writingSince.Store(int64(max(time.Since(h.epoch), 1)))
 			err := c.ws.Write(context.Background(), websocket.MessageText, msg)
-			stuck.Stop()
+			c.writingSince.Store(0)
 			if err != nil {
 				c.Close(websocket.StatusInternalError, "write failed")
 			}
@@ -274,6 +279,37 @@ func (h *Hub) write(ctx context.Context, c *Conn) {
 				c.Close(websocket.StatusPolicyViolation, "no pong")
 			}
 		}
+	}
+}
+
+// watch is the write watchdog: a client that has not taken a message within PongTimeout is cut off (its
+// write fails, and the writer closes the connection). Messages are written without a deadline, since a
+// context deadline or a timer per message costs a timer-heap entry and an AfterFunc registration each,
+// which a burst to thousands of clients feels (it was a fifth of the hub's CPU in such a burst); the
+// watchdog instead looks at every connection's write start every quarter of PongTimeout. It runs while the
+// hub has connections.
+func (h *Hub) watch() {
+	tick := time.NewTicker(max(h.opts.PongTimeout/4, time.Millisecond))
+	defer tick.Stop()
+	var stuck []*Conn
+	for range tick.C {
+		now := int64(time.Since(h.epoch))
+		h.mu.Lock()
+		if len(h.conns) == 0 {
+			h.watching = false
+			h.mu.Unlock()
+			return
+		}
+		for _, c := range h.conns {
+			if since := c.writingSince.Load(); since != 0 && time.Duration(now-since) > h.opts.PongTimeout {
+				stuck = append(stuck, c)
+			}
+		}
+		h.mu.Unlock()
+		for _, c := range stuck {
+			_ = c.ws.CloseNow()
+		}
+		stuck = stuck[:0]
 	}
 }
 

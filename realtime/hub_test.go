@@ -117,3 +117,40 @@ func TestSendThenClose(t *testing.T) {
 		t.Fatalf("got %q before the close, want one,two,bye", got)
 	}
 }
+
+// TestStuckWriteCut: a client that stops reading while its queue is not full is not closed as slow, but a
+// write it has not taken within PongTimeout (its socket buffers full) cuts it off, and it leaves the hub.
+func TestStuckWriteCut(t *testing.T) {
+	t.Parallel()
+	hub := realtime.New(realtime.Options{SendQueue: 64, PongTimeout: 200 * time.Millisecond})
+	p := &proto{opened: make(chan *realtime.Conn, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = hub.Serve(w, r, nil, p) }))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	conn := <-p.opened
+	// 32 MiB unread is more than loopback's socket buffers hold, and 32 messages leave the queue room.
+	big := make([]byte, 1<<20)
+	for range 32 {
+		if !conn.Send(big) {
+			t.Fatal("closed as slow: the queue was not full")
+		}
+	}
+	select {
+	case <-conn.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a write the client never took was not cut off")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for hub.Len() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if hub.Len() != 0 {
+		t.Fatal("the cut-off connection stayed in the hub")
+	}
+}

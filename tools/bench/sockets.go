@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -65,6 +62,8 @@ type socketsBurst struct {
 	SendSecs      float64
 	Received      int
 	P50, P99, Max time.Duration
+	ServerCPU     time.Duration // the server process's CPU time from the first send to the client's line
+	ClientCPU     time.Duration // the client process's, from its line before the burst to its last read of it
 }
 
 // socketsClientLine is what the client process prints: once connected (Connected set), then after each
@@ -236,19 +235,23 @@ func benchSockets(ctx context.Context, st *store, mode string, n int) (*socketsR
 
 	for range socketsBursts {
 		time.Sleep(time.Second) // let the last burst's garbage and writes settle
+		perfCtl("enable")
+		cpu0 := selfCPU()
 		start := time.Now()
 		for i := range n {
 			push(i)
 		}
 		sent := time.Since(start).Seconds()
 		l, err := next()
+		cpu := selfCPU() - cpu0
+		perfCtl("disable")
 		if err != nil {
 			return nil, err
 		}
 		if l.Burst == nil {
 			break // the client gave up; its errors say why
 		}
-		l.Burst.SendSecs = sent
+		l.Burst.SendSecs, l.Burst.ServerCPU = sent, cpu
 		res.Bursts = append(res.Bursts, *l.Burst)
 	}
 	return res, nil
@@ -338,135 +341,6 @@ func (b *bareSockets) push(i int) {
 		strconv.FormatInt(time.Now().UnixNano(), 10) + "." + strconv.Itoa(i) + `","callCenter":"no"}`)}
 }
 
-// socketsClient is the client process: it opens n CRM connections (authRequest with benchCrmID(i)), prints
-// a line once they are all open, then reads socketsBursts messages on each and prints a line per burst with
-// the latencies from the send time in each message's uniqueId.
-func socketsClient(args []string) int {
-	fs := flag.NewFlagSet("bench -child sockets-client", flag.ContinueOnError)
-	url := fs.String("url", "", "the server's /accolades URL")
-	n := fs.Int("rows", socketsConns, "connections")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if _, err := raiseNoFile(); err != nil {
-		fmt.Fprintln(os.Stderr, "sockets-client:", err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	var (
-		errMu   sync.Mutex
-		errs    []string
-		next    atomic.Int64
-		got     = make([]atomic.Int64, socketsBursts)
-		done    = make([]chan struct{}, socketsBursts)
-		lat     = make([][]time.Duration, socketsBursts)
-		conns   = make([]*websocket.Conn, *n)
-		dialers sync.WaitGroup
-	)
-	for b := range socketsBursts {
-		done[b], lat[b] = make(chan struct{}), make([]time.Duration, *n)
-	}
-	fail := func(err error) {
-		errMu.Lock()
-		if len(errs) < 10 {
-			errs = append(errs, err.Error())
-		}
-		errMu.Unlock()
-	}
-	say := func(l socketsClientLine) {
-		errMu.Lock()
-		l.Errors, errs = errs, nil
-		errMu.Unlock()
-		b, _ := json.Marshal(l)
-		fmt.Println(string(b))
-	}
-	read := func(i int, c *websocket.Conn) {
-		for b := 0; ; b++ {
-			// No deadline on the read: coder/websocket would register one per read, the instrument's cost
-			// in the burst; a burst that never completes times out below, and the process ends.
-			_, msg, err := c.Read(context.Background())
-			now := time.Now()
-			if err != nil {
-				if b < socketsBursts {
-					fail(fmt.Errorf("conn %d: %w", i, err))
-				}
-				return
-			}
-			if b >= socketsBursts {
-				continue // keep reading, so pings are answered, until the process ends
-			}
-			// The message is the server's: find uniqueId's send time without a JSON decoder, so the
-			// client's own work stays out of the latency as far as it can.
-			_, rest, ok := bytes.Cut(msg, []byte(`"uniqueId":"`))
-			sent, _, _ := bytes.Cut(rest, []byte("."))
-			ns, err := strconv.ParseInt(string(sent), 10, 64)
-			if !ok || err != nil || !bytes.Contains(msg, []byte(`"type":"incomingCall"`)) {
-				fail(fmt.Errorf("conn %d: unexpected %s", i, msg))
-				return
-			}
-			lat[b][i] = now.Sub(time.Unix(0, ns))
-			if got[b].Add(1) == int64(*n) {
-				close(done[b])
-			}
-		}
-	}
-	start := time.Now()
-	for range socketsDialers {
-		dialers.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= *n {
-					return
-				}
-				c, _, err := websocket.Dial(ctx, *url, nil)
-				if err == nil {
-					err = c.Write(ctx, websocket.MessageText, []byte(`{"type":"authRequest","idCrm":"`+benchCrmID(i)+`"}`))
-				}
-				var msg []byte
-				if err == nil {
-					_, msg, err = c.Read(ctx)
-				}
-				if err == nil && !strings.Contains(string(msg), `"authSucces"`) {
-					err = fmt.Errorf("answer %s", msg)
-				}
-				if err != nil {
-					fail(fmt.Errorf("connect %d: %w", i, err))
-					continue
-				}
-				conns[i] = c
-				go read(i, c)
-			}
-		})
-	}
-	dialers.Wait()
-	say(socketsClientLine{ConnectSecs: time.Since(start).Seconds()})
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				_ = c.CloseNow()
-			}
-		}
-	}()
-	for b := range socketsBursts {
-		select {
-		case <-done[b]:
-		case <-time.After(60 * time.Second):
-			fail(fmt.Errorf("burst %d: timed out with %d of %d received", b+1, got[b].Load(), *n))
-			say(socketsClientLine{})
-			return 0
-		}
-		ls := slices.DeleteFunc(slices.Clone(lat[b]), func(d time.Duration) bool { return d == 0 })
-		slices.Sort(ls)
-		r := socketsBurst{Received: len(ls)}
-		if len(ls) > 0 {
-			r.P50, r.P99, r.Max = ls[len(ls)/2], ls[min(len(ls)-1, len(ls)*99/100)], ls[len(ls)-1]
-		}
-		say(socketsClientLine{Burst: &r})
-	}
-	return 0
-}
-
 func printSockets(res []socketsResult) {
 	fmt.Printf("SOCKETS  %d concurrent CRM WebSockets on one in-process server; the clients run in a second process, and\n", socketsConns)
 	fmt.Printf("         each side raises RLIMIT_NOFILE to its hard limit. full = /accolades (echo, realtime hub, the Accolades\n")
@@ -479,7 +353,7 @@ func printSockets(res []socketsResult) {
 	fmt.Printf("         connections, since one burst is one sample on this machine: p50/p99/max and \"sent in\" are the\n")
 	fmt.Printf("         median burst's (by p99), the target is read on it, and every burst's p99 is listed.\n\n")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "store\tserver\tconnect/s\theap+stacks/conn\tRSS/conn\tburst sent in\tp50\tp99\tmax\treceived\tp99 full/bare\tevery burst's p99\ttarget\t")
+	fmt.Fprintln(w, "store\tserver\tconnect/s\theap+stacks/conn\tRSS/conn\tburst sent in\tserver CPU\tclient CPU\tp50\tp99\tmax\treceived\tp99 full/bare\tevery burst's p99\ttarget\t")
 	var bare *socketsResult
 	for i, r := range res {
 		if r.Mode == "bare" {
@@ -502,8 +376,8 @@ func printSockets(res []socketsResult) {
 			}
 			target = fmt.Sprintf("p99 < %s, none lost %s", dur(targetSocketsP99), verdict(m.P99 > 0 && m.P99 < targetSocketsP99 && all))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%.0f\t%.1f KiB\t%.1f KiB\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t\n", store, r.Mode, float64(r.Conns)/r.ConnectSecs,
-			r.HeapPerConn/1024, r.RSSPerConn/1024, dur(time.Duration(m.SendSecs*float64(time.Second))),
+		fmt.Fprintf(w, "%s\t%s\t%.0f\t%.1f KiB\t%.1f KiB\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t\n", store, r.Mode, float64(r.Conns)/r.ConnectSecs,
+			r.HeapPerConn/1024, r.RSSPerConn/1024, dur(time.Duration(m.SendSecs*float64(time.Second))), dur(m.ServerCPU), dur(m.ClientCPU),
 			dur(m.P50), dur(m.P99), dur(m.Max), received, r.Conns*socketsBursts, ratio, strings.Join(p99s, " "), target)
 	}
 	w.Flush()
@@ -513,4 +387,16 @@ func printSockets(res []socketsResult) {
 		}
 	}
 	fmt.Println()
+}
+
+// perfCtl writes cmd (enable, disable) to the perf control FIFO named by BENCH_PERF_CTL, if set: run the
+// bench under `perf record -D -1 --control fifo:FILE` to profile the bursts alone.
+func perfCtl(cmd string) {
+	if p := os.Getenv("BENCH_PERF_CTL"); p != "" {
+		f, err := os.OpenFile(p, os.O_WRONLY, 0)
+		if err == nil {
+			_, _ = f.WriteString(cmd + "\n")
+			f.Close()
+		}
+	}
 }
