@@ -36,8 +36,8 @@ import (
 // (realtime.Bus, then the Accolades listener) to the client's read, beside a bare coder/websocket server
 // that accepts the same authRequest and hands its events from one intake queue to a queue per connection.
 // The server runs in the measuring child and the clients in a second process (this binary with -child
-// sockets-client), so the memory is the server's alone and neither process needs more than socketsConns
-// file descriptors.
+// sockets-client, sockets_client.go), so the memory is the server's alone and neither process needs more
+// than socketsConns file descriptors.
 const (
 	socketsConns     = 10_000
 	socketsDialers   = 64 // clients connecting at once
@@ -346,12 +346,15 @@ func printSockets(res []socketsResult) {
 	fmt.Printf("         each side raises RLIMIT_NOFILE to its hard limit. full = /accolades (echo, realtime hub, the Accolades\n")
 	fmt.Printf("         protocol; every authRequest checked against the store and leased); bare = coder/websocket alone,\n")
 	fmt.Printf("         answering the same authRequest, its events handed out by one goroutine from an intake queue to a\n")
-	fmt.Printf("         queue per connection. Memory is the server process's growth per connection (Go heap in use +\n")
-	fmt.Printf("         goroutine stacks after GC, and VmRSS). A burst is one ringing call event per connection, %d in\n", socketsConns)
-	fmt.Printf("         a row, timed from the send (full: into the node's call-event bus, realtime.Bus, whose listener is\n")
-	fmt.Printf("         the Accolades hub) to the client's read of its incomingCall. %d bursts a second apart on the same\n", socketsBursts)
-	fmt.Printf("         connections, since one burst is one sample on this machine: p50/p99/max and \"sent in\" are the\n")
-	fmt.Printf("         median burst's (by p99), the target is read on it, and every burst's p99 is listed.\n\n")
+	fmt.Printf("         queue per connection. The client is one thread reading every ready socket once per epoll wake, so\n")
+	fmt.Printf("         that it takes as little as it can of the cores it shares with the server. Memory is the server\n")
+	fmt.Printf("         process's growth per connection (Go heap in use + goroutine stacks after GC, and VmRSS). A burst is\n")
+	fmt.Printf("         one ringing call event per connection, %d in a row, timed from the send (full: into the node's\n", socketsConns)
+	fmt.Printf("         call-event bus, realtime.Bus, whose listener is the Accolades hub) to the client's read of its\n")
+	fmt.Printf("         incomingCall; server CPU = the server process's CPU time from the burst's first send until the\n")
+	fmt.Printf("         client has read it all, client CPU = the client's. %d bursts a second apart on the same connections,\n", socketsBursts)
+	fmt.Printf("         since one burst is one sample on this machine: the columns up to max are the median burst's (by\n")
+	fmt.Printf("         p99), the target is read on it, and every burst's p99 is listed.\n\n")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "store\tserver\tconnect/s\theap+stacks/conn\tRSS/conn\tburst sent in\tserver CPU\tclient CPU\tp50\tp99\tmax\treceived\tp99 full/bare\tevery burst's p99\ttarget\t")
 	var bare *socketsResult
