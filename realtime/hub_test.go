@@ -22,25 +22,42 @@ func (p *proto) Open(_ context.Context, c *realtime.Conn, _ func(context.Context
 func (p *proto) Message(c *realtime.Conn, msg []byte) { c.Send(msg) } // echo
 func (p *proto) Closed(*realtime.Conn)                {}
 
+// serveOne starts a hub with o behind a test server and connects one client: the hub, the client's end,
+// the hub's end (with owner), and a context that bounds the test.
+func serveOne(t *testing.T, o realtime.Options, owner any) (*realtime.Hub, *websocket.Conn, *realtime.Conn, context.Context) {
+	t.Helper()
+	hub := realtime.New(o)
+	p := &proto{opened: make(chan *realtime.Conn, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = hub.Serve(w, r, owner, p) }))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return hub, c, <-p.opened, ctx
+}
+
+// waitGone waits until the hub holds no connection.
+func waitGone(t *testing.T, hub *realtime.Hub) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for hub.Len() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if hub.Len() != 0 {
+		t.Fatal("the closed connection stayed in the hub")
+	}
+}
+
 // TestSlowClientClosed: a client that does not read is closed with CloseSlow once its queue is full, and
 // Send never blocks; a reading client gets its messages.
 func TestSlowClientClosed(t *testing.T) {
 	t.Parallel()
-	hub := realtime.New(realtime.Options{SendQueue: 4})
-	p := &proto{opened: make(chan *realtime.Conn, 2)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = hub.Serve(w, r, "owner", p) }))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http")
-
-	c, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
+	hub, c, conn, ctx := serveOne(t, realtime.Options{SendQueue: 4}, "owner")
 	c.SetReadLimit(-1)
-	conn := <-p.opened
 	if hub.Get(conn.ID) != conn || conn.Owner() != "owner" || len(conn.ID) != 24 {
 		t.Fatalf("conn %q not registered", conn.ID)
 	}
@@ -73,31 +90,14 @@ func TestSlowClientClosed(t *testing.T) {
 			break
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for hub.Len() != 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if hub.Len() != 0 {
-		t.Fatal("the closed connection stayed in the hub")
-	}
+	waitGone(t, hub)
 }
 
 // TestSendThenClose: messages queued before a Close reach the client before the close frame, in order
 // (a protocol's last answer, a goodbye).
 func TestSendThenClose(t *testing.T) {
 	t.Parallel()
-	hub := realtime.New(realtime.Options{})
-	p := &proto{opened: make(chan *realtime.Conn, 1)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = hub.Serve(w, r, nil, p) }))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	conn := <-p.opened
+	_, c, conn, ctx := serveOne(t, realtime.Options{}, nil)
 	for _, m := range []string{"one", "two", "bye"} {
 		conn.Send([]byte(m))
 	}
@@ -122,18 +122,7 @@ func TestSendThenClose(t *testing.T) {
 // write it has not taken within PongTimeout (its socket buffers full) cuts it off, and it leaves the hub.
 func TestStuckWriteCut(t *testing.T) {
 	t.Parallel()
-	hub := realtime.New(realtime.Options{SendQueue: 64, PongTimeout: 200 * time.Millisecond})
-	p := &proto{opened: make(chan *realtime.Conn, 1)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = hub.Serve(w, r, nil, p) }))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	conn := <-p.opened
+	hub, _, conn, _ := serveOne(t, realtime.Options{SendQueue: 64, PongTimeout: 200 * time.Millisecond}, nil)
 	// 32 MiB unread is more than loopback's socket buffers hold, and 32 messages leave the queue room.
 	big := make([]byte, 1<<20)
 	for range 32 {
@@ -146,11 +135,5 @@ func TestStuckWriteCut(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a write the client never took was not cut off")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for hub.Len() != 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if hub.Len() != 0 {
-		t.Fatal("the cut-off connection stayed in the hub")
-	}
+	waitGone(t, hub)
 }
