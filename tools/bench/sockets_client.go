@@ -127,9 +127,10 @@ func socketsClient(args []string) int {
 			c.say(socketsClientLine{})
 			return 0
 		}
+		cpu := selfCPU() - mark
 		ls := slices.DeleteFunc(slices.Clone(c.lat[b]), func(d time.Duration) bool { return d == 0 })
 		slices.Sort(ls)
-		r := socketsBurst{Received: len(ls), ClientCPU: selfCPU() - mark}
+		r := socketsBurst{Received: len(ls), ClientCPU: cpu}
 		if len(ls) > 0 {
 			r.P50, r.P99, r.Max = ls[len(ls)/2], ls[min(len(ls)-1, len(ls)*99/100)], ls[len(ls)-1]
 		}
