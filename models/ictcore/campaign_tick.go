@@ -142,6 +142,11 @@ func TickCampaign(ctx context.Context, db *gorm.DB, id, seq int64, env TickEnv) 
 					return err
 				}
 				if late == 0 {
+					// No tick follows a completion. A delivery that ended the last transmissions after this
+					// tick's first fold committed its progress rows with them, so anyOpen saw them: fold again.
+					if err := foldProgress(tx, &c); err != nil {
+						return err
+					}
 					c.Status = CampaignCompleted
 					break
 				}
